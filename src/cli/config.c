@@ -1,0 +1,232 @@
+/*
+ * Mapping of the YAML configuration onto module settings. The file layout follows
+ * suricata.yaml where the same setting exists there (vars.address-groups, flow.memcap,
+ * flow-timeouts, defrag), so operators can carry their values over. Unknown top-level keys
+ * are warned about, not fatal, so one file can serve newer and older versions.
+ */
+#include "config.h"
+
+#include "core/cfg.h"
+#include "core/log.h"
+#include "core/mm.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void cli_config_defaults(struct cli_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->progress = true;
+    c->stats_interval_s = 60;
+    dec_config_defaults(&c->dec);
+    flow_config_defaults(&c->flow);
+    out_eve_config_defaults(&c->eve);
+    size_t n = 0;
+    char err[128];
+    (void)cli_parse_nets("[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]", c->home_net, CLI_MAX_NETS,
+                         &n, err, sizeof err);
+    c->n_home_net = n;
+}
+
+static int parse_one_net(const char *tok, struct cli_net *out, char *err, size_t errlen)
+{
+    char buf[96];
+    memset(out, 0, sizeof *out);
+    while (*tok == ' ')
+        tok++;
+    if (*tok == '!') {
+        out->negated = true;
+        tok++;
+    }
+    snprintf(buf, sizeof buf, "%s", tok);
+    size_t l = strlen(buf);
+    while (l && buf[l - 1] == ' ')
+        buf[--l] = 0;
+    char *slash = strchr(buf, '/');
+    long prefix = -1;
+    if (slash) {
+        *slash = 0;
+        char *end;
+        prefix = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || prefix < 0) {
+            snprintf(err, errlen, "bad prefix length in '%s'", tok);
+            return MM_EINVAL;
+        }
+    }
+    if (inet_pton(AF_INET, buf, out->addr) == 1) {
+        out->ip_ver = 4;
+        if (prefix < 0)
+            prefix = 32;
+        if (prefix > 32) {
+            snprintf(err, errlen, "prefix /%ld too long for IPv4 in '%s'", prefix, tok);
+            return MM_EINVAL;
+        }
+    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+        out->ip_ver = 6;
+        if (prefix < 0)
+            prefix = 128;
+        if (prefix > 128) {
+            snprintf(err, errlen, "prefix /%ld too long for IPv6 in '%s'", prefix, tok);
+            return MM_EINVAL;
+        }
+    } else {
+        snprintf(err, errlen, "'%s' is not an IP address or CIDR block", tok);
+        return MM_EINVAL;
+    }
+    out->prefix = (uint8_t)prefix;
+    return 0;
+}
+
+int cli_parse_nets(const char *s, struct cli_net *out, size_t max, size_t *n, char *err,
+                   size_t errlen)
+{
+    char buf[4096];
+    if (strlen(s) >= sizeof buf) {
+        snprintf(err, errlen, "address group longer than %zu characters", sizeof buf - 1);
+        return MM_EINVAL;
+    }
+    snprintf(buf, sizeof buf, "%s", s);
+    char *p = buf;
+    while (*p == ' ')
+        p++;
+    if (*p == '[') {
+        p++;
+        char *close = strrchr(p, ']');
+        if (!close) {
+            snprintf(err, errlen, "missing ']' in '%s'", s);
+            return MM_EINVAL;
+        }
+        *close = 0;
+    }
+    *n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n >= max) {
+            snprintf(err, errlen, "more than %zu address blocks", max);
+            return MM_EINVAL;
+        }
+        if (strchr(tok, '$') || strchr(tok, '[')) {
+            snprintf(err, errlen, "variables and nested groups are not supported here: '%s'", tok);
+            return MM_EINVAL;
+        }
+        int rc = parse_one_net(tok, &out[*n], err, errlen);
+        if (rc)
+            return rc;
+        (*n)++;
+    }
+    if (*n == 0) {
+        snprintf(err, errlen, "empty address group '%s'", s);
+        return MM_EINVAL;
+    }
+    return 0;
+}
+
+static const char *const known_top[] = {"vars", "flow", "flow-timeouts", "defrag", "decoder",
+                                        "outputs", "stats", "capture", "default-log-dir"};
+
+int cli_config_load(struct cli_config *c, const char *path, char *err, size_t errlen)
+{
+    char e[512] = "";
+    cfg_node_t *root = cfg_load_file(path, e, sizeof e);
+    if (!root) {
+        snprintf(err, errlen, "%s", e);
+        return MM_EINVAL;
+    }
+    int rc = 0;
+    uint64_t v;
+
+    for (size_t i = 0; i < cfg_count(root); i++) {
+        const char *k = cfg_key(root, i);
+        bool known = false;
+        for (size_t j = 0; j < MM_ARRAY_LEN(known_top); j++)
+            known = known || !strcmp(k, known_top[j]);
+        if (!known)
+            log_warn("%s: line %u: unknown setting '%s' ignored", path,
+                     cfg_line(cfg_child(root, i)), k);
+    }
+
+    const cfg_node_t *hn = cfg_get(root, "vars.address-groups.HOME_NET");
+    if (hn) {
+        const char *s = cfg_scalar(hn);
+        size_t n = 0;
+        char ne[256];
+        if (!s || cli_parse_nets(s, c->home_net, CLI_MAX_NETS, &n, ne, sizeof ne) != 0) {
+            snprintf(e, sizeof e, "line %u: HOME_NET: %s", cfg_line(hn), s ? ne : "expected a string");
+            rc = MM_EINVAL;
+            goto out;
+        }
+        c->n_home_net = n;
+    }
+
+#define SIZE(path, min, max, dst)                                                                  \
+    do {                                                                                           \
+        v = (uint64_t)(dst);                                                                       \
+        if ((rc = cfg_get_size(root, path, min, max, &v, e, sizeof e)) != 0)                       \
+            goto out;                                                                              \
+        dst = (size_t)v;                                                                           \
+    } while (0)
+#define NUM(path, min, max, dst, type)                                                             \
+    do {                                                                                           \
+        v = (uint64_t)(dst);                                                                       \
+        if ((rc = cfg_get_u64(root, path, min, max, &v, e, sizeof e)) != 0)                        \
+            goto out;                                                                              \
+        dst = (type)v;                                                                             \
+    } while (0)
+
+    SIZE("flow.memcap", 1u << 20, 1ull << 40, c->flow.memcap_bytes);
+    NUM("flow.hash-seed", 0, UINT32_MAX, c->flow.hash_seed, uint32_t);
+    static const char *const pnames[FLOW_PROTO_COUNT] = {"tcp", "udp", "icmp", "default"};
+    static const char *const snames[FLOW_STATE_COUNT] = {"new", "established", "closed"};
+    for (int pi = 0; pi < FLOW_PROTO_COUNT; pi++) {
+        for (int si = 0; si < FLOW_STATE_COUNT; si++) {
+            char key[64];
+            snprintf(key, sizeof key, "flow-timeouts.%s.%s", pnames[pi], snames[si]);
+            NUM(key, 1, 86400, c->flow.timeout_s[pi][si], uint32_t);
+        }
+    }
+    SIZE("defrag.memcap", 64u << 10, 1ull << 36, c->dec.defrag_memcap_bytes);
+    NUM("defrag.timeout", 1, 3600, c->dec.defrag_timeout_s, uint32_t);
+    NUM("defrag.max-frags", 2, 8192, c->dec.defrag_max_frags, uint32_t);
+    NUM("defrag.trackers", 16, 1u << 24, c->dec.defrag_max_trackers, uint32_t);
+    NUM("decoder.max-layers", 1, 16, c->dec.max_layers, uint32_t);
+    const cfg_node_t *cs = cfg_get(root, "decoder.checksum-validation");
+    if (cs) {
+        const char *s = cfg_scalar(cs);
+        if (s && !strcasecmp(s, "all"))
+            c->dec.csum = DEC_CSUM_ALL;
+        else if (s && (!strcasecmp(s, "ip") || !strcasecmp(s, "ip-only")))
+            c->dec.csum = DEC_CSUM_IP_ONLY;
+        else if (s && !strcasecmp(s, "none"))
+            c->dec.csum = DEC_CSUM_NONE;
+        else {
+            snprintf(e, sizeof e, "line %u: decoder.checksum-validation: expected all, ip or none",
+                     cfg_line(cs));
+            rc = MM_EINVAL;
+            goto out;
+        }
+    }
+    NUM("outputs.eve.anomaly-rate", 0, 1000000, c->eve.anomaly_rate_per_s, uint32_t);
+    if ((rc = cfg_get_bool(root, "outputs.eve.community-id", &c->eve.community_id, e, sizeof e)))
+        goto out;
+    NUM("outputs.eve.community-id-seed", 0, 65535, c->eve.community_id_seed, uint16_t);
+    NUM("stats.interval", 0, 86400, c->stats_interval_s, uint32_t);
+    NUM("capture.snaplen", 64, 262144, c->snaplen, int);
+    NUM("capture.buffer-size-mib", 1, 4096, c->buffer_size_mib, int);
+    const cfg_node_t *ld = cfg_get(root, "default-log-dir");
+    if (ld && cfg_scalar(ld) && !c->log_dir) {
+        /* Kept for the life of the process: the tree is freed below, so copy. */
+        static char dir[4096];
+        snprintf(dir, sizeof dir, "%s", cfg_scalar(ld));
+        c->log_dir = dir;
+    }
+#undef SIZE
+#undef NUM
+out:
+    if (rc)
+        snprintf(err, errlen, "%s: %s", path, e);
+    cfg_free(root);
+    return rc;
+}

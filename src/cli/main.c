@@ -1,0 +1,239 @@
+/*
+ * mamori command line: options, configuration, signals; the work is in run.c.
+ * Flags override the configuration file, which overrides built-in defaults.
+ */
+#include "config.h"
+#include "run.h"
+
+#include "core/log.h"
+#include "core/mm.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "NAME\n"
+    "    mamori - network security monitor for small organisations\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    mamori -r FILE|DIR|- [-r ...] [options]\n"
+    "    mamori -i IFACE [options]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    mamori reads packets from capture files or a live interface, decodes them, tracks\n"
+    "    flows and writes Suricata-compatible EVE JSON events (flow, anomaly, stats), one\n"
+    "    JSON object per line.\n"
+    "\n"
+    "INPUT\n"
+    "    -r, --read FILE       Read a pcap or pcapng file (any byte order, micro- or\n"
+    "                          nanosecond timestamps). Repeat for several files; they are\n"
+    "                          read in order as one timeline. A directory reads its files\n"
+    "                          sorted by name; '-' reads standard input.\n"
+    "    -i, --interface IFACE Capture live from IFACE ('any' for all interfaces).\n"
+    "    -F, --filter EXPR     BPF filter (tcpdump syntax), for files and live capture.\n"
+    "        --snaplen N       Live: bytes captured per packet (default 262144).\n"
+    "        --buffer-size MIB Live: kernel capture buffer in MiB.\n"
+    "        --count N         Stop after N packets.\n"
+    "        --duration SEC    Live: stop after SEC seconds.\n"
+    "\n"
+    "OUTPUT\n"
+    "    -l, --log-dir DIR     Write DIR/eve.json (created if needed; appended to). Default:\n"
+    "                          the current directory.\n"
+    "        --eve PATH        Write EVE lines to PATH instead; '-' for standard output.\n"
+    "        --stats-interval SEC\n"
+    "                          Live: write a stats event every SEC seconds (default 60;\n"
+    "                          0 = only at exit). A stats event is always written at exit.\n"
+    "\n"
+    "GENERAL\n"
+    "    -c, --config FILE     YAML configuration (HOME_NET, memcaps, timeouts, limits);\n"
+    "                          see docs/configuration.md. Flags override it.\n"
+    "    -v, --verbose         More messages; -v also prints a summary of what was seen.\n"
+    "    -q, --quiet           Only errors; no summary line, no progress bar.\n"
+    "        --summary         Print flows per protocol, busiest services and anomalies.\n"
+    "        --no-progress     No progress bar (it is shown only when stderr is a terminal).\n"
+    "    -V, --version         Print the version and exit.\n"
+    "    -h, --help            Print this text and exit.\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGINT, SIGTERM       Stop reading, end all flows, write their events and exit.\n"
+    "    SIGHUP                Reopen the EVE file (after log rotation).\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  all input read            2  bad command line or configuration\n"
+    "    1  could not run (input or output unusable)\n"
+    "    3  partial input: a file was truncated or corrupt; events up to the damage were\n"
+    "       written and the error names the file, packet number and byte offset\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mamori -r capture.pcap -l out/          events in out/eve.json\n"
+    "    mamori -r day1/ -F 'tcp port 25' --eve - | jq .\n"
+    "    mamori -i eth1 -c /etc/mamori/mamori.yaml -l /var/log/mamori\n";
+
+enum {
+    OPT_EVE = 256, OPT_SNAPLEN, OPT_BUFSIZE, OPT_COUNT, OPT_DURATION, OPT_STATS_INTERVAL,
+    OPT_NO_PROGRESS, OPT_SUMMARY,
+};
+
+static const struct option long_opts[] = {
+    {"read", required_argument, NULL, 'r'},
+    {"interface", required_argument, NULL, 'i'},
+    {"filter", required_argument, NULL, 'F'},
+    {"log-dir", required_argument, NULL, 'l'},
+    {"config", required_argument, NULL, 'c'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {"eve", required_argument, NULL, OPT_EVE},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"buffer-size", required_argument, NULL, OPT_BUFSIZE},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"summary", no_argument, NULL, OPT_SUMMARY},
+    {NULL, 0, NULL, 0},
+};
+static const char short_opts[] = "r:i:F:l:c:vqVh";
+
+/* Whole decimal number in [min, max]; no atoi on user text. */
+static bool parse_num(const char *opt, const char *s, unsigned long long min, unsigned long long max,
+                      unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-') {
+        log_err("%s: expected a number, got '%s'", opt, s ? s : "");
+        return false;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v < min || v > max) {
+        log_err("%s: expected a whole number from %llu to %llu, got '%s'", opt, min, max, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        cli_request_reopen();
+    else
+        cli_request_stop();
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout reader becomes a write error, not a kill */
+}
+
+int main(int argc, char **argv)
+{
+    static struct cli_config cfg;
+    cli_config_defaults(&cfg);
+    char err[1024];
+
+    /* First pass: only -c, so that the file's values can be overridden by flags. */
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
+        if (o == 'c')
+            cfg.config_path = optarg;
+    if (cfg.config_path && cli_config_load(&cfg, cfg.config_path, err, sizeof err) != 0) {
+        log_err("%s", err);
+        return CLI_EXIT_USAGE;
+    }
+
+    optind = 0;
+    opterr = 0;
+    unsigned long long v;
+    while ((o = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+        switch (o) {
+        case 'r':
+            if (cfg.n_inputs >= CLI_MAX_INPUTS) {
+                log_err("too many -r arguments (at most %d; give a directory instead)",
+                        CLI_MAX_INPUTS);
+                return CLI_EXIT_USAGE;
+            }
+            cfg.inputs[cfg.n_inputs++] = optarg;
+            break;
+        case 'i': cfg.iface = optarg; break;
+        case 'F': cfg.bpf = optarg; break;
+        case 'l': cfg.log_dir = optarg; break;
+        case 'c': break;
+        case 'v': cfg.verbosity = cfg.verbosity < 0 ? 0 : cfg.verbosity + 1; break;
+        case 'q': cfg.verbosity = -1; break;
+        case 'V':
+            printf("mamori %s\n", MM_VERSION);
+            return CLI_EXIT_OK;
+        case 'h':
+            fputs(usage_text, stdout);
+            return CLI_EXIT_OK;
+        case OPT_EVE: cfg.eve_path = optarg; break;
+        case OPT_SNAPLEN:
+            if (!parse_num("--snaplen", optarg, 64, 262144, &v))
+                return CLI_EXIT_USAGE;
+            cfg.snaplen = (int)v;
+            break;
+        case OPT_BUFSIZE:
+            if (!parse_num("--buffer-size", optarg, 1, 4096, &v))
+                return CLI_EXIT_USAGE;
+            cfg.buffer_size_mib = (int)v;
+            break;
+        case OPT_COUNT:
+            if (!parse_num("--count", optarg, 1, UINT64_MAX, &v))
+                return CLI_EXIT_USAGE;
+            cfg.max_packets = v;
+            break;
+        case OPT_DURATION:
+            if (!parse_num("--duration", optarg, 1, 365ull * 86400, &v))
+                return CLI_EXIT_USAGE;
+            cfg.duration_s = (uint32_t)v;
+            break;
+        case OPT_STATS_INTERVAL:
+            if (!parse_num("--stats-interval", optarg, 0, 86400, &v))
+                return CLI_EXIT_USAGE;
+            cfg.stats_interval_s = (uint32_t)v;
+            break;
+        case OPT_NO_PROGRESS: cfg.progress = false; break;
+        case OPT_SUMMARY: cfg.summary = true; break;
+        case ':':
+            log_err("option %s needs a value (see mamori --help)", argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        default:
+            log_err("unknown option '%s' (see mamori --help)", argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        log_err("unexpected argument '%s' (capture files are given with -r)", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (cfg.verbosity >= 2)
+        log_set_level(LOG_LVL_DEBUG);
+    else if (cfg.verbosity == 1)
+        log_set_level(LOG_LVL_INFO);
+    else if (cfg.verbosity < 0)
+        log_set_level(LOG_LVL_ERROR);
+
+    if (!cfg.iface && cfg.n_inputs == 0) {
+        log_err("nothing to read: give -r FILE or -i IFACE (see mamori --help)");
+        return CLI_EXIT_USAGE;
+    }
+    if (cfg.iface && cfg.n_inputs) {
+        log_err("-r and -i cannot be combined");
+        return CLI_EXIT_USAGE;
+    }
+    install_signals();
+    return cli_run(&cfg);
+}

@@ -1,0 +1,374 @@
+/*
+ * The packet loop; see run.h.
+ *
+ * Time: flow and fragment timeouts run on packet time, so reading a file gives the same
+ * events on every run. A live capture also advances time from the wall clock when no packet
+ * arrives, so idle flows still end.
+ */
+#include "run.h"
+
+#include "progress.h"
+#include "summary.h"
+
+#include "capture/capture.h"
+#include "core/log.h"
+#include "core/mm.h"
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "output/eve.h"
+#include "output/sink.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_reopen;
+static cap_source_t *volatile g_src; /* for cap_break from the signal handler */
+
+void cli_request_stop(void)
+{
+    g_stop = 1;
+    cap_source_t *s = g_src;
+    if (s)
+        cap_break(s);
+}
+
+void cli_request_reopen(void)
+{
+    g_reopen = 1;
+}
+
+struct engine {
+    const struct cli_config *cfg;
+    dec_ctx_t *dec;
+    flow_table_t *flows;
+    out_eve_t *eve;
+    struct summary *sum;
+    struct cap_stats cap_total; /* counters of finished sources */
+    uint64_t last_ts_ns;
+    double start_s;
+};
+
+static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *user)
+{
+    struct engine *en = user;
+    out_eve_flow(en->eve, f, reason);
+    summary_flow(en->sum, f);
+}
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void add_cap_stats(struct cap_stats *sum, const struct cap_stats *s)
+{
+    sum->pkts_read += s->pkts_read;
+    sum->pkts_filtered += s->pkts_filtered;
+    sum->bytes_read += s->bytes_read;
+    sum->snap_truncated += s->snap_truncated;
+    sum->kernel_received += s->kernel_received;
+    sum->kernel_dropped += s->kernel_dropped;
+    sum->iface_dropped += s->iface_dropped;
+}
+
+static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_ns)
+{
+    struct cap_stats cs = en->cap_total;
+    if (live_src) {
+        struct cap_stats cur;
+        cap_get_stats(live_src, &cur);
+        add_cap_stats(&cs, &cur);
+    }
+    struct flow_stats fs;
+    flow_get_stats(en->flows, &fs);
+    struct out_sink_stats ss;
+    out_eve_sink_stats(en->eve, &ss);
+    struct out_stats_input in = {
+        .ts_ns = ts_ns,
+        .uptime_s = (uint64_t)(progress_now() - en->start_s),
+        .cap = &cs,
+        .dec = dec_get_stats(en->dec),
+        .flow = &fs,
+        .sink = &ss,
+    };
+    dec_defrag_mem(en->dec, &in.defrag_memuse, &in.defrag_memcap, &in.defrag_memcap_hits);
+    out_eve_stats(en->eve, &in);
+}
+
+/* Read one source to its end. Returns 0 at a clean end, or a negative mm_err on damage
+ * (already reported) after everything before the damage went through the pipeline. */
+static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
+                      uint64_t *budget_left)
+{
+    const struct cli_config *cfg = en->cfg;
+    const bool live = cap_is_live(src);
+    struct packet p;
+    struct cap_pkt cp;
+    double next_stats_s = progress_now() + cfg->stats_interval_s;
+    double end_s = cfg->duration_s ? progress_now() + cfg->duration_s : 0;
+    uint64_t n = 0;
+    uint64_t next_expire_ns = 0;
+    int rc = 0;
+
+    memset(&p, 0, sizeof p);
+    while (!g_stop) {
+        if (g_reopen) {
+            g_reopen = 0;
+            if (out_eve_reopen(en->eve) != 0)
+                log_err("cannot reopen the EVE output file");
+        }
+        int r = cap_next(src, &cp);
+        if (r == MM_EAGAIN) {
+            /* Live and idle: let wall-clock time end idle flows. */
+            uint64_t now = wall_ns();
+            flow_expire(en->flows, now);
+            dec_expire(en->dec, now);
+            out_eve_flush(en->eve);
+        } else if (r == MM_EOF) {
+            break;
+        } else if (r < 0) {
+            log_err("%s", cap_error(src));
+            rc = r;
+            break;
+        } else {
+            p.data = cp.data;
+            p.caplen = cp.caplen;
+            p.wirelen = cp.wirelen;
+            p.ts_ns = cp.ts_ns;
+            p.pkt_no = cp.pkt_no;
+            p.linktype = cp.linktype;
+            p.iface = cp.iface;
+            dec_packet(en->dec, &p);
+            enum flow_dir dir;
+            (void)flow_handle_packet(en->flows, &p, &dir);
+            if (MM_UNLIKELY(p.n_events))
+                out_eve_anomalies(en->eve, &p);
+            if (p.ts_ns > en->last_ts_ns)
+                en->last_ts_ns = p.ts_ns;
+            if (MM_UNLIKELY(p.ts_ns >= next_expire_ns)) {
+                dec_expire(en->dec, p.ts_ns);
+                next_expire_ns = p.ts_ns + 1000000000ull;
+            }
+            n++;
+            if (*budget_left && --*budget_left == 0) {
+                g_stop = 1;
+                break;
+            }
+            if ((n & 4095) == 0 && !live)
+                progress_update(pr, cap_progress(src), n, cap_name(src));
+        }
+        if (live) {
+            double now = progress_now();
+            if (cfg->stats_interval_s && now >= next_stats_s) {
+                write_stats(en, src, wall_ns());
+                out_eve_flush(en->eve);
+                next_stats_s = now + cfg->stats_interval_s;
+            }
+            if (end_s > 0 && now >= end_s)
+                break;
+        }
+    }
+    return rc;
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_maxrss;
+}
+
+static int make_eve_path(const struct cli_config *cfg, char *path, size_t len)
+{
+    if (cfg->eve_path) {
+        snprintf(path, len, "%s", cfg->eve_path);
+        return 0;
+    }
+    const char *dir = cfg->log_dir ? cfg->log_dir : ".";
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        log_err("cannot create log directory %s: %s", dir, strerror(errno));
+        return MM_EIO;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        log_err("log directory %s is not a directory", dir);
+        return MM_EIO;
+    }
+    if ((size_t)snprintf(path, len, "%s/eve.json", dir) >= len) {
+        log_err("log directory path too long");
+        return MM_EINVAL;
+    }
+    return 0;
+}
+
+int cli_run(const struct cli_config *cfg)
+{
+    struct engine en;
+    memset(&en, 0, sizeof en);
+    en.cfg = cfg;
+    en.start_s = progress_now();
+    int status = CLI_EXIT_OK;
+    char err[512];
+    char eve_path[PATH_MAX];
+    char **paths = NULL;
+    size_t n_paths = 0;
+    unsigned files_done = 0;
+    struct progress pr;
+
+    if (!cfg->iface) {
+        if (cap_expand_inputs(cfg->inputs, cfg->n_inputs, &paths, &n_paths, err, sizeof err) != 0) {
+            log_err("%s", err);
+            return CLI_EXIT_ERROR;
+        }
+        if (n_paths == 0) {
+            log_err("no capture files to read");
+            cap_free_paths(paths, n_paths);
+            return CLI_EXIT_ERROR;
+        }
+    }
+    if (make_eve_path(cfg, eve_path, sizeof eve_path) != 0) {
+        cap_free_paths(paths, n_paths);
+        return CLI_EXIT_ERROR;
+    }
+    out_sink_t *sink = out_sink_open(eve_path, err, sizeof err);
+    if (!sink) {
+        log_err("%s", err);
+        cap_free_paths(paths, n_paths);
+        return CLI_EXIT_ERROR;
+    }
+    en.eve = out_eve_new(sink, &cfg->eve);
+    en.dec = dec_ctx_new(&cfg->dec);
+    en.flows = flow_table_new(&cfg->flow, on_flow_end, &en);
+    en.sum = summary_new();
+    if (!en.eve || !en.dec || !en.flows || !en.sum) {
+        log_err("out of memory at startup (flow memcap %zu bytes)", cfg->flow.memcap_bytes);
+        if (!en.eve)
+            out_sink_close(sink);
+        status = CLI_EXIT_ERROR;
+        goto done;
+    }
+    progress_init(&pr, cfg->progress && cfg->verbosity >= 0);
+    uint64_t budget = cfg->max_packets;
+
+    if (cfg->iface) {
+        struct cap_live_opts lo = {
+            .snaplen = cfg->snaplen,
+            .buffer_size_bytes = cfg->buffer_size_mib * (1 << 20),
+            .promisc = true,
+            .timeout_ms = 100,
+        };
+        cap_source_t *src = cap_open_live(cfg->iface, &lo, err, sizeof err);
+        if (!src) {
+            log_err("%s", err);
+            status = CLI_EXIT_ERROR;
+            goto done;
+        }
+        if (cfg->bpf && cap_set_filter(src, cfg->bpf, err, sizeof err) != 0) {
+            log_err("%s", err);
+            cap_close(src);
+            status = CLI_EXIT_USAGE;
+            goto done;
+        }
+        out_eve_set_iface(en.eve, cap_name(src));
+        log_info("capturing on %s", cap_name(src));
+        g_src = src;
+        int rc = run_source(&en, src, &pr, &budget);
+        g_src = NULL;
+        if (rc < 0)
+            status = CLI_EXIT_ERROR;
+        struct cap_stats cs;
+        cap_get_stats(src, &cs);
+        add_cap_stats(&en.cap_total, &cs);
+        en.last_ts_ns = wall_ns();
+        files_done = 1;
+        /* Flows end before the source closes: in_iface must stay valid for their events. */
+        flow_end_all(en.flows, FLOW_END_SHUTDOWN);
+        cap_close(src);
+    } else {
+        for (size_t i = 0; i < n_paths && !g_stop; i++) {
+            cap_source_t *src = cap_open_file(paths[i], err, sizeof err);
+            if (!src) {
+                log_err("%s", err);
+                status = CLI_EXIT_PARTIAL;
+                continue;
+            }
+            if (cfg->bpf && cap_set_filter(src, cfg->bpf, err, sizeof err) != 0) {
+                log_err("%s", err);
+                cap_close(src);
+                status = CLI_EXIT_USAGE;
+                break;
+            }
+            /* in_iface names the file; flows spanning files keep the name of the last. */
+            out_eve_set_iface(en.eve, paths[i]);
+            g_src = src;
+            int rc = run_source(&en, src, &pr, &budget);
+            g_src = NULL;
+            if (rc < 0)
+                status = CLI_EXIT_PARTIAL;
+            struct cap_stats cs;
+            cap_get_stats(src, &cs);
+            add_cap_stats(&en.cap_total, &cs);
+            cap_close(src);
+            files_done++;
+        }
+        progress_done(&pr);
+        flow_end_all(en.flows, FLOW_END_SHUTDOWN);
+    }
+    write_stats(&en, NULL, en.last_ts_ns);
+
+    if (status == CLI_EXIT_PARTIAL && en.cap_total.pkts_read == 0 && n_paths == 1)
+        status = CLI_EXIT_ERROR; /* nothing at all could be read */
+
+done:;
+    double secs = progress_now() - en.start_s;
+    struct summary_totals t = {0};
+    if (en.dec && en.flows && en.eve) {
+        const struct dec_stats *ds = dec_get_stats(en.dec);
+        struct flow_stats fs;
+        flow_get_stats(en.flows, &fs);
+        struct out_eve_counters ec;
+        out_eve_get_counters(en.eve, &ec);
+        out_eve_flush(en.eve);
+        struct out_sink_stats ss;
+        out_eve_sink_stats(en.eve, &ss);
+        if (ss.write_errors) {
+            log_err("%llu write errors on %s; %llu event lines lost",
+                    (unsigned long long)ss.write_errors, eve_path,
+                    (unsigned long long)ss.dropped_lines);
+            if (status == CLI_EXIT_OK)
+                status = CLI_EXIT_ERROR;
+        }
+        uint64_t anomalies = 0;
+        for (int ev = 1; ev < DEC_EV_COUNT; ev++)
+            anomalies += ds->events[ev];
+        t.pkts = ds->pkts;
+        t.bytes = ds->bytes;
+        t.flows = fs.created;
+        t.anomalies = anomalies;
+        t.seconds = secs;
+        t.peak_rss_kib = peak_rss_kib();
+        t.files = files_done;
+        t.dec = ds;
+        t.eve_path = eve_path;
+        t.eve_lines = ss.lines;
+        if (cfg->verbosity >= 0)
+            summary_print(en.sum, &t, cfg->verbosity >= 1 || cfg->summary, stderr);
+    }
+    flow_table_free(en.flows); /* no flows remain: nothing more is written */
+    dec_ctx_free(en.dec);
+    out_eve_free(en.eve);
+    summary_free(en.sum);
+    cap_free_paths(paths, n_paths);
+    return status;
+}

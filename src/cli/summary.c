@@ -1,0 +1,127 @@
+/* Run summary; see summary.h. */
+#include "summary.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mm.h"
+
+struct summary {
+    uint32_t tcp_port[65536]; /* flows per server port */
+    uint32_t udp_port[65536];
+    uint64_t by_proto[4];     /* tcp, udp, icmp, other */
+};
+
+struct summary *summary_new(void)
+{
+    return calloc(1, sizeof(struct summary));
+}
+
+void summary_free(struct summary *s)
+{
+    free(s);
+}
+
+void summary_flow(struct summary *s, const struct flow *f)
+{
+    uint16_t port = flow_server_port(f);
+    switch (f->key.proto) {
+    case 6:
+        s->by_proto[0]++;
+        if (s->tcp_port[port] < UINT32_MAX)
+            s->tcp_port[port]++;
+        break;
+    case 17:
+        s->by_proto[1]++;
+        if (s->udp_port[port] < UINT32_MAX)
+            s->udp_port[port]++;
+        break;
+    case 1:
+    case 58:
+        s->by_proto[2]++;
+        break;
+    default:
+        s->by_proto[3]++;
+        break;
+    }
+}
+
+static void human_bytes(uint64_t b, char *out, size_t n)
+{
+    if (b >= 1000000000ull)
+        snprintf(out, n, "%.2f GB", (double)b / 1e9);
+    else if (b >= 1000000ull)
+        snprintf(out, n, "%.1f MB", (double)b / 1e6);
+    else if (b >= 1000ull)
+        snprintf(out, n, "%.1f kB", (double)b / 1e3);
+    else
+        snprintf(out, n, "%llu B", (unsigned long long)b);
+}
+
+void summary_print(const struct summary *s, const struct summary_totals *t, bool detailed,
+                   FILE *out)
+{
+    char bytes[32];
+    human_bytes(t->bytes, bytes, sizeof bytes);
+    double secs = t->seconds > 0 ? t->seconds : 1e-9;
+    fprintf(out,
+            "mamori: %llu packets, %s, %llu flows, %llu anomalies in %.2f s "
+            "(%.0f pkts/s, %.3f Gbit/s, peak RSS %.1f MiB)\n",
+            (unsigned long long)t->pkts, bytes, (unsigned long long)t->flows,
+            (unsigned long long)t->anomalies, t->seconds, (double)t->pkts / secs,
+            (double)t->bytes * 8 / secs / 1e9, (double)t->peak_rss_kib / 1024.0);
+    if (!detailed || !s)
+        return;
+    fprintf(out, "  flows by protocol: tcp %llu, udp %llu, icmp %llu, other %llu\n",
+            (unsigned long long)s->by_proto[0], (unsigned long long)s->by_proto[1],
+            (unsigned long long)s->by_proto[2], (unsigned long long)s->by_proto[3]);
+    /* Top 8 services by flow count: a small selection over both port tables. */
+    struct {
+        uint32_t n;
+        uint16_t port;
+        bool udp;
+    } top[8];
+    memset(top, 0, sizeof top);
+    for (int u = 0; u < 2; u++) {
+        const uint32_t *tab = u ? s->udp_port : s->tcp_port;
+        for (uint32_t port = 0; port < 65536; port++) {
+            uint32_t n = tab[port];
+            if (n <= top[7].n)
+                continue;
+            int i = 7;
+            while (i > 0 && top[i - 1].n < n) {
+                top[i] = top[i - 1];
+                i--;
+            }
+            top[i].n = n;
+            top[i].port = (uint16_t)port;
+            top[i].udp = u;
+        }
+    }
+    if (top[0].n) {
+        fprintf(out, "  busiest services (flows):");
+        for (int i = 0; i < 8 && top[i].n; i++)
+            fprintf(out, "%s %u/%s %u", i ? "," : "", top[i].port, top[i].udp ? "udp" : "tcp",
+                    top[i].n);
+        fprintf(out, "\n");
+    }
+    if (t->dec) {
+        bool any = false;
+        for (int ev = 1; ev < DEC_EV_COUNT; ev++) {
+            if (!t->dec->events[ev])
+                continue;
+            fprintf(out, "%s %s %llu", any ? "," : "  anomalies:", dec_event_name((enum dec_event)ev),
+                    (unsigned long long)t->dec->events[ev]);
+            any = true;
+        }
+        if (any)
+            fprintf(out, "\n");
+        uint64_t bad = t->dec->ipv4_csum_bad + t->dec->tcp_csum_bad + t->dec->udp_csum_bad +
+                       t->dec->icmp_csum_bad;
+        if (bad)
+            fprintf(out, "  bad checksums (counted, packets still inspected): %llu\n",
+                    (unsigned long long)bad);
+    }
+    if (t->eve_path)
+        fprintf(out, "  events: %s (%llu lines)\n", t->eve_path, (unsigned long long)t->eve_lines);
+}

@@ -1,0 +1,34 @@
+/*
+ * What the run saw, for people: the one-line summary printed at exit, and with --summary a
+ * few more lines (flows per protocol, busiest services, anomalies by name).
+ */
+#ifndef MM_CLI_SUMMARY_H
+#define MM_CLI_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decode/decode.h"
+#include "flow/flow.h"
+
+struct summary;
+
+struct summary *summary_new(void);
+void summary_free(struct summary *s);
+/* Count a finished flow (called from the flow-end callback). */
+void summary_flow(struct summary *s, const struct flow *f);
+
+struct summary_totals {
+    uint64_t pkts, bytes, flows, anomalies;
+    double seconds;
+    long peak_rss_kib;
+    unsigned files;
+    const struct dec_stats *dec;
+    const char *eve_path;
+    uint64_t eve_lines;
+};
+void summary_print(const struct summary *s, const struct summary_totals *t, bool detailed,
+                   FILE *out);
+
+#endif

@@ -1,0 +1,78 @@
+/* Memory caps; see mem.h. */
+#include "mem.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mem_cap_init(struct mem_cap *cap, const char *name, size_t limit)
+{
+    memset(cap, 0, sizeof *cap);
+    cap->name = name;
+    cap->limit = limit;
+}
+
+bool mem_cap_charge(struct mem_cap *cap, size_t n)
+{
+    if (cap->limit && (n > cap->limit || cap->used > cap->limit - n)) {
+        cap->hits++;
+        return false;
+    }
+    cap->used += n;
+    if (cap->used > cap->peak)
+        cap->peak = cap->used;
+    return true;
+}
+
+void mem_cap_release(struct mem_cap *cap, size_t n)
+{
+    cap->used = n > cap->used ? 0 : cap->used - n;
+}
+
+void *mem_cap_alloc(struct mem_cap *cap, size_t n)
+{
+    if (!mem_cap_charge(cap, n))
+        return NULL;
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        mem_cap_release(cap, n);
+    return p;
+}
+
+void *mem_cap_calloc(struct mem_cap *cap, size_t n)
+{
+    if (!mem_cap_charge(cap, n))
+        return NULL;
+    void *p = calloc(1, n ? n : 1);
+    if (!p)
+        mem_cap_release(cap, n);
+    return p;
+}
+
+void mem_cap_free(struct mem_cap *cap, void *p, size_t n)
+{
+    if (!p)
+        return;
+    free(p);
+    mem_cap_release(cap, n);
+}
+
+void *mem_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        log_err("out of memory at startup (%zu x %zu bytes)", n, size);
+        exit(1);
+    }
+    return p;
+}
+
+char *mem_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = mem_xcalloc(1, n);
+    memcpy(d, s, n);
+    return d;
+}

@@ -1,0 +1,38 @@
+/*
+ * Memory caps: every allocation driven by traffic is charged to a per-subsystem cap
+ * (flows, defrag, later reassembly and app state). A refused charge is not fatal: the
+ * caller evicts or drops and the refusal is counted in `hits`, which goes to stats.
+ */
+#ifndef MM_CORE_MEM_H
+#define MM_CORE_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mem_cap {
+    const char *name; /* subsystem, for stats and messages */
+    size_t limit;     /* bytes; 0 = unlimited */
+    size_t used;      /* bytes currently charged */
+    size_t peak;      /* highest `used` seen */
+    uint64_t hits;    /* charges refused because of `limit` */
+};
+
+void mem_cap_init(struct mem_cap *cap, const char *name, size_t limit);
+
+/* Charge n bytes; false (and hits++) when the limit would be passed. */
+bool mem_cap_charge(struct mem_cap *cap, size_t n);
+/* Return n bytes previously charged. */
+void mem_cap_release(struct mem_cap *cap, size_t n);
+
+/* Charge then malloc/calloc; NULL when refused or when malloc fails (charge undone). */
+void *mem_cap_alloc(struct mem_cap *cap, size_t n);
+void *mem_cap_calloc(struct mem_cap *cap, size_t n);
+/* Free memory from mem_cap_alloc; n must be the size it was allocated with. */
+void mem_cap_free(struct mem_cap *cap, void *p, size_t n);
+
+/* Startup allocations: abort with a message on failure (only before traffic flows). */
+void *mem_xcalloc(size_t n, size_t size);
+char *mem_xstrdup(const char *s);
+
+#endif

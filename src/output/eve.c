@@ -1,0 +1,455 @@
+/*
+ * EVE event writers; see eve.h. Field order follows Suricata's so that a diff of the two
+ * tools' output on the same capture reads easily.
+ */
+#include "eve.h"
+
+#include "community_id.h"
+#include "json.h"
+
+#include "core/mm.h"
+#include "core/timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVE_MAX_EVENT_BYTES (1u << 20)
+
+struct out_eve {
+    out_sink_t *sink;
+    struct out_eve_config cfg;
+    struct jb jb;
+    const char *iface;
+    uint64_t anomaly_sec;   /* second of packet time the rate counter is for */
+    uint32_t anomaly_in_sec;
+    struct out_eve_counters ctr;
+};
+
+void out_eve_config_defaults(struct out_eve_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->anomaly_rate_per_s = 200;
+    cfg->community_id = true;
+}
+
+out_eve_t *out_eve_new(out_sink_t *sink, const struct out_eve_config *cfg)
+{
+    out_eve_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (jb_init(&e->jb, 4096, EVE_MAX_EVENT_BYTES) != 0) {
+        jb_fini(&e->jb);
+        free(e);
+        return NULL;
+    }
+    e->sink = sink;
+    e->cfg = *cfg;
+    e->iface = "";
+    return e;
+}
+
+void out_eve_free(out_eve_t *e)
+{
+    if (!e)
+        return;
+    out_sink_close(e->sink);
+    jb_fini(&e->jb);
+    free(e);
+}
+
+void out_eve_set_iface(out_eve_t *e, const char *iface)
+{
+    e->iface = iface ? iface : "";
+}
+
+int out_eve_flush(out_eve_t *e)
+{
+    return out_sink_flush(e->sink);
+}
+
+int out_eve_reopen(out_eve_t *e)
+{
+    return out_sink_reopen(e->sink);
+}
+
+void out_eve_sink_stats(const out_eve_t *e, struct out_sink_stats *out)
+{
+    out_sink_stats(e->sink, out);
+}
+
+void out_eve_get_counters(const out_eve_t *e, struct out_eve_counters *out)
+{
+    *out = e->ctr;
+}
+
+/* Finish the event in e->jb: write it, or drop and count it when it could not be built. */
+static bool emit(out_eve_t *e)
+{
+    if (jb_error(&e->jb) || !jb_complete(&e->jb)) {
+        e->ctr.oversize_dropped++;
+        return false;
+    }
+    out_sink_write(e->sink, jb_ptr(&e->jb), jb_len(&e->jb));
+    return true;
+}
+
+static void put_ts(struct jb *jb, const char *key, uint64_t ts_ns)
+{
+    char ts[MM_TS_BUFLEN];
+    mm_format_ts(ts, sizeof ts, ts_ns);
+    jb_string(jb, key, ts);
+}
+
+static void put_proto(struct jb *jb, uint8_t proto)
+{
+    const char *name = dec_proto_name(proto);
+    if (name) {
+        jb_string(jb, "proto", name);
+    } else {
+        char num[8];
+        snprintf(num, sizeof num, "%u", proto);
+        jb_string(jb, "proto", num);
+    }
+}
+
+static bool has_ports(uint8_t proto)
+{
+    return proto == 6 || proto == 17 || proto == 132;
+}
+
+/* The common event head: timestamp, flow_id, in_iface, event_type, endpoints, proto. */
+static void put_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char *type, int ip_ver,
+                     const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+                     uint8_t proto)
+{
+    struct jb *jb = &e->jb;
+    jb_reset(jb);
+    jb_open_object(jb, NULL);
+    put_ts(jb, "timestamp", ts_ns);
+    if (flow_id)
+        jb_uint(jb, "flow_id", flow_id);
+    jb_string(jb, "in_iface", e->iface);
+    jb_string(jb, "event_type", type);
+    if (!ip_ver)
+        return;
+    char a[64];
+    struct mm_addr addr;
+    memcpy(addr.b, src, 16);
+    jb_string(jb, "src_ip", dec_addr_str(&addr, ip_ver, a, sizeof a));
+    if (has_ports(proto))
+        jb_uint(jb, "src_port", sport);
+    memcpy(addr.b, dst, 16);
+    jb_string(jb, "dest_ip", dec_addr_str(&addr, ip_ver, a, sizeof a));
+    if (has_ports(proto))
+        jb_uint(jb, "dest_port", dport);
+    put_proto(jb, proto);
+}
+
+static void put_tcp_flags(struct jb *jb, const char *key, uint8_t flags)
+{
+    char hex[3];
+    snprintf(hex, sizeof hex, "%02x", flags);
+    jb_string(jb, key, hex);
+}
+
+void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reason)
+{
+    struct jb *jb = &e->jb;
+    const uint8_t *cli = flow_client_addr(f), *srv = flow_server_addr(f);
+    uint16_t cport = flow_client_port(f), sport = flow_server_port(f);
+    bool icmp = f->key.proto == 1 || f->key.proto == 58;
+
+    put_head(e, f->last_ns, f->flow_id, "flow", f->key.ip_ver, cli, cport, srv, sport, f->key.proto);
+    if (icmp) {
+        if (f->icmp_seen[FLOW_TOSERVER]) {
+            jb_uint(jb, "icmp_type", f->icmp_type[FLOW_TOSERVER]);
+            jb_uint(jb, "icmp_code", f->icmp_code[FLOW_TOSERVER]);
+        }
+        if (f->icmp_seen[FLOW_TOCLIENT]) {
+            jb_uint(jb, "response_icmp_type", f->icmp_type[FLOW_TOCLIENT]);
+            jb_uint(jb, "response_icmp_code", f->icmp_code[FLOW_TOCLIENT]);
+        }
+    }
+    if (f->vlan_count) {
+        jb_open_array(jb, "vlan");
+        for (unsigned i = 0; i < f->vlan_count && i < PKT_MAX_VLANS; i++)
+            jb_uint(jb, NULL, f->key.vlan[i]);
+        jb_close_array(jb);
+    }
+
+    jb_open_object(jb, "flow");
+    jb_uint(jb, "pkts_toserver", f->pkts[FLOW_TOSERVER]);
+    jb_uint(jb, "pkts_toclient", f->pkts[FLOW_TOCLIENT]);
+    jb_uint(jb, "bytes_toserver", f->bytes[FLOW_TOSERVER]);
+    jb_uint(jb, "bytes_toclient", f->bytes[FLOW_TOCLIENT]);
+    put_ts(jb, "start", f->first_ns);
+    put_ts(jb, "end", f->last_ns);
+    jb_uint(jb, "age", (f->last_ns - f->first_ns) / 1000000000ull);
+    jb_string(jb, "state", flow_state_name((enum flow_state)f->state));
+    jb_string(jb, "reason", flow_end_reason_name(reason));
+    jb_bool(jb, "alerted", f->alerted);
+    jb_close_object(jb);
+
+    if (f->key.proto == 6) {
+        uint8_t all = (uint8_t)(f->tcp_flags[0] | f->tcp_flags[1]);
+        jb_open_object(jb, "tcp");
+        put_tcp_flags(jb, "tcp_flags", all);
+        put_tcp_flags(jb, "tcp_flags_ts", f->tcp_flags[FLOW_TOSERVER]);
+        put_tcp_flags(jb, "tcp_flags_tc", f->tcp_flags[FLOW_TOCLIENT]);
+        static const struct {
+            uint8_t bit;
+            const char *name;
+        } bits[] = {{TCP_SYN, "syn"}, {TCP_FIN, "fin"}, {TCP_RST, "rst"}, {TCP_PSH, "psh"},
+                    {TCP_ACK, "ack"}, {TCP_URG, "urg"}, {TCP_ECE, "ecn"}, {TCP_CWR, "cwr"}};
+        for (size_t i = 0; i < MM_ARRAY_LEN(bits); i++)
+            if (all & bits[i].bit)
+                jb_bool(jb, bits[i].name, true);
+        jb_string(jb, "state", flow_tcp_state_name((enum flow_tcp_state)f->tcp_state));
+        jb_close_object(jb);
+    }
+
+    if (e->cfg.community_id) {
+        char cid[OUT_COMMUNITY_ID_BUFLEN];
+        uint16_t a = cport, b = sport;
+        if (icmp) {
+            /* Community ID maps ICMP type/code into the port fields. */
+            a = f->icmp_seen[FLOW_TOSERVER] ? f->icmp_type[FLOW_TOSERVER] : f->icmp_type[FLOW_TOCLIENT];
+            b = f->icmp_seen[FLOW_TOSERVER] ? f->icmp_code[FLOW_TOSERVER] : f->icmp_code[FLOW_TOCLIENT];
+        }
+        /* A one-way ICMP message seen only towards the client was sent by the server. */
+        bool from_srv = icmp && !f->icmp_seen[FLOW_TOSERVER];
+        if (out_community_id(cid, sizeof cid, f->key.ip_ver, from_srv ? srv : cli,
+                             from_srv ? cli : srv, f->key.proto, a, b,
+                             e->cfg.community_id_seed) == 0)
+            jb_string(jb, "community_id", cid);
+    }
+    jb_close_object(jb);
+    if (emit(e))
+        e->ctr.flow++;
+}
+
+void out_eve_anomalies(out_eve_t *e, const struct packet *p)
+{
+    struct jb *jb = &e->jb;
+    for (uint8_t i = 0; i < p->n_events; i++) {
+        uint64_t sec = p->ts_ns / 1000000000ull;
+        if (sec != e->anomaly_sec) {
+            e->anomaly_sec = sec;
+            e->anomaly_in_sec = 0;
+        }
+        if (e->cfg.anomaly_rate_per_s && e->anomaly_in_sec >= e->cfg.anomaly_rate_per_s) {
+            e->ctr.anomalies_suppressed++;
+            continue;
+        }
+        e->anomaly_in_sec++;
+        const struct flow *f = p->flow;
+        put_head(e, p->ts_ns, f ? f->flow_id : 0, "anomaly", p->ip_ver, p->src.b, p->sport,
+                 p->dst.b, p->dport, p->proto);
+        if (p->ip_ver && (p->proto == 1 || p->proto == 58) && (p->flags & PKT_F_L4)) {
+            jb_uint(jb, "icmp_type", p->icmp_type);
+            jb_uint(jb, "icmp_code", p->icmp_code);
+        }
+        if (p->pkt_no)
+            jb_uint(jb, "pcap_cnt", p->pkt_no);
+        jb_open_object(jb, "anomaly");
+        jb_string(jb, "type", "decode");
+        jb_string(jb, "event", dec_event_name((enum dec_event)p->events[i]));
+        jb_close_object(jb);
+        jb_string(jb, "pkt_src", "wire/pcap");
+        jb_close_object(jb);
+        if (emit(e))
+            e->ctr.anomaly++;
+    }
+}
+
+/* "decoder.ipv4.trunc_pkt" -> layer "ipv4", name "trunc_pkt". False for other shapes. */
+static bool split_event(const char *full, char *layer, size_t llen, const char **name)
+{
+    const char *prefix = "decoder.";
+    if (strncmp(full, prefix, strlen(prefix)) != 0)
+        return false;
+    const char *l = full + strlen(prefix);
+    const char *dot = strchr(l, '.');
+    if (!dot || (size_t)(dot - l) >= llen)
+        return false;
+    memcpy(layer, l, (size_t)(dot - l));
+    layer[dot - l] = 0;
+    *name = dot + 1;
+    return true;
+}
+
+static void put_decoder_events(struct jb *jb, const struct dec_stats *d, bool suricata)
+{
+    char open_layer[32] = "";
+    bool any = false;
+    /* events.def keeps each layer's events together, so layers open and close once. */
+    for (int ev = 1; ev < DEC_EV_COUNT; ev++) {
+        if (!d->events[ev] || dec_event_in_suricata((enum dec_event)ev) != suricata)
+            continue;
+        const char *full = dec_event_name((enum dec_event)ev);
+        char layer[32];
+        const char *name;
+        if (!split_event(full, layer, sizeof layer, &name)) {
+            /* two-part names ("decoder.too_many_layers", "defrag.x") are flat keys */
+            if (open_layer[0]) {
+                jb_close_object(jb);
+                open_layer[0] = 0;
+            }
+            if (!any) {
+                jb_open_object(jb, "event");
+                any = true;
+            }
+            jb_uint(jb, full, d->events[ev]);
+            continue;
+        }
+        if (!any) {
+            jb_open_object(jb, "event");
+            any = true;
+        }
+        if (strcmp(layer, open_layer) != 0) {
+            if (open_layer[0])
+                jb_close_object(jb);
+            jb_open_object(jb, layer);
+            snprintf(open_layer, sizeof open_layer, "%s", layer);
+        }
+        jb_uint(jb, name, d->events[ev]);
+    }
+    if (open_layer[0])
+        jb_close_object(jb);
+    if (any)
+        jb_close_object(jb);
+}
+
+void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
+{
+    struct jb *jb = &e->jb;
+    const struct dec_stats *d = in->dec;
+    const struct flow_stats *fs = in->flow;
+    jb_reset(jb);
+    jb_open_object(jb, NULL);
+    put_ts(jb, "timestamp", in->ts_ns);
+    jb_string(jb, "event_type", "stats");
+    jb_open_object(jb, "stats");
+    jb_uint(jb, "uptime", in->uptime_s);
+    if (in->cap) {
+        jb_open_object(jb, "capture");
+        jb_uint(jb, "kernel_packets", in->cap->kernel_received);
+        jb_uint(jb, "kernel_drops", in->cap->kernel_dropped);
+        jb_uint(jb, "kernel_ifdrops", in->cap->iface_dropped);
+        jb_close_object(jb);
+    }
+    if (d) {
+        jb_open_object(jb, "decoder");
+        jb_uint(jb, "pkts", d->pkts);
+        jb_uint(jb, "bytes", d->bytes);
+        jb_uint(jb, "invalid", d->invalid);
+        jb_uint(jb, "ipv4", d->ipv4);
+        jb_uint(jb, "ipv6", d->ipv6);
+        jb_uint(jb, "ethernet", d->ethernet);
+        jb_uint(jb, "arp", d->arp);
+        jb_uint(jb, "sll", d->sll);
+        jb_uint(jb, "sll2", d->sll2);
+        jb_uint(jb, "null", d->null);
+        jb_uint(jb, "raw", d->raw);
+        jb_uint(jb, "tcp", d->tcp);
+        jb_uint(jb, "udp", d->udp);
+        jb_uint(jb, "icmpv4", d->icmpv4);
+        jb_uint(jb, "icmpv6", d->icmpv6);
+        jb_uint(jb, "gre", d->gre);
+        jb_uint(jb, "vlan", d->vlan);
+        jb_uint(jb, "vlan_qinq", d->vlan_qinq);
+        jb_uint(jb, "vxlan", d->vxlan);
+        jb_uint(jb, "too_many_layers", d->events[DEC_EV_TOO_MANY_LAYERS]);
+        jb_uint(jb, "unknown_ethertype", d->events[DEC_EV_ETH_UNKNOWN_ETHERTYPE]);
+        jb_uint(jb, "avg_pkt_size", d->pkts ? d->bytes / d->pkts : 0);
+        put_decoder_events(jb, d, true);
+        jb_close_object(jb);
+        jb_open_object(jb, "defrag");
+        jb_open_object(jb, "ipv4");
+        jb_uint(jb, "fragments", d->ipv4_frag);
+        jb_close_object(jb);
+        jb_open_object(jb, "ipv6");
+        jb_uint(jb, "fragments", d->ipv6_frag);
+        jb_close_object(jb);
+        jb_uint(jb, "max_frags_reached", d->events[DEC_EV_DEFRAG_MAX_FRAGS]);
+        jb_uint(jb, "memuse", in->defrag_memuse);
+        jb_close_object(jb);
+    }
+    if (fs) {
+        jb_open_object(jb, "flow");
+        jb_uint(jb, "total", fs->created);
+        jb_uint(jb, "active", fs->active);
+        jb_uint(jb, "tcp", fs->tcp);
+        jb_uint(jb, "udp", fs->udp);
+        jb_uint(jb, "icmpv4", fs->icmpv4);
+        jb_uint(jb, "icmpv6", fs->icmpv6);
+        jb_uint(jb, "tcp_reuse", fs->tcp_reuse);
+        jb_uint(jb, "memcap", fs->memcap_drops + fs->emergency_evictions);
+        jb_uint(jb, "emerg_mode_entered", fs->emergency_evictions ? 1 : 0);
+        jb_uint(jb, "memuse", fs->memuse);
+        jb_close_object(jb);
+    }
+    jb_close_object(jb); /* stats */
+
+    /* Counters Suricata's schema has no place for. */
+    jb_open_object(jb, "mamori");
+    if (in->cap) {
+        jb_open_object(jb, "capture");
+        jb_uint(jb, "pkts_read", in->cap->pkts_read);
+        jb_uint(jb, "pkts_filtered", in->cap->pkts_filtered);
+        jb_uint(jb, "snap_truncated", in->cap->snap_truncated);
+        jb_close_object(jb);
+    }
+    if (d) {
+        jb_open_object(jb, "decoder");
+        jb_uint(jb, "ipip", d->ipip);
+        jb_uint(jb, "other_l3", d->other_l3);
+        jb_uint(jb, "events_overflow", d->events_overflow);
+        jb_open_object(jb, "checksum_bad");
+        jb_uint(jb, "ipv4", d->ipv4_csum_bad);
+        jb_uint(jb, "tcp", d->tcp_csum_bad);
+        jb_uint(jb, "udp", d->udp_csum_bad);
+        jb_uint(jb, "icmp", d->icmp_csum_bad);
+        jb_close_object(jb);
+        put_decoder_events(jb, d, false);
+        jb_close_object(jb);
+        jb_open_object(jb, "defrag");
+        jb_uint(jb, "reassembled", d->frag_reassembled);
+        jb_uint(jb, "timeouts", d->frag_timeouts);
+        jb_uint(jb, "dropped", d->frag_dropped);
+        jb_uint(jb, "memcap", in->defrag_memcap);
+        jb_uint(jb, "memcap_hits", in->defrag_memcap_hits);
+        jb_close_object(jb);
+    }
+    if (fs) {
+        jb_open_object(jb, "flow");
+        jb_uint(jb, "active_peak", fs->active_peak);
+        jb_uint(jb, "memuse_peak", fs->memuse_peak);
+        jb_uint(jb, "memcap", fs->memcap);
+        jb_uint(jb, "bytes_per_flow", fs->bytes_per_flow);
+        jb_uint(jb, "emergency_evictions", fs->emergency_evictions);
+        jb_uint(jb, "memcap_drops", fs->memcap_drops);
+        jb_uint(jb, "no_flow_pkts", fs->no_flow);
+        jb_open_object(jb, "ended");
+        jb_uint(jb, "timeout", fs->ended_timeout);
+        jb_uint(jb, "forced", fs->ended_forced);
+        jb_uint(jb, "shutdown", fs->ended_shutdown);
+        jb_close_object(jb);
+        jb_close_object(jb);
+    }
+    jb_open_object(jb, "eve");
+    jb_uint(jb, "flow", e->ctr.flow);
+    jb_uint(jb, "anomaly", e->ctr.anomaly);
+    jb_uint(jb, "anomalies_suppressed", e->ctr.anomalies_suppressed);
+    jb_uint(jb, "oversize_dropped", e->ctr.oversize_dropped);
+    if (in->sink) {
+        jb_uint(jb, "write_errors", in->sink->write_errors);
+        jb_uint(jb, "dropped_lines", in->sink->dropped_lines);
+    }
+    jb_close_object(jb);
+    jb_close_object(jb); /* mamori */
+    jb_close_object(jb);
+    if (emit(e))
+        e->ctr.stats++;
+}

@@ -3,7 +3,11 @@
 covering both byte orders, both pcap precisions, several pcapng interfaces with different
 link types and timestamp resolutions, SPB/PB/NRB/ISB/custom blocks and a second section.
 
-Usage: fuzz/gen_corpus_pcap_reader.py [outdir]   (default: fuzz/corpus/pcap_reader)
+With --regress, write instead the hand-made hostile inputs kept in
+tests/fuzz-regress/pcap_reader/ (lengths at and past every limit, extreme timestamp
+options); the unit tests replay that folder, together with any crasher the fuzzer finds.
+
+Usage: fuzz/gen_corpus_pcap_reader.py [--regress] [outdir]
 """
 import os
 import struct
@@ -73,13 +77,56 @@ def pb(order, iface, ts, data):
                                        len(data), len(data)) + data)
 
 
+def hostile():
+    """Inputs that sit on or past the reader's limits (see docs/internals/capture.md)."""
+    tcp = frame()
+    le_shb_idb = shb("<") + idb("<", 1)
+    return {
+        # block lengths claiming up to 16 MiB / 2 GiB in a file of a few bytes
+        "epb_len_16mib_truncated.pcapng":
+            le_shb_idb + struct.pack("<II", 6, 16 * 1024 * 1024) + b"\0" * 40,
+        "epb_len_2gib.pcapng": le_shb_idb + struct.pack("<II", 6, 0x7FFFFFF0) + b"\0" * 40,
+        "unknown_block_16mib_truncated.pcapng":
+            le_shb_idb + struct.pack("<II", 0x99, 16 * 1024 * 1024) + b"\0" * 100,
+        # captured lengths one past the limit and at 2^32-1
+        "pcap_caplen_262145.pcap":
+            pcap("<", False, 1, [])
+            + struct.pack("<IIII", 1, 0, 262145, 262145) + tcp,
+        "pcap_caplen_max_u32.pcap":
+            pcap(">", True, 1, []) + struct.pack(">IIII", 1, 0, 0xFFFFFFFF, 0xFFFFFFFF) + tcp,
+        "epb_caplen_past_block.pcapng":
+            le_shb_idb + block("<", 6, struct.pack("<IIIII", 0, 0, 0, 0xFFFFFFF0, 60) + tcp),
+        # IDB option length 0xffff running past its block
+        "idb_option_overrun.pcapng":
+            shb("<") + block("<", 1, struct.pack("<HHIHH", 1, 0, 0, 2, 0xFFFF) + b"eth0"),
+        # extreme timestamp options: 2^-63 resolution, INT64_MIN offset, max timestamp
+        "tsresol_2pow63_tsoffset_min.pcapng":
+            shb(">") + idb(">", 1, 0, 0x80 | 63, -(2 ** 63))
+            + epb(">", 0, 2 ** 64 - 1, tcp),
+        "tsresol_10pow19.pcapng":
+            shb("<") + idb("<", 1, 0, 19, 2 ** 63 - 1) + epb("<", 0, 2 ** 64 - 1, tcp),
+        # SPB with original length 2^32-1 and no snaplen
+        "spb_wirelen_max_u32.pcapng":
+            le_shb_idb + block("<", 3, struct.pack("<I", 0xFFFFFFFF) + tcp),
+        # packet on interface 0 of a second section that has no IDB
+        "second_section_no_idb.pcapng": le_shb_idb + shb(">") + epb(">", 0, 1, tcp),
+    }
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus", "pcap_reader")
+    args = sys.argv[1:]
+    regress = "--regress" in args
+    args = [a for a in args if a != "--regress"]
+    if regress:
+        default = os.path.join(here, "..", "tests", "fuzz-regress", "pcap_reader")
+    else:
+        default = os.path.join(here, "corpus", "pcap_reader")
+    outdir = args[0] if args else default
     os.makedirs(outdir, exist_ok=True)
     tcp, udp = frame(), frame(17, 5353, 53, b"\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0")
     raw = tcp[14:]
-    seeds = {
+    seeds = hostile() if regress else {
         "pcap_le_usec_eth.pcap": pcap("<", False, 1, [tcp, udp, tcp[:40]]),
         "pcap_be_nsec_raw.pcap": pcap(">", True, 101, [raw, raw[:20]]),
         "pcap_le_sll_truncated.pcap": pcap("<", False, 113, [frame(sll=True)] * 2)[:-7],
@@ -97,10 +144,10 @@ def main():
             + epb(">", 1, 3, b"\x60" + b"\0" * 39),
     }
     for name, data in seeds.items():
-        assert len(data) < 2048, name
+        assert len(data) < 2048 or regress, name
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(data)
-    print(f"wrote {len(seeds)} seeds to {outdir}")
+    print(f"wrote {len(seeds)} files to {os.path.normpath(outdir)}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ run_one() {
     if "$FUZZ_BUILD/fuzz/$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
         -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/crash-$name-" \
         >"$work/$name.log" 2>&1; then
-        echo "fuzz $name: ok ($(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/$name.log" | awk '{print $2}') runs; $(tail -1 "$work/$name.log" | cut -c1-100))"
+        echo "fuzz $name: ok ($(grep -E '^Done [0-9]+ runs' "$work/$name.log" | tail -1))"
     else
         echo "fuzz $name: FAILED"
         tail -40 "$work/$name.log"

@@ -158,8 +158,8 @@ static void pos_prefix(const cap_source_t *s, char *buf, size_t len, uint64_t of
         snprintf(buf, len, "packet %llu (offset %llu): ", (unsigned long long)(s->pkt_no + 1),
                  (unsigned long long)off);
     else
-        snprintf(buf, len, "block at offset %llu (after packet %llu): ",
-                 (unsigned long long)off, (unsigned long long)s->pkt_no);
+        snprintf(buf, len, "block at offset %llu (after packet %llu): ", (unsigned long long)off,
+                 (unsigned long long)s->pkt_no);
 }
 
 int cap_fail_at(cap_source_t *s, int rc, uint64_t off, bool is_pkt, const char *fmt, ...)
@@ -297,8 +297,7 @@ static int open_file(cap_source_t *s, const char *path)
     case 0xa1b2c3d4: /* pcap, microseconds */
     case 0xd4c3b2a1:
     case 0xa1b23c4d: /* pcap, nanoseconds */
-    case 0x4d3cb2a1:
-        return cap_pcap_open(s);
+    case 0x4d3cb2a1: return cap_pcap_open(s);
     case 0x0a0d0d0a: /* pcapng Section Header Block (same value in both byte orders) */
         return cap_pcapng_open(s);
     default:

@@ -20,11 +20,11 @@
  * snaplen any capture tool uses) or a pcapng block above CAP_MAX_BLOCK (libpcap's limit too)
  * means a corrupt file: we report it instead of allocating whatever the file asks for.
  */
-#define CAP_MAX_CAPLEN 262144u                 /* bytes of packet data in one record */
-#define CAP_MAX_BLOCK (16u * 1024u * 1024u)    /* bytes in one pcapng block */
-#define CAP_MAX_IFACES 65536u                  /* pcapng IDBs in one section */
-#define CAP_DEFAULT_SNAPLEN 262144             /* live capture */
-#define CAP_BPF_SLOTS 8                        /* compiled filters cached per source */
+#define CAP_MAX_CAPLEN 262144u              /* bytes of packet data in one record */
+#define CAP_MAX_BLOCK (16u * 1024u * 1024u) /* bytes in one pcapng block */
+#define CAP_MAX_IFACES 65536u               /* pcapng IDBs in one section */
+#define CAP_DEFAULT_SNAPLEN 262144          /* live capture */
+#define CAP_BPF_SLOTS 8                     /* compiled filters cached per source */
 
 /*
  * Reader buffer: refills read CAP_RD_CHUNK bytes at a time. The initial buffer holds a chunk
@@ -49,8 +49,8 @@ struct cap_rd {
     size_t end;       /* one past the last byte read */
     uint64_t buf_off; /* file offset of buf[0] */
     int fd;
-    bool eof;      /* read() returned 0: no more bytes will come */
-    int rd_errno;  /* errno of a failed read(), 0 if none */
+    bool eof;     /* read() returned 0: no more bytes will come */
+    int rd_errno; /* errno of a failed read(), 0 if none */
 };
 
 static inline size_t cap_rd_avail(const struct cap_rd *r)
@@ -101,21 +101,21 @@ enum cap_ts_kind {
 
 struct cap_iface {
     int linktype;
-    uint32_t snaplen;     /* 0 = unlimited */
+    uint32_t snaplen; /* 0 = unlimited */
     enum cap_ts_kind ts_kind;
-    unsigned ts_shift;    /* CAP_TS_POW2: fraction bits, 0..63 */
-    uint64_t ts_factor;   /* CAP_TS_MUL / CAP_TS_DIV */
-    uint64_t ts_off_ns;   /* if_tsoffset in ns (two's complement, added modulo 2^64) */
+    unsigned ts_shift;  /* CAP_TS_POW2: fraction bits, 0..63 */
+    uint64_t ts_factor; /* CAP_TS_MUL / CAP_TS_DIV */
+    uint64_t ts_off_ns; /* if_tsoffset in ns (two's complement, added modulo 2^64) */
 };
 
 /* State of a file source. */
 struct cap_file {
     struct cap_rd rd;
-    bool own_fd;         /* false for stdin: not closed */
-    bool regular;        /* regular file: size known, progress reported */
-    uint64_t size;       /* st_size of a regular file */
-    bool big;            /* multi-byte fields are big-endian (pcap header / current section) */
-    uint32_t frac_mult;  /* pcap: ns per timestamp fraction unit (1000 for µs, 1 for ns) */
+    bool own_fd;        /* false for stdin: not closed */
+    bool regular;       /* regular file: size known, progress reported */
+    uint64_t size;      /* st_size of a regular file */
+    bool big;           /* multi-byte fields are big-endian (pcap header / current section) */
+    uint32_t frac_mult; /* pcap: ns per timestamp fraction unit (1000 for µs, 1 for ns) */
     /* pcapng only */
     struct cap_iface *ifaces; /* owned; n_ifaces used of ifaces_cap */
     uint32_t n_ifaces;
@@ -125,7 +125,7 @@ struct cap_file {
 /* State of a live source. */
 struct cap_live {
     pcap_t *p;
-    bool nano; /* libpcap delivers ns in tv_usec (PCAP_TSTAMP_PRECISION_NANO) */
+    bool nano;      /* libpcap delivers ns in tv_usec (PCAP_TSTAMP_PRECISION_NANO) */
     int fd;         /* selectable fd of the non-blocking handle, or -1 (then blocking reads) */
     int timeout_ms; /* longest wait in cap_next before MM_EAGAIN */
 };
@@ -147,23 +147,28 @@ struct cap_ops {
     void (*brk)(cap_source_t *s);   /* async-signal-safe */
 };
 
+/*
+ * A packet source. Fields the per-packet path reads (ops, counters, filter, reader) come
+ * first; BPF slots, live state and text after them. Written only by the thread that owns the
+ * source, except break_req (also cap_break(), possibly from a signal handler).
+ */
 struct cap_source {
     const struct cap_ops *ops;
-    uint64_t pkt_no;    /* packets read so far from this file (before filtering) */
-    int sticky_err;     /* once an error was returned, cap_next() keeps returning it */
-    int linktype;       /* pcap/live link type; pcapng: first IDB's, -1 before one is seen */
+    uint64_t pkt_no; /* packets read so far from this file (before filtering) */
+    int sticky_err;  /* once an error was returned, cap_next() keeps returning it */
+    int linktype;    /* pcap/live link type; pcapng: first IDB's, -1 before one is seen */
     bool live;
-    int bpf_last;       /* slot used for the previous packet, -1 none */
-    char *filter;       /* BPF expression, owned; NULL = no filter */
-    struct cap_bpf_slot bpf[CAP_BPF_SLOTS];
-    unsigned bpf_evict; /* next slot to reuse when all are taken */
-    volatile sig_atomic_t break_req; /* set by cap_break() */
+    int bpf_last; /* slot used for the previous packet, -1 none */
+    char *filter; /* BPF expression, owned; NULL = no filter */
     struct cap_stats st;
     struct cap_file file;
+    struct cap_bpf_slot bpf[CAP_BPF_SLOTS];
+    unsigned bpf_evict;              /* next slot to reuse when all are taken */
+    volatile sig_atomic_t break_req; /* set by cap_break() */
     struct cap_live lv;
     char *name;           /* cap_name(): path or interface, owned */
     const char *msg_name; /* name used in messages ("stdin" for "-") */
-    char err[768];
+    char err[768];        /* cap_error() text */
 };
 
 extern const struct cap_ops cap_pcap_ops_le;

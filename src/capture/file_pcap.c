@@ -45,8 +45,7 @@
  * Next record. `big` is a constant in each of the two wrappers below, so the byte-order
  * test folds away and each gets straight-line loads.
  */
-static inline __attribute__((always_inline)) int pcap_next_rec(cap_source_t *s,
-                                                               struct cap_pkt *out,
+static inline __attribute__((always_inline)) int pcap_next_rec(cap_source_t *s, struct cap_pkt *out,
                                                                const bool big)
 {
     struct cap_rd *r = &s->file.rd;
@@ -139,8 +138,8 @@ int cap_pcap_open(cap_source_t *s)
     unsigned major = cap_get16(h + 4, f->big);
     unsigned minor = cap_get16(h + 6, f->big);
     if (major != 2)
-        return cap_fail(s, MM_EFORMAT, "unsupported pcap version %u.%u (only 2.x is read)",
-                        major, minor);
+        return cap_fail(s, MM_EFORMAT, "unsupported pcap version %u.%u (only 2.x is read)", major,
+                        minor);
     /* Low 16 bits: link type; the upper bits carry FCS information we do not use. */
     s->linktype = (int)(cap_get32(h + 20, f->big) & 0xffffu);
 

@@ -83,12 +83,8 @@ static uint64_t iface_ts_ns(const struct cap_iface *ifc, uint64_t ts)
 {
     uint64_t ns;
     switch (ifc->ts_kind) {
-    case CAP_TS_MUL:
-        ns = ts * ifc->ts_factor;
-        break;
-    case CAP_TS_DIV:
-        ns = ts / ifc->ts_factor;
-        break;
+    case CAP_TS_MUL: ns = ts * ifc->ts_factor; break;
+    case CAP_TS_DIV: ns = ts / ifc->ts_factor; break;
     default: {
         /* Binary fractions: whole seconds, then the fraction scaled to ns. Keep the product
          * below 2^64: frac < 2^34 times 10^9 < 2^30 fits; finer fractions lose bits that are
@@ -96,8 +92,8 @@ static uint64_t iface_ts_ns(const struct cap_iface *ifc, uint64_t ts)
         unsigned n = ifc->ts_shift;
         uint64_t whole = ts >> n;
         uint64_t frac = ts & ((UINT64_C(1) << n) - 1);
-        uint64_t frac_ns = n <= 34 ? (frac * 1000000000u) >> n
-                                   : ((frac >> (n - 34)) * 1000000000u) >> 34;
+        uint64_t frac_ns =
+            n <= 34 ? (frac * 1000000000u) >> n : ((frac >> (n - 34)) * 1000000000u) >> 34;
         ns = whole * 1000000000u + frac_ns;
         break;
     }
@@ -125,6 +121,18 @@ static bool iface_set_tsresol(struct cap_iface *ifc, uint8_t res)
     ifc->ts_kind = n <= 9 ? CAP_TS_MUL : CAP_TS_DIV;
     ifc->ts_factor = f;
     return true;
+}
+
+/* Smallest valid total length of a block: header, fixed fields and trailer. */
+static uint32_t min_block_len(uint32_t type)
+{
+    switch (type) {
+    case PNG_EPB:
+    case PNG_PB: return 32;
+    case PNG_SPB: return 16;
+    case PNG_IDB: return 20;
+    default: return 12;
+    }
 }
 
 /* Check a block's leading length. 0 or MM_EFORMAT with the message set. */
@@ -223,8 +231,8 @@ static int read_idb(cap_source_t *s, uint64_t off, const uint8_t *b, uint32_t le
         const uint8_t *v = b + o + 4;
         if (code == PNG_OPT_TSRESOL && olen >= 1) {
             if (!iface_set_tsresol(&ifc, v[0]))
-                return cap_fail_at(s, MM_EFORMAT, off, false,
-                                   "if_tsresol 0x%02x is out of range", v[0]);
+                return cap_fail_at(s, MM_EFORMAT, off, false, "if_tsresol 0x%02x is out of range",
+                                   v[0]);
         } else if (code == PNG_OPT_TSOFFSET && olen >= 8) {
             /* Signed seconds; two's complement times 10^9 wraps to the right sum. */
             ifc.ts_off_ns = get64(v, f->big) * 1000000000u;
@@ -234,8 +242,8 @@ static int read_idb(cap_source_t *s, uint64_t off, const uint8_t *b, uint32_t le
 
     if (f->n_ifaces == f->ifaces_cap) {
         if (f->ifaces_cap >= CAP_MAX_IFACES)
-            return cap_fail_at(s, MM_EFORMAT, off, false,
-                               "more than %u interfaces in one section", CAP_MAX_IFACES);
+            return cap_fail_at(s, MM_EFORMAT, off, false, "more than %u interfaces in one section",
+                               CAP_MAX_IFACES);
         uint32_t ncap = f->ifaces_cap == 0 ? 4 : f->ifaces_cap * 2;
         struct cap_iface *n = realloc(f->ifaces, ncap * sizeof *n);
         if (n == NULL)
@@ -271,7 +279,8 @@ static int read_packet(cap_source_t *s, struct cap_pkt *out, uint64_t off, const
     if (ifid >= f->n_ifaces) {
         if (f->n_ifaces == 0)
             return cap_fail_at(s, MM_EFORMAT, off, true,
-                               "%s before any Interface Description Block", block_name(type));
+                               "%s before any Interface Description Block in this section",
+                               block_name(type));
         return cap_fail_at(s, MM_EFORMAT, off, true,
                            "interface id %u out of range (%u interfaces in this section)", ifid,
                            f->n_ifaces);
@@ -331,10 +340,7 @@ static int png_step(cap_source_t *s, struct cap_pkt *out, bool stop_at_packet)
     uint32_t len = cap_get32(b + 4, f->big);
 
     bool is_pkt = type == PNG_EPB || type == PNG_SPB || type == PNG_PB;
-    uint32_t min = type == PNG_EPB || type == PNG_PB ? 32 : type == PNG_SPB ? 16
-                 : type == PNG_IDB                   ? 20
-                                                     : 12;
-    int rc = check_len(s, off, is_pkt, type, len, min);
+    int rc = check_len(s, off, is_pkt, type, len, min_block_len(type));
     if (rc != 0)
         return rc;
     if (is_pkt && stop_at_packet)

@@ -95,8 +95,8 @@ static int expand_dir(const char *dir, struct path_list *l, char *err, size_t er
     return rc;
 }
 
-int cap_expand_inputs(const char *const *args, size_t n_args, char ***out, size_t *n_out,
-                      char *err, size_t errlen)
+int cap_expand_inputs(const char *const *args, size_t n_args, char ***out, size_t *n_out, char *err,
+                      size_t errlen)
 {
     struct path_list l = {NULL, 0, 0};
     int rc = 0;

@@ -1,9 +1,16 @@
 /*
  * Live capture through libpcap: pcap_create + options + pcap_activate, then pcap_next_ex()
- * one packet at a time. Immediate mode delivers packets as they arrive; the read timeout
- * makes cap_next() return MM_EAGAIN now and then so the caller can run timers and notice
- * a stop request. The BPF filter runs in the kernel (pcap_setfilter), so rejected packets
- * are never seen here and pkts_filtered stays 0 for live sources.
+ * one packet at a time. Immediate mode delivers packets as they arrive. The BPF filter runs
+ * in the kernel (pcap_setfilter), so rejected packets are never seen here and pkts_filtered
+ * stays 0 for live sources.
+ *
+ * Waiting: libpcap's timeout is a packet buffer timeout, not a read timeout; on Linux
+ * (libpcap 1.10) a blocking pcap_next_ex() on an idle interface never returns, and after
+ * one pcap_breakloop() it blocks again. So the handle is non-blocking and cap_next() polls
+ * its selectable fd for at most timeout_ms, returning MM_EAGAIN on an idle interface so the
+ * caller can run timers and notice a stop request. A signal (cap_break() from a handler)
+ * ends the poll at once with EINTR; cap_break() from another thread is seen within
+ * timeout_ms. Without a selectable fd we fall back to blocking reads.
  *
  * Timestamps: nanosecond precision when libpcap and the platform offer it, else
  * microseconds * 1000. On Linux the "any" pseudo-interface is switched to LINUX_SLL2 (which
@@ -51,7 +58,7 @@ static int live_next(cap_source_t *s, struct cap_pkt *out)
         out->pkt_no = ++s->pkt_no;
         return 1;
     }
-    if (rc == 0) /* read timeout */
+    if (rc == 0) /* woken with nothing to read (or a blocking read's timeout) */
         return MM_EAGAIN;
     if (rc == PCAP_ERROR_BREAK) { /* pcap_breakloop() from cap_break() */
         s->break_req = 0;
@@ -152,6 +159,8 @@ cap_source_t *cap_live_open(const char *iface, const struct cap_live_opts *opts,
     int rc = pcap_activate(p);
     if (rc < 0) {
         const char *detail = pcap_geterr(p);
+        if (strcmp(detail, pcap_statustostr(rc)) == 0)
+            detail = ""; /* libpcap often repeats the status text */
         const char *hint = (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
                                ? " (needs root or CAP_NET_RAW)"
                                : "";
@@ -171,8 +180,11 @@ cap_source_t *cap_live_open(const char *iface, const struct cap_live_opts *opts,
         any_prefer_sll2(p);
     s->lv.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 100;
     s->lv.fd = -1;
-    if (pcap_setnonblock(p, 1, ebuf) == 0)
+    if (pcap_setnonblock(p, 1, ebuf) == 0) {
         s->lv.fd = pcap_get_selectable_fd(p);
+        if (s->lv.fd < 0) /* nothing to poll: a non-blocking handle would spin */
+            (void)pcap_setnonblock(p, 0, ebuf);
+    }
     s->linktype = cap_dlt_to_linktype(pcap_datalink(p));
     return s;
 }

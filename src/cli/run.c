@@ -196,9 +196,24 @@ static int make_eve_path(const struct cli_config *cfg, char *path, size_t len)
         return 0;
     }
     const char *dir = cfg->log_dir ? cfg->log_dir : ".";
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        log_err("cannot create log directory %s: %s", dir, strerror(errno));
-        return MM_EIO;
+    /* Like mkdir -p: create missing parents too. */
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", dir) >= sizeof tmp) {
+        log_err("log directory path too long");
+        return MM_EINVAL;
+    }
+    for (char *s = tmp + 1;; s++) {
+        if (*s == '/' || *s == 0) {
+            char c = *s;
+            *s = 0;
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
+                log_err("cannot create log directory %s: %s", tmp, strerror(errno));
+                return MM_EIO;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -223,7 +238,7 @@ int cli_run(const struct cli_config *cfg)
     char eve_path[PATH_MAX];
     char **paths = NULL;
     size_t n_paths = 0;
-    unsigned files_done = 0;
+    unsigned files_done = 0, files_opened = 0;
     struct progress pr;
 
     if (!cfg->iface) {
@@ -303,6 +318,7 @@ int cli_run(const struct cli_config *cfg)
                 status = CLI_EXIT_PARTIAL;
                 continue;
             }
+            files_opened++;
             if (cfg->bpf && cap_set_filter(src, cfg->bpf, err, sizeof err) != 0) {
                 log_err("%s", err);
                 cap_close(src);
@@ -327,8 +343,8 @@ int cli_run(const struct cli_config *cfg)
     }
     write_stats(&en, NULL, en.last_ts_ns);
 
-    if (status == CLI_EXIT_PARTIAL && en.cap_total.pkts_read == 0 && n_paths == 1)
-        status = CLI_EXIT_ERROR; /* nothing at all could be read */
+    if (status == CLI_EXIT_PARTIAL && files_opened == 0)
+        status = CLI_EXIT_ERROR; /* not one input could be opened */
 
 done:;
     double secs = progress_now() - en.start_s;

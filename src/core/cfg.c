@@ -16,8 +16,8 @@
 struct cfg_node {
     enum cfg_type type;
     unsigned line;
-    char *scalar;       /* CFG_SCALAR */
-    char **keys;        /* CFG_MAP: key of each child */
+    char *scalar; /* CFG_SCALAR */
+    char **keys;  /* CFG_MAP: key of each child */
     cfg_node_t **kids;
     size_t n, cap;
 };
@@ -145,8 +145,8 @@ cfg_node_t *cfg_parse(const char *name, const char *text, size_t len, char *err,
 
     while (!done) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            snprintf(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
-                     parser.problem_mark.column + 1,
+            snprintf(err, errlen, "%s: line %zu, column %zu: %s", name,
+                     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
                      parser.problem ? parser.problem : "YAML syntax error");
             goto fail;
         }
@@ -154,18 +154,18 @@ cfg_node_t *cfg_parse(const char *name, const char *text, size_t len, char *err,
         unsigned col = (unsigned)ev.start_mark.column + 1;
         cfg_node_t *made = NULL;
         switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
+        case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
             if (root) {
-                snprintf(err, errlen, "%s:%u:%u: only one YAML document is allowed", name, line, col);
+                snprintf(err, errlen, "%s: line %u, column %u: only one YAML document is allowed",
+                         name, line, col);
                 yaml_event_delete(&ev);
                 goto fail;
             }
             break;
         case YAML_ALIAS_EVENT:
-            snprintf(err, errlen, "%s:%u:%u: YAML aliases are not supported", name, line, col);
+            snprintf(err, errlen, "%s: line %u, column %u: YAML aliases are not supported", name,
+                     line, col);
             yaml_event_delete(&ev);
             goto fail;
         case YAML_SCALAR_EVENT: {
@@ -187,13 +187,14 @@ cfg_node_t *cfg_parse(const char *name, const char *text, size_t len, char *err,
         case YAML_SEQUENCE_START_EVENT: {
             cfg_node_t *top = depth ? stack[depth - 1] : NULL;
             if (top && top->type == CFG_MAP && !pending_key[depth - 1]) {
-                snprintf(err, errlen, "%s:%u:%u: a map key must be a plain value", name, line, col);
+                snprintf(err, errlen, "%s: line %u, column %u: a map key must be a plain value",
+                         name, line, col);
                 yaml_event_delete(&ev);
                 goto fail;
             }
             if (depth >= CFG_MAX_DEPTH) {
-                snprintf(err, errlen, "%s:%u:%u: nesting deeper than %d levels", name, line, col,
-                         CFG_MAX_DEPTH);
+                snprintf(err, errlen, "%s: line %u, column %u: nesting deeper than %d levels", name,
+                         line, col, CFG_MAX_DEPTH);
                 yaml_event_delete(&ev);
                 goto fail;
             }
@@ -207,13 +208,13 @@ cfg_node_t *cfg_parse(const char *name, const char *text, size_t len, char *err,
             if (depth)
                 depth--;
             break;
-        default:
-            break;
+        default: break;
         }
         if (made) {
             if (++nodes > CFG_MAX_NODES) {
                 cfg_free(made);
-                snprintf(err, errlen, "%s:%u:%u: more than %d values", name, line, col, CFG_MAX_NODES);
+                snprintf(err, errlen, "%s: line %u, column %u: more than %d values", name, line,
+                         col, CFG_MAX_NODES);
                 yaml_event_delete(&ev);
                 goto fail;
             }
@@ -261,7 +262,8 @@ out:
         return NULL;
     }
     if (root->type != CFG_MAP) {
-        snprintf(err, errlen, "%s:%u: the configuration must be a map of settings", name, root->line);
+        snprintf(err, errlen, "%s: line %u: the configuration must be a map of settings", name,
+                 root->line);
         cfg_free(root);
         return NULL;
     }
@@ -378,16 +380,16 @@ static int get_number(const cfg_node_t *root, const char *path, uint64_t min, ui
     }
     if (!ok || v < min || v > max) {
         snprintf(err, errlen, "line %u: %s: expected %s between %llu and %llu, got '%s'",
-                 cfg_line(n), path, sizes ? "a size" : "a whole number",
-                 (unsigned long long)min, (unsigned long long)max, s ? s : "(not a value)");
+                 cfg_line(n), path, sizes ? "a size" : "a whole number", (unsigned long long)min,
+                 (unsigned long long)max, s ? s : "(not a value)");
         return MM_EINVAL;
     }
     *out = v;
     return 0;
 }
 
-int cfg_get_u64(const cfg_node_t *root, const char *path, uint64_t min, uint64_t max,
-                uint64_t *out, char *err, size_t errlen)
+int cfg_get_u64(const cfg_node_t *root, const char *path, uint64_t min, uint64_t max, uint64_t *out,
+                char *err, size_t errlen)
 {
     return get_number(root, path, min, max, out, false, err, errlen);
 }

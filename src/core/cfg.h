@@ -19,7 +19,7 @@ typedef struct cfg_node cfg_node_t;
 #define CFG_MAX_NODES 100000
 #define CFG_MAX_FILE_BYTES (4u << 20)
 
-/* Parse a file; NULL with "path:line:col: reason" in err on failure. Caller frees. */
+/* Parse a file; NULL with "path: line L, column C: reason" in err on failure. Caller frees. */
 cfg_node_t *cfg_load_file(const char *path, char *err, size_t errlen);
 /* Parse a buffer; `name` is used in error messages. */
 cfg_node_t *cfg_parse(const char *name, const char *text, size_t len, char *err, size_t errlen);

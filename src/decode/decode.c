@@ -42,7 +42,7 @@ void dec_config_defaults(struct dec_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->csum = DEC_CSUM_ALL;
-    cfg->max_layers = 4;
+    cfg->max_layers = 8;
     cfg->defrag_memcap_bytes = 16u << 20;
     cfg->defrag_timeout_s = 60;
     cfg->defrag_max_frags = 256;
@@ -73,13 +73,11 @@ void dec_ctx_free(dec_ctx_t *ctx)
 
 void dec_set_event(dec_ctx_t *ctx, struct packet *p, enum dec_event ev)
 {
-    ctx->stats.events[ev]++;
-    if (p->n_events == 0 && ev != DEC_EV_PKT_SNAP_TRUNC)
-        ctx->stats.invalid++;
-    /* The same event twice on one packet (e.g. two bad options) is reported once. */
+    /* The same event twice on one packet (e.g. two bad options) is reported and counted once. */
     for (uint8_t i = 0; i < p->n_events; i++)
         if (p->events[i] == ev)
             return;
+    ctx->stats.events[ev]++;
     if (p->n_events < PKT_MAX_EVENTS)
         p->events[p->n_events++] = (uint16_t)ev;
     else

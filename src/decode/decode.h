@@ -118,9 +118,9 @@ struct packet {
 /* Decoder counters, reported in stats. Written by the owning thread only. */
 struct dec_stats {
     uint64_t pkts, bytes;
-    uint64_t invalid;  /* packets with at least one decode anomaly */
+    uint64_t invalid;  /* packets whose decoding stopped on a malformed header */
     uint64_t ethernet, vlan, vlan_qinq, sll, sll2, null, raw;
-    uint64_t ipv4, ipv6, tcp, udp, icmpv4, icmpv6, gre, vxlan, ipip, arp, other_l3;
+    uint64_t ipv4, ipv6, tcp, udp, icmpv4, icmpv6, gre, vxlan, ipip, arp, pppoe, mpls, other_l3;
     uint64_t ipv4_frag, ipv6_frag, frag_reassembled, frag_timeouts, frag_dropped;
     uint64_t ipv4_csum_bad, tcp_csum_bad, udp_csum_bad, icmp_csum_bad;
     uint64_t snap_truncated;

@@ -25,11 +25,14 @@ void dec_set_event(dec_ctx_t *ctx, struct packet *p, enum dec_event ev);
 static inline void dec_invalid(dec_ctx_t *ctx, struct packet *p, enum dec_event ev)
 {
     dec_set_event(ctx, p, ev);
+    if (!(p->flags & PKT_F_INVALID))
+        ctx->stats.invalid++;
     p->flags |= PKT_F_INVALID;
 }
 
 enum { ETH_P_IPV4 = 0x0800, ETH_P_ARP = 0x0806, ETH_P_VLAN = 0x8100, ETH_P_QINQ = 0x88a8,
-       ETH_P_QINQ_OLD = 0x9100, ETH_P_IPV6 = 0x86dd, ETH_P_TEB = 0x6558 };
+       ETH_P_QINQ_OLD = 0x9100, ETH_P_IPV6 = 0x86dd, ETH_P_TEB = 0x6558,
+       ETH_P_PPPOE_SESS = 0x8864, ETH_P_MPLS_UC = 0x8847, ETH_P_MPLS_MC = 0x8848 };
 
 enum { IPPROTO_V_ICMP = 1, IPPROTO_V_IPIP = 4, IPPROTO_V_TCP = 6, IPPROTO_V_UDP = 17,
        IPPROTO_V_IPV6 = 41, IPPROTO_V_GRE = 47, IPPROTO_V_ICMPV6 = 58 };
@@ -53,6 +56,15 @@ void dec_gre(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len);
 /* True when (d, len) looked like VXLAN and was decoded as such. */
 bool dec_vxlan(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len);
 
+/*
+ * A header cut short: when the capture's snap length explains it, that is the one event
+ * (decoder.snaplen_truncated, already on the packet); otherwise `ev` says what is wrong.
+ */
+static inline void dec_short(dec_ctx_t *ctx, struct packet *p, enum dec_event ev)
+{
+    dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC : ev);
+}
+
 /* A new (possibly inner) IP header replaces what an outer layer set. */
 static inline void dec_enter_ip(struct packet *p)
 {
@@ -60,7 +72,7 @@ static inline void dec_enter_ip(struct packet *p)
         p->tunnel_depth++;
         p->flags |= PKT_F_TUNNELED;
     }
-    p->flags &= ~(uint32_t)(PKT_F_L4 | PKT_F_ICMP_INNER);
+    p->flags &= ~(uint32_t)(PKT_F_L4 | PKT_F_ICMP_INNER | PKT_F_L4_CSUM_BAD);
     p->sport = p->dport = 0;
     p->tcp_flags = 0;
     p->l4 = p->payload = NULL;
@@ -86,6 +98,7 @@ void defrag_free(struct defrag *d);
 struct frag_info {
     uint8_t ip_ver;
     uint8_t proto;
+    uint32_t hdr_len; /* IPv4: header length, part of the 65535-byte datagram limit */
     uint32_t id;
     uint32_t offset; /* bytes */
     bool more;

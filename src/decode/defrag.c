@@ -201,7 +201,9 @@ bool defrag_add(dec_ctx_t *ctx, struct packet *p, const struct frag_info *fi,
 {
     struct defrag *d = ctx->defrag;
     const bool v4 = fi->ip_ver == 4;
-    if (fi->offset + fi->len > DEFRAG_MAX_DGRAM) {
+    /* An IPv4 datagram's 65535 bytes include its header ("ping of death" is one byte
+     * over); IPv6 payload length excludes the fixed header. */
+    if (fi->offset + fi->len + fi->hdr_len > DEFRAG_MAX_DGRAM) {
         dec_set_event(ctx, p, v4 ? DEC_EV_IPV4_FRAG_PKT_TOO_LARGE : DEC_EV_IPV6_FRAG_PKT_TOO_LARGE);
         ctx->stats.frag_dropped++;
         return false;

@@ -6,6 +6,12 @@
  *
  * 802.3 frames (ethertype < 0x0600 is a length; LLC/SNAP follows) carry no IP we track and are
  * counted as other_l3. Up to PKT_MAX_VLANS tags are kept in the flow key; more is an anomaly.
+ *
+ * Also unwrapped here, because DSL uplinks and provider links carry them:
+ *   PPPoE session (RFC 2516, 0x8864): | ver/type (1) | code (1) | session (2) | length (2) |
+ *                                     | PPP protocol (2): 0x0021 IPv4, 0x0057 IPv6 | ...
+ *   MPLS (RFC 3032, 0x8847/0x8848):   | label (20) | TC (3) | S (1) | TTL (8) |, repeated until
+ *                                     S = 1; the payload's IP version is read from its first nibble.
  */
 #include "decode_int.h"
 
@@ -15,7 +21,7 @@ void dec_ethernet(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t l
 {
     ctx->stats.ethernet++;
     if (MM_UNLIKELY(len < 14)) {
-        dec_invalid(ctx, p, DEC_EV_ETH_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_ETH_PKT_TOO_SMALL);
         return;
     }
     if (!p->mac_dst) {
@@ -30,7 +36,7 @@ static void dec_vlan(dec_ctx_t *ctx, struct packet *p, uint16_t outer_type, cons
                      uint32_t len)
 {
     if (MM_UNLIKELY(len < 4)) {
-        dec_invalid(ctx, p, DEC_EV_VLAN_HEADER_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_VLAN_HEADER_TOO_SMALL);
         return;
     }
     ctx->stats.vlan++;
@@ -43,6 +49,59 @@ static void dec_vlan(dec_ctx_t *ctx, struct packet *p, uint16_t outer_type, cons
     p->vlan[p->vlan_count++] = (uint16_t)((d[0] << 8 | d[1]) & 0x0fff);
     uint16_t type = (uint16_t)(d[2] << 8 | d[3]);
     dec_ethertype(ctx, p, type, d + 4, len - 4);
+}
+
+static void dec_pppoe_session(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
+{
+    ctx->stats.pppoe++;
+    if (MM_UNLIKELY(len < 8)) {
+        dec_short(ctx, p, DEC_EV_PPPOE_PKT_TOO_SMALL);
+        return;
+    }
+    if (MM_UNLIKELY(d[0] != 0x11 || d[1] != 0x00)) {
+        dec_invalid(ctx, p, DEC_EV_PPPOE_WRONG_CODE);
+        return;
+    }
+    uint32_t plen = (uint32_t)(d[4] << 8 | d[5]); /* PPP frame length, protocol included */
+    if (plen < 2)
+        return;
+    uint32_t avail = MM_MIN(plen, len - 6);
+    uint16_t proto = (uint16_t)(d[6] << 8 | d[7]);
+    if (proto == 0x0021)
+        dec_ipv4(ctx, p, d + 8, avail - 2);
+    else if (proto == 0x0057)
+        dec_ipv6(ctx, p, d + 8, avail - 2);
+    else
+        ctx->stats.other_l3++; /* LCP, IPCP, ... control traffic */
+}
+
+static void dec_mpls(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
+{
+    ctx->stats.mpls++;
+    uint32_t off = 0;
+    for (unsigned labels = 0;; labels++) {
+        if (MM_UNLIKELY(len - off < 4 || labels >= 16)) {
+            dec_short(ctx, p, DEC_EV_MPLS_HEADER_TOO_SMALL);
+            return;
+        }
+        bool bottom = (d[off + 2] & 0x01) != 0;
+        off += 4;
+        if (bottom)
+            break;
+    }
+    if (len - off < 1)
+        return;
+    switch (d[off] >> 4) {
+    case 4:
+        dec_ipv4(ctx, p, d + off, len - off);
+        return;
+    case 6:
+        dec_ipv6(ctx, p, d + off, len - off);
+        return;
+    default:
+        ctx->stats.other_l3++; /* pseudowire or control word: not decoded */
+        return;
+    }
 }
 
 void dec_ethertype(dec_ctx_t *ctx, struct packet *p, uint16_t type, const uint8_t *d,
@@ -63,13 +122,20 @@ void dec_ethertype(dec_ctx_t *ctx, struct packet *p, uint16_t type, const uint8_
     case ETH_P_ARP:
         ctx->stats.arp++;
         return;
+    case ETH_P_PPPOE_SESS:
+        dec_pppoe_session(ctx, p, d, len);
+        return;
+    case ETH_P_MPLS_UC:
+    case ETH_P_MPLS_MC:
+        dec_mpls(ctx, p, d, len);
+        return;
     default:
         ctx->stats.other_l3++;
         /* 802.3 length field, and well-known non-IP ethertypes, are not anomalies. */
         if (type >= 0x0600 && type != 0x88cc /* LLDP */ && type != 0x8035 /* RARP */ &&
-            type != 0x888e /* EAPOL */ && type != 0x8863 && type != 0x8864 /* PPPoE */ &&
+            type != 0x888e /* EAPOL */ && type != 0x8863 /* PPPoE discovery */ &&
             type != 0x88e5 /* MACsec */ && type != 0x8809 /* slow protocols */ &&
-            type != 0x9000 /* loopback test */ && type != 0x8847 && type != 0x8848 /* MPLS */)
+            type != 0x9000 /* loopback test */)
             dec_set_event(ctx, p, DEC_EV_ETH_UNKNOWN_ETHERTYPE);
         return;
     }

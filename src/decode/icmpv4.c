@@ -76,8 +76,7 @@ void dec_icmpv4(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len
 {
     ctx->stats.icmpv4++;
     if (MM_UNLIKELY(len < 8)) {
-        dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC
-                                                          : DEC_EV_ICMPV4_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_ICMPV4_PKT_TOO_SMALL);
         return;
     }
     p->icmp_type = d[0];

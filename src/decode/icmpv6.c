@@ -57,13 +57,12 @@ void dec_icmpv6(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len
 {
     ctx->stats.icmpv6++;
     if (MM_UNLIKELY(len < 4)) {
-        dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC
-                                                          : DEC_EV_ICMPV6_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_ICMPV6_PKT_TOO_SMALL);
         return;
     }
     uint8_t t = d[0];
     if (MM_UNLIKELY(len < 8 && (t < 128 || t == 128 || t == 129))) {
-        dec_invalid(ctx, p, DEC_EV_ICMPV6_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_ICMPV6_PKT_TOO_SMALL);
         return;
     }
     p->icmp_type = t;

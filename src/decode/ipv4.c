@@ -56,8 +56,7 @@ void dec_ipv4(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
         return;
     ctx->stats.ipv4++;
     if (MM_UNLIKELY(len < 20)) {
-        dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC
-                                                          : DEC_EV_IPV4_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_IPV4_PKT_TOO_SMALL);
         return;
     }
     if (MM_UNLIKELY((d[0] >> 4) != 4)) {
@@ -75,7 +74,7 @@ void dec_ipv4(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
          * segments they capture before the NIC splits them: report it, then take the
          * captured length, as Wireshark does. Other short lengths are malformed. */
         if (totlen != 0 || hlen > len) {
-            dec_invalid(ctx, p, DEC_EV_IPV4_IPLEN_SMALLER_THAN_HLEN);
+            dec_short(ctx, p, DEC_EV_IPV4_IPLEN_SMALLER_THAN_HLEN);
             return;
         }
         dec_set_event(ctx, p, DEC_EV_IPV4_IPLEN_SMALLER_THAN_HLEN);
@@ -85,8 +84,8 @@ void dec_ipv4(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
     if (MM_UNLIKELY(totlen > len)) {
         /* Short because of the snap length: decode what is there. Otherwise the packet
          * claims more than it carries, which is malformed. */
-        if (!(p->flags & PKT_F_SNAP_TRUNC) || hlen > len) {
-            dec_invalid(ctx, p, DEC_EV_IPV4_TRUNC_PKT);
+        if (hlen > len || !(p->flags & PKT_F_SNAP_TRUNC)) {
+            dec_short(ctx, p, DEC_EV_IPV4_TRUNC_PKT);
             return;
         }
         avail = len;
@@ -123,6 +122,7 @@ void dec_ipv4(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
         }
         struct frag_info fi = {
             .ip_ver = 4,
+            .hdr_len = hlen,
             .proto = p->proto,
             .id = (uint32_t)(d[4] << 8 | d[5]),
             .offset = offset,

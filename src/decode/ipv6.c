@@ -45,7 +45,8 @@ static void ipv6_walk(dec_ctx_t *ctx, struct packet *p, uint8_t nh, const uint8_
     uint32_t off = 0;
     unsigned n_hh = 0, n_rh = 0, n_dh = 0, n_fh = after_frag ? 1u : 0u;
     for (unsigned count = 0;; count++) {
-        if (count >= IPV6_MAX_EXTHDRS) {
+        bool is_ext = nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44;
+        if (is_ext && count >= IPV6_MAX_EXTHDRS) {
             dec_invalid(ctx, p, DEC_EV_IPV6_TOO_MANY_EXTHDRS);
             return;
         }
@@ -57,12 +58,12 @@ static void ipv6_walk(dec_ctx_t *ctx, struct packet *p, uint8_t nh, const uint8_
         case 43: /* routing */
         case 60: /* destination options */
             if (left < 8) {
-                dec_invalid(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
+                dec_short(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
                 return;
             }
             hlen = ((uint32_t)h[1] + 1) * 8;
             if (hlen > left) {
-                dec_invalid(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
+                dec_short(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
                 return;
             }
             if (nh == 0) {
@@ -85,18 +86,18 @@ static void ipv6_walk(dec_ctx_t *ctx, struct packet *p, uint8_t nh, const uint8_
             break;
         case 51: /* AH */
             if (left < 8) {
-                dec_invalid(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
+                dec_short(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
                 return;
             }
             hlen = ((uint32_t)h[1] + 2) * 4;
             if (hlen > left) {
-                dec_invalid(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
+                dec_short(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
                 return;
             }
             break;
         case 44: { /* fragment */
             if (left < 8) {
-                dec_invalid(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
+                dec_short(ctx, p, DEC_EV_IPV6_TRUNC_EXTHDR);
                 return;
             }
             if (n_fh++) {
@@ -160,8 +161,7 @@ void dec_ipv6(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
         return;
     ctx->stats.ipv6++;
     if (MM_UNLIKELY(len < 40)) {
-        dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC
-                                                          : DEC_EV_IPV6_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_IPV6_PKT_TOO_SMALL);
         return;
     }
     if (MM_UNLIKELY((d[0] >> 4) != 6)) {

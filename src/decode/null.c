@@ -12,7 +12,7 @@ void dec_null(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len, 
 {
     ctx->stats.null++;
     if (MM_UNLIKELY(len < 4)) {
-        dec_invalid(ctx, p, DEC_EV_NULL_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_NULL_PKT_TOO_SMALL);
         return;
     }
     uint32_t le = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;

@@ -15,7 +15,7 @@ void dec_sll(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
 {
     ctx->stats.sll++;
     if (MM_UNLIKELY(len < 16)) {
-        dec_invalid(ctx, p, DEC_EV_SLL_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_SLL_PKT_TOO_SMALL);
         return;
     }
     uint16_t halen = (uint16_t)(d[4] << 8 | d[5]);
@@ -29,7 +29,7 @@ void dec_sll2(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
 {
     ctx->stats.sll2++;
     if (MM_UNLIKELY(len < 20)) {
-        dec_invalid(ctx, p, DEC_EV_SLL2_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_SLL2_PKT_TOO_SMALL);
         return;
     }
     if (d[11] == 6)

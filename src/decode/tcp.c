@@ -83,8 +83,7 @@ void dec_tcp(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
 {
     ctx->stats.tcp++;
     if (MM_UNLIKELY(len < 20)) {
-        dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC
-                                                          : DEC_EV_TCP_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_TCP_PKT_TOO_SMALL);
         return;
     }
     uint32_t hlen = (uint32_t)(d[12] >> 4) * 4;

@@ -20,7 +20,7 @@ void dec_gre(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
     p->l4 = d;
     p->l4_len = len;
     if (MM_UNLIKELY(len < 4)) {
-        dec_invalid(ctx, p, DEC_EV_GRE_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_GRE_PKT_TOO_SMALL);
         return;
     }
     uint8_t ver = d[1] & 0x07;
@@ -38,7 +38,7 @@ void dec_gre(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
     if (d[0] & 0x10)
         hlen += 4;
     if (MM_UNLIKELY(hlen > len)) {
-        dec_invalid(ctx, p, DEC_EV_GRE_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_GRE_PKT_TOO_SMALL);
         return;
     }
     if (!dec_enter_layer(ctx, p))

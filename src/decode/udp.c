@@ -16,8 +16,7 @@ void dec_udp(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
 {
     ctx->stats.udp++;
     if (MM_UNLIKELY(len < 8)) {
-        dec_invalid(ctx, p, (p->flags & PKT_F_SNAP_TRUNC) ? DEC_EV_PKT_SNAP_TRUNC
-                                                          : DEC_EV_UDP_PKT_TOO_SMALL);
+        dec_short(ctx, p, DEC_EV_UDP_PKT_TOO_SMALL);
         return;
     }
     uint32_t ulen = (uint32_t)(d[4] << 8 | d[5]);

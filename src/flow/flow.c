@@ -15,13 +15,13 @@
 _Static_assert(sizeof(struct flow_key) == 48, "flow_key is hashed and compared as 48 bytes");
 _Static_assert(sizeof(struct flow) <= 256, "keep a flow within the 256-byte budget");
 
-#define FLOWS_PER_SLAB 512u
+#define MAX_FLOWS_PER_SLAB 512u
 #define N_LISTS (FLOW_PROTO_COUNT * FLOW_STATE_COUNT)
 #define EXPIRE_EVERY_NS 1000000000ull /* expiry granularity: one second of packet time */
 
 struct slab {
     struct slab *next;
-    struct flow flows[FLOWS_PER_SLAB];
+    struct flow flows[]; /* flow_table.slab_flows of them */
 };
 
 struct lru {
@@ -37,6 +37,7 @@ struct flow_table {
     uint32_t mask;
     struct flow *free_list;
     struct slab *slabs;
+    uint32_t slab_flows; /* flows per slab: up to 512, fewer under a small memcap */
     struct lru lists[N_LISTS];
     uint64_t timeout_ns[N_LISTS];
     uint64_t next_expire_ns;
@@ -86,6 +87,17 @@ flow_table_t *flow_table_new(const struct flow_config *cfg, flow_end_cb on_end, 
         return NULL;
     }
     ft->mask = nb - 1;
+    /* Slabs of at most 1/16 of what the memcap leaves, so a small memcap still holds
+     * flows; one that cannot hold a single flow besides the buckets is refused. */
+    uint64_t room = cfg->memcap_bytes ? (cfg->memcap_bytes - MM_MIN(cfg->memcap_bytes, bsize))
+                                      : UINT64_MAX;
+    uint64_t per_slab = room / 16 / sizeof(struct flow);
+    ft->slab_flows = (uint32_t)MM_MAX(1, MM_MIN(per_slab, MAX_FLOWS_PER_SLAB));
+    if (room < sizeof(struct slab) + sizeof(struct flow)) {
+        free(ft->buckets);
+        free(ft);
+        return NULL;
+    }
     for (int c = 0; c < FLOW_PROTO_COUNT; c++)
         for (int s = 0; s < FLOW_STATE_COUNT; s++)
             ft->timeout_ns[c * FLOW_STATE_COUNT + s] = (uint64_t)cfg->timeout_s[c][s] * 1000000000ull;
@@ -150,10 +162,9 @@ static void flow_end(flow_table_t *ft, struct flow *f, enum flow_end_reason reas
 {
     if (ft->on_end)
         ft->on_end(f, reason, ft->user);
-    struct flow **pp = &ft->buckets[f->hash & ft->mask];
-    while (*pp != f)
-        pp = &(*pp)->hnext;
-    *pp = f->hnext;
+    *f->hpprev = f->hnext;
+    if (f->hnext)
+        f->hnext->hpprev = f->hpprev;
     lru_unlink(ft, f);
     switch (reason) {
     case FLOW_END_TIMEOUT: ft->st.ended_timeout++; break;
@@ -181,15 +192,16 @@ static struct flow *flow_alloc(flow_table_t *ft)
 {
     if (!ft->free_list) {
         struct slab *s = NULL;
-        if (mem_cap_charge(&ft->cap, sizeof *s)) {
-            s = malloc(sizeof *s);
+        size_t ssize = sizeof *s + (size_t)ft->slab_flows * sizeof(struct flow);
+        if (mem_cap_charge(&ft->cap, ssize)) {
+            s = malloc(ssize);
             if (!s)
-                mem_cap_release(&ft->cap, sizeof *s);
+                mem_cap_release(&ft->cap, ssize);
         }
         if (s) {
             s->next = ft->slabs;
             ft->slabs = s;
-            for (uint32_t i = FLOWS_PER_SLAB; i-- > 0;) {
+            for (uint32_t i = ft->slab_flows; i-- > 0;) {
                 s->flows[i].hnext = ft->free_list;
                 ft->free_list = &s->flows[i];
             }
@@ -237,6 +249,10 @@ static bool make_key(const struct packet *p, struct flow_key *k, bool *pkt_is_a)
             sport = dport = p->icmp_id;
         break;
     default:
+        /* Other protocols get address-only flows, but not from a header we gave up on
+         * (e.g. a truncated IPv6 extension header leaves no trustworthy protocol). */
+        if (p->flags & PKT_F_INVALID)
+            return false;
         break;
     }
     memset(k, 0, sizeof *k);
@@ -370,8 +386,12 @@ struct flow *flow_handle_packet(flow_table_t *ft, struct packet *p, enum flow_di
         bool synack = k.proto == 6 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
         f->client_is_a = synack ? !pkt_is_a : pkt_is_a;
         f->flow_id = ((h64 ^ (p->ts_ns * 0x9e3779b97f4a7c15ull)) & ((1ull << 51) - 1)) | 1;
-        f->hnext = ft->buckets[h & ft->mask];
-        ft->buckets[h & ft->mask] = f;
+        struct flow **bucket = &ft->buckets[h & ft->mask];
+        f->hnext = *bucket;
+        f->hpprev = bucket;
+        if (*bucket)
+            (*bucket)->hpprev = &f->hnext;
+        *bucket = f;
         switch (proto_class(k.proto)) {
         case FLOW_PROTO_TCP: ft->st.tcp++; break;
         case FLOW_PROTO_UDP: ft->st.udp++; break;

@@ -45,7 +45,8 @@ struct flow_key {
 };
 
 struct flow {
-    struct flow *hnext;          /* hash chain */
+    struct flow *hnext;          /* hash chain (also the free-list link) */
+    struct flow **hpprev;        /* the pointer that points at this flow in its chain */
     struct flow *lru_prev, *lru_next; /* timeout list of this flow's class, oldest first */
     struct flow_key key;
     uint64_t flow_id;            /* stable id for EVE, < 2^53 */
@@ -69,7 +70,7 @@ struct flow {
 typedef void (*flow_end_cb)(const struct flow *f, enum flow_end_reason reason, void *user);
 
 struct flow_config {
-    size_t memcap_bytes;                               /* default 64 MiB */
+    size_t memcap_bytes; /* default 64 MiB; flows come in slabs of up to 512 */
     uint32_t timeout_s[FLOW_PROTO_COUNT][FLOW_STATE_COUNT];
     uint32_t hash_seed;                                /* fixed in pcap mode: deterministic */
 };
@@ -90,7 +91,8 @@ struct flow_stats {
 
 typedef struct flow_table flow_table_t;
 
-/* NULL on startup allocation failure. The callback may be NULL. */
+/* NULL on startup allocation failure, or when memcap_bytes cannot hold the hash buckets
+ * and at least one flow. The callback may be NULL. */
 flow_table_t *flow_table_new(const struct flow_config *cfg, flow_end_cb on_end, void *user);
 /* Ends every remaining flow with FLOW_END_SHUTDOWN (callback called), then frees. */
 void flow_table_free(flow_table_t *ft);

@@ -72,6 +72,25 @@ static int icmp6_counterpart(uint8_t type)
     }
 }
 
+/*
+ * SHA-1 with the algorithm fetched and the context allocated once per thread: EVP_Digest()
+ * with EVP_sha1() fetches the implementation under a lock and allocates a context on every
+ * call, which cost more than the rest of a flow event. The objects live for the thread's
+ * life (they are small and reused; OpenSSL frees its own state at exit).
+ */
+static _Thread_local EVP_MD *tl_sha1;
+static _Thread_local EVP_MD_CTX *tl_ctx;
+
+static bool sha1_digest(const uint8_t *in, size_t len, unsigned char *md, unsigned int *mdlen)
+{
+    if (!tl_sha1 && !(tl_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)))
+        return false;
+    if (!tl_ctx && !(tl_ctx = EVP_MD_CTX_new()))
+        return false;
+    return EVP_DigestInit_ex2(tl_ctx, tl_sha1, NULL) == 1 &&
+           EVP_DigestUpdate(tl_ctx, in, len) == 1 && EVP_DigestFinal_ex(tl_ctx, md, mdlen) == 1;
+}
+
 static inline uint8_t *put_be16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -142,7 +161,7 @@ int out_community_id(char *out, size_t outlen, int ip_version, const uint8_t *sr
 
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (EVP_Digest(in, (size_t)(p - in), md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != SHA1_LEN)
+    if (!sha1_digest(in, (size_t)(p - in), md, &mdlen) || mdlen != SHA1_LEN)
         return MM_EINVAL;
     out[0] = '1';
     out[1] = ':';

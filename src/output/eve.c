@@ -118,10 +118,44 @@ static bool has_ports(uint8_t proto)
     return proto == 6 || proto == 17 || proto == 132;
 }
 
+
+
+static void put_tcp_flags(struct jb *jb, const char *key, uint8_t flags)
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[3] = {digits[flags >> 4], digits[flags & 15], 0};
+    jb_string(jb, key, hex);
+}
+
+/* Dotted quad without snprintf/inet_ntop: this runs for every event. */
+static char *ipv4_str(const uint8_t *a, char *out)
+{
+    char *o = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *o++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *o++ = (char)('0' + v / 10 % 10);
+        *o++ = (char)('0' + v % 10);
+        *o++ = i < 3 ? '.' : 0;
+    }
+    return out;
+}
+
+static const char *addr_str(const uint8_t *b, int ip_ver, char *out, size_t outlen)
+{
+    if (ip_ver == 4)
+        return ipv4_str(b, out);
+    struct mm_addr addr;
+    memcpy(addr.b, b, 16);
+    return dec_addr_str(&addr, ip_ver, out, outlen);
+}
+
 /* The common event head: timestamp, flow_id, in_iface, event_type, endpoints, proto. */
 static void put_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char *type, int ip_ver,
                      const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
-                     uint8_t proto)
+                     uint8_t proto, bool ports_known)
 {
     struct jb *jb = &e->jb;
     jb_reset(jb);
@@ -134,23 +168,13 @@ static void put_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char 
     if (!ip_ver)
         return;
     char a[64];
-    struct mm_addr addr;
-    memcpy(addr.b, src, 16);
-    jb_string(jb, "src_ip", dec_addr_str(&addr, ip_ver, a, sizeof a));
-    if (has_ports(proto))
+    jb_string(jb, "src_ip", addr_str(src, ip_ver, a, sizeof a));
+    if (ports_known && has_ports(proto))
         jb_uint(jb, "src_port", sport);
-    memcpy(addr.b, dst, 16);
-    jb_string(jb, "dest_ip", dec_addr_str(&addr, ip_ver, a, sizeof a));
-    if (has_ports(proto))
+    jb_string(jb, "dest_ip", addr_str(dst, ip_ver, a, sizeof a));
+    if (ports_known && has_ports(proto))
         jb_uint(jb, "dest_port", dport);
     put_proto(jb, proto);
-}
-
-static void put_tcp_flags(struct jb *jb, const char *key, uint8_t flags)
-{
-    char hex[3];
-    snprintf(hex, sizeof hex, "%02x", flags);
-    jb_string(jb, key, hex);
 }
 
 void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reason)
@@ -160,7 +184,8 @@ void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reaso
     uint16_t cport = flow_client_port(f), sport = flow_server_port(f);
     bool icmp = f->key.proto == 1 || f->key.proto == 58;
 
-    put_head(e, f->last_ns, f->flow_id, "flow", f->key.ip_ver, cli, cport, srv, sport, f->key.proto);
+    put_head(e, f->last_ns, f->flow_id, "flow", f->key.ip_ver, cli, cport, srv, sport, f->key.proto,
+             true);
     if (icmp) {
         if (f->icmp_seen[FLOW_TOSERVER]) {
             jb_uint(jb, "icmp_type", f->icmp_type[FLOW_TOSERVER]);
@@ -245,7 +270,7 @@ void out_eve_anomalies(out_eve_t *e, const struct packet *p)
         e->anomaly_in_sec++;
         const struct flow *f = p->flow;
         put_head(e, p->ts_ns, f ? f->flow_id : 0, "anomaly", p->ip_ver, p->src.b, p->sport,
-                 p->dst.b, p->dport, p->proto);
+                 p->dst.b, p->dport, p->proto, (p->flags & PKT_F_L4) != 0);
         if (p->ip_ver && (p->proto == 1 || p->proto == 58) && (p->flags & PKT_F_L4)) {
             jb_uint(jb, "icmp_type", p->icmp_type);
             jb_uint(jb, "icmp_code", p->icmp_code);
@@ -360,6 +385,8 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "vlan", d->vlan);
         jb_uint(jb, "vlan_qinq", d->vlan_qinq);
         jb_uint(jb, "vxlan", d->vxlan);
+        jb_uint(jb, "pppoe", d->pppoe);
+        jb_uint(jb, "mpls", d->mpls);
         jb_uint(jb, "too_many_layers", d->events[DEC_EV_TOO_MANY_LAYERS]);
         jb_uint(jb, "unknown_ethertype", d->events[DEC_EV_ETH_UNKNOWN_ETHERTYPE]);
         jb_uint(jb, "avg_pkt_size", d->pkts ? d->bytes / d->pkts : 0);

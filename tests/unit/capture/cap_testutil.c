@@ -245,8 +245,8 @@ char *tb_write_tmp(const uint8_t *p, size_t n)
     return path;
 }
 
-size_t make_frame(uint8_t *buf, size_t cap, bool sll, uint8_t proto, uint16_t sport,
-                  uint16_t dport, uint16_t payload)
+size_t make_frame(uint8_t *buf, size_t cap, bool sll, uint8_t proto, uint16_t sport, uint16_t dport,
+                  uint16_t payload)
 {
     size_t l2 = sll ? 16 : 14;
     size_t l4 = proto == 6 ? 20 : 8;
@@ -256,9 +256,9 @@ size_t make_frame(uint8_t *buf, size_t cap, bool sll, uint8_t proto, uint16_t sp
     memset(buf, 0, n);
     uint8_t *p = buf;
     if (sll) {
-        p[1] = 0;    /* packet type: to us */
-        p[3] = 1;    /* ARPHRD_ETHER */
-        p[5] = 6;    /* address length */
+        p[1] = 0;     /* packet type: to us */
+        p[3] = 1;     /* ARPHRD_ETHER */
+        p[5] = 6;     /* address length */
         p[14] = 0x08; /* protocol: IPv4 */
     } else {
         static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};

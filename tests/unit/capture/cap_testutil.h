@@ -52,8 +52,8 @@ char *tb_write_tmp(const uint8_t *p, size_t n);
 
 /* Ethernet + IPv4 + TCP/UDP frame (proto 6 or 17) with `payload` bytes; returns its length.
  * With sll, a 16-byte Linux cooked (SLL) header replaces the Ethernet header. */
-size_t make_frame(uint8_t *buf, size_t cap, bool sll, uint8_t proto, uint16_t sport,
-                  uint16_t dport, uint16_t payload);
+size_t make_frame(uint8_t *buf, size_t cap, bool sll, uint8_t proto, uint16_t sport, uint16_t dport,
+                  uint16_t payload);
 
 /* Deterministic packet bytes: byte i of packet `seed` is (seed * 7 + i) & 0xff. */
 void fill_pattern(uint8_t *buf, size_t n, unsigned seed);

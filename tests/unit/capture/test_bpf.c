@@ -31,8 +31,8 @@ static char *write_pcap(unsigned n)
     tb_init(&b, false);
     tb_pcap_hdr(&b, false, 1, 65535);
     for (unsigned i = 0; i < n; i++) {
-        size_t len = make_frame(f, sizeof f, false, k_pkts[i % 4].proto, 40000,
-                                k_pkts[i % 4].dport, (uint16_t)i);
+        size_t len = make_frame(f, sizeof f, false, k_pkts[i % 4].proto, 40000, k_pkts[i % 4].dport,
+                                (uint16_t)i);
         tb_pcap_rec(&b, i, 0, f, (uint32_t)len, (uint32_t)len);
     }
     char *path = tb_write_tmp(b.p, b.len);
@@ -51,8 +51,8 @@ static char *write_pcapng_mixed(unsigned n, uint16_t second_linktype)
     tb_idb(&b, second_linktype, 0, -1, NULL);
     for (unsigned i = 0; i < n; i++) {
         bool sll = i % 2 == 1;
-        size_t len = make_frame(f, sizeof f, sll, k_pkts[i % 4].proto, 40000,
-                                k_pkts[i % 4].dport, 10);
+        size_t len =
+            make_frame(f, sizeof f, sll, k_pkts[i % 4].proto, 40000, k_pkts[i % 4].dport, 10);
         tb_epb(&b, sll ? 1 : 0, i, f, (uint32_t)len, (uint32_t)len);
     }
     char *path = tb_write_tmp(b.p, b.len);
@@ -79,12 +79,8 @@ static void test_bpf_filters_pcap(void **state)
         const char *expr;
         uint32_t want_mask; /* of 8 packets */
     } rows[] = {
-        {"udp", 0xaa},
-        {"tcp port 80", 0x11},
-        {"port 80", 0x99},
-        {"tcp", 0x55},
-        {"icmp", 0x00},
-        {"", 0xff}, /* empty: no filter */
+        {"udp", 0xaa}, {"tcp port 80", 0x11}, {"port 80", 0x99},
+        {"tcp", 0x55}, {"icmp", 0x00},        {"", 0xff}, /* empty: no filter */
     };
     char *path = write_pcap(8);
     for (size_t r = 0; r < MM_ARRAY_LEN(rows); r++) {

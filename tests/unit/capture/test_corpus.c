@@ -73,12 +73,11 @@ static void compare_with_libpcap(const char *path)
         }
         n++;
         if (rc != 1)
-            fail_msg("%s: packet %llu: libpcap has one, we say %d %s", path,
-                     (unsigned long long)n, rc, cap_error(s));
+            fail_msg("%s: packet %llu: libpcap has one, we say %d %s", path, (unsigned long long)n,
+                     rc, cap_error(s));
         uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
         if (p.caplen != h->caplen || p.wirelen != h->len || p.ts_ns != ts ||
-            memcmp(p.data, d, p.caplen) != 0 ||
-            p.linktype != cap_linktype(s))
+            memcmp(p.data, d, p.caplen) != 0 || p.linktype != cap_linktype(s))
             fail_msg("%s: packet %llu differs: caplen %u/%u len %u/%u ts %llu/%llu", path,
                      (unsigned long long)n, p.caplen, h->caplen, p.wirelen, h->len,
                      (unsigned long long)p.ts_ns, (unsigned long long)ts);
@@ -109,8 +108,8 @@ static void test_shared_captures_match_libpcap(void **state)
         skip();
     }
     assert_int_equal(nftw(MM_SHARED_DIR, visit, 16, FTW_PHYS), 0);
-    printf("read %u captures: %u identical to libpcap's reading, %u libpcap cannot open\n",
-           g_files, g_compared, g_ours_only);
+    printf("read %u captures: %u identical to libpcap's reading, %u libpcap cannot open\n", g_files,
+           g_compared, g_ours_only);
     assert_true(g_files > 0);
 }
 

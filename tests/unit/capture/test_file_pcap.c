@@ -74,8 +74,8 @@ static void test_pcap_byte_orders_and_precisions(void **state)
             uint64_t ts = (uint64_t)k_sec[i] * 1000000000u +
                           (uint64_t)k_frac[i] * (rows[r].nsec ? 1u : 1000u);
             if (p.ts_ns != ts)
-                fail_msg("row %zu pkt %u: ts %llu, want %llu", r, i,
-                         (unsigned long long)p.ts_ns, (unsigned long long)ts);
+                fail_msg("row %zu pkt %u: ts %llu, want %llu", r, i, (unsigned long long)p.ts_ns,
+                         (unsigned long long)ts);
             assert_int_equal(p.linktype, CAP_LINK_ETHERNET);
             assert_int_equal(p.iface, 0);
             assert_int_equal(p.pkt_no, i + 1);
@@ -319,7 +319,8 @@ static void check_big(cap_source_t *s, unsigned n)
         if (i % 1000 == 999)
             len = 262144;
         fill_pattern(want, len, i);
-        if (p.caplen != len || memcmp(p.data, want, len) != 0 || p.ts_ns != (uint64_t)i * 1000000001u)
+        if (p.caplen != len || memcmp(p.data, want, len) != 0 ||
+            p.ts_ns != (uint64_t)i * 1000000001u)
             fail_msg("pkt %u differs (caplen %u want %u)", i, p.caplen, len);
     }
     assert_int_equal(cap_next(s, &p), MM_EOF);

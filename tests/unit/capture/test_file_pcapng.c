@@ -36,12 +36,11 @@ static void expect_pkt(cap_source_t *s, uint32_t caplen, uint32_t wirelen, unsig
         fail_msg("rc %d: %s", rc, cap_error(s));
     uint8_t want[2048];
     fill_pattern(want, caplen, seed);
-    if (p.caplen != caplen || p.wirelen != wirelen || p.linktype != linktype ||
-        p.iface != iface || p.ts_ns != ts_ns)
+    if (p.caplen != caplen || p.wirelen != wirelen || p.linktype != linktype || p.iface != iface ||
+        p.ts_ns != ts_ns)
         fail_msg("pkt %llu: caplen %u/%u wirelen %u/%u linktype %d/%d iface %u/%u ts %llu/%llu",
                  (unsigned long long)p.pkt_no, p.caplen, caplen, p.wirelen, wirelen, p.linktype,
-                 linktype, p.iface, iface, (unsigned long long)p.ts_ns,
-                 (unsigned long long)ts_ns);
+                 linktype, p.iface, iface, (unsigned long long)p.ts_ns, (unsigned long long)ts_ns);
     assert_memory_equal(p.data, want, caplen);
 }
 
@@ -94,9 +93,9 @@ static void test_pcapng_tsresol(void **state)
         {9, 0, 1234567890123ull, 1234567890123ull},
         {3, 0, 1500, 1500000000},
         {0, 0, 7, 7000000000ull},
-        {12, 0, 5000000000123ull, 5000000000ull},         /* picoseconds */
-        {0x80 | 10, 0, 1024 * 3 + 512, 3500000000ull},    /* 1/1024 s */
-        {0x80 | 0, 0, 9, 9000000000ull},                  /* whole seconds */
+        {12, 0, 5000000000123ull, 5000000000ull},      /* picoseconds */
+        {0x80 | 10, 0, 1024 * 3 + 512, 3500000000ull}, /* 1/1024 s */
+        {0x80 | 0, 0, 9, 9000000000ull},               /* whole seconds */
         {0x80 | 40, 0, (3ull << 40) | (1ull << 39), 3500000000ull},
         {6, 100, 1000000, 101000000000ull},
         {6, -1, 3000000, 2000000000ull},
@@ -169,7 +168,7 @@ static void test_pcapng_skips_other_blocks(void **state)
     tb_idb(&b, 1, 0, -1, NULL);
     tb_epb(&b, 0, 1, d, 64, 64);
     static const uint8_t isb[28] = {0};
-    tb_blk_raw(&b, 5, isb, sizeof isb);                    /* Interface Statistics */
+    tb_blk_raw(&b, 5, isb, sizeof isb);                     /* Interface Statistics */
     tb_blk_raw(&b, 0x40000bad, (const uint8_t *)"PEN!", 4); /* custom block */
     /* a 3 MB unknown block: larger than the read buffer, skipped by streaming */
     size_t big_len = 3u << 20;
@@ -199,8 +198,8 @@ static void test_pcapng_spb_and_pb(void **state)
     tb_init(&b, true);
     tb_shb(&b);
     tb_idb(&b, 1, 100, -1, NULL); /* snaplen 100 */
-    tb_spb(&b, d, 100, 1000);      /* wirelen 1000, 100 captured (snaplen) */
-    tb_spb(&b, d, 43, 41);         /* 41 of the 44 padded bytes are packet */
+    tb_spb(&b, d, 100, 1000);     /* wirelen 1000, 100 captured (snaplen) */
+    tb_spb(&b, d, 43, 41);        /* 41 of the 44 padded bytes are packet */
     tb_pb(&b, 0, 7, d, 128, 128);
     char err[256];
     cap_source_t *s = open_bytes(&b, err, sizeof err);
@@ -275,12 +274,11 @@ static void test_pcapng_every_truncation_point(void **state)
             char want[128];
             /* the block type is known once 4 of its bytes are present */
             if (is_pkt[whole] && cut - start[whole] >= 4)
-                snprintf(want, sizeof want, "%s: packet %u (offset %zu): truncated", path,
-                         pkts + 1, start[whole]);
+                snprintf(want, sizeof want, "%s: packet %u (offset %zu): truncated", path, pkts + 1,
+                         start[whole]);
             else
-                snprintf(want, sizeof want,
-                         "%s: block at offset %zu (after packet %u): truncated", path,
-                         start[whole], pkts);
+                snprintf(want, sizeof want, "%s: block at offset %zu (after packet %u): truncated",
+                         path, start[whole], pkts);
             if (strstr(cap_error(s), want) == NULL)
                 fail_msg("cut %zu: \"%s\" lacks \"%s\"", cut, cap_error(s), want);
         }
@@ -347,7 +345,10 @@ static void build_mutated(struct tb *b, enum mut m, size_t *bad_off)
         break;
     }
     case MUT_TSRESOL: *bad_off = idb; break;
-    case MUT_OPTION_OVERRUN: b->p[idb + 18] = 200; *bad_off = idb; break; /* if_name length */
+    case MUT_OPTION_OVERRUN:
+        b->p[idb + 18] = 200;
+        *bad_off = idb;
+        break; /* if_name length */
     case MUT_UNKNOWN_TRAILER: {
         static const uint8_t body[8] = {0};
         size_t u = tb_blk_raw(b, 0x99, body, sizeof body);
@@ -371,25 +372,30 @@ static void test_pcapng_corrupt_values(void **state)
         const char *want;
     } rows[] = {
         {MUT_LEN_NOT_MULT4, 1, false, 2, "Enhanced Packet Block length 98 is not a multiple of 4"},
-        {MUT_LEN_BELOW_12, 1, false, 2, "Enhanced Packet Block length 8 is below the minimum of 32"},
+        {MUT_LEN_BELOW_12, 1, false, 2,
+         "Enhanced Packet Block length 8 is below the minimum of 32"},
         {MUT_EPB_LEN_BELOW_32, 1, false, 2, "length 28 is below the minimum of 32"},
         {MUT_LEN_HUGE, 1, false, 2, "length 2147483632 exceeds the limit of 16777216 bytes"},
-        {MUT_TRAILER, 1, false, 2, "Enhanced Packet Block trailing length 100 does not match its "
-                                   "leading length 96"},
+        {MUT_TRAILER, 1, false, 2,
+         "Enhanced Packet Block trailing length 100 does not match its "
+         "leading length 96"},
         {MUT_CAPLEN_HUGE, 1, false, 2, "captured length 300000 exceeds the limit of 262144"},
         {MUT_CAPLEN_BEYOND_BLOCK, 1, false, 2, "captured length 65 exceeds the 64 bytes of data"},
         {MUT_IFACE_RANGE, 1, false, 2, "interface id 1 out of range (1 interfaces"},
-        {MUT_EPB_BEFORE_IDB, 0, false, 1, "Enhanced Packet Block before any Interface "
-                                          "Description Block"},
-        {MUT_SPB_BEFORE_IDB, 0, false, 1, "Simple Packet Block before any Interface "
-                                          "Description Block"},
+        {MUT_EPB_BEFORE_IDB, 0, false, 1,
+         "Enhanced Packet Block before any Interface "
+         "Description Block"},
+        {MUT_SPB_BEFORE_IDB, 0, false, 1,
+         "Simple Packet Block before any Interface "
+         "Description Block"},
         {MUT_BAD_BOM, 2, true, 2, "bad byte-order magic 0x44332211"},
         {MUT_VERSION, 2, true, 2, "unsupported pcapng version 2.0"},
         /* found while reading ahead at open, reported by the first cap_next() */
         {MUT_TSRESOL, 0, true, 0, "if_tsresol 0x14 is out of range"},
         {MUT_OPTION_OVERRUN, 0, true, 0, "option 2 (length 200) runs past the end"},
-        {MUT_UNKNOWN_TRAILER, 2, true, 2, "block (type 0x00000099) trailing length 24 does not "
-                                          "match its leading length 20"},
+        {MUT_UNKNOWN_TRAILER, 2, true, 2,
+         "block (type 0x00000099) trailing length 24 does not "
+         "match its leading length 20"},
     };
     for (size_t r = 0; r < MM_ARRAY_LEN(rows); r++) {
         struct tb b;
@@ -435,7 +441,8 @@ static void test_pcapng_open_errors(void **state)
     tb_shb(&b);
     b.len = 20; /* SHB cut */
     assert_null(open_bytes(&b, err, sizeof err));
-    assert_non_null(strstr(err, "truncated Section Header Block: header says 28 bytes, 20 present"));
+    assert_non_null(
+        strstr(err, "truncated Section Header Block: header says 28 bytes, 20 present"));
     b.len = 9;
     assert_null(open_bytes(&b, err, sizeof err));
     assert_non_null(strstr(err, "truncated Section Header Block: 9 of 12 bytes present"));

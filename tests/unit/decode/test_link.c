@@ -1,5 +1,6 @@
 /*
- * Link layers: src/decode/eth.c (Ethernet II, 802.1Q/802.1ad VLAN tags, Ethernet padding),
+ * Link layers: src/decode/eth.c (Ethernet II, 802.1Q/802.1ad VLAN tags, PPPoE sessions, MPLS,
+ * Ethernet padding),
  * sll.c (Linux cooked v1/v2), null.c (BSD NULL/LOOP, raw IP) and the link-type dispatch in
  * decode.c, including LINKTYPE_IPV4/IPV6 and the DLT 12/14 aliases of raw IP.
  *
@@ -21,15 +22,27 @@
 
 #include <cmocka.h>
 
-enum { L_NULL = 0, L_ETH = 1, L_RAW = 101, L_LOOP = 108, L_SLL = 113, L_IPV4 = 228,
-       L_IPV6 = 229, L_SLL2 = 276 };
+enum {
+    L_NULL = 0,
+    L_ETH = 1,
+    L_RAW = 101,
+    L_LOOP = 108,
+    L_SLL = 113,
+    L_IPV4 = 228,
+    L_IPV6 = 229,
+    L_SLL2 = 276
+};
 
-#define OK4 {.ip_ver = 4, .proto = 17, .sport = 1234, .dport = 53, .flags_on = PKT_F_L4, \
-             .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD | PKT_F_IPV4_CSUM_BAD}
-#define OK6 {.ip_ver = 6, .proto = 17, .sport = 1234, .dport = 53, .flags_on = PKT_F_L4, \
-             .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD}
+/* clang-format off */
+#define OK4                                                                                        \
+    {.ip_ver = 4, .proto = 17, .sport = 1234, .dport = 53, .flags_on = PKT_F_L4,                   \
+     .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD | PKT_F_IPV4_CSUM_BAD}
+#define OK6                                                                                        \
+    {.ip_ver = 6, .proto = 17, .sport = 1234, .dport = 53, .flags_on = PKT_F_L4,                   \
+     .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD}
 #define BAD(e) {.flags_on = PKT_F_INVALID, .flags_off = PKT_F_L4, .ev = {e}}
 #define NOIP {.flags_off = PKT_F_INVALID | PKT_F_L4}
+/* clang-format on */
 
 /* IPv4 10.0.0.1 -> 10.0.0.2 | UDP 1234 -> 53 | "hello" */
 static void udp4(struct pb *b)
@@ -50,47 +63,128 @@ static void udp6(struct pb *b)
 }
 
 /* Ethernet II (type 0x0800) | IPv4 UDP */
-static void eth4(struct pb *b) { udp4(b); pb_eth(b, PB_ETH_IPV4); }
+static void eth4(struct pb *b)
+{
+    udp4(b);
+    pb_eth(b, PB_ETH_IPV4);
+}
 /* Ethernet II (type 0x86dd) | IPv6 UDP */
-static void eth6(struct pb *b) { udp6(b); pb_eth(b, PB_ETH_IPV6); }
+static void eth6(struct pb *b)
+{
+    udp6(b);
+    pb_eth(b, PB_ETH_IPV6);
+}
 /* SLL (halen 6, protocol 0x0800) | IPv4 UDP */
-static void sll4(struct pb *b) { udp4(b); pb_sll(b, PB_ETH_IPV4); }
+static void sll4(struct pb *b)
+{
+    udp4(b);
+    pb_sll(b, PB_ETH_IPV4);
+}
 /* SLL (protocol 0x86dd) | IPv6 UDP */
-static void sll6(struct pb *b) { udp6(b); pb_sll(b, PB_ETH_IPV6); }
+static void sll6(struct pb *b)
+{
+    udp6(b);
+    pb_sll(b, PB_ETH_IPV6);
+}
 /* SLL2 (protocol 0x0800) | IPv4 UDP */
-static void sll2_4(struct pb *b) { udp4(b); pb_sll2(b, PB_ETH_IPV4); }
+static void sll2_4(struct pb *b)
+{
+    udp4(b);
+    pb_sll2(b, PB_ETH_IPV4);
+}
 /* SLL2 (protocol 0x86dd) | IPv6 UDP */
-static void sll2_6(struct pb *b) { udp6(b); pb_sll2(b, PB_ETH_IPV6); }
+static void sll2_6(struct pb *b)
+{
+    udp6(b);
+    pb_sll2(b, PB_ETH_IPV6);
+}
 /* NULL family 2 little-endian (02 00 00 00) | IPv4 UDP */
-static void null4_le(struct pb *b) { udp4(b); pb_null(b, 2, false); }
+static void null4_le(struct pb *b)
+{
+    udp4(b);
+    pb_null(b, 2, false);
+}
 /* NULL family 2 written by a big-endian host (00 00 00 02) | IPv4 UDP */
-static void null4_be(struct pb *b) { udp4(b); pb_null(b, 2, true); }
+static void null4_be(struct pb *b)
+{
+    udp4(b);
+    pb_null(b, 2, true);
+}
 /* NULL family 10 (Linux AF_INET6) LE | IPv6 UDP */
-static void null6_10(struct pb *b) { udp6(b); pb_null(b, 10, false); }
+static void null6_10(struct pb *b)
+{
+    udp6(b);
+    pb_null(b, 10, false);
+}
 /* NULL family 24 (NetBSD/OpenBSD AF_INET6) LE | IPv6 UDP */
-static void null6_24(struct pb *b) { udp6(b); pb_null(b, 24, false); }
+static void null6_24(struct pb *b)
+{
+    udp6(b);
+    pb_null(b, 24, false);
+}
 /* NULL family 28 (FreeBSD AF_INET6) LE | IPv6 UDP */
-static void null6_28(struct pb *b) { udp6(b); pb_null(b, 28, false); }
+static void null6_28(struct pb *b)
+{
+    udp6(b);
+    pb_null(b, 28, false);
+}
 /* NULL family 30 (macOS AF_INET6) LE | IPv6 UDP */
-static void null6_30(struct pb *b) { udp6(b); pb_null(b, 30, false); }
+static void null6_30(struct pb *b)
+{
+    udp6(b);
+    pb_null(b, 30, false);
+}
 /* NULL family 30 big-endian | IPv6 UDP */
-static void null6_30be(struct pb *b) { udp6(b); pb_null(b, 30, true); }
+static void null6_30be(struct pb *b)
+{
+    udp6(b);
+    pb_null(b, 30, true);
+}
 /* NULL family 7 (not an IP family) | IPv4 UDP */
-static void null_af7(struct pb *b) { udp4(b); pb_null(b, 7, false); }
+static void null_af7(struct pb *b)
+{
+    udp4(b);
+    pb_null(b, 7, false);
+}
 /* LOOP family 2 network order | IPv4 UDP */
-static void loop4(struct pb *b) { udp4(b); pb_null(b, 2, true); }
+static void loop4(struct pb *b)
+{
+    udp4(b);
+    pb_null(b, 2, true);
+}
 /* LOOP family 24 network order | IPv6 UDP */
-static void loop6(struct pb *b) { udp6(b); pb_null(b, 24, true); }
+static void loop6(struct pb *b)
+{
+    udp6(b);
+    pb_null(b, 24, true);
+}
 /* LOOP but the family is little-endian (02 00 00 00 = 0x02000000): not a family */
-static void loop4_le(struct pb *b) { udp4(b); pb_null(b, 2, false); }
+static void loop4_le(struct pb *b)
+{
+    udp4(b);
+    pb_null(b, 2, false);
+}
 /* raw IPv4 UDP (no link header) */
-static void raw4(struct pb *b) { udp4(b); }
+static void raw4(struct pb *b)
+{
+    udp4(b);
+}
 /* raw IPv6 UDP (no link header) */
-static void raw6(struct pb *b) { udp6(b); }
+static void raw6(struct pb *b)
+{
+    udp6(b);
+}
 /* raw: IPv4 UDP with the version nibble changed to 5 */
-static void raw_v5(struct pb *b) { udp4(b); *pb_at(b, 0) = 0x55; }
+static void raw_v5(struct pb *b)
+{
+    udp4(b);
+    *pb_at(b, 0) = 0x55;
+}
 /* LINKTYPE_IPV4 given an IPv6 packet */
-static void v6_bytes(struct pb *b) { udp6(b); }
+static void v6_bytes(struct pb *b)
+{
+    udp6(b);
+}
 /* LINKTYPE_IPV6 given an IPv4 UDP packet of 45 bytes (long enough for an IPv6 header) */
 static void v4_long(struct pb *b)
 {
@@ -162,7 +256,11 @@ static void vlan_short(struct pb *b)
 }
 
 /* Ethernet, IPv4 UDP "hello" (43 bytes), zero-padded to the 60-byte minimum */
-static void eth_pad0(struct pb *b) { eth4(b); pb_pad_to(b, 60, 0); }
+static void eth_pad0(struct pb *b)
+{
+    eth4(b);
+    pb_pad_to(b, 60, 0);
+}
 /* Same, padded with 0xaa garbage and a 4-byte FCS (which would break the UDP checksum) */
 static void eth_pad_fcs(struct pb *b)
 {
@@ -171,25 +269,138 @@ static void eth_pad_fcs(struct pb *b)
     pb_append(b, "\xde\xad\xbe\xef", 4);
 }
 /* Ethernet, IPv6 UDP followed by a 4-byte FCS trailer */
-static void eth6_fcs(struct pb *b) { eth6(b); pb_append(b, "\x01\x02\x03\x04", 4); }
+static void eth6_fcs(struct pb *b)
+{
+    eth6(b);
+    pb_append(b, "\x01\x02\x03\x04", 4);
+}
+
+/* Ethernet (0x8864) | PPPoE session 1 | PPP 0x0021 | IPv4 UDP */
+static void pppoe4(struct pb *b)
+{
+    udp4(b);
+    pb_pppoe(b, 0x0021);
+    pb_eth(b, 0x8864);
+}
+/* Ethernet (0x8864) | PPPoE session 1 | PPP 0x0057 | IPv6 UDP */
+static void pppoe6(struct pb *b)
+{
+    udp6(b);
+    pb_pppoe(b, 0x0057);
+    pb_eth(b, 0x8864);
+}
+/* Ethernet | PPPoE session | PPP 0xc021 (LCP) echo request: not IP */
+static void pppoe_lcp(struct pb *b)
+{
+    pb_init(b);
+    pb_bytes(b, "\x09\x01\x00\x08\x00\x00\x00\x00", 8);
+    pb_pppoe(b, 0xc021);
+    pb_eth(b, 0x8864);
+}
+/* Ethernet | PPPoE session header with code 0x09 (a discovery code) | IPv4 UDP */
+static void pppoe_code(struct pb *b)
+{
+    pppoe4(b);
+    *pb_at(b, 14 + 1) = 0x09;
+}
+/* Ethernet | 7 bytes of PPPoE session header */
+static void pppoe_short(struct pb *b)
+{
+    pb_init(b);
+    pb_bytes(b, "\x11\x00\x00\x01\x00\x02\x00", 7);
+    pb_eth(b, 0x8864);
+}
+/* Ethernet (0x8847) | MPLS label 100 (bottom) | IPv4 UDP */
+static void mpls1(struct pb *b)
+{
+    udp4(b);
+    pb_mpls(b, 100, true);
+    pb_eth(b, 0x8847);
+}
+/* Ethernet (0x8848) | MPLS 16 | MPLS 17 (bottom) | IPv6 UDP */
+static void mpls2(struct pb *b)
+{
+    udp6(b);
+    pb_mpls(b, 17, true);
+    pb_mpls(b, 16, false);
+    pb_eth(b, 0x8848);
+}
+/* Ethernet | 17 MPLS labels, none marked bottom of stack | IPv4 UDP */
+static void mpls_deep(struct pb *b)
+{
+    udp4(b);
+    for (uint32_t i = 0; i < 17; i++)
+        pb_mpls(b, i, false);
+    pb_eth(b, 0x8847);
+}
+/* Ethernet | MPLS label cut to 2 bytes */
+static void mpls_short(struct pb *b)
+{
+    pb_init(b);
+    pb_bytes(b, "\x00\x06", 2);
+    pb_eth(b, 0x8847);
+}
+/* Ethernet | MPLS (bottom) | pseudowire control word 0x00000000 | 20 bytes */
+static void mpls_pw(struct pb *b)
+{
+    pb_init(b);
+    pb_pattern(b, 20, 0);
+    pb_bytes(b, "\x00\x00\x00\x00", 4);
+    pb_mpls(b, 200, true);
+    pb_eth(b, 0x8847);
+}
 
 /* Ethernet 13 bytes (one short of a header) */
-static void eth13(struct pb *b) { eth4(b); b->end = b->start + 13; }
+static void eth13(struct pb *b)
+{
+    eth4(b);
+    b->end = b->start + 13;
+}
 /* SLL 15 bytes */
-static void sll15(struct pb *b) { sll4(b); b->end = b->start + 15; }
+static void sll15(struct pb *b)
+{
+    sll4(b);
+    b->end = b->start + 15;
+}
 /* SLL2 19 bytes */
-static void sll2_19(struct pb *b) { sll2_4(b); b->end = b->start + 19; }
+static void sll2_19(struct pb *b)
+{
+    sll2_4(b);
+    b->end = b->start + 19;
+}
 /* NULL 3 bytes */
-static void null3(struct pb *b) { null4_le(b); b->end = b->start + 3; }
+static void null3(struct pb *b)
+{
+    null4_le(b);
+    b->end = b->start + 3;
+}
 /* nothing at all */
-static void empty(struct pb *b) { pb_init(b); }
+static void empty(struct pb *b)
+{
+    pb_init(b);
+}
 
 /* Ethernet | LLDP (0x88cc) 10 bytes: a known non-IP type, no anomaly */
-static void eth_lldp(struct pb *b) { pb_init(b); pb_pattern(b, 10, 1); pb_eth(b, 0x88cc); }
+static void eth_lldp(struct pb *b)
+{
+    pb_init(b);
+    pb_pattern(b, 10, 1);
+    pb_eth(b, 0x88cc);
+}
 /* 802.3 frame: type field 0x002e is a length, LLC follows */
-static void eth_8023(struct pb *b) { pb_init(b); pb_pattern(b, 46, 1); pb_eth(b, 0x002e); }
+static void eth_8023(struct pb *b)
+{
+    pb_init(b);
+    pb_pattern(b, 46, 1);
+    pb_eth(b, 0x002e);
+}
 /* Ethernet | ethertype 0x88b5 (local experimental): unknown */
-static void eth_unknown(struct pb *b) { pb_init(b); pb_pattern(b, 46, 1); pb_eth(b, 0x88b5); }
+static void eth_unknown(struct pb *b)
+{
+    pb_init(b);
+    pb_pattern(b, 46, 1);
+    pb_eth(b, 0x88b5);
+}
 
 /*
  * Ethernet | ARP request who-has 10.0.0.2 tell 10.0.0.1
@@ -197,22 +408,26 @@ static void eth_unknown(struct pb *b) { pb_init(b); pb_pattern(b, 46, 1); pb_eth
  *   htype 1, ptype 0x0800, hlen 6, plen 4, oper 1
  *   sha 00:11:22:33:44:55 spa 10.0.0.1 tha 00:00:00:00:00:00 tpa 10.0.0.2
  */
+/* clang-format off */
 static const uint8_t arp_request[] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x06,
     0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
     0x0a, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x02,
 };
+/* clang-format on */
 
 /*
  * LINKTYPE_NULL, family 2 (LE) | IPv4 127.0.0.1 -> 127.0.0.1, TTL 64, proto UDP, csum ok
  * | UDP 5353 -> 5353, length 8, checksum 0 (none) | no payload
  */
+/* clang-format off */
 static const uint8_t null_lo_udp[] = {
     0x02, 0x00, 0x00, 0x00,
     0x45, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x3c, 0xcf,
     0x7f, 0x00, 0x00, 0x01, 0x7f, 0x00, 0x00, 0x01,
     0x14, 0xe9, 0x14, 0xe9, 0x00, 0x08, 0x00, 0x00,
 };
+/* clang-format on */
 
 struct link_row {
     const char *name;
@@ -226,6 +441,7 @@ struct link_row {
     uint32_t payload_len; /* checked when the row expects PKT_F_L4 */
 };
 
+/* clang-format off */
 static const struct link_row link_rows[] = {
     {"ethernet ipv4", L_ETH, eth4, NULL, 0, OK4, 0, {0}, 5},
     {"ethernet ipv6", L_ETH, eth6, NULL, 0, OK6, 0, {0}, 5},
@@ -243,12 +459,11 @@ static const struct link_row link_rows[] = {
     {"null family 7", L_NULL, null_af7, NULL, 0, BAD(DEC_EV_NULL_UNSUPPORTED_TYPE), 0, {0}, 0},
     {"null literal loopback udp", L_NULL, NULL, null_lo_udp, sizeof null_lo_udp,
      {.ip_ver = 4, .proto = 17, .sport = 5353, .dport = 5353, .flags_on = PKT_F_L4,
-      .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD | PKT_F_IPV4_CSUM_BAD},
-     0, {0}, 0},
+      .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD | PKT_F_IPV4_CSUM_BAD}, 0, {0}, 0},
     {"loop AF_INET", L_LOOP, loop4, NULL, 0, OK4, 0, {0}, 5},
     {"loop AF_INET6 24", L_LOOP, loop6, NULL, 0, OK6, 0, {0}, 5},
-    {"loop little-endian family", L_LOOP, loop4_le, NULL, 0, BAD(DEC_EV_NULL_UNSUPPORTED_TYPE),
-     0, {0}, 0},
+    {"loop little-endian family", L_LOOP, loop4_le, NULL, 0, BAD(DEC_EV_NULL_UNSUPPORTED_TYPE), 0,
+     {0}, 0},
     {"raw ipv4", L_RAW, raw4, NULL, 0, OK4, 0, {0}, 5},
     {"raw ipv6", L_RAW, raw6, NULL, 0, OK6, 0, {0}, 5},
     {"raw dlt 12", 12, raw4, NULL, 0, OK4, 0, {0}, 5},
@@ -259,8 +474,8 @@ static const struct link_row link_rows[] = {
     {"linktype ipv6", L_IPV6, raw6, NULL, 0, OK6, 0, {0}, 5},
     {"linktype ipv4 carrying ipv6", L_IPV4, v6_bytes, NULL, 0, BAD(DEC_EV_IPV4_WRONG_IP_VER), 0,
      {0}, 0},
-    {"linktype ipv6 carrying ipv4", L_IPV6, v4_long, NULL, 0, BAD(DEC_EV_IPV6_WRONG_IP_VER), 0,
-     {0}, 0},
+    {"linktype ipv6 carrying ipv4", L_IPV6, v4_long, NULL, 0, BAD(DEC_EV_IPV6_WRONG_IP_VER), 0, {0},
+     0},
     {"unsupported linktype 147", 147, eth4, NULL, 0, BAD(DEC_EV_UNSUPPORTED_LINKTYPE), 0, {0}, 0},
     {"vlan 100 with pcp", L_ETH, vlan1, NULL, 0, OK4, 1, {100}, 5},
     {"qinq 88a8 200 / 8100 100", L_ETH, qinq, NULL, 0, OK4, 2, {200, 100}, 5},
@@ -270,6 +485,16 @@ static const struct link_row link_rows[] = {
     {"sll with vlan", L_SLL, sll_vlan, NULL, 0, OK4, 1, {42}, 5},
     {"vlan tag truncated", L_ETH, vlan_short, NULL, 0, BAD(DEC_EV_VLAN_HEADER_TOO_SMALL), 0, {0},
      0},
+    {"pppoe ipv4", L_ETH, pppoe4, NULL, 0, OK4, 0, {0}, 5},
+    {"pppoe ipv6", L_ETH, pppoe6, NULL, 0, OK6, 0, {0}, 5},
+    {"pppoe lcp", L_ETH, pppoe_lcp, NULL, 0, NOIP, 0, {0}, 0},
+    {"pppoe wrong code", L_ETH, pppoe_code, NULL, 0, BAD(DEC_EV_PPPOE_WRONG_CODE), 0, {0}, 0},
+    {"pppoe 7 bytes", L_ETH, pppoe_short, NULL, 0, BAD(DEC_EV_PPPOE_PKT_TOO_SMALL), 0, {0}, 0},
+    {"mpls one label", L_ETH, mpls1, NULL, 0, OK4, 0, {0}, 5},
+    {"mpls two labels ipv6", L_ETH, mpls2, NULL, 0, OK6, 0, {0}, 5},
+    {"mpls 17 labels", L_ETH, mpls_deep, NULL, 0, BAD(DEC_EV_MPLS_HEADER_TOO_SMALL), 0, {0}, 0},
+    {"mpls label cut", L_ETH, mpls_short, NULL, 0, BAD(DEC_EV_MPLS_HEADER_TOO_SMALL), 0, {0}, 0},
+    {"mpls pseudowire", L_ETH, mpls_pw, NULL, 0, NOIP, 0, {0}, 0},
     {"ethernet zero padding", L_ETH, eth_pad0, NULL, 0, OK4, 0, {0}, 5},
     {"ethernet garbage padding + fcs", L_ETH, eth_pad_fcs, NULL, 0, OK4, 0, {0}, 5},
     {"ethernet ipv6 + fcs", L_ETH, eth6_fcs, NULL, 0, OK6, 0, {0}, 5},
@@ -285,6 +510,7 @@ static const struct link_row link_rows[] = {
     {"ethernet unknown ethertype", L_ETH, eth_unknown, NULL, 0,
      {.flags_off = PKT_F_L4, .ev = {DEC_EV_ETH_UNKNOWN_ETHERTYPE}}, 0, {0}, 0},
 };
+/* clang-format on */
 
 static void test_dec_link_table(void **state)
 {
@@ -388,10 +614,16 @@ static void test_dec_link_counters(void **state)
     tp_decode(ctx, &t, L_ETH, arp_request, sizeof arp_request, 0, 7);
     eth_lldp(&b);
     tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 8);
+    pppoe4(&b);
+    tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 9);
+    mpls2(&b);
+    tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 10);
 
     const struct dec_stats *st = dec_get_stats(ctx);
-    assert_int_equal(st->pkts, 8);
-    assert_int_equal(st->ethernet, 4);
+    assert_int_equal(st->pkts, 10);
+    assert_int_equal(st->ethernet, 6);
+    assert_int_equal(st->pppoe, 1);
+    assert_int_equal(st->mpls, 1);
     assert_int_equal(st->vlan, 3);      /* two tags + one tag */
     assert_int_equal(st->vlan_qinq, 1); /* the 0x88a8 tag */
     assert_int_equal(st->sll, 1);
@@ -400,9 +632,9 @@ static void test_dec_link_counters(void **state)
     assert_int_equal(st->raw, 1);
     assert_int_equal(st->arp, 1);
     assert_int_equal(st->other_l3, 1);
-    assert_int_equal(st->ipv4, 4);
-    assert_int_equal(st->ipv6, 2);
-    assert_int_equal(st->udp, 6);
+    assert_int_equal(st->ipv4, 5);
+    assert_int_equal(st->ipv6, 3);
+    assert_int_equal(st->udp, 8);
     assert_int_equal(st->invalid, 0);
     tp_free(&t);
     dec_ctx_free(ctx);

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -26,17 +27,23 @@ enum { L_RAW = 101 };
 struct seg {
     const uint8_t *opts;
     size_t optlen;
-    uint8_t doff;       /* data offset override (0 = from the options) */
-    size_t payload;     /* payload bytes */
-    size_t cut_tcp_to;  /* keep only this many TCP bytes (0 = all); IP length adjusted */
+    uint8_t doff;      /* data offset override (0 = from the options) */
+    size_t payload;    /* payload bytes */
+    size_t cut_tcp_to; /* keep only this many TCP bytes (0 = all); IP length adjusted */
     bool v6;
 };
 
 static void build_seg(struct pb *b, const struct seg *s)
 {
-    struct pb_tcp t = {.sport = 40000, .dport = 80, .seq = 0x11223344, .ack = 0x55667788,
-                       .flags = PB_SYN | PB_ACK, .win = 29200, .opts = s->opts,
-                       .optlen = s->optlen, .doff = s->doff};
+    struct pb_tcp t = {.sport = 40000,
+                       .dport = 80,
+                       .seq = 0x11223344,
+                       .ack = 0x55667788,
+                       .flags = PB_SYN | PB_ACK,
+                       .win = 29200,
+                       .opts = s->opts,
+                       .optlen = s->optlen,
+                       .doff = s->doff};
     pb_init(b);
     pb_pattern(b, s->payload, 0x61);
     pb_tcp(b, &t);
@@ -49,17 +56,15 @@ static void build_seg(struct pb *b, const struct seg *s)
 }
 
 /* MSS 1460 | SACK-permitted | TS val 0x01020304 ecr 0 | NOP | WS 7 */
-static const uint8_t o_syn[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0,
-                                1, 3, 3, 7};
+static const uint8_t o_syn[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7};
 /* NOP NOP SACK 1 block (left 1000, right 2000) */
 static const uint8_t o_sack1[] = {1, 1, 5, 10, 0, 0, 0x03, 0xe8, 0, 0, 0x07, 0xd0};
 /* NOP NOP TS val 5 ecr 6 | NOP NOP SACK 3 blocks */
-static const uint8_t o_sack3_ts[] = {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6,
-                                     1, 1, 5, 26, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,
-                                     0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6};
+static const uint8_t o_sack3_ts[] = {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6, 1, 1, 5, 26, 0, 0, 0, 1,
+                                     0, 0, 0, 2,  0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5,  0, 0, 0, 6};
 /* NOP NOP SACK 4 blocks */
-static const uint8_t o_sack4[] = {1, 1, 5, 34, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
-                                  0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0, 8};
+static const uint8_t o_sack4[] = {1, 1, 5, 34, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0,
+                                  0, 4, 0, 0,  0, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0, 8};
 /* EOL then an MSS that must not be read */
 static const uint8_t o_eol[] = {0, 2, 4, 5};
 /* unknown kind 30, length 4 */
@@ -90,13 +95,16 @@ static const uint8_t o_mss_twice[] = {2, 4, 5, 0xb4, 2, 4, 5, 0xb4};
 static const uint8_t o_ts_twice[] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2,
                                      1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
 
+/* clang-format off */
 #define OPT_OK                                                                                     \
-    {.ip_ver = 4, .proto = 6, .sport = 40000, .dport = 80, .flags_on = PKT_F_L4,                \
+    {.ip_ver = 4, .proto = 6, .sport = 40000, .dport = 80, .flags_on = PKT_F_L4,                   \
      .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD}
 #define OPT_EV(e)                                                                                  \
-    {.ip_ver = 4, .proto = 6, .sport = 40000, .dport = 80, .flags_on = PKT_F_L4,                \
+    {.ip_ver = 4, .proto = 6, .sport = 40000, .dport = 80, .flags_on = PKT_F_L4,                   \
      .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD, .ev = {e}}
-#define STOP(e) {.ip_ver = 4, .proto = 6, .flags_on = PKT_F_INVALID, .flags_off = PKT_F_L4, .ev = {e}}
+#define STOP(e)                                                                                    \
+    {.ip_ver = 4, .proto = 6, .flags_on = PKT_F_INVALID, .flags_off = PKT_F_L4, .ev = {e}}
+/* clang-format on */
 
 struct tcp_row {
     const char *name;
@@ -106,12 +114,12 @@ struct tcp_row {
     uint32_t payload_len;
 };
 
+/* clang-format off */
 static const struct tcp_row tcp_rows[] = {
     {"no options", {NULL, 0, 0, 10, 0, false}, OPT_OK, {0}, 10},
     {"syn options", {o_syn, sizeof o_syn, 0, 0, 0, false}, OPT_OK,
      {.mss = 1460, .wscale = 7, .tsval = 0x01020304, .tsecr = 0, .has_mss = true, .has_ws = true,
-      .has_ts = true, .sack_permitted = true},
-     0},
+      .has_ts = true, .sack_permitted = true}, 0},
     {"sack 1 block", {o_sack1, sizeof o_sack1, 0, 100, 0, false}, OPT_OK, {.sack_blocks = 1}, 100},
     {"sack 3 blocks and timestamps", {o_sack3_ts, sizeof o_sack3_ts, 0, 1, 0, false}, OPT_OK,
      {.sack_blocks = 3, .tsval = 5, .tsecr = 6, .has_ts = true}, 1},
@@ -128,12 +136,12 @@ static const struct tcp_row tcp_rows[] = {
      OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN), {0}, 0},
     {"sack length 11", {o_sack11, sizeof o_sack11, 0, 0, 0, false},
      OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN), {0}, 0},
-    {"sack length 2", {o_sack2, sizeof o_sack2, 0, 0, 0, false},
-     OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN), {0}, 0},
-    {"option length 1", {o_len1, sizeof o_len1, 0, 0, 0, false},
-     OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN), {0}, 0},
-    {"option length 0", {o_len0, sizeof o_len0, 0, 0, 0, false},
-     OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN), {0}, 0},
+    {"sack length 2", {o_sack2, sizeof o_sack2, 0, 0, 0, false}, OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN),
+     {0}, 0},
+    {"option length 1", {o_len1, sizeof o_len1, 0, 0, 0, false}, OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN),
+     {0}, 0},
+    {"option length 0", {o_len0, sizeof o_len0, 0, 0, 0, false}, OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN),
+     {0}, 0},
     {"option past the end", {o_past_end, sizeof o_past_end, 0, 5, 0, false},
      OPT_EV(DEC_EV_TCP_OPT_INVALID_LEN), {0}, 5},
     {"kind without length", {o_no_len, sizeof o_no_len, 0, 0, 0, false},
@@ -144,16 +152,16 @@ static const struct tcp_row tcp_rows[] = {
      OPT_EV(DEC_EV_TCP_OPT_DUPLICATE), {.tsval = 1, .tsecr = 2, .has_ts = true}, 0},
     {"data offset 4", {NULL, 0, 4, 10, 0, false}, STOP(DEC_EV_TCP_HLEN_TOO_SMALL), {0}, 0},
     {"data offset 0", {NULL, 0, 0x10, 10, 0, false}, STOP(DEC_EV_TCP_HLEN_TOO_SMALL), {0}, 0},
-    {"data offset 15 in 24 bytes", {NULL, 0, 15, 4, 0, false}, STOP(DEC_EV_TCP_INVALID_OPTLEN),
-     {0}, 0},
+    {"data offset 15 in 24 bytes", {NULL, 0, 15, 4, 0, false}, STOP(DEC_EV_TCP_INVALID_OPTLEN), {0},
+     0},
     {"19 bytes", {NULL, 0, 0, 0, 19, false}, STOP(DEC_EV_TCP_PKT_TOO_SMALL), {0}, 0},
     {"ipv6 syn options", {o_syn, sizeof o_syn, 0, 3, 0, true},
      {.ip_ver = 6, .proto = 6, .sport = 40000, .dport = 80, .flags_on = PKT_F_L4,
       .flags_off = PKT_F_INVALID | PKT_F_L4_CSUM_BAD},
      {.mss = 1460, .wscale = 7, .tsval = 0x01020304, .has_mss = true, .has_ws = true,
-      .has_ts = true, .sack_permitted = true},
-     3},
+      .has_ts = true, .sack_permitted = true}, 3},
 };
+/* clang-format on */
 
 static void test_dec_tcp_table(void **state)
 {

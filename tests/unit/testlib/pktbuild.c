@@ -124,8 +124,8 @@ static void fill_pending(struct pb *b, uint32_t addr_sum)
         return;
     uint8_t *l4 = b->buf + b->l4_pos;
     size_t at = b->l4_proto == PB_TCP ? 16 : b->l4_proto == PB_UDP ? 6 : 2;
-    uint32_t sum = addr_sum + b->l4_proto + (uint32_t)(b->l4_len >> 16) +
-                   (uint32_t)(b->l4_len & 0xffff);
+    uint32_t sum =
+        addr_sum + b->l4_proto + (uint32_t)(b->l4_len >> 16) + (uint32_t)(b->l4_len & 0xffff);
     put16(l4 + at, 0);
     uint16_t c = pb_csum_finish(pb_sum(sum, l4, b->l4_len));
     if (c == 0 && b->l4_proto == PB_UDP)
@@ -272,8 +272,8 @@ void pb_ipv6_ah(struct pb *b, uint8_t next_header)
     uint8_t *h = pb_push(b, 16);
     h[0] = next_header;
     h[1] = 16 / 4 - 2;
-    put32(h + 4, 0x100);  /* SPI */
-    put32(h + 8, 1);      /* sequence */
+    put32(h + 4, 0x100);       /* SPI */
+    put32(h + 8, 1);           /* sequence */
     put32(h + 12, 0xabcdef01); /* ICV */
 }
 
@@ -297,9 +297,9 @@ void pb_sll(struct pb *b, uint16_t proto)
 {
     static const uint8_t mac[6] = {0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb};
     uint8_t *h = pb_push(b, 16);
-    put16(h, 0);      /* packet type: to us */
-    put16(h + 2, 1);  /* ARPHRD_ETHER */
-    put16(h + 4, 6);  /* address length */
+    put16(h, 0);     /* packet type: to us */
+    put16(h + 2, 1); /* ARPHRD_ETHER */
+    put16(h + 4, 6); /* address length */
     memcpy(h + 6, mac, 6);
     put16(h + 14, proto);
 }
@@ -309,10 +309,10 @@ void pb_sll2(struct pb *b, uint16_t proto)
     static const uint8_t mac[6] = {0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb};
     uint8_t *h = pb_push(b, 20);
     put16(h, proto);
-    put32(h + 4, 2);  /* ifindex */
-    put16(h + 8, 1);  /* ARPHRD_ETHER */
-    h[10] = 0;        /* packet type */
-    h[11] = 6;        /* address length */
+    put32(h + 4, 2); /* ifindex */
+    put16(h + 8, 1); /* ARPHRD_ETHER */
+    h[10] = 0;       /* packet type */
+    h[11] = 6;       /* address length */
     memcpy(h + 12, mac, 6);
 }
 
@@ -327,6 +327,23 @@ void pb_null(struct pb *b, uint32_t family, bool big_endian)
         h[2] = (uint8_t)(family >> 16);
         h[3] = (uint8_t)(family >> 24);
     }
+}
+
+void pb_pppoe(struct pb *b, uint16_t ppp_proto)
+{
+    size_t ppp_len = pb_len(b) + 2;
+    uint8_t *h = pb_push(b, 8);
+    h[0] = 0x11;
+    h[1] = 0x00;
+    put16(h + 2, 0x0001);
+    put16(h + 4, (uint16_t)ppp_len);
+    put16(h + 6, ppp_proto);
+}
+
+void pb_mpls(struct pb *b, uint32_t label, bool bottom)
+{
+    uint8_t *h = pb_push(b, 4);
+    put32(h, label << 12 | (bottom ? 0x100u : 0u) | 64u);
 }
 
 void pb_gre(struct pb *b, uint8_t byte0, uint8_t ver, uint16_t proto)

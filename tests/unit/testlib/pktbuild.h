@@ -25,13 +25,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PB_CAP 70000u  /* room for a 65535-byte datagram plus headers */
-#define PB_TAIL 1024u  /* room after the content for pb_append() (padding, trailers) */
+#define PB_CAP 70000u /* room for a 65535-byte datagram plus headers */
+#define PB_TAIL 1024u /* room after the content for pb_append() (padding, trailers) */
 
-enum { PB_ICMP = 1, PB_IPIP = 4, PB_TCP = 6, PB_UDP = 17, PB_IPV6 = 41, PB_GRE = 47,
-       PB_ICMPV6 = 58 };
-enum { PB_ETH_IPV4 = 0x0800, PB_ETH_ARP = 0x0806, PB_ETH_VLAN = 0x8100, PB_ETH_QINQ = 0x88a8,
-       PB_ETH_IPV6 = 0x86dd, PB_ETH_TEB = 0x6558 };
+enum {
+    PB_ICMP = 1,
+    PB_IPIP = 4,
+    PB_TCP = 6,
+    PB_UDP = 17,
+    PB_IPV6 = 41,
+    PB_GRE = 47,
+    PB_ICMPV6 = 58
+};
+enum {
+    PB_ETH_IPV4 = 0x0800,
+    PB_ETH_ARP = 0x0806,
+    PB_ETH_VLAN = 0x8100,
+    PB_ETH_QINQ = 0x88a8,
+    PB_ETH_IPV6 = 0x86dd,
+    PB_ETH_TEB = 0x6558
+};
 enum { PB_FIN = 0x01, PB_SYN = 0x02, PB_RST = 0x04, PB_PSH = 0x08, PB_ACK = 0x10 };
 
 /* IPv4 address a.b.c.d as a host-order integer. */
@@ -39,10 +52,10 @@ enum { PB_FIN = 0x01, PB_SYN = 0x02, PB_RST = 0x04, PB_PSH = 0x08, PB_ACK = 0x10
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 struct pb {
-    size_t start, end;  /* content is buf[start, end) */
-    size_t l4_pos;      /* pending pseudo-header checksum: where the L4 header starts */
-    size_t l4_len;      /* ... and how long the L4 segment is */
-    uint8_t l4_proto;   /* 0 = nothing pending */
+    size_t start, end; /* content is buf[start, end) */
+    size_t l4_pos;     /* pending pseudo-header checksum: where the L4 header starts */
+    size_t l4_len;     /* ... and how long the L4 segment is */
+    uint8_t l4_proto;  /* 0 = nothing pending */
     uint8_t buf[PB_CAP];
 };
 
@@ -70,10 +83,10 @@ struct pb_tcp {
     uint16_t sport, dport;
     uint32_t seq, ack;
     uint8_t flags;
-    uint16_t win;          /* 0 means 65535 */
-    const uint8_t *opts;   /* raw option bytes, zero-padded to a multiple of 4 */
+    uint16_t win;        /* 0 means 65535 */
+    const uint8_t *opts; /* raw option bytes, zero-padded to a multiple of 4 */
     size_t optlen;
-    uint8_t doff;          /* data offset override in 32-bit words (0 = computed) */
+    uint8_t doff; /* data offset override in 32-bit words (0 = computed) */
 };
 void pb_tcp(struct pb *b, const struct pb_tcp *t);
 /* Shorthand for a TCP header without options. */
@@ -88,10 +101,10 @@ void pb_icmp6(struct pb *b, uint8_t type, uint8_t code, uint32_t rest);
 
 /* --- network --- */
 struct pb_ip4 {
-    uint8_t ttl;           /* 0 means 64 */
+    uint8_t ttl; /* 0 means 64 */
     uint16_t id;
-    uint16_t frag;         /* flags and offset field as on the wire: 0x2000 = MF, offset/8 */
-    const uint8_t *opts;   /* options, zero-padded to a multiple of 4 */
+    uint16_t frag;       /* flags and offset field as on the wire: 0x2000 = MF, offset/8 */
+    const uint8_t *opts; /* options, zero-padded to a multiple of 4 */
     size_t optlen;
 };
 void pb_ipv4(struct pb *b, uint32_t src, uint32_t dst, uint8_t proto);
@@ -122,6 +135,10 @@ void pb_sll(struct pb *b, uint16_t proto);
 void pb_sll2(struct pb *b, uint16_t proto);
 /* BSD loopback family word, written big- or little-endian. */
 void pb_null(struct pb *b, uint32_t family, bool big_endian);
+/* PPPoE session header (ver/type 0x11, code 0, session 0x0001, length) + PPP protocol. */
+void pb_pppoe(struct pb *b, uint16_t ppp_proto);
+/* One MPLS label stack entry (label, bottom-of-stack bit, TTL 64). */
+void pb_mpls(struct pb *b, uint32_t label, bool bottom);
 /* GRE (RFC 2784/2890): byte0 holds the C/R/K/S bits, ver the version. Optional fields are
  * present as the bits say (checksum 0, key 0x11223344, sequence 7). */
 void pb_gre(struct pb *b, uint8_t byte0, uint8_t ver, uint16_t proto);

@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""mamori's command line: options, exit status, error messages, input forms, determinism.
+
+Each test_* function below is one check; all run, and the script fails if any does.
+Exit status (mamori --help, EXIT STATUS): 0 ok, 1 could not run, 2 usage/config error,
+3 partial input.
+
+Usage: test_cli.py --mamori BUILD/mamori [--source-dir DIR] [-k NAME]
+"""
+
+import argparse
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMEOUT_S = 60
+
+MAMORI = None
+SRC = None
+TMP = None
+BASIC = None  # tests/pcap/eth_ipv4_tcp_udp/input.pcap: TCP, DNS and ICMP echo, 16 packets
+
+
+def run(args, stdin=None, cwd=None):
+    """mamori with args; returns CompletedProcess (stdout/stderr as text unless stdin bytes)."""
+    return subprocess.run([MAMORI] + args, input=stdin, capture_output=True, timeout=TIMEOUT_S,
+                          cwd=cwd)
+
+
+def text(b):
+    return b.decode("utf-8", "replace")
+
+
+def stderr_lines(res):
+    return [l for l in text(res.stderr).splitlines() if l.strip()]
+
+
+def expect(cond, msg, res=None):
+    if not cond:
+        if res is not None:
+            msg += "\n    exit %d\n    stderr: %s\n    stdout: %.500s" % (
+                res.returncode, text(res.stderr).strip(), text(res.stdout).strip())
+        raise AssertionError(msg)
+
+
+def events_of(eve_text):
+    evs = []
+    for n, line in enumerate(eve_text.splitlines(), 1):
+        try:
+            evs.append(json.loads(line))
+        except ValueError as e:
+            raise AssertionError("eve line %d is not JSON (%s): %.200s" % (n, e, line))
+    return evs
+
+
+def run_eve(args, stdin=None):
+    """Run with --eve to a fresh file; returns (CompletedProcess, eve.json text)."""
+    fd, path = tempfile.mkstemp(prefix="eve-", suffix=".json", dir=TMP)
+    os.close(fd)
+    os.unlink(path)
+    res = run(args + ["--eve", path], stdin=stdin)
+    data = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            data = f.read()
+    return res, data
+
+
+def flows_without_iface(evs):
+    """Flow events with in_iface removed, sorted: comparable across input forms."""
+    out = []
+    for e in evs:
+        if e.get("event_type") == "flow":
+            e = dict(e)
+            e.pop("in_iface", None)
+            out.append(json.dumps(e, sort_keys=True))
+    return sorted(out)
+
+
+def split_pcap(path, parts):
+    """Write the records of a classic pcap into several pcaps; parts = [(out_path, lo, hi)]
+    with 0-based record index ranges [lo, hi). Returns the record timestamps (seconds)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    bo = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    recs = []
+    off = 24
+    while off + 16 <= len(data):
+        ts_s, ts_frac, caplen = struct.unpack(bo + "III", data[off:off + 12])
+        recs.append((data[off:off + 16 + caplen], ts_s, ts_frac))
+        off += 16 + caplen
+    for out, lo, hi in parts:
+        with open(out, "wb") as f:
+            f.write(data[:24])
+            for r in recs[lo:hi]:
+                f.write(r[0])
+    return recs
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_unknown_flag():
+    res = run(["--no-such-flag", "-r", BASIC])
+    expect(res.returncode == 2, "unknown flag: expected exit 2", res)
+    lines = stderr_lines(res)
+    expect(len(lines) == 1 and "--no-such-flag" in lines[0],
+           "unknown flag: expected one stderr line naming the flag, got %r" % lines, res)
+
+
+def test_missing_input():
+    path = "/nonexistent/mamori-test.pcap"
+    res = run(["-r", path, "--eve", os.path.join(TMP, "missing.json")])
+    expect(res.returncode == 1, "-r %s: expected exit 1" % path, res)
+    lines = stderr_lines(res)
+    expect(len(lines) == 1 and path in lines[0],
+           "-r missing file: expected one stderr line naming the file, got %r" % lines, res)
+
+
+def test_not_a_pcap():
+    path = os.path.join(TMP, "notes.txt")
+    with open(path, "w") as f:
+        f.write("this is not a capture file\n" * 10)
+    res = run(["-r", path, "--eve", os.path.join(TMP, "notpcap.json")])
+    expect(res.returncode == 1, "non-pcap input: expected exit 1", res)
+    err = text(res.stderr)
+    expect(path in err and re.search(r"not a pcap", err, re.I),
+           "non-pcap input: stderr should name the file and say it is not a pcap", res)
+
+
+BAD_CONFIGS = [
+    # (name, YAML text, line the error must name)
+    ("syntax error (tab indentation)", "flow:\n\tmemcap: 64mb\n", 2),
+    ("syntax error (unclosed flow sequence)", "flow:\n  memcap: 64mb\ndefrag: [1, 2\n", 4),
+    ("wrong value type (sequence for a size)", "flow:\n  memcap: [1, 2]\n", 2),
+    ("wrong value type (text for a size)", "flow:\n  memcap: lots\n", 2),
+    ("wrong value type (text for a boolean)", "outputs:\n  eve:\n    community-id: maybe\n", 3),
+    ("negative memcap", "flow:\n  memcap: -5\n", 2),
+    # Billion laughs: 9^9 "lol"s once expanded; must be refused quickly, not expanded.
+    ("YAML alias bomb",
+     "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" +
+     "".join("%s: &%s [%s]\n" % (c, c, ",".join(["*" + p] * 9))
+             for p, c in zip("abcdefgh", "bcdefghi")), 2),
+]
+
+
+def test_bad_config():
+    fails = []
+    for i, (name, yml, line) in enumerate(BAD_CONFIGS):
+        path = os.path.join(TMP, "bad%d.yaml" % i)
+        with open(path, "w") as f:
+            f.write(yml)
+        try:
+            res = run(["-c", path, "-r", BASIC, "--eve", os.path.join(TMP, "cfg.json")])
+        except subprocess.TimeoutExpired:
+            fails.append("%s: no exit within %d s" % (name, TIMEOUT_S))
+            continue
+        err = text(res.stderr)
+        # The file and the line: "FILE:LINE:COL: ..." (YAML syntax) or "FILE: line LINE: ...".
+        where = re.search(re.escape(path) + r"(?::(\d+)|: line (\d+))", err)
+        if res.returncode != 2:
+            fails.append("%s: exit %d, expected 2; stderr: %s" % (name, res.returncode,
+                                                                 err.strip()))
+        elif not where:
+            fails.append("%s: stderr does not name %s and a line: %s" % (name, path, err.strip()))
+        elif int(where.group(1) or where.group(2)) != line:
+            fails.append("%s: error names line %s, expected line %d: %s" % (
+                name, where.group(1) or where.group(2), line, err.strip()))
+    expect(not fails, "bad configuration files:\n    " + "\n    ".join(fails))
+
+
+def test_help():
+    res = run(["--help"])
+    expect(res.returncode == 0, "--help: expected exit 0", res)
+    out = text(res.stdout)
+    expect("EXIT STATUS" in out and "-r" in out, "--help: no EXIT STATUS section", res)
+
+
+def test_version():
+    res = run(["--version"])
+    expect(res.returncode == 0, "--version: expected exit 0", res)
+    out = text(res.stdout).strip()
+    expect(re.fullmatch(r"mamori \d+\.\d+\.\d+\S*", out) is not None,
+           "--version: expected one line 'mamori X.Y.Z', got %r" % out, res)
+
+
+def test_eve_stdout():
+    res = run(["-r", BASIC, "--eve", "-"])
+    expect(res.returncode == 0, "--eve -: expected exit 0", res)
+    evs = events_of(text(res.stdout))
+    expect(evs and evs[-1].get("event_type") == "stats",
+           "--eve -: stdout should be JSON lines ending with a stats event", res)
+    types = [e.get("event_type") for e in evs]
+    expect(types.count("flow") == 3, "--eve -: expected 3 flow events, got %r" % types, res)
+    # Same events as written to a file.
+    res2, data = run_eve(["-r", BASIC])
+    expect(flows_without_iface(events_of(data)) == flows_without_iface(evs),
+           "--eve - and --eve FILE give different flows")
+
+
+def test_log_dir():
+    # --help: "Write DIR/eve.json (created if needed; appended to)".
+    d = os.path.join(TMP, "logdir")
+    path = os.path.join(d, "eve.json")
+    for n in (1, 2):
+        res = run(["-r", BASIC, "-l", d])
+        expect(res.returncode == 0, "-l DIR: expected exit 0", res)
+        expect(os.path.exists(path), "-l DIR: %s not written (DIR should be created)" % path, res)
+        with open(path) as f:
+            evs = events_of(f.read())
+        expect(sum(1 for e in evs if e.get("event_type") == "flow") == 3 * n,
+               "-l DIR, run %d: expected %d flows in eve.json (appended)" % (n, 3 * n))
+
+
+def split_basic():
+    """BASIC cut in two: dir/a.pcap = packets 1-8, dir/b.pcap = packets 9-16 (b written first
+    so that the directory's creation order is not name order)."""
+    d = os.path.join(TMP, "two")
+    if not os.path.isdir(d):
+        os.makedirs(d)
+        recs = split_pcap(BASIC, [(os.path.join(d, "b.pcap"), 8, 16)])
+        split_pcap(BASIC, [(os.path.join(d, "a.pcap"), 0, 8)])
+    else:
+        recs = split_pcap(BASIC, [])
+    return d, recs
+
+
+def test_directory_in_name_order():
+    d, recs = split_basic()
+    res_whole, whole = run_eve(["-r", BASIC])
+    res, data = run_eve(["-r", d + "/"])
+    expect(res.returncode == 0, "-r DIR/: expected exit 0", res)
+    evs = events_of(data)
+    # One timeline in name order gives exactly the flows of the uncut capture (flow_id, start,
+    # counts, states); read the other way round, the TCP flow would start at packet 9.
+    expect(flows_without_iface(evs) == flows_without_iface(events_of(whole)),
+           "-r DIR/: flows differ from the uncut capture's:\n    %s\n  vs\n    %s" % (
+               "\n    ".join(flows_without_iface(evs)),
+               "\n    ".join(flows_without_iface(events_of(whole)))))
+    stats = evs[-1]
+    expect(stats.get("event_type") == "stats" and stats["stats"]["decoder"]["pkts"] == 16,
+           "-r DIR/: expected one stats event counting 16 packets")
+
+
+def test_two_inputs_same_as_directory():
+    d, _ = split_basic()
+    _, dir_data = run_eve(["-r", d + "/"])
+    res, data = run_eve(["-r", os.path.join(d, "a.pcap"), "-r", os.path.join(d, "b.pcap")])
+    expect(res.returncode == 0, "two -r: expected exit 0", res)
+    expect(flows_without_iface(events_of(data)) == flows_without_iface(events_of(dir_data)),
+           "-r a -r b and -r DIR/ give different flows")
+    # And the order of -r is honoured: b then a starts the TCP flow at packet 9.
+    _, rev = run_eve(["-r", os.path.join(d, "b.pcap"), "-r", os.path.join(d, "a.pcap")])
+    tcp = [e for e in events_of(rev) if e.get("event_type") == "flow" and e.get("proto") == "TCP"]
+    first = [e for e in events_of(data) if e.get("event_type") == "flow" and
+             e.get("proto") == "TCP"]
+    expect(tcp and first and tcp[0]["flow"]["start"] != first[0]["flow"]["start"],
+           "-r b -r a: expected the TCP flow to start later than with -r a -r b "
+           "(inputs read in the order given)")
+
+
+def test_stdin():
+    with open(BASIC, "rb") as f:
+        blob = f.read()
+    res, data = run_eve(["-r", "-"], stdin=blob)
+    expect(res.returncode == 0, "-r -: expected exit 0", res)
+    _, whole = run_eve(["-r", BASIC])
+    expect(flows_without_iface(events_of(data)) == flows_without_iface(events_of(whole)),
+           "-r - (stdin) gives other flows than -r FILE")
+
+
+def test_bpf_filter():
+    res, data = run_eve(["-r", BASIC, "-F", "udp"])
+    expect(res.returncode == 0, "-F udp: expected exit 0", res)
+    flows = [e for e in events_of(data) if e.get("event_type") == "flow"]
+    expect(len(flows) == 1 and flows[0]["proto"] == "UDP",
+           "-F udp: expected only the one UDP flow, got %r" % [f.get("proto") for f in flows])
+    expect(flows[0]["flow"]["pkts_toserver"] == 1 and flows[0]["flow"]["pkts_toclient"] == 1,
+           "-F udp: the DNS flow should keep both packets")
+    res = run(["-r", BASIC, "-F", "udp and and port", "--eve", os.path.join(TMP, "bpf.json")])
+    expect(res.returncode == 2, "bad BPF expression: expected exit 2", res)
+    expect("udp and and port" in text(res.stderr) or "filter" in text(res.stderr),
+           "bad BPF expression: stderr should say which filter failed", res)
+
+
+UPTIME_RE = re.compile(rb'"uptime":\d+')
+
+
+def test_deterministic():
+    caps = [BASIC, os.path.join(SRC, "tests", "pcap", "tcp_states", "input.pcap")]
+    demo = os.path.join(SRC, "demo", "demo.pcap")
+    if os.path.exists(demo):
+        caps.append(demo)
+    for cap in caps:
+        outs = []
+        for i in range(2):
+            d = os.path.join(TMP, "det-%d-%s" % (i, os.path.basename(os.path.dirname(cap))))
+            res = run(["-r", cap, "-l", d])
+            expect(res.returncode == 0, "determinism run on %s: expected exit 0" % cap, res)
+            with open(os.path.join(d, "eve.json"), "rb") as f:
+                # stats.uptime is wall-clock seconds since start: the one field allowed to
+                # differ between two runs. Everything else must be byte-identical.
+                outs.append(UPTIME_RE.sub(b'"uptime":0', f.read()))
+        if outs[0] != outs[1]:
+            a, b = outs[0].splitlines(), outs[1].splitlines()
+            diff = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+            raise AssertionError("two runs on %s differ (%d vs %d lines), first at line %d:\n"
+                                 "    %.300s\n    %.300s" % (
+                                     cap, len(a), len(b), diff + 1,
+                                     a[diff] if diff < len(a) else b"(none)",
+                                     b[diff] if diff < len(b) else b"(none)"))
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
+
+
+def main():
+    global MAMORI, SRC, TMP, BASIC
+    ap = argparse.ArgumentParser(description="mamori command-line tests")
+    ap.add_argument("--mamori", required=True)
+    ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(HERE)))
+    ap.add_argument("-k", default=None, help="run only tests whose name contains this")
+    args = ap.parse_args()
+    MAMORI = os.path.abspath(args.mamori)
+    SRC = os.path.abspath(args.source_dir)
+    BASIC = os.path.join(SRC, "tests", "pcap", "eth_ipv4_tcp_udp", "input.pcap")
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="mm-cli-") as tmp:
+        TMP = tmp
+        for t in TESTS:
+            if args.k and args.k not in t.__name__:
+                continue
+            try:
+                t()
+                print("ok   %s" % t.__name__)
+            except AssertionError as e:
+                failed += 1
+                print("FAIL %s: %s" % (t.__name__, e))
+            except Exception:  # a bug in the test or a hang: report, keep going
+                failed += 1
+                print("FAIL %s: %s" % (t.__name__, traceback.format_exc()))
+    print("%d test(s) failed" % failed if failed else "all passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -82,7 +82,8 @@ int cap_rd_skip(struct cap_rd *r, uint64_t n);
 /* Multi-byte fields of capture files, in the file's byte order (caller checked the length). */
 static inline uint16_t cap_get16(const uint8_t *p, bool big)
 {
-    return big ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+    unsigned v = big ? ((unsigned)p[0] << 8 | p[1]) : ((unsigned)p[1] << 8 | p[0]);
+    return (uint16_t)v;
 }
 
 static inline uint32_t cap_get32(const uint8_t *p, bool big)

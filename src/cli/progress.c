@@ -28,6 +28,9 @@ void progress_update(struct progress *pr, double frac, uint64_t pkts, const char
     if (now - pr->last_draw_s < 0.25)
         return;
     double rate = (double)(pkts - pr->last_pkts) / (now - pr->last_draw_s);
+    const char *slash = strrchr(name, '/');
+    if (slash && slash[1])
+        name = slash + 1; /* the bar must fit a terminal line */
     pr->last_draw_s = now;
     pr->last_pkts = pkts;
     char bar[21];
@@ -40,10 +43,11 @@ void progress_update(struct progress *pr, double frac, uint64_t pkts, const char
         bar[20] = 0;
         double elapsed = now - pr->start_s;
         double eta = frac > 0.001 ? elapsed * (1 - frac) / frac : 0;
-        fprintf(stderr, "\r[%s] %5.1f%% %s  %.0f pkts/s  ETA %d:%02d   ", bar, frac * 100,
+        fprintf(stderr, "\r[%s] %5.1f%% %.32s  %.0f pkts/s  ETA %d:%02d   ", bar, frac * 100,
                 name, rate, (int)eta / 60, (int)eta % 60);
     } else {
-        fprintf(stderr, "\r%s: %llu packets  %.0f pkts/s   ", name, (unsigned long long)pkts, rate);
+        fprintf(stderr, "\r%.32s: %llu packets  %.0f pkts/s   ", name, (unsigned long long)pkts,
+                rate);
     }
     fflush(stderr);
 }

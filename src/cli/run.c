@@ -181,6 +181,31 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
     return rc;
 }
 
+static bool apply_filter(const struct cli_config *cfg, cap_source_t *src)
+{
+    char err[512];
+    if (cfg->bpf && cap_set_filter(src, cfg->bpf, err, sizeof err) != 0) {
+        log_err("%s", err);
+        return false;
+    }
+    return true;
+}
+
+/* Run one opened source through the pipeline and add its capture counters to the totals.
+ * `name` becomes in_iface of the events written meanwhile (borrowed: must outlive them). */
+static int read_source(struct engine *en, cap_source_t *src, const char *name,
+                       struct progress *pr, uint64_t *budget)
+{
+    out_eve_set_iface(en->eve, name);
+    g_src = src;
+    int rc = run_source(en, src, pr, budget);
+    g_src = NULL;
+    struct cap_stats cs;
+    cap_get_stats(src, &cs);
+    add_cap_stats(&en->cap_total, &cs);
+    return rc;
+}
+
 static long peak_rss_kib(void)
 {
     struct rusage ru;
@@ -289,22 +314,14 @@ int cli_run(const struct cli_config *cfg)
             status = CLI_EXIT_ERROR;
             goto done;
         }
-        if (cfg->bpf && cap_set_filter(src, cfg->bpf, err, sizeof err) != 0) {
-            log_err("%s", err);
+        if (!apply_filter(cfg, src)) {
             cap_close(src);
             status = CLI_EXIT_USAGE;
             goto done;
         }
-        out_eve_set_iface(en.eve, cap_name(src));
         log_info("capturing on %s", cap_name(src));
-        g_src = src;
-        int rc = run_source(&en, src, &pr, &budget);
-        g_src = NULL;
-        if (rc < 0)
+        if (read_source(&en, src, cap_name(src), &pr, &budget) < 0)
             status = CLI_EXIT_ERROR;
-        struct cap_stats cs;
-        cap_get_stats(src, &cs);
-        add_cap_stats(&en.cap_total, &cs);
         en.last_ts_ns = wall_ns();
         files_done = 1;
         /* Flows end before the source closes: in_iface must stay valid for their events. */
@@ -319,22 +336,14 @@ int cli_run(const struct cli_config *cfg)
                 continue;
             }
             files_opened++;
-            if (cfg->bpf && cap_set_filter(src, cfg->bpf, err, sizeof err) != 0) {
-                log_err("%s", err);
+            if (!apply_filter(cfg, src)) {
                 cap_close(src);
                 status = CLI_EXIT_USAGE;
                 break;
             }
             /* in_iface names the file; flows spanning files keep the name of the last. */
-            out_eve_set_iface(en.eve, paths[i]);
-            g_src = src;
-            int rc = run_source(&en, src, &pr, &budget);
-            g_src = NULL;
-            if (rc < 0)
+            if (read_source(&en, src, paths[i], &pr, &budget) < 0)
                 status = CLI_EXIT_PARTIAL;
-            struct cap_stats cs;
-            cap_get_stats(src, &cs);
-            add_cap_stats(&en.cap_total, &cs);
             cap_close(src);
             files_done++;
         }

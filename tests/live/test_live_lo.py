@@ -19,17 +19,29 @@ import sys
 import tempfile
 import time
 
-PORT_SRC, PORT_DST = 47998, 47999
 N_DATAGRAMS = 5
 
 
-def send_datagrams():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", PORT_SRC))
-    for i in range(N_DATAGRAMS):
-        s.sendto(b"mamori live test %d" % i, ("127.0.0.1", PORT_DST))
-        time.sleep(0.05)
-    s.close()
+class Endpoints:
+    """A sender and a receiver on ephemeral loopback ports, so that concurrent runs of this
+    test (or anything else on lo) cannot add packets to the flow it checks."""
+
+    def __init__(self):
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind(("127.0.0.1", 0))
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.tx.bind(("127.0.0.1", 0))
+        self.src_port = self.tx.getsockname()[1]
+        self.dst_port = self.rx.getsockname()[1]
+
+    def send(self):
+        for i in range(N_DATAGRAMS):
+            self.tx.sendto(b"mamori live test %d" % i, ("127.0.0.1", self.dst_port))
+            time.sleep(0.05)
+
+    def close(self):
+        self.tx.close()
+        self.rx.close()
 
 
 def read_events(path):
@@ -37,10 +49,11 @@ def read_events(path):
         return [json.loads(line) for line in f]
 
 
-def check(events, want_stats_min):
+def check(events, ep, want_stats_min):
     flows = [e for e in events if e["event_type"] == "flow" and e["proto"] == "UDP"
-             and e.get("src_port") == PORT_SRC and e.get("dest_port") == PORT_DST]
-    assert len(flows) == 1, f"expected 1 UDP flow {PORT_SRC}->{PORT_DST}, got {len(flows)}: {flows}"
+             and e.get("src_port") == ep.src_port and e.get("dest_port") == ep.dst_port]
+    assert len(flows) == 1, \
+        f"expected 1 UDP flow {ep.src_port}->{ep.dst_port}, got {len(flows)}: {flows}"
     f = flows[0]
     assert f["src_ip"] == "127.0.0.1" and f["dest_ip"] == "127.0.0.1", f
     assert f["flow"]["pkts_toserver"] == N_DATAGRAMS, f
@@ -56,8 +69,9 @@ def check(events, want_stats_min):
 
 def run(mamori, tmp, use_sigterm):
     eve = os.path.join(tmp, "eve-%s.json" % ("term" if use_sigterm else "dur"))
-    args = [mamori, "-i", "lo", "-F", f"udp port {PORT_DST}", "--eve", eve, "-q",
-            "--stats-interval", "1"]
+    ep = Endpoints()
+    args = [mamori, "-i", "lo", "-F", f"udp and port {ep.src_port} and port {ep.dst_port}",
+            "--eve", eve, "-q", "--stats-interval", "1"]
     if not use_sigterm:
         args += ["--duration", "4"]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
@@ -68,7 +82,7 @@ def run(mamori, tmp, use_sigterm):
             print("skipped: live capture not permitted here:", err.strip())
             sys.exit(0)
         raise AssertionError(f"mamori exited early ({proc.returncode}): {err}")
-    send_datagrams()
+    ep.send()
     time.sleep(1.5)  # at least one periodic stats event
     if use_sigterm:
         proc.send_signal(signal.SIGTERM)
@@ -78,8 +92,9 @@ def run(mamori, tmp, use_sigterm):
         proc.kill()
         raise AssertionError("mamori did not stop")
     err = proc.stderr.read()
+    ep.close()
     assert rc == 0, f"exit {rc}: {err}"
-    check(read_events(eve), want_stats_min=2)
+    check(read_events(eve), ep, want_stats_min=2)
     print(f"ok: live capture on lo ({'SIGTERM' if use_sigterm else '--duration'})")
 
 

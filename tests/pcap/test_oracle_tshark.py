@@ -517,7 +517,7 @@ def main():
         caps = args.files
     else:
         if not args.shared_data or not os.path.isdir(args.shared_data):
-            print("skipped: /work/shared/data not present (%s); checking only the repository's "
+            print("skipped: ../shared/data not present (%s); checking only the repository's "
                   "captures" % args.shared_data)
         caps = find_captures(args.source_dir, args.shared_data)
     if not caps:

@@ -16,6 +16,7 @@
 #include "core/mm.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +45,15 @@ void cap_rd_fini(struct cap_rd *r)
     r->cap = r->pos = r->end = 0;
 }
 
-/* One read() into the free space at the end of the buffer; EINTR is retried. */
+static volatile sig_atomic_t *g_interrupt;
+
+void cap_set_interrupt_flag(volatile sig_atomic_t *flag)
+{
+    g_interrupt = flag;
+}
+
+/* One read() into the free space at the end of the buffer. EINTR is retried unless the
+ * interrupt flag is set: a signal that asks to stop must not wait for a silent pipe. */
 static int rd_read_some(struct cap_rd *r)
 {
     for (;;) {
@@ -57,7 +66,7 @@ static int rd_read_some(struct cap_rd *r)
             r->eof = true;
             return MM_ETRUNC;
         }
-        if (errno != EINTR) {
+        if (errno != EINTR || (g_interrupt && *g_interrupt)) {
             r->rd_errno = errno;
             return MM_EIO;
         }

@@ -14,6 +14,7 @@
 #ifndef MM_CAPTURE_CAPTURE_H
 #define MM_CAPTURE_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -107,6 +108,13 @@ const char *cap_error(const cap_source_t *s);
  * returns MM_EAGAIN once. No effect on files.
  */
 void cap_break(cap_source_t *s);
+
+/*
+ * Process-wide: when *flag is non-zero, a file read interrupted by a signal (EINTR) fails
+ * with MM_EIO ("Interrupted system call") instead of being retried, so a stop request is
+ * not held up by a silent pipe on stdin. The flag is only read; NULL turns this off.
+ */
+void cap_set_interrupt_flag(volatile sig_atomic_t *flag);
 
 /* Counters so far; live sources also refresh the kernel counters. */
 void cap_get_stats(cap_source_t *s, struct cap_stats *out);

@@ -37,9 +37,10 @@
  * epoch, default microseconds, plus if_tsoffset seconds; we convert them to ns.
  *
  * Every other block (Name Resolution, Interface Statistics, Decryption Secrets, custom, ...)
- * is skipped by its length, streaming, so its size does not matter; packet blocks and IDBs
- * are held whole in the buffer and limited to CAP_MAX_BLOCK. The section length field is not
- * used (we never seek).
+ * is skipped by its length, streaming (never held in memory); packet blocks and IDBs are held
+ * whole in the buffer. Every block, skipped or not, is limited to CAP_MAX_BLOCK (16 MiB) so
+ * that a corrupt length is reported at once. The section length field is not used (we never
+ * seek).
  */
 #include "capture/capture_int.h"
 #include "core/mm.h"

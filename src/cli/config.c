@@ -1,8 +1,8 @@
 /*
  * Mapping of the YAML configuration onto module settings. The file layout follows
  * suricata.yaml where the same setting exists there (vars.address-groups, flow.memcap,
- * flow-timeouts, defrag), so operators can carry their values over. Unknown top-level keys
- * are warned about, not fatal, so one file can serve newer and older versions.
+ * flow-timeouts, defrag), so operators can carry their values over. Unknown keys are warned
+ * about, not fatal, so one file can serve newer and older versions.
  */
 #include "config.h"
 
@@ -124,8 +124,47 @@ int cli_parse_nets(const char *s, struct cli_net *out, size_t max, size_t *n, ch
     return 0;
 }
 
-static const char *const known_top[] = {"vars", "flow", "flow-timeouts", "defrag", "decoder",
-                                        "outputs", "stats", "capture", "default-log-dir"};
+/* Every setting mamori reads; "x.*" accepts anything below x (address and port groups are
+ * the user's own names). A key outside this list is warned about and ignored. */
+static const char *const known_paths[] = {
+    "vars.*", "default-log-dir", "flow.memcap", "flow.hash-seed",
+    "flow-timeouts.tcp.new", "flow-timeouts.tcp.established", "flow-timeouts.tcp.closed",
+    "flow-timeouts.udp.new", "flow-timeouts.udp.established", "flow-timeouts.udp.closed",
+    "flow-timeouts.icmp.new", "flow-timeouts.icmp.established", "flow-timeouts.icmp.closed",
+    "flow-timeouts.default.new", "flow-timeouts.default.established",
+    "flow-timeouts.default.closed", "defrag.memcap", "defrag.timeout", "defrag.max-frags",
+    "defrag.trackers", "decoder.checksum-validation", "decoder.max-layers", "capture.snaplen",
+    "capture.buffer-size-mib", "outputs.eve.anomaly-rate", "outputs.eve.community-id",
+    "outputs.eve.community-id-seed", "stats.interval",
+};
+
+/* Whether `path` is a known setting or lies on the way to one. */
+static bool path_known(const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < MM_ARRAY_LEN(known_paths); i++) {
+        const char *k = known_paths[i];
+        size_t kl = strlen(k);
+        if (kl >= 2 && !strcmp(k + kl - 2, ".*") && !strncmp(path, k, kl - 1))
+            return true; /* below a wildcard */
+        if (!strncmp(k, path, n) && (k[n] == 0 || k[n] == '.'))
+            return true; /* the setting itself or one of its parents */
+    }
+    return false;
+}
+
+static void warn_unknown(const char *file, const cfg_node_t *n, const char *prefix)
+{
+    for (size_t i = 0; i < cfg_count(n) && cfg_type(n) == CFG_MAP; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", cfg_key(n, i));
+        const cfg_node_t *kid = cfg_child(n, i);
+        if (!path_known(path))
+            log_warn("%s: line %u: unknown setting '%s' ignored", file, cfg_line(kid), path);
+        else if (cfg_type(kid) == CFG_MAP)
+            warn_unknown(file, kid, path);
+    }
+}
 
 int cli_config_load(struct cli_config *c, const char *path, char *err, size_t errlen)
 {
@@ -138,15 +177,7 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
     int rc = 0;
     uint64_t v;
 
-    for (size_t i = 0; i < cfg_count(root); i++) {
-        const char *k = cfg_key(root, i);
-        bool known = false;
-        for (size_t j = 0; j < MM_ARRAY_LEN(known_top); j++)
-            known = known || !strcmp(k, known_top[j]);
-        if (!known)
-            log_warn("%s: line %u: unknown setting '%s' ignored", path,
-                     cfg_line(cfg_child(root, i)), k);
-    }
+    warn_unknown(path, root, "");
 
     const cfg_node_t *hn = cfg_get(root, "vars.address-groups.HOME_NET");
     if (hn) {
@@ -178,6 +209,7 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
 
     SIZE("flow.memcap", 1u << 20, 1ull << 40, c->flow.memcap_bytes);
     NUM("flow.hash-seed", 0, UINT32_MAX, c->flow.hash_seed, uint32_t);
+    c->hash_seed_fixed = cfg_get(root, "flow.hash-seed") != NULL;
     static const char *const pnames[FLOW_PROTO_COUNT] = {"tcp", "udp", "icmp", "default"};
     static const char *const snames[FLOW_STATE_COUNT] = {"new", "established", "closed"};
     for (int pi = 0; pi < FLOW_PROTO_COUNT; pi++) {

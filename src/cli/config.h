@@ -47,6 +47,7 @@ struct cli_config {
     /* module settings */
     struct dec_config dec;
     struct flow_config flow;
+    bool hash_seed_fixed;    /* flow.hash-seed given: keep it in live mode too */
     struct out_eve_config eve;
     struct cli_net home_net[CLI_MAX_NETS];
     size_t n_home_net;

@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "core/mm.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,7 +60,8 @@ static const char usage_text[] =
     "    -h, --help            Print this text and exit.\n"
     "\n"
     "SIGNALS\n"
-    "    SIGINT, SIGTERM       Stop reading, end all flows, write their events and exit.\n"
+    "    SIGINT, SIGTERM       Stop reading, end all flows, write their events and exit\n"
+    "                          (status 0: what was read was processed completely).\n"
     "    SIGHUP                Reopen the EVE file (after log rotation).\n"
     "\n"
     "EXIT STATUS\n"
@@ -97,19 +100,21 @@ static const struct option long_opts[] = {
     {"summary", no_argument, NULL, OPT_SUMMARY},
     {NULL, 0, NULL, 0},
 };
-static const char short_opts[] = "r:i:F:l:c:vqVh";
+/* Leading ':' makes getopt report a missing value as ':' rather than '?'. */
+static const char short_opts[] = ":r:i:F:l:c:vqVh";
 
 /* Whole decimal number in [min, max]; no atoi on user text. */
 static bool parse_num(const char *opt, const char *s, unsigned long long min, unsigned long long max,
                       unsigned long long *out)
 {
     char *end;
-    if (!s || !*s || *s == '-') {
+    if (!s || !isdigit((unsigned char)*s)) { /* no sign, no leading space */
         log_err("%s: expected a number, got '%s'", opt, s ? s : "");
         return false;
     }
+    errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v < min || v > max) {
+    if (*end || errno == ERANGE || v < min || v > max) {
         log_err("%s: expected a whole number from %llu to %llu, got '%s'", opt, min, max, s);
         return false;
     }
@@ -146,9 +151,12 @@ int main(int argc, char **argv)
     /* First pass: only -c, so that the file's values can be overridden by flags. */
     opterr = 0;
     int o;
-    while ((o = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
+    while ((o = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         if (o == 'c')
             cfg.config_path = optarg;
+        else if (o == 'q')
+            log_set_level(LOG_LVL_ERROR); /* before the file's warnings */
+    }
     if (cfg.config_path && cli_config_load(&cfg, cfg.config_path, err, sizeof err) != 0) {
         log_err("%s", err);
         return CLI_EXIT_USAGE;

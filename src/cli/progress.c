@@ -20,6 +20,12 @@ void progress_init(struct progress *pr, bool want)
     pr->start_s = pr->last_draw_s = progress_now();
 }
 
+void progress_start_input(struct progress *pr)
+{
+    pr->start_s = pr->last_draw_s = progress_now();
+    pr->last_pkts = 0;
+}
+
 void progress_update(struct progress *pr, double frac, uint64_t pkts, const char *name)
 {
     if (!pr->enabled)

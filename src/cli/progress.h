@@ -15,6 +15,8 @@ struct progress {
 };
 
 void progress_init(struct progress *pr, bool want);
+/* A new input starts: rate and ETA are measured from here (packet counts restart at 0). */
+void progress_start_input(struct progress *pr);
 /* frac: 0..1 of the current input, or negative when unknown. */
 void progress_update(struct progress *pr, double frac, uint64_t pkts, const char *name);
 /* Clear the bar line. */

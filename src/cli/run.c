@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -116,11 +117,13 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
     struct cap_pkt cp;
     double next_stats_s = progress_now() + cfg->stats_interval_s;
     double end_s = cfg->duration_s ? progress_now() + cfg->duration_s : 0;
+    double next_flush_s = progress_now() + 1.0;
     uint64_t n = 0;
     uint64_t next_expire_ns = 0;
     int rc = 0;
 
     memset(&p, 0, sizeof p);
+    progress_start_input(pr);
     while (!g_stop) {
         if (g_reopen) {
             g_reopen = 0;
@@ -137,6 +140,8 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
         } else if (r == MM_EOF) {
             break;
         } else if (r < 0) {
+            if (g_stop)
+                break; /* a stop signal interrupted a read: not damage */
             log_err("%s", cap_error(src));
             rc = r;
             break;
@@ -157,7 +162,7 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 en->last_ts_ns = p.ts_ns;
             if (MM_UNLIKELY(p.ts_ns >= next_expire_ns)) {
                 dec_expire(en->dec, p.ts_ns);
-                next_expire_ns = p.ts_ns + 1000000000ull;
+                next_expire_ns = mm_sat_add(p.ts_ns, 1000000000ull);
             }
             n++;
             if (*budget_left && --*budget_left == 0) {
@@ -169,6 +174,11 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
         }
         if (live) {
             double now = progress_now();
+            if (now >= next_flush_s) {
+                /* Events reach the file within a second even under steady traffic. */
+                out_eve_flush(en->eve);
+                next_flush_s = now + 1.0;
+            }
             if (cfg->stats_interval_s && now >= next_stats_s) {
                 write_stats(en, src, wall_ns());
                 out_eve_flush(en->eve);
@@ -221,6 +231,10 @@ static int make_eve_path(const struct cli_config *cfg, char *path, size_t len)
         return 0;
     }
     const char *dir = cfg->log_dir ? cfg->log_dir : ".";
+    if (!dir[0]) {
+        log_err("the log directory name is empty");
+        return MM_EINVAL;
+    }
     /* Like mkdir -p: create missing parents too. */
     char tmp[PATH_MAX];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s", dir) >= sizeof tmp) {
@@ -254,6 +268,7 @@ static int make_eve_path(const struct cli_config *cfg, char *path, size_t len)
 
 int cli_run(const struct cli_config *cfg)
 {
+    cap_set_interrupt_flag(&g_stop);
     struct engine en;
     memset(&en, 0, sizeof en);
     en.cfg = cfg;
@@ -289,7 +304,13 @@ int cli_run(const struct cli_config *cfg)
     }
     en.eve = out_eve_new(sink, &cfg->eve);
     en.dec = dec_ctx_new(&cfg->dec);
-    en.flows = flow_table_new(&cfg->flow, on_flow_end, &en);
+    /* Files: a fixed hash seed, so flow_ids repeat from run to run. Live traffic can be
+     * shaped by an attacker: a secret seed keeps hash chains short under a spoofed flood. */
+    struct flow_config fcfg = cfg->flow;
+    if (cfg->iface && !cfg->hash_seed_fixed &&
+        getrandom(&fcfg.hash_seed, sizeof fcfg.hash_seed, 0) != sizeof fcfg.hash_seed)
+        log_warn("no random hash seed available; using the fixed one");
+    en.flows = flow_table_new(&fcfg, on_flow_end, &en);
     en.sum = summary_new();
     if (!en.eve || !en.dec || !en.flows || !en.sum) {
         log_err("out of memory at startup (flow memcap %zu bytes)", cfg->flow.memcap_bytes);
@@ -304,7 +325,8 @@ int cli_run(const struct cli_config *cfg)
     if (cfg->iface) {
         struct cap_live_opts lo = {
             .snaplen = cfg->snaplen,
-            .buffer_size_bytes = cfg->buffer_size_mib * (1 << 20),
+            /* libpcap takes an int: 2 GiB and more is clamped rather than wrapped */
+            .buffer_size_bytes = (int)MM_MIN((int64_t)cfg->buffer_size_mib << 20, (int64_t)INT_MAX),
             .promisc = true,
             .timeout_ms = 100,
         };

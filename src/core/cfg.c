@@ -219,17 +219,30 @@ cfg_node_t *cfg_parse(const char *name, const char *text, size_t len, char *err,
                 goto fail;
             }
             if (depth == 0) {
-                if (root) {
+                if (root) { /* cannot happen with one document per stream; refuse anyway */
                     cfg_free(made);
-                } else {
-                    root = made;
+                    snprintf(err, errlen, "%s: line %u: more than one top-level value", name, line);
+                    yaml_event_delete(&ev);
+                    goto fail;
                 }
+                root = made;
             } else {
                 cfg_node_t *top = stack[depth - 1];
                 char *key = NULL;
                 if (top->type == CFG_MAP) {
                     key = pending_key[depth - 1];
                     pending_key[depth - 1] = NULL;
+                    /* A repeated key would hide a value from validation: refuse it. */
+                    for (size_t i = 0; i < top->n; i++) {
+                        if (strcmp(top->keys[i], key) == 0) {
+                            snprintf(err, errlen, "%s: line %u, column %u: duplicate key '%s'",
+                                     name, line, col, key);
+                            free(key);
+                            cfg_free(made);
+                            yaml_event_delete(&ev);
+                            goto fail;
+                        }
+                    }
                 }
                 if (!node_add(top, key, made)) {
                     free(key);
@@ -260,6 +273,16 @@ out:
     if (!ok) {
         cfg_free(root);
         return NULL;
+    }
+    if (root->type == CFG_SCALAR && (!root->scalar[0] || !strcmp(root->scalar, "~") ||
+                                     !strcmp(root->scalar, "null"))) {
+        /* "---" alone: an empty document, i.e. an empty configuration */
+        cfg_free(root);
+        root = node_new(CFG_MAP, 1);
+        if (!root) {
+            snprintf(err, errlen, "%s: out of memory while parsing", name);
+            return NULL;
+        }
     }
     if (root->type != CFG_MAP) {
         snprintf(err, errlen, "%s: line %u: the configuration must be a map of settings", name,

@@ -30,6 +30,13 @@ const char *mm_strerror(int err);
 #define MM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MM_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* a + b, or UINT64_MAX when that overflows (timestamps near 2^64 in hostile captures). */
+static inline uint64_t mm_sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 /* MM_ASSERT is for our own invariants, never for hostile input. */
 void mm_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
 #define MM_ASSERT(x)                                                                               \

@@ -136,7 +136,7 @@ enum dec_csum_mode {
 
 struct dec_config {
     enum dec_csum_mode csum;
-    uint32_t max_layers;            /* encapsulation depth limit (default 4) */
+    uint32_t max_layers;            /* encapsulation depth limit (default 8) */
     size_t defrag_memcap_bytes;     /* default 16 MiB */
     uint32_t defrag_timeout_s;      /* default 60 */
     uint32_t defrag_max_frags;      /* fragments per datagram (default 256) */

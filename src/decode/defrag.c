@@ -14,6 +14,7 @@
 #include "decode_int.h"
 
 #include <stdlib.h>
+#include <sys/random.h>
 #include <string.h>
 
 #define DEFRAG_BUCKETS 4096u
@@ -43,6 +44,7 @@ struct tracker {
 
 struct defrag {
     struct mem_cap cap;
+    uint32_t seed; /* random per run: fragment ids and addresses are attacker-chosen */
     uint32_t timeout_s, max_frags, max_trackers, n_trackers;
     struct tracker *buckets[DEFRAG_BUCKETS];
     struct tracker *oldest, *newest;
@@ -55,15 +57,19 @@ struct defrag *defrag_new(const struct dec_config *cfg)
     if (!d)
         return NULL;
     mem_cap_init(&d->cap, "defrag", cfg->defrag_memcap_bytes);
+    /* Output never depends on bucket order (expiry and eviction follow the age list), so a
+     * random seed costs no determinism. */
+    if (getrandom(&d->seed, sizeof d->seed, 0) != sizeof d->seed)
+        d->seed = 0x9e3779b9u;
     d->timeout_s = cfg->defrag_timeout_s;
     d->max_frags = cfg->defrag_max_frags ? cfg->defrag_max_frags : 256;
     d->max_trackers = cfg->defrag_max_trackers ? cfg->defrag_max_trackers : 65536;
     return d;
 }
 
-static uint32_t tracker_hash(const struct tracker *k)
+static uint32_t tracker_hash(const struct defrag *d, const struct tracker *k)
 {
-    uint32_t h = k->id * 2654435761u;
+    uint32_t h = (k->id ^ d->seed) * 2654435761u;
     for (int i = 0; i < 16; i++)
         h = (h ^ k->src.b[i] ^ (uint32_t)k->dst.b[i] << 8) * 16777619u;
     h ^= k->proto;
@@ -82,7 +88,7 @@ static bool tracker_match(const struct tracker *a, const struct tracker *b)
 static void tracker_free(struct defrag *d, struct tracker *t)
 {
     /* unlink from hash chain */
-    struct tracker **pp = &d->buckets[tracker_hash(t)];
+    struct tracker **pp = &d->buckets[tracker_hash(d, t)];
     while (*pp && *pp != t)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -141,7 +147,7 @@ static struct tracker *tracker_get(dec_ctx_t *ctx, struct defrag *d, const struc
     key.proto = fi->ip_ver == 4 ? fi->proto : 0;
     key.vlan[0] = p->vlan[0];
     key.vlan[1] = p->vlan[1];
-    uint32_t h = tracker_hash(&key);
+    uint32_t h = tracker_hash(d, &key);
     for (struct tracker *t = d->buckets[h]; t; t = t->hnext)
         if (tracker_match(t, &key))
             return t;
@@ -256,7 +262,9 @@ bool defrag_add(dec_ctx_t *ctx, struct packet *p, const struct frag_info *fi,
     t->frags_tail = f;
     t->nfrags++;
     t->mem += need;
-    if (fi->offset == 0) {
+    if (fi->offset == 0 && !t->have_first) {
+        /* First seen wins for the protocol too, as for the bytes: a later offset-0
+         * fragment must not relabel data that came from the first one. */
         t->have_first = true;
         t->first_proto = fi->proto;
     }
@@ -299,7 +307,7 @@ void defrag_expire(dec_ctx_t *ctx, uint64_t now_ns)
 {
     struct defrag *d = ctx->defrag;
     uint64_t timeout_ns = (uint64_t)d->timeout_s * 1000000000ull;
-    while (d->oldest && d->oldest->first_ns + timeout_ns < now_ns) {
+    while (d->oldest && mm_sat_add(d->oldest->first_ns, timeout_ns) < now_ns) {
         tracker_free(d, d->oldest);
         ctx->stats.frag_timeouts++;
     }

@@ -113,6 +113,7 @@ static void ipv6_walk(dec_ctx_t *ctx, struct packet *p, uint8_t nh, const uint8_
             }
             ctx->stats.ipv6_frag++;
             p->flags |= PKT_F_FRAGMENT;
+            p->proto = h[0]; /* what the fragment carries, not 44, for its events */
             if (p->flags & PKT_F_SNAP_TRUNC) {
                 ctx->stats.frag_dropped++;
                 return;

@@ -285,6 +285,8 @@ static void tcp_update(struct flow *f, enum flow_dir dir, uint8_t flags)
         f->tcp_state = TCPS_CLOSED;
         return;
     }
+    if (f->tcp_state == TCPS_CLOSED)
+        return; /* late or retransmitted segments do not reopen a closed connection */
     /* closer: the direction that sent the first FIN, stored in bits 2..3 of fin_seen. */
     switch ((enum flow_tcp_state)f->tcp_state) {
     case TCPS_NONE:
@@ -314,7 +316,7 @@ static void tcp_update(struct flow *f, enum flow_dir dir, uint8_t flags)
     if (!(f->fin_seen & 3u))
         return;
     bool from_closer = (f->fin_seen >> 2) & bit;
-    if (fin && !from_closer) {
+    if (fin && !from_closer && !(f->fin_seen & bit)) {
         f->fin_seen |= bit;
         /* The peer's FIN: if it also acknowledges the closer's FIN the closer waits. */
         f->tcp_state = (f->tcp_state == TCPS_FIN_WAIT2 || ack) ? TCPS_TIME_WAIT : TCPS_CLOSING;
@@ -353,7 +355,7 @@ struct flow *flow_handle_packet(flow_table_t *ft, struct packet *p, enum flow_di
     bool pkt_is_a;
     if (ft->next_expire_ns <= p->ts_ns) {
         flow_expire(ft, p->ts_ns);
-        ft->next_expire_ns = p->ts_ns + EXPIRE_EVERY_NS;
+        ft->next_expire_ns = mm_sat_add(p->ts_ns, EXPIRE_EVERY_NS);
     }
     if (!make_key(p, &k, &pkt_is_a)) {
         ft->st.no_flow++;
@@ -435,7 +437,7 @@ void flow_expire(flow_table_t *ft, uint64_t now_ns)
 {
     for (int i = 0; i < N_LISTS; i++) {
         struct flow *f;
-        while ((f = ft->lists[i].head) && f->last_ns + ft->timeout_ns[i] <= now_ns)
+        while ((f = ft->lists[i].head) && mm_sat_add(f->last_ns, ft->timeout_ns[i]) <= now_ns)
             flow_end(ft, f, FLOW_END_TIMEOUT);
     }
 }

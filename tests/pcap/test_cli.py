@@ -218,6 +218,48 @@ def test_log_dir():
                "-l DIR, run %d: expected %d flows in eve.json (appended)" % (n, 3 * n))
 
 
+def test_log_dir_parents_and_empty():
+    # Missing parents are created (mkdir -p); an empty name is an error, not a crash.
+    d = os.path.join(TMP, "a", "b", "c")
+    res = run(["-r", BASIC, "-l", d])
+    expect(res.returncode == 0 and os.path.exists(os.path.join(d, "eve.json")),
+           "-l a/b/c: parents not created", res)
+    res = run(["-r", BASIC, "-l", ""])
+    expect(res.returncode == 1 and "log directory name is empty" in text(res.stderr),
+           "-l '': expected exit 1 and a message", res)
+
+
+def test_option_values():
+    # A missing value is named as such; numbers refuse signs, spaces and overflow.
+    res = run(["-r"])
+    expect(res.returncode == 2 and "needs a value" in text(res.stderr),
+           "-r without a value: expected exit 2 and 'needs a value'", res)
+    for bad in (" -1", "-1", "99999999999999999999999", "12x", ""):
+        res = run(["-r", BASIC, "--count", bad])
+        expect(res.returncode == 2 and len(stderr_lines(res)) == 1,
+               "--count %r: expected exit 2 and one line" % bad, res)
+    res = run(["-r", BASIC, "--count", "5", "--eve", "-", "-q"])
+    evs = events_of(text(res.stdout))
+    stats = [e for e in evs if e.get("event_type") == "stats"][-1]
+    expect(res.returncode == 0 and stats["stats"]["decoder"]["pkts"] == 5,
+           "--count 5: expected 5 packets decoded", res)
+
+
+def test_config_duplicate_and_unknown_keys():
+    dup = os.path.join(TMP, "dup.yaml")
+    with open(dup, "w") as f:
+        f.write("flow:\n  memcap: 64mb\n  memcap: 1kb\n")
+    res = run(["-c", dup, "-r", BASIC])
+    expect(res.returncode == 2 and "line 3" in text(res.stderr) and "duplicate" in text(res.stderr),
+           "duplicate key: expected exit 2 naming line 3", res)
+    unk = os.path.join(TMP, "unknown.yaml")
+    with open(unk, "w") as f:
+        f.write("flow:\n  memcapp: 1mb\n")
+    res, _ = run_eve(["-c", unk, "-r", BASIC])
+    expect(res.returncode == 0 and "unknown setting 'flow.memcapp'" in text(res.stderr),
+           "misspelled key: expected a warning naming flow.memcapp", res)
+
+
 def split_basic():
     """BASIC cut in two: dir/a.pcap = packets 1-8, dir/b.pcap = packets 9-16 (b written first
     so that the directory's creation order is not name order)."""

@@ -546,6 +546,42 @@ static void test_dec_defrag_ipv6_headers_and_length(void **state)
     dec_ctx_free(ctx);
 }
 
+/* Regression (review): two offset-0 IPv6 fragments with different next headers. First seen
+ * wins for the bytes, so it must win for the protocol too; otherwise the first fragment's UDP
+ * header would be decoded as TCP (an evasion). */
+static void test_dec_defrag_ipv6_first_proto_wins(void **state)
+{
+    (void)state;
+    make_dgrams();
+    struct dec_config cfg;
+    dec_config_defaults(&cfg);
+    dec_ctx_t *ctx = dec_ctx_new(&cfg);
+    static struct pb b;
+    struct tpkt t = {0};
+
+    frag6(&b, dgram6, 0, 56, true, 0x4000, false); /* next header UDP */
+    tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 1);
+    assert_int_equal(t.p.n_events, 0);
+
+    /* the same offset again, next header TCP, other bytes */
+    static const uint8_t junk[56] = {0x13, 0x88, 0x00, 0x50};
+    pb_init(&b);
+    pb_bytes(&b, junk, sizeof junk);
+    pb_ipv6_frag(&b, PB_TCP, 0, true, 0x4000);
+    pb_ipv6(&b, "2001:db8::1", "2001:db8::2", 44);
+    pb_eth(&b, PB_ETH_IPV6);
+    tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 2);
+    assert_true(tp_has_event(&t.p, DEC_EV_IPV6_FRAG_OVERLAP));
+
+    frag6(&b, dgram6 + 56, 56, 52, false, 0x4000, false);
+    tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 3);
+    assert_true(t.p.flags & PKT_F_REASSEMBLED);
+    assert_int_equal(t.p.proto, 17);
+    assert_int_equal(t.p.dport, 6000);
+    tp_free(&t);
+    dec_ctx_free(ctx);
+}
+
 /* A fragmented ICMP echo reassembles into an echo with its identifier. */
 static void test_dec_defrag_icmp_echo(void **state)
 {
@@ -622,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_dec_defrag_vlan_separates),
         cmocka_unit_test(test_dec_defrag_ipv6_headers_and_length),
         cmocka_unit_test(test_dec_defrag_icmp_echo),
+        cmocka_unit_test(test_dec_defrag_ipv6_first_proto_wins),
         cmocka_unit_test(test_dec_defrag_free_with_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

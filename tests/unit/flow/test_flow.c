@@ -423,6 +423,18 @@ static const struct tcp_row tcp_rows[] = {
      {S_(SA, TCPS_SYN_RECV, NEW), C_(PB_ACK, TCPS_ESTABLISHED, EST),
       S_(PA, TCPS_ESTABLISHED, EST)}},
     {"one-way syn scan", {C_(PB_SYN, TCPS_SYN_SENT, NEW)}},
+    /* regressions (review): a closed connection stays closed */
+    {"fin after rst stays closed",
+     {C_(PB_SYN, TCPS_SYN_SENT, NEW), S_(SA, TCPS_SYN_RECV, NEW), C_(PB_ACK, TCPS_ESTABLISHED, EST),
+      S_(RA, TCPS_CLOSED, CLO), C_(FA, TCPS_CLOSED, CLO)}},
+    {"retransmitted fin after close",
+     {C_(PB_SYN, TCPS_SYN_SENT, NEW), S_(SA, TCPS_SYN_RECV, NEW), C_(PB_ACK, TCPS_ESTABLISHED, EST),
+      C_(FA, TCPS_FIN_WAIT1, CLO), S_(FA, TCPS_TIME_WAIT, CLO), C_(PB_ACK, TCPS_CLOSED, CLO),
+      S_(FA, TCPS_CLOSED, CLO)}},
+    {"peer fin retransmitted before the last ack",
+     {C_(PB_SYN, TCPS_SYN_SENT, NEW), S_(SA, TCPS_SYN_RECV, NEW), C_(PB_ACK, TCPS_ESTABLISHED, EST),
+      C_(FA, TCPS_FIN_WAIT1, CLO), S_(FA, TCPS_TIME_WAIT, CLO), S_(FA, TCPS_TIME_WAIT, CLO),
+      C_(PB_ACK, TCPS_CLOSED, CLO)}},
 };
 /* clang-format on */
 
@@ -769,6 +781,26 @@ static void test_flow_timeouts_by_state(void **state)
 }
 
 /* Configured timeouts replace the defaults. */
+/* Regression (review): packet times near 2^64 (a pcapng can hold them) must not wrap the
+ * timeout arithmetic and end each flow right after its first packet. */
+static void test_flow_timestamps_near_u64_max(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    uint64_t base = UINT64_MAX - 10 * SEC;
+    for (uint64_t i = 0; i < 3; i++) {
+        udp4(&x->b, A4, B4, 4000, 53, 10);
+        assert_non_null(feed(x, base + i * SEC, NULL));
+    }
+    TC_EQ("near 2^64", fx_stats(x).created, 1);
+    TC_EQ("near 2^64", x->nrec, 0);
+    flow_end_all(x->ft, FLOW_END_SHUTDOWN);
+    TC_EQ("near 2^64", x->nrec, 1);
+    TC_EQ("near 2^64", x->recs[0].pkts[FLOW_TOSERVER], 3);
+    fx_free(x);
+    tc_done();
+}
+
 static void test_flow_timeout_config(void **state)
 {
     (void)state;
@@ -1082,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_flow_timeout_by_packet_time),
         cmocka_unit_test(test_flow_timeouts_by_state),
         cmocka_unit_test(test_flow_timeout_config),
+        cmocka_unit_test(test_flow_timestamps_near_u64_max),
         cmocka_unit_test(test_flow_end_all_order),
         cmocka_unit_test(test_flow_memcap_eviction),
         cmocka_unit_test(test_flow_small_memcap_usable),

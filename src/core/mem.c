@@ -2,6 +2,7 @@
 #include "mem.h"
 
 #include "log.h"
+#include "mm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,26 @@ void mem_cap_init(struct mem_cap *cap, const char *name, size_t limit)
     cap->limit = limit;
 }
 
+static uint64_t g_fault_at, g_fault_count;
+
+void mem_fault_at(uint64_t n)
+{
+    g_fault_at = n;
+    g_fault_count = 0;
+}
+
+uint64_t mem_fault_charges(void)
+{
+    return g_fault_count;
+}
+
 bool mem_cap_charge(struct mem_cap *cap, size_t n)
 {
+    g_fault_count++;
+    if (MM_UNLIKELY(g_fault_at) && g_fault_count == g_fault_at) {
+        cap->hits++;
+        return false;
+    }
     if (cap->limit && (n > cap->limit || cap->used > cap->limit - n)) {
         cap->hits++;
         return false;

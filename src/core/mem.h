@@ -31,6 +31,16 @@ void *mem_cap_calloc(struct mem_cap *cap, size_t n);
 /* Free memory from mem_cap_alloc; n must be the size it was allocated with. */
 void mem_cap_free(struct mem_cap *cap, void *p, size_t n);
 
+/*
+ * Fault injection for tests (STYLE.md §6, "allocation failure"): after mem_fault_at(n), the
+ * n-th following charge (1-based) is refused as if the memcap were full, exercising every
+ * caller's refusal path; mem_fault_at(0) turns it off. Process-wide, not thread-safe; costs
+ * one predictable branch per charge when off.
+ */
+void mem_fault_at(uint64_t n);
+/* Charges counted since the last mem_fault_at() call. */
+uint64_t mem_fault_charges(void);
+
 /* Startup allocations: abort with a message on failure (only before traffic flows). */
 void *mem_xcalloc(size_t n, size_t size);
 char *mem_xstrdup(const char *s);

@@ -48,6 +48,7 @@ struct defrag {
     uint32_t timeout_s, max_frags, max_trackers, n_trackers;
     struct tracker *buckets[DEFRAG_BUCKETS];
     struct tracker *oldest, *newest;
+    struct frag **sorted; /* max_frags slots for the coverage check, allocated once */
     uint8_t out[DEFRAG_MAX_DGRAM]; /* reassembled datagram handed to the decoder */
 };
 
@@ -64,6 +65,11 @@ struct defrag *defrag_new(const struct dec_config *cfg)
     d->timeout_s = cfg->defrag_timeout_s;
     d->max_frags = cfg->defrag_max_frags ? cfg->defrag_max_frags : 256;
     d->max_trackers = cfg->defrag_max_trackers ? cfg->defrag_max_trackers : 65536;
+    d->sorted = calloc(d->max_frags, sizeof *d->sorted);
+    if (!d->sorted) {
+        free(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -117,6 +123,7 @@ void defrag_free(struct defrag *d)
         return;
     while (d->oldest)
         tracker_free(d, d->oldest);
+    free(d->sorted);
     free(d);
 }
 
@@ -275,10 +282,7 @@ bool defrag_add(dec_ctx_t *ctx, struct packet *p, const struct frag_info *fi,
     if (!t->have_first || !t->have_last)
         return false;
 
-    struct frag *sorted_stack[64];
-    struct frag **sorted = t->nfrags <= 64 ? sorted_stack : malloc(t->nfrags * sizeof *sorted);
-    if (!sorted)
-        return false;
+    struct frag **sorted = d->sorted; /* nfrags <= max_frags, checked above */
     bool done = covered(t, sorted);
     if (done) {
         /* Copy newest first so that, where fragments overlap, the first-seen bytes win. */
@@ -298,8 +302,6 @@ bool defrag_add(dec_ctx_t *ctx, struct packet *p, const struct frag_info *fi,
         ctx->stats.frag_reassembled++;
         tracker_free(d, t);
     }
-    if (sorted != sorted_stack)
-        free(sorted);
     return done;
 }
 

@@ -16,6 +16,7 @@ PKGS=(
     libcmocka-dev          # unit tests
     ieee-data              # OUI registry for NIC vendors
     tshark                 # test oracle
+    iproute2 ethtool       # live tests between network namespaces (veth, offloads off)
     clang libclang-rt-14-dev  # libFuzzer and sanitizers
     python3 python3-yaml python3-jsonschema  # pcap test runner, schema validation
 )

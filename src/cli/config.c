@@ -23,6 +23,7 @@ void cli_config_defaults(struct cli_config *c)
     c->stats_interval_s = 60;
     dec_config_defaults(&c->dec);
     flow_config_defaults(&c->flow);
+    stream_config_defaults(&c->stream);
     out_eve_config_defaults(&c->eve);
     size_t n = 0;
     char err[128];
@@ -133,7 +134,8 @@ static const char *const known_paths[] = {
     "flow-timeouts.icmp.new", "flow-timeouts.icmp.established", "flow-timeouts.icmp.closed",
     "flow-timeouts.default.new", "flow-timeouts.default.established",
     "flow-timeouts.default.closed", "defrag.memcap", "defrag.timeout", "defrag.max-frags",
-    "defrag.trackers", "decoder.checksum-validation", "decoder.max-layers", "capture.snaplen",
+    "defrag.trackers", "stream.memcap", "stream.reassembly.depth",
+    "stream.reassembly.max-queued", "decoder.checksum-validation", "decoder.max-layers", "capture.snaplen",
     "capture.buffer-size-mib", "outputs.eve.anomaly-rate", "outputs.eve.community-id",
     "outputs.eve.community-id-seed", "stats.interval",
 };
@@ -219,6 +221,15 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
             NUM(key, 1, 86400, c->flow.timeout_s[pi][si], uint32_t);
         }
     }
+    SIZE("stream.memcap", 1u << 20, 1ull << 40, c->stream.memcap_bytes);
+    v = c->stream.depth_bytes;
+    if ((rc = cfg_get_size(root, "stream.reassembly.depth", 0, 1ull << 31, &v, e, sizeof e)))
+        goto out;
+    c->stream.depth_bytes = (uint32_t)v;
+    v = c->stream.max_queued_bytes;
+    if ((rc = cfg_get_size(root, "stream.reassembly.max-queued", 0, 1ull << 31, &v, e, sizeof e)))
+        goto out;
+    c->stream.max_queued_bytes = (uint32_t)v;
     SIZE("defrag.memcap", 64u << 10, 1ull << 36, c->dec.defrag_memcap_bytes);
     NUM("defrag.timeout", 1, 3600, c->dec.defrag_timeout_s, uint32_t);
     NUM("defrag.max-frags", 2, 8192, c->dec.defrag_max_frags, uint32_t);

@@ -13,6 +13,7 @@
 #include "decode/decode.h"
 #include "flow/flow.h"
 #include "output/eve.h"
+#include "stream/stream.h"
 
 #define CLI_MAX_INPUTS 256
 #define CLI_MAX_NETS 256
@@ -47,6 +48,7 @@ struct cli_config {
     /* module settings */
     struct dec_config dec;
     struct flow_config flow;
+    struct stream_config stream;
     bool hash_seed_fixed;    /* flow.hash-seed given: keep it in live mode too */
     struct out_eve_config eve;
     struct cli_net home_net[CLI_MAX_NETS];

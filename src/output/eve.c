@@ -417,6 +417,18 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "memuse", fs->memuse);
         jb_close_object(jb);
     }
+    if (in->stream) {
+        const struct stream_stats *ss = in->stream;
+        jb_open_object(jb, "tcp");
+        jb_uint(jb, "reassembly_gap", ss->gaps);
+        jb_uint(jb, "overlap", ss->overlaps);
+        jb_uint(jb, "overlap_diff_data", ss->overlap_conflicts);
+        jb_uint(jb, "segment_memcap_drop", ss->memcap_drops);
+        jb_uint(jb, "ssn_memcap_drop", ss->flows_refused);
+        jb_uint(jb, "stream_depth_reached", ss->depth_reached);
+        jb_uint(jb, "reassembly_memuse", ss->memuse);
+        jb_close_object(jb);
+    }
     jb_close_object(jb); /* stats */
 
     /* Counters Suricata's schema has no place for. */
@@ -463,6 +475,17 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "forced", fs->ended_forced);
         jb_uint(jb, "shutdown", fs->ended_shutdown);
         jb_close_object(jb);
+        jb_close_object(jb);
+    }
+    if (in->stream) {
+        const struct stream_stats *ss = in->stream;
+        jb_open_object(jb, "stream");
+        jb_uint(jb, "segments", ss->segments);
+        jb_uint(jb, "bytes_delivered", ss->bytes_delivered);
+        jb_uint(jb, "out_of_order", ss->out_of_order);
+        jb_uint(jb, "retransmissions", ss->retransmissions);
+        jb_uint(jb, "gap_bytes", ss->gap_bytes);
+        jb_uint(jb, "memuse_peak", ss->memuse_peak);
         jb_close_object(jb);
     }
     jb_open_object(jb, "eve");

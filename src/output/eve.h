@@ -21,6 +21,7 @@
 #include "decode/decode.h"
 #include "flow/flow.h"
 #include "output/sink.h"
+#include "stream/stream.h"
 
 struct out_eve_config {
     uint32_t anomaly_rate_per_s; /* anomaly events per second of packet time; 0 = unlimited */
@@ -59,6 +60,7 @@ struct out_stats_input {
     const struct cap_stats *cap;
     const struct dec_stats *dec;
     const struct flow_stats *flow;
+    const struct stream_stats *stream; /* may be NULL */
     size_t defrag_memuse, defrag_memcap;
     uint64_t defrag_memcap_hits;
     const struct out_sink_stats *sink;

@@ -5,6 +5,8 @@
 #
 # Other targets: make (build only), make bench, make fuzz (longer fuzzing), make clean.
 
+MAKEFLAGS += --no-print-directory
+
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz

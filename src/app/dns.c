@@ -18,7 +18,7 @@
  *   Name: a sequence of labels ending in a zero octet or a pointer:
  *     00LLLLLL <L octets>   label of length L (1..63); 00000000 ends the name
  *     11PPPPPP PPPPPPPP     pointer: the rest of the name is at message offset P (14 bits)
- *     01xxxxxx, 10xxxxxx    extended/reserved label types (RFC 6891 §5): refused
+ *     01......, 10......    extended/reserved label types (RFC 6891 §5): refused
  *
  *   OPT (in the additional section): NAME is the root, CLASS is the requestor's UDP payload
  *   size, TTL = EXTENDED-RCODE (8) | VERSION (8) | DO + Z (16).

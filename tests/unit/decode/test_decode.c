@@ -268,13 +268,9 @@ static void test_dec_snaplen_invalid_counted(void **state)
 }
 
 /*
- * BUG: src/decode/decode.c:76 (dec_set_event) increments stats.events[ev] before the
- * "same event twice on one packet is reported once" check, so the per-event counter counts
- * calls, not packets: a packet cut inside the IPv4 header gets decoder.snaplen_truncated
- * once in its event list but twice in stats.events (once from dec_packet, once from
- * dec_ipv4), and stats.snap_truncated (1) disagrees with
- * stats.events[DEC_EV_PKT_SNAP_TRUNC] (2). Same for two duplicate IPv4/TCP options.
- * Expected: 1. Actual: 2.
+ * Regression: stats.events counts an event once per packet, like the packet's event list. A
+ * packet cut inside its IPv4 header raises decoder.snaplen_truncated from dec_packet and
+ * again from dec_ipv4; stats.events[DEC_EV_PKT_SNAP_TRUNC] must equal stats.snap_truncated.
  */
 static void test_dec_event_counter_once_per_packet(void **state)
 {

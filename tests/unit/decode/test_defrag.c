@@ -321,12 +321,9 @@ static void test_dec_defrag_too_large(void **state)
 }
 
 /*
- * BUG: src/decode/defrag.c:204 compares offset + length of the fragment's *payload* with
- * 65535, but an IPv4 datagram's total length (header included, RFC 791) is at most 65535:
- * with a 20-byte header the payload may end at 65515 at most. A last fragment at offset 65512
- * with 16 bytes (datagram of 20 + 65528 = 65548 bytes, the "ping of death" shape) raises no
- * event. Expected: decoder.ipv4.frag_pkt_too_large (Suricata checks the header length plus
- * offset plus length against IPV4_MAXPACKET_LEN). Actual: no event, the fragment is kept.
+ * Regression ("ping of death"): an IPv4 datagram's 65535-byte limit includes its header
+ * (RFC 791). A last fragment at offset 65512 with 16 bytes makes 20 + 65528 = 65548 bytes
+ * and must raise decoder.ipv4.frag_pkt_too_large.
  */
 static void test_dec_defrag_ipv4_ping_of_death(void **state)
 {

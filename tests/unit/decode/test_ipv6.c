@@ -271,12 +271,8 @@ static void test_dec_ipv6_table(void **state)
 }
 
 /*
- * BUG: src/decode/ipv6.c:48 counts the transport header against IPV6_MAX_EXTHDRS. The file
- * comment says "At most 8 extension headers are walked", but a packet with exactly 8
- * extension headers followed by UDP gets decoder.ipv6.too_many_exthdrs and no transport
- * layer: the check `count >= IPV6_MAX_EXTHDRS` runs before looking at the 9th next header,
- * which is UDP, not an extension header. Expected: UDP decoded, no event. Actual:
- * PKT_F_INVALID, event decoder.ipv6.too_many_exthdrs, no PKT_F_L4.
+ * Regression: exactly 8 extension headers followed by UDP are allowed (the limit counts
+ * extension headers only, not the transport header after them): UDP decoded, no event.
  */
 static void test_dec_ipv6_eight_exthdrs_allowed(void **state)
 {

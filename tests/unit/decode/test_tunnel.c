@@ -343,13 +343,9 @@ static void test_dec_tunnel_table(void **state)
 }
 
 /*
- * BUG: src/decode/decode_int.h:66 (dec_enter_ip) clears PKT_F_L4 and PKT_F_ICMP_INNER when the
- * decoder enters an inner IP header, but not PKT_F_L4_CSUM_BAD. A VXLAN packet whose outer
- * UDP checksum is wrong therefore reports its inner TCP segment (checksum correct) as
- * PKT_F_L4_CSUM_BAD, although struct packet documents the decoded fields as those of the
- * innermost packet. Input: vx4 with the outer UDP checksum changed by one. Expected: inner TCP
- * decoded without PKT_F_L4_CSUM_BAD (the outer failure is already counted in udp_csum_bad).
- * Actual: PKT_F_L4_CSUM_BAD set.
+ * Regression: the fields of a tunnelled packet are the innermost packet's, checksum flag
+ * included. A VXLAN packet whose outer UDP checksum is wrong (counted in udp_csum_bad) must
+ * not mark its correct inner TCP segment PKT_F_L4_CSUM_BAD.
  */
 static void test_dec_tunnel_outer_csum_not_inner(void **state)
 {

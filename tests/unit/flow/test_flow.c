@@ -946,13 +946,9 @@ static void test_flow_memcap_eviction(void **state)
 }
 
 /*
- * BUG: src/flow/flow.c:69-92 and :183 (flow_table_new / flow_alloc): flows come only from
- * 512-flow slabs (about 80 KiB with a 160-byte struct flow) charged whole to the memcap. A
- * memcap that covers the hash buckets but not one slab (e.g. 64 KiB: 8 KiB of buckets) is
- * accepted by flow_table_new, yet no packet ever gets a flow: every one is counted in
- * memcap_drops and emergency eviction has nothing to evict. Expected: flow_table_new refuses
- * such a memcap (returns NULL), or flows are carved so that the memcap holds some.
- * Actual: a table that silently tracks nothing.
+ * Regression: a memcap that covers the hash buckets but not a full 512-flow slab (e.g.
+ * 64 KiB) once gave a table that tracked nothing (every packet in memcap_drops). Slabs now
+ * shrink under a small memcap, and a memcap too small for one flow is refused.
  */
 static void test_flow_small_memcap_usable(void **state)
 {

@@ -39,16 +39,6 @@ unsigned tc_failures(void);
                      tc_g_, tc_g_, tc_w_, tc_w_);                                                  \
     } while (0)
 
-/*
- * Tests of known bugs start with this: cmocka's skip() keeps the suite green while the bug is
- * open. Build with -DMM_RUN_KNOWN_BUGS (CMAKE_C_FLAGS) to run them and see which still fail.
- */
-#ifdef MM_RUN_KNOWN_BUGS
-#define TC_SKIP_KNOWN_BUG() ((void)0)
-#else
-#define TC_SKIP_KNOWN_BUG() skip()
-#endif
-
 /* A decoded packet together with the heap copy its pointers refer to. */
 struct tpkt {
     struct packet p;

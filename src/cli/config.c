@@ -24,6 +24,7 @@ void cli_config_defaults(struct cli_config *c)
     dec_config_defaults(&c->dec);
     flow_config_defaults(&c->flow);
     stream_config_defaults(&c->stream);
+    app_config_defaults(&c->app);
     out_eve_config_defaults(&c->eve);
     size_t n = 0;
     char err[128];
@@ -137,7 +138,17 @@ static const char *const known_paths[] = {
     "defrag.trackers", "stream.memcap", "stream.reassembly.depth",
     "stream.reassembly.max-queued", "decoder.checksum-validation", "decoder.max-layers", "capture.snaplen",
     "capture.buffer-size-mib", "outputs.eve.anomaly-rate", "outputs.eve.community-id",
-    "outputs.eve.community-id-seed", "stats.interval",
+    "outputs.eve.community-id-seed", "stats.interval", "outputs.eve.login",
+    "app-layer.memcap", "app-layer.detection.max-bytes", "app-layer.max-line",
+    "app-layer.files.keep-bytes", "app-layer.protocols.http.enabled",
+    "app-layer.protocols.http.max-header-bytes", "app-layer.protocols.http.body-limit",
+    "app-layer.protocols.http.decompress-max-bytes",
+    "app-layer.protocols.http.decompress-max-ratio", "app-layer.protocols.http.max-pending-tx",
+    "app-layer.protocols.tls.enabled", "app-layer.protocols.tls.max-record-bytes",
+    "app-layer.protocols.dns.enabled", "app-layer.protocols.smtp.enabled",
+    "app-layer.protocols.pop3.enabled", "app-layer.protocols.imap.enabled",
+    "app-layer.protocols.ftp.enabled", "app-layer.protocols.ssh.enabled",
+    "app-layer.mime.max-depth", "app-layer.mime.max-parts", "app-layer.mime.max-header-bytes",
 };
 
 /* Whether `path` is a known setting or lies on the way to one. */
@@ -166,6 +177,53 @@ static void warn_unknown(const char *file, const cfg_node_t *n, const char *pref
         else if (cfg_type(kid) == CFG_MAP)
             warn_unknown(file, kid, path);
     }
+}
+
+/* app-layer.* (see docs/configuration.md). */
+static int load_app(const cfg_node_t *root, struct app_config *a, char *e, size_t elen)
+{
+    int rc;
+    uint64_t v;
+#define SZ(path, min, max, dst, type)                                                              \
+    do {                                                                                           \
+        v = (uint64_t)(dst);                                                                       \
+        if ((rc = cfg_get_size(root, path, min, max, &v, e, elen)) != 0)                           \
+            return rc;                                                                             \
+        dst = (type)v;                                                                             \
+    } while (0)
+#define N(path, min, max, dst)                                                                     \
+    do {                                                                                           \
+        v = (uint64_t)(dst);                                                                       \
+        if ((rc = cfg_get_u64(root, path, min, max, &v, e, elen)) != 0)                            \
+            return rc;                                                                             \
+        dst = (uint32_t)v;                                                                         \
+    } while (0)
+    SZ("app-layer.memcap", 1u << 20, 1ull << 40, a->memcap_bytes, size_t);
+    SZ("app-layer.detection.max-bytes", 16, 1u << 20, a->detect_max_bytes, uint32_t);
+    SZ("app-layer.max-line", 64, 1u << 24, a->max_line_bytes, uint32_t);
+    SZ("app-layer.files.keep-bytes", 0, 1u << 30, a->file_keep_bytes, uint32_t);
+    SZ("app-layer.protocols.http.max-header-bytes", 256, 1u << 30, a->http_max_header_bytes,
+       uint32_t);
+    SZ("app-layer.protocols.http.body-limit", 0, 1u << 30, a->http_body_limit, uint32_t);
+    SZ("app-layer.protocols.http.decompress-max-bytes", 0, 1u << 30, a->decompress_max_bytes,
+       uint32_t);
+    N("app-layer.protocols.http.decompress-max-ratio", 1, 100000, a->decompress_max_ratio);
+    N("app-layer.protocols.http.max-pending-tx", 1, 4096, a->max_pending_tx);
+    SZ("app-layer.protocols.tls.max-record-bytes", 1024, 1u << 24, a->tls_max_record_bytes,
+       uint32_t);
+    N("app-layer.mime.max-depth", 1, 100, a->mime_max_depth);
+    N("app-layer.mime.max-parts", 1, 100000, a->mime_max_parts);
+    SZ("app-layer.mime.max-header-bytes", 256, 1u << 30, a->mime_max_header_bytes, uint32_t);
+#undef SZ
+#undef N
+    for (int p = APP_PROTO_UNKNOWN + 1; p < APP_PROTO_FAILED; p++) {
+        char key[64];
+        snprintf(key, sizeof key, "app-layer.protocols.%s.enabled",
+                 app_proto_name((enum app_proto)p));
+        if ((rc = cfg_get_bool(root, key, &a->enabled[p], e, elen)) != 0)
+            return rc;
+    }
+    return cfg_get_bool(root, "outputs.eve.login", &a->log_login, e, elen);
 }
 
 int cli_config_load(struct cli_config *c, const char *path, char *err, size_t errlen)
@@ -230,6 +288,8 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
     if ((rc = cfg_get_size(root, "stream.reassembly.max-queued", 0, 1ull << 31, &v, e, sizeof e)))
         goto out;
     c->stream.max_queued_bytes = (uint32_t)v;
+    if ((rc = load_app(root, &c->app, e, sizeof e)) != 0)
+        goto out;
     SIZE("defrag.memcap", 64u << 10, 1ull << 36, c->dec.defrag_memcap_bytes);
     NUM("defrag.timeout", 1, 3600, c->dec.defrag_timeout_s, uint32_t);
     NUM("defrag.max-frags", 2, 8192, c->dec.defrag_max_frags, uint32_t);

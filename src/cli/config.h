@@ -14,6 +14,7 @@
 #include "flow/flow.h"
 #include "output/eve.h"
 #include "stream/stream.h"
+#include "app/app.h"
 
 #define CLI_MAX_INPUTS 256
 #define CLI_MAX_NETS 256
@@ -49,6 +50,7 @@ struct cli_config {
     struct dec_config dec;
     struct flow_config flow;
     struct stream_config stream;
+    struct app_config app;
     bool hash_seed_fixed;    /* flow.hash-seed given: keep it in live mode too */
     struct out_eve_config eve;
     struct cli_net home_net[CLI_MAX_NETS];

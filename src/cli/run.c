@@ -18,6 +18,7 @@
 #include "output/eve.h"
 #include "output/sink.h"
 #include "stream/stream.h"
+#include "app/app.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +32,7 @@
 #include <time.h>
 
 #define IPPROTO_TCP_NUM 6
+#define IPPROTO_UDP_NUM 17
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_reopen;
@@ -53,7 +55,8 @@ struct engine {
     const struct cli_config *cfg;
     dec_ctx_t *dec;
     flow_table_t *flows;
-    stream_ctx_t *stream; /* TCP reassembly; its per-flow state hangs off flow->app */
+    stream_ctx_t *stream; /* TCP reassembly; its per-flow state is kept in the app session */
+    app_ctx_t *app;       /* protocol detection and parsers; flow->app is the app_session */
     out_eve_t *eve;
     struct summary *sum;
     struct cap_stats cap_total; /* counters of finished sources */
@@ -61,16 +64,43 @@ struct engine {
     double start_s;
 };
 
-/* Reassembled bytes have no consumer until the application parsers exist (issue 3); the
- * reassembly itself runs so that its counters (gaps, overlaps) describe real traffic. */
+/* Reassembled bytes go to the flow's application-layer session. */
 static void on_stream_data(void *user, int dir, enum stream_event ev, const uint8_t *data,
                            uint32_t len)
 {
-    (void)user;
-    (void)dir;
-    (void)ev;
-    (void)data;
-    (void)len;
+    struct app_session *as = user;
+    switch (ev) {
+    case STREAM_DATA: app_session_data(as, dir, data, len); break;
+    case STREAM_GAP: app_session_gap(as, dir, len); break;
+    case STREAM_END: app_session_end(as, dir); break;
+    }
+}
+
+static void on_app_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
+                          enum app_record_kind kind, const void *rec)
+{
+    struct engine *en = user;
+    if (kind == APP_REC_LOGIN && !en->cfg->app.log_login)
+        return;
+    out_eve_app_record(en->eve, f, dir, ts_ns, kind, rec);
+}
+
+/* flow->app of a flow whose session the app memcap refused: not retried on every packet. */
+static char app_refused_mark;
+#define APP_REFUSED ((void *)&app_refused_mark)
+
+static struct app_session *flow_session(struct engine *en, struct flow *f)
+{
+    if (f->app == APP_REFUSED)
+        return NULL;
+    if (!f->app) {
+        f->app = app_session_new(en->app, f);
+        if (!f->app) {
+            f->app = APP_REFUSED;
+            return NULL;
+        }
+    }
+    return f->app;
 }
 
 /*
@@ -82,26 +112,59 @@ static void stream_packet(struct engine *en, struct flow *f, enum flow_dir dir,
                           const struct packet *p)
 {
     bool synack = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
-    if (!f->app) {
+    if (!f->app && !synack && p->payload_len == 0)
+        return;
+    struct app_session *as = flow_session(en, f);
+    if (!as)
+        return;
+    void **sfp = app_session_engine_slot(as);
+    app_session_set_time(as, p->ts_ns);
+    if (!*sfp) {
         if (!synack && p->payload_len == 0)
             return;
-        f->app = stream_flow_new(en->stream, on_stream_data, en);
-        if (!f->app)
+        *sfp = stream_flow_new(en->stream, on_stream_data, as);
+        if (!*sfp)
             return; /* memcap: counted in stream stats; the flow is still tracked */
         if (synack && dir == FLOW_TOCLIENT) /* the client's ISN is what the SYN-ACK acks, -1 */
-            (void)stream_segment(en->stream, f->app, FLOW_TOSERVER, p->tcp_ack - 1, TCP_SYN,
-                                 NULL, 0);
+            (void)stream_segment(en->stream, *sfp, FLOW_TOSERVER, p->tcp_ack - 1, TCP_SYN, NULL,
+                                 0);
     }
     if (p->payload_len || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
-        (void)stream_segment(en->stream, f->app, (int)dir, p->tcp_seq, p->tcp_flags, p->payload,
+        (void)stream_segment(en->stream, *sfp, (int)dir, p->tcp_seq, p->tcp_flags, p->payload,
                              p->payload_len);
+}
+
+static void udp_packet(struct engine *en, struct flow *f, enum flow_dir dir,
+                       const struct packet *p)
+{
+    if (p->payload_len == 0)
+        return;
+    struct app_session *as = flow_session(en, f);
+    if (!as)
+        return;
+    app_session_set_time(as, p->ts_ns);
+    app_session_datagram(as, (int)dir, p->payload, p->payload_len);
 }
 
 static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *user)
 {
     struct engine *en = user;
-    stream_flow_free(en->stream, f->app); /* NULL when the flow had no reassembly */
-    out_eve_flow(en->eve, f, reason);
+    struct app_session *as = f->app == APP_REFUSED ? NULL : f->app;
+    const char *proto = NULL, *orig = NULL;
+    if (as) {
+        /* Reassembly first: its last deliveries and END events reach the parsers, which
+         * may still emit records before the flow event. */
+        app_session_set_time(as, f->last_ns);
+        stream_flow_free(en->stream, *app_session_engine_slot(as));
+        *app_session_engine_slot(as) = NULL;
+        enum app_proto ap = app_session_proto(as);
+        if (ap != APP_PROTO_UNKNOWN) {
+            proto = app_proto_name(ap); /* static strings: valid after the free */
+            orig = app_proto_name(app_session_proto_orig(as));
+        }
+        app_session_free(as); /* parsers emit what they still hold */
+    }
+    out_eve_flow_app(en->eve, f, reason, proto, orig);
     summary_flow(en->sum, f);
 }
 
@@ -137,8 +200,11 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
     out_eve_sink_stats(en->eve, &ss);
     struct stream_stats sts;
     stream_get_stats(en->stream, &sts);
+    struct app_stats as;
+    app_get_stats(en->app, &as);
     struct out_stats_input in = {
         .stream = &sts,
+        .app = &as,
         .ts_ns = ts_ns,
         .uptime_s = (uint64_t)(progress_now() - en->start_s),
         .cap = &cs,
@@ -202,6 +268,8 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
             struct flow *f = flow_handle_packet(en->flows, &p, &dir);
             if (f && p.proto == IPPROTO_TCP_NUM && (p.flags & PKT_F_L4))
                 stream_packet(en, f, dir, &p);
+            else if (f && p.proto == IPPROTO_UDP_NUM && (p.flags & PKT_F_L4))
+                udp_packet(en, f, dir, &p);
             if (MM_UNLIKELY(p.n_events))
                 out_eve_anomalies(en->eve, &p);
             if (p.ts_ns > en->last_ts_ns)
@@ -351,6 +419,7 @@ int cli_run(const struct cli_config *cfg)
     en.eve = out_eve_new(sink, &cfg->eve);
     en.dec = dec_ctx_new(&cfg->dec);
     en.stream = stream_ctx_new(&cfg->stream);
+    en.app = app_ctx_new(&cfg->app, on_app_record, &en);
     /* Files: a fixed hash seed, so flow_ids repeat from run to run. Live traffic can be
      * shaped by an attacker: a secret seed keeps hash chains short under a spoofed flood. */
     struct flow_config fcfg = cfg->flow;
@@ -359,7 +428,7 @@ int cli_run(const struct cli_config *cfg)
         log_warn("no random hash seed available; using the fixed one");
     en.flows = flow_table_new(&fcfg, on_flow_end, &en);
     en.sum = summary_new();
-    if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream) {
+    if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream || !en.app) {
         log_err("out of memory at startup (flow memcap %zu bytes)", cfg->flow.memcap_bytes);
         if (!en.eve)
             out_sink_close(sink);
@@ -461,6 +530,7 @@ done:;
     }
     flow_table_free(en.flows); /* no flows remain: nothing more is written */
     stream_ctx_free(en.stream); /* after the flows, which held its per-flow state */
+    app_ctx_free(en.app);
     dec_ctx_free(en.dec);
     out_eve_free(en.eve);
     summary_free(en.sum);

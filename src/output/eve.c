@@ -3,6 +3,7 @@
  * tools' output on the same capture reads easily.
  */
 #include "eve.h"
+#include "eve_int.h"
 
 #include "community_id.h"
 #include "json.h"
@@ -16,15 +17,6 @@
 
 #define EVE_MAX_EVENT_BYTES (1u << 20)
 
-struct out_eve {
-    out_sink_t *sink;
-    struct out_eve_config cfg;
-    struct jb jb;
-    const char *iface;
-    uint64_t anomaly_sec;   /* second of packet time the rate counter is for */
-    uint32_t anomaly_in_sec;
-    struct out_eve_counters ctr;
-};
 
 void out_eve_config_defaults(struct out_eve_config *cfg)
 {
@@ -84,7 +76,7 @@ void out_eve_get_counters(const out_eve_t *e, struct out_eve_counters *out)
 }
 
 /* Finish the event in e->jb: write it, or drop and count it when it could not be built. */
-static bool emit(out_eve_t *e)
+bool eve_emit(out_eve_t *e)
 {
     if (jb_error(&e->jb) || !jb_complete(&e->jb)) {
         e->ctr.oversize_dropped++;
@@ -94,7 +86,7 @@ static bool emit(out_eve_t *e)
     return true;
 }
 
-static void put_ts(struct jb *jb, const char *key, uint64_t ts_ns)
+void eve_put_ts(struct jb *jb, const char *key, uint64_t ts_ns)
 {
     char ts[MM_TS_BUFLEN];
     mm_format_ts(ts, sizeof ts, ts_ns);
@@ -153,14 +145,14 @@ static const char *addr_str(const uint8_t *b, int ip_ver, char *out, size_t outl
 }
 
 /* The common event head: timestamp, flow_id, in_iface, event_type, endpoints, proto. */
-static void put_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char *type, int ip_ver,
+void eve_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char *type, int ip_ver,
                      const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
                      uint8_t proto, bool ports_known)
 {
     struct jb *jb = &e->jb;
     jb_reset(jb);
     jb_open_object(jb, NULL);
-    put_ts(jb, "timestamp", ts_ns);
+    eve_put_ts(jb, "timestamp", ts_ns);
     if (flow_id)
         jb_uint(jb, "flow_id", flow_id);
     jb_string(jb, "in_iface", e->iface);
@@ -179,13 +171,24 @@ static void put_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char 
 
 void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reason)
 {
+    out_eve_flow_app(e, f, reason, NULL, NULL);
+}
+
+void out_eve_flow_app(out_eve_t *e, const struct flow *f, enum flow_end_reason reason,
+                      const char *app_proto, const char *app_proto_orig)
+{
     struct jb *jb = &e->jb;
     const uint8_t *cli = flow_client_addr(f), *srv = flow_server_addr(f);
     uint16_t cport = flow_client_port(f), sport = flow_server_port(f);
     bool icmp = f->key.proto == 1 || f->key.proto == 58;
 
-    put_head(e, f->last_ns, f->flow_id, "flow", f->key.ip_ver, cli, cport, srv, sport, f->key.proto,
+    eve_head(e, f->last_ns, f->flow_id, "flow", f->key.ip_ver, cli, cport, srv, sport, f->key.proto,
              true);
+    if (app_proto) {
+        jb_string(jb, "app_proto", app_proto);
+        if (app_proto_orig && strcmp(app_proto_orig, app_proto) != 0)
+            jb_string(jb, "app_proto_orig", app_proto_orig);
+    }
     if (icmp) {
         if (f->icmp_seen[FLOW_TOSERVER]) {
             jb_uint(jb, "icmp_type", f->icmp_type[FLOW_TOSERVER]);
@@ -208,8 +211,8 @@ void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reaso
     jb_uint(jb, "pkts_toclient", f->pkts[FLOW_TOCLIENT]);
     jb_uint(jb, "bytes_toserver", f->bytes[FLOW_TOSERVER]);
     jb_uint(jb, "bytes_toclient", f->bytes[FLOW_TOCLIENT]);
-    put_ts(jb, "start", f->first_ns);
-    put_ts(jb, "end", f->last_ns);
+    eve_put_ts(jb, "start", f->first_ns);
+    eve_put_ts(jb, "end", f->last_ns);
     jb_uint(jb, "age", (f->last_ns - f->first_ns) / 1000000000ull);
     jb_string(jb, "state", flow_state_name((enum flow_state)f->state));
     jb_string(jb, "reason", flow_end_reason_name(reason));
@@ -250,26 +253,33 @@ void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reaso
             jb_string(jb, "community_id", cid);
     }
     jb_close_object(jb);
-    if (emit(e))
+    if (eve_emit(e))
         e->ctr.flow++;
+}
+
+bool eve_anomaly_allowed(out_eve_t *e, uint64_t ts_ns)
+{
+    uint64_t sec = ts_ns / 1000000000ull;
+    if (sec != e->anomaly_sec) {
+        e->anomaly_sec = sec;
+        e->anomaly_in_sec = 0;
+    }
+    if (e->cfg.anomaly_rate_per_s && e->anomaly_in_sec >= e->cfg.anomaly_rate_per_s) {
+        e->ctr.anomalies_suppressed++;
+        return false;
+    }
+    e->anomaly_in_sec++;
+    return true;
 }
 
 void out_eve_anomalies(out_eve_t *e, const struct packet *p)
 {
     struct jb *jb = &e->jb;
     for (uint8_t i = 0; i < p->n_events; i++) {
-        uint64_t sec = p->ts_ns / 1000000000ull;
-        if (sec != e->anomaly_sec) {
-            e->anomaly_sec = sec;
-            e->anomaly_in_sec = 0;
-        }
-        if (e->cfg.anomaly_rate_per_s && e->anomaly_in_sec >= e->cfg.anomaly_rate_per_s) {
-            e->ctr.anomalies_suppressed++;
+        if (!eve_anomaly_allowed(e, p->ts_ns))
             continue;
-        }
-        e->anomaly_in_sec++;
         const struct flow *f = p->flow;
-        put_head(e, p->ts_ns, f ? f->flow_id : 0, "anomaly", p->ip_ver, p->src.b, p->sport,
+        eve_head(e, p->ts_ns, f ? f->flow_id : 0, "anomaly", p->ip_ver, p->src.b, p->sport,
                  p->dst.b, p->dport, p->proto, (p->flags & PKT_F_L4) != 0);
         if (p->ip_ver && (p->proto == 1 || p->proto == 58) && (p->flags & PKT_F_L4)) {
             jb_uint(jb, "icmp_type", p->icmp_type);
@@ -283,7 +293,7 @@ void out_eve_anomalies(out_eve_t *e, const struct packet *p)
         jb_close_object(jb);
         jb_string(jb, "pkt_src", "wire/pcap");
         jb_close_object(jb);
-        if (emit(e))
+        if (eve_emit(e))
             e->ctr.anomaly++;
     }
 }
@@ -346,6 +356,46 @@ static void put_decoder_events(struct jb *jb, const struct dec_stats *d, bool su
         jb_close_object(jb);
 }
 
+/* Suricata's stats.app_layer: flows per protocol and parser errors (names as Suricata's:
+ * dns_udp/dns_tcp, failed_tcp/failed_udp). */
+static void put_app_layer_stats(struct jb *jb, const struct app_stats *as)
+{
+    jb_open_object(jb, "app_layer");
+    jb_open_object(jb, "flow");
+    for (int p = APP_PROTO_HTTP; p < APP_PROTO_FAILED; p++) {
+        if (p == APP_PROTO_DNS) {
+            jb_uint(jb, "dns_udp", as->flows[p] - as->flows_dns_tcp);
+            jb_uint(jb, "dns_tcp", as->flows_dns_tcp);
+        } else {
+            jb_uint(jb, app_proto_name((enum app_proto)p), as->flows[p]);
+        }
+    }
+    jb_uint(jb, "failed_tcp", as->flows[APP_PROTO_FAILED] - as->flows_failed_udp);
+    jb_uint(jb, "failed_udp", as->flows_failed_udp);
+    jb_close_object(jb);
+    jb_open_object(jb, "tx");
+    static const struct {
+        int kind;
+        const char *name;
+    } tx[] = {{APP_REC_HTTP, "http"}, {APP_REC_TLS, "tls"}, {APP_REC_SMTP, "smtp"},
+              {APP_REC_POP3, "pop3"}, {APP_REC_IMAP, "imap"}, {APP_REC_FTP, "ftp"},
+              {APP_REC_SSH, "ssh"}};
+    for (size_t i = 0; i < MM_ARRAY_LEN(tx); i++)
+        jb_uint(jb, tx[i].name, as->records[tx[i].kind]);
+    jb_close_object(jb);
+    jb_open_object(jb, "error");
+    for (int p = APP_PROTO_HTTP; p < APP_PROTO_FAILED; p++) {
+        if (p == APP_PROTO_DNS)
+            continue; /* one counter for both transports: under mamori.app */
+        jb_open_object(jb, app_proto_name((enum app_proto)p));
+        jb_uint(jb, "parser", as->parse_errors[p]);
+        jb_uint(jb, "gap", as->gaps[p]);
+        jb_close_object(jb);
+    }
+    jb_close_object(jb);
+    jb_close_object(jb);
+}
+
 void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
 {
     struct jb *jb = &e->jb;
@@ -353,7 +403,7 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
     const struct flow_stats *fs = in->flow;
     jb_reset(jb);
     jb_open_object(jb, NULL);
-    put_ts(jb, "timestamp", in->ts_ns);
+    eve_put_ts(jb, "timestamp", in->ts_ns);
     jb_string(jb, "event_type", "stats");
     jb_open_object(jb, "stats");
     jb_uint(jb, "uptime", in->uptime_s);
@@ -429,6 +479,8 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "reassembly_memuse", ss->memuse);
         jb_close_object(jb);
     }
+    if (in->app)
+        put_app_layer_stats(jb, in->app);
     jb_close_object(jb); /* stats */
 
     /* Counters Suricata's schema has no place for. */
@@ -488,6 +540,30 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "memuse_peak", ss->memuse_peak);
         jb_close_object(jb);
     }
+    if (in->app) {
+        const struct app_stats *as = in->app;
+        jb_open_object(jb, "app");
+        jb_open_object(jb, "records");
+        static const char *const kinds[APP_REC_COUNT] = {
+            "dns", "http", "tls", "smtp", "pop3", "imap", "ftp", "ssh", "file", "login", "anomaly"};
+        for (int k = 0; k < APP_REC_COUNT; k++)
+            jb_uint(jb, kinds[k], as->records[k]);
+        jb_close_object(jb);
+        jb_open_object(jb, "parse_errors");
+        for (int p = APP_PROTO_HTTP; p < APP_PROTO_FAILED; p++)
+            jb_uint(jb, app_proto_name((enum app_proto)p), as->parse_errors[p]);
+        jb_close_object(jb);
+        jb_open_object(jb, "gaps");
+        for (int p = APP_PROTO_HTTP; p < APP_PROTO_FAILED; p++)
+            jb_uint(jb, app_proto_name((enum app_proto)p), as->gaps[p]);
+        jb_close_object(jb);
+        jb_uint(jb, "limits_hit", as->limits_hit);
+        jb_uint(jb, "memcap_refused", as->memcap_refused);
+        jb_uint(jb, "memuse", as->memuse);
+        jb_uint(jb, "memuse_peak", as->memuse_peak);
+        jb_uint(jb, "memcap", as->memcap);
+        jb_close_object(jb);
+    }
     jb_open_object(jb, "eve");
     jb_uint(jb, "flow", e->ctr.flow);
     jb_uint(jb, "anomaly", e->ctr.anomaly);
@@ -500,6 +576,6 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
     jb_close_object(jb);
     jb_close_object(jb); /* mamori */
     jb_close_object(jb);
-    if (emit(e))
+    if (eve_emit(e))
         e->ctr.stats++;
 }

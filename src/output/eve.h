@@ -22,6 +22,7 @@
 #include "flow/flow.h"
 #include "output/sink.h"
 #include "stream/stream.h"
+#include "app/app.h"
 
 struct out_eve_config {
     uint32_t anomaly_rate_per_s; /* anomaly events per second of packet time; 0 = unlimited */
@@ -34,6 +35,7 @@ void out_eve_config_defaults(struct out_eve_config *cfg);
 /* Counters of the writer itself. */
 struct out_eve_counters {
     uint64_t flow, anomaly, stats;   /* events written per type */
+    uint64_t app[APP_REC_COUNT];     /* application-layer events written per record kind */
     uint64_t anomalies_suppressed;   /* over the rate limit */
     uint64_t oversize_dropped;       /* events larger than the JSON buffer's maximum */
 };
@@ -49,6 +51,16 @@ void out_eve_free(out_eve_t *e);
 void out_eve_set_iface(out_eve_t *e, const char *iface);
 
 void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reason);
+/* The same with the flow's application protocol ("http", "failed" ...; NULL: not known)
+ * and, when it changed (STARTTLS), the first one. */
+void out_eve_flow_app(out_eve_t *e, const struct flow *f, enum flow_end_reason reason,
+                      const char *app_proto, const char *app_proto_orig);
+
+/* One application-layer record (app.h) as an EVE event: http, dns, tls, smtp, pop3, imap,
+ * ftp, ssh, fileinfo, login (mamori's) or an applayer anomaly. dir/ts_ns as the record
+ * callback received them. */
+void out_eve_app_record(out_eve_t *e, const struct flow *f, int dir, uint64_t ts_ns,
+                        enum app_record_kind kind, const void *rec);
 
 /* One anomaly event per decoder event on the packet (after flow handling, for flow_id). */
 void out_eve_anomalies(out_eve_t *e, const struct packet *p);
@@ -61,6 +73,7 @@ struct out_stats_input {
     const struct dec_stats *dec;
     const struct flow_stats *flow;
     const struct stream_stats *stream; /* may be NULL */
+    const struct app_stats *app;       /* may be NULL */
     size_t defrag_memuse, defrag_memcap;
     uint64_t defrag_memcap_hits;
     const struct out_sink_stats *sink;

@@ -63,9 +63,13 @@ struct stream_dir {
 
 struct stream_flow {
     stream_deliver_cb cb;
-    void *user;
+    void *user;           /* also the free-list link while pooled */
     struct stream_dir d[2];
 };
+
+/* Freed stream_flows kept for reuse (still charged to the memcap): connection churn then
+ * costs no malloc/free. Bounded so a burst does not pin memory for ever. */
+#define STREAM_FLOW_POOL_MAX 4096u
 
 struct stream_ctx {
     struct stream_config cfg;
@@ -75,6 +79,8 @@ struct stream_ctx {
     uint32_t slab_blocks;       /* blocks per new slab */
     uint32_t max_queued_blocks; /* per direction, guards against many tiny segments */
     uint64_t flows;             /* live stream_flows */
+    struct stream_flow *pool;   /* freed stream_flows for reuse, linked through `user` */
+    uint32_t pool_n;
     struct stream_stats st;
 };
 
@@ -129,6 +135,11 @@ void stream_ctx_free(stream_ctx_t *ctx)
     if (!ctx)
         return;
     MM_ASSERT(ctx->flows == 0);
+    while (ctx->pool) {
+        struct stream_flow *sf = ctx->pool;
+        ctx->pool = sf->user;
+        mem_cap_free(&ctx->cap, sf, sizeof *sf);
+    }
     struct slab *s = ctx->slabs;
     while (s) {
         struct slab *n = s->next;
@@ -390,10 +401,17 @@ static void flush_end(stream_ctx_t *ctx, struct stream_flow *sf, int dir)
 
 struct stream_flow *stream_flow_new(stream_ctx_t *ctx, stream_deliver_cb cb, void *user)
 {
-    struct stream_flow *sf = mem_cap_calloc(&ctx->cap, sizeof *sf);
-    if (!sf) {
-        ctx->st.flows_refused++;
-        return NULL;
+    struct stream_flow *sf = ctx->pool;
+    if (sf) {
+        ctx->pool = sf->user;
+        ctx->pool_n--;
+        memset(sf, 0, sizeof *sf);
+    } else {
+        sf = mem_cap_calloc(&ctx->cap, sizeof *sf);
+        if (!sf) {
+            ctx->st.flows_refused++;
+            return NULL;
+        }
     }
     sf->cb = cb;
     sf->user = user;
@@ -408,6 +426,12 @@ void stream_flow_free(stream_ctx_t *ctx, struct stream_flow *sf)
     flush_end(ctx, sf, 0);
     flush_end(ctx, sf, 1);
     ctx->flows--;
+    if (ctx->pool_n < STREAM_FLOW_POOL_MAX) {
+        sf->user = ctx->pool;
+        ctx->pool = sf;
+        ctx->pool_n++;
+        return;
+    }
     mem_cap_free(&ctx->cap, sf, sizeof *sf);
 }
 

@@ -4,7 +4,9 @@
 A case is a folder tests/pcap/<case>/ with the capture(s), a README.md and expect.yaml:
 
     # one line saying what the case checks
-    input: input.pcap            # or a list: each file is run and checked on its own
+    input: input.pcap            # or a list: each file is run and checked on its own;
+                                 # "shared:pcaps/x.pcap" names a file of ../shared/data
+                                 # (the case is skipped, exit 77, when that is absent)
     # inputs_together: [a.pcap, b.pcap]   instead of input: one run with several -r
     args: []                     # extra mamori arguments (run in the case folder)
     exit_code: 0
@@ -38,6 +40,11 @@ import jsonschema
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED_DATA = os.path.join(HERE, "..", "..", "..", "shared", "data")
+
+
+class SkipCase(Exception):
+    """The case needs ../shared/data, which is not present."""
 DEFAULT_SCHEMA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "docs", "eve.schema.json")
 TOP_KEYS = {"input", "inputs_together", "args", "exit_code", "stderr_contains", "checks"}
 RUN_TIMEOUT_S = 120
@@ -70,8 +77,12 @@ def load_case(case_dir):
         runs = [[inp]] if isinstance(inp, str) else [[i] for i in inp]
     else:
         runs = [list(spec["inputs_together"])]
-    for run in runs:
-        for i in run:
+    for n, run in enumerate(runs):
+        for k, i in enumerate(run):
+            if isinstance(i, str) and i.startswith("shared:"):
+                i = run[k] = os.path.join(SHARED_DATA, i[len("shared:"):])
+                if not os.path.exists(i):
+                    raise SkipCase("skipped: shared data not present (%s)" % i)
             if not isinstance(i, str) or not os.path.exists(os.path.join(case_dir, i)):
                 raise CaseError("%s: input %r does not exist" % (path, i))
     args = spec.get("args") or []
@@ -247,12 +258,21 @@ def main():
     ap = argparse.ArgumentParser(description="Run one pcap test case (tests/pcap/<case>/).")
     ap.add_argument("--mamori", required=True, help="the mamori binary")
     ap.add_argument("--case", required=True, help="the case folder holding expect.yaml")
+    ap.add_argument("--shared-data", help="../shared/data (for inputs named shared:...)")
     ap.add_argument("--schema", default=DEFAULT_SCHEMA, help="mamori's schema (%(default)s)")
     ap.add_argument("--suricata-schema", default=os.environ.get("MM_SURICATA_SCHEMA"),
                     help="Suricata's etc/schema.json; skipped when the file does not exist")
     args = ap.parse_args()
 
     case_dir = os.path.abspath(args.case)
+    global SHARED_DATA
+    if args.shared_data:
+        SHARED_DATA = args.shared_data
+    try:
+        case = load_case(case_dir)
+    except SkipCase as e:
+        print(e)
+        return 77
     try:
         case = load_case(case_dir)
         validators = make_validators(args.schema, args.suricata_schema)

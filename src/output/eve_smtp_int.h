@@ -1,0 +1,29 @@
+/*
+ * Private to the SMTP and file EVE writers: the "smtp" envelope object, written into SMTP
+ * events and, for files carried by SMTP, into fileinfo events (as Suricata does).
+ */
+#ifndef MM_OUTPUT_EVE_SMTP_INT_H
+#define MM_OUTPUT_EVE_SMTP_INT_H
+
+#include "app/smtp.h"
+#include "output/json.h"
+
+/* "smtp": {"helo", "mail_from", "rcpt_to": [...]}; absent members are left out (Suricata's
+ * schema wants non-empty arrays). */
+static inline void eve_put_smtp_envelope(struct jb *jb, const struct smtp_tx *tx)
+{
+    jb_open_object(jb, "smtp");
+    if (tx->helo)
+        jb_string_bytes(jb, "helo", tx->helo, tx->helo_len);
+    if (tx->mail_from)
+        jb_string_bytes(jb, "mail_from", tx->mail_from, tx->mail_from_len);
+    if (tx->n_rcpt_to > 0) {
+        jb_open_array(jb, "rcpt_to");
+        for (uint32_t i = 0; i < tx->n_rcpt_to && i < SMTP_MAX_RCPT; i++)
+            jb_string_bytes(jb, NULL, tx->rcpt_to[i], tx->rcpt_to_len[i]);
+        jb_close_array(jb);
+    }
+    jb_close_object(jb);
+}
+
+#endif

@@ -35,9 +35,7 @@ struct ftp_req {
     bool has_data, truncated;
     bool has_port;
     uint16_t port;
-    /* PASS: user then password, one exact allocation wiped when freed. */
-    uint8_t *cred;
-    uint32_t cred_len, user_len;
+    struct tp_cred cred; /* USER / PASS: the last USER argument, then the password */
 };
 
 struct ftp_state {
@@ -71,20 +69,11 @@ static void stop(struct ftp_state *st)
     app_stop(st->s);
 }
 
-static uint32_t max_line(const struct ftp_state *st)
-{
-    uint32_t m = app_cfg(st->s)->max_line_bytes;
-    return m ? m : 1;
-}
-
 static void req_free(struct app_session *s, struct ftp_req *r)
 {
     if (r->line)
         app_free(s, r->line, r->line_len ? r->line_len : 1);
-    if (r->cred) {
-        explicit_bzero(r->cred, r->cred_len ? r->cred_len : 1);
-        app_free(s, r->cred, r->cred_len ? r->cred_len : 1);
-    }
+    tp_cred_free(s, &r->cred);
     memset(r, 0, sizeof *r);
 }
 
@@ -194,18 +183,6 @@ static void reset_reply(struct ftp_state *st)
     st->reply_truncated = st->have_reply = st->pasv_port_set = false;
 }
 
-static void login(struct ftp_state *st, const uint8_t *user, size_t ul,
-                  enum app_login_outcome o, const uint8_t *pw, size_t pwl)
-{
-    struct app_login l;
-    memset(&l, 0, sizeof l);
-    l.mechanism = "USER/PASS";
-    l.user = user;
-    l.user_len = ul;
-    l.outcome = o;
-    app_login(st->s, 1, &l, pw, pwl);
-}
-
 /* The command's final reply (code) arrived, or the flow ended (code 0). */
 static void finish(struct ftp_state *st, struct ftp_req *r, unsigned code)
 {
@@ -215,10 +192,10 @@ static void finish(struct ftp_state *st, struct ftp_req *r, unsigned code)
                                    : code >= 400 && code < 600 ? APP_LOGIN_FAILURE
                                                                : APP_LOGIN_UNKNOWN;
         if (r->kind == K_PASS) {
-            login(st, r->cred, r->user_len, o, r->cred + r->user_len, r->cred_len - r->user_len);
+            tp_cred_login(st->s, &r->cred, "USER/PASS", o, true);
         } else if (r->kind == K_USER && (code == 230 || code == 530)) {
             /* Accepted (or refused) without asking for a password. */
-            login(st, r->cred, r->user_len, o, NULL, 0);
+            tp_cred_login(st->s, &r->cred, "USER/PASS", o, false);
         }
     }
     reset_reply(st);
@@ -273,28 +250,14 @@ static bool client_line(struct ftp_state *st, const uint8_t *line, size_t len, b
             kind = K_OTHER;
     }
 
-    uint32_t maxq = app_cfg(s)->max_pending_tx;
-    if (maxq == 0)
-        maxq = 1;
-    if (st->nq >= maxq) {
-        app_limit_hit(s);
-        app_anomaly(s, 0, "TOO_MANY_TRANSACTIONS");
+    bool full;
+    struct ftp_req *nq = tp_queue_room(s, st->q, st->nq, &st->qcap, sizeof *st->q, &full);
+    if (!nq) {
+        if (!full)
+            stop(st);
         return secret;
     }
-    if (st->nq == st->qcap) {
-        uint32_t ncap = st->qcap ? st->qcap * 2 : 4;
-        if (ncap > maxq)
-            ncap = maxq;
-        struct ftp_req *nq = st->q ? app_realloc(s, st->q, st->qcap * sizeof *nq,
-                                                 ncap * sizeof *nq)
-                                   : app_alloc(s, ncap * sizeof *nq);
-        if (!nq) {
-            stop(st);
-            return secret;
-        }
-        st->q = nq;
-        st->qcap = ncap;
-    }
+    st->q = nq;
 
     struct ftp_req r;
     memset(&r, 0, sizeof r);
@@ -323,29 +286,19 @@ static bool client_line(struct ftp_state *st, const uint8_t *line, size_t len, b
         if (!r.has_port)
             app_anomaly(s, 0, "INVALID_PORT_COMMAND");
     }
-    uint32_t ml = max_line(st);
     if (kind == K_USER) {
         tp_clear(&st->user, false);
-        if (arg && tp_put(s, &st->user, arg, argl, ml) < 0) {
+        if (arg && tp_put(s, &st->user, arg, argl, tp_max_line(s)) < 0) {
             req_free(s, &r);
             stop(st);
             return secret;
         }
     }
-    if (kind == K_USER || kind == K_PASS) {
-        size_t pwl = kind == K_PASS && arg ? argl : 0;
-        r.user_len = st->user.len;
-        r.cred_len = (uint32_t)(st->user.len + pwl);
-        r.cred = app_alloc(s, r.cred_len ? r.cred_len : 1);
-        if (!r.cred) {
-            req_free(s, &r);
-            stop(st);
-            return secret;
-        }
-        if (st->user.len)
-            memcpy(r.cred, st->user.p, st->user.len);
-        if (pwl)
-            memcpy(r.cred + st->user.len, arg, pwl);
+    if ((kind == K_USER || kind == K_PASS) &&
+        !tp_cred_set(s, &r.cred, st->user.p, st->user.len, arg, kind == K_PASS && arg ? argl : 0)) {
+        req_free(s, &r);
+        stop(st);
+        return secret;
     }
     st->q[st->nq++] = r;
     return secret;
@@ -374,7 +327,7 @@ static void keep_line(struct ftp_state *st, const uint8_t *p, size_t n)
         return;
     }
     uint32_t off = st->text.len;
-    int rc = tp_put(st->s, &st->text, p, n, max_line(st));
+    int rc = tp_put(st->s, &st->text, p, n, tp_max_line(st->s));
     if (rc < 0) {
         stop(st);
         return;
@@ -474,26 +427,17 @@ static int server_line(struct ftp_state *st, const uint8_t *line, size_t len, bo
 
 /* ---------- hooks ---------- */
 
-struct line_ctx {
-    struct ftp_state *st;
-    int dir;
-};
-
-static int on_line(void *user, const uint8_t *line, size_t len, bool crlf, bool cut)
+static int on_line(void *vst, int dir, const uint8_t *line, size_t len, bool cut)
 {
-    (void)crlf;
-    struct line_ctx *c = user;
-    struct ftp_state *st = c->st;
+    struct ftp_state *st = vst;
     if (st->stopped)
-        return 1;
-    if (c->dir == 0) {
-        /* PASS: wipe a copy of the line assembled in the line buffer. */
-        if (client_line(st, line, len, cut) && st->lb[0].buf)
-            explicit_bzero(st->lb[0].buf, st->lb[0].cap);
-    } else if (server_line(st, line, len, cut)) {
-        return 1;
-    }
-    return st->stopped ? 1 : 0;
+        return TP_LINE_STOP;
+    int rc = 0;
+    if (dir == 0 && client_line(st, line, len, cut))
+        rc = TP_LINE_WIPE; /* PASS */
+    else if (dir == 1 && server_line(st, line, len, cut))
+        rc = TP_LINE_STOP;
+    return rc | (st->stopped ? TP_LINE_STOP : 0);
 }
 
 static void *ftp_new(struct app_session *s)
@@ -509,9 +453,7 @@ static void ftp_data(struct app_session *s, void *vst, int dir, const uint8_t *d
     struct ftp_state *st = vst;
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
-    struct line_ctx c = {st, dir};
-    if (app_linebuf_feed(s, &st->lb[dir], max_line(st), data, len, on_line, &c) < 0 &&
-        !st->stopped)
+    if (tp_lines_feed(s, st->lb, dir, data, len, on_line, st) < 0 && !st->stopped)
         stop(st);
 }
 
@@ -522,8 +464,7 @@ static void ftp_gap(struct app_session *s, void *vst, int dir, uint32_t len)
     struct ftp_state *st = vst;
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
-    app_linebuf_reset(&st->lb[dir]);
-    st->lb[dir].skipping = true; /* the line under way lost its start */
+    app_linebuf_lost(&st->lb[dir]);
     if (dir == 1)
         st->in_multi = false;
 }
@@ -534,10 +475,7 @@ static void ftp_end(struct app_session *s, void *vst, int dir)
     struct ftp_state *st = vst;
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
-    struct line_ctx c = {st, dir};
-    app_linebuf_flush(&st->lb[dir], on_line, &c);
-    if (dir == 0 && st->lb[0].buf)
-        explicit_bzero(st->lb[0].buf, st->lb[0].cap);
+    tp_lines_end(st->lb, dir, on_line, st);
 }
 
 static void ftp_free(struct app_session *s, void *vst)

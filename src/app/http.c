@@ -22,6 +22,7 @@
 
 #include "app_parser.h"
 #include "linebuf.h"
+#include "textproto.h"
 
 #include <limits.h>
 #include <string.h>
@@ -143,17 +144,6 @@ static uint8_t lc(uint8_t c)
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
-static bool ieq(const uint8_t *p, size_t n, const char *s)
-{
-    size_t l = strlen(s);
-    if (n != l)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lc(p[i]) != (uint8_t)s[i])
-            return false;
-    return true;
-}
-
 static bool is_ws(uint8_t c)
 {
     return c == ' ' || c == '\t';
@@ -164,16 +154,6 @@ static bool is_tchar(uint8_t c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lc(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 static void trim(const uint8_t **p, size_t *n)
@@ -467,14 +447,9 @@ static void do_login(struct hstate *h, int dir, struct htx *tx, enum app_login_o
     if (!tx->login_pending)
         return;
     tx->login_pending = false;
-    struct app_login l;
-    memset(&l, 0, sizeof l);
-    l.mechanism = "basic";
-    l.user = tx->user.set ? tx->req.arena + tx->user.off : (const uint8_t *)"";
-    l.user_len = tx->user.set ? tx->user.len : 0;
-    l.outcome = oc;
     const uint8_t *pw = tx->login_has_pw ? tx->auth + tx->pw_off : NULL;
-    app_login(h->s, dir, &l, pw, pw ? tx->pw_len : 0);
+    tp_login(h->s, dir, "basic", tx->user.set ? tx->req.arena + tx->user.off : (const uint8_t *)"",
+             tx->user.set ? tx->user.len : 0, oc, pw, pw ? tx->pw_len : 0);
     auth_wipe(h, tx);
 }
 
@@ -679,8 +654,8 @@ static bool uri_normalise(struct hstate *h, struct htx *tx)
     for (size_t i = start; i < q; i++) {
         uint8_t c = u[i];
         if (c == '%') {
-            int hi = i + 2 < q ? hexval(u[i + 1]) : -1;
-            int lo = i + 2 < q ? hexval(u[i + 2]) : -1;
+            int hi = i + 2 < q ? tp_hexval(u[i + 1]) : -1;
+            int lo = i + 2 < q ? tp_hexval(u[i + 2]) : -1;
             if (hi >= 0 && lo >= 0) {
                 c = (uint8_t)(hi * 16 + lo);
                 i += 2;
@@ -798,21 +773,6 @@ static bool set_hostname(struct hstate *h, struct htx *tx, uint32_t off, size_t 
 
 /* ---------- Basic credentials ---------- */
 
-static int b64val(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Decode the Basic credentials of tx's request (p: what follows "Basic"). */
 static bool basic_auth(struct hstate *h, struct htx *tx, const uint8_t *p, size_t n)
 {
@@ -825,36 +785,15 @@ static bool basic_auth(struct hstate *h, struct htx *tx, const uint8_t *p, size_
     uint8_t *d = app_alloc(h->s, cap);
     if (!d)
         return false;
-    size_t dl = 0, i = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    bool bad = false;
-    for (; i < n; i++) {
-        if (p[i] == '=')
-            break;
-        int v = b64val(p[i]);
-        if (v < 0) {
-            bad = true;
-            break;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            d[dl++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    for (; i < n && !bad; i++)
-        if (p[i] != '=')
-            bad = true;
-    acc = 0;
-    if (bad) {
+    /* cap holds any decoding of n characters: only a bad character fails. */
+    long k = tp_b64_decode(p, n, d, cap);
+    if (k < 0) {
         explicit_bzero(d, cap);
         app_free(h->s, d, cap);
         app_anomaly(h->s, 0, "REQUEST_AUTH_INVALID");
         return true;
     }
+    size_t dl = (size_t)k;
     const uint8_t *colon = memchr(d, ':', dl);
     size_t ul = colon ? (size_t)(colon - d) : dl;
     if (!arena_put(h, &tx->req, d, ul, &tx->user)) {
@@ -1105,6 +1044,21 @@ static int on_status_line(struct hstate *h, const uint8_t *p, size_t n, bool cut
 
 /* ---------- headers ---------- */
 
+/* Next element of the comma list p[0..n) at *i (may be empty), trimmed; false past the end. */
+static bool list_next(const uint8_t *p, size_t n, size_t *i, const uint8_t **e, size_t *el)
+{
+    if (*i > n)
+        return false;
+    size_t j = *i;
+    while (j < n && p[j] != ',')
+        j++;
+    *e = p + *i;
+    *el = j - *i;
+    trim(e, el);
+    *i = j + 1;
+    return true;
+}
+
 static void parse_cl(struct hstate *h, int dir, struct hmsg *m, const uint8_t *p, size_t n)
 {
     /* "n" or a list "n, n" of equal values (RFC 9110 8.6) */
@@ -1112,13 +1066,9 @@ static void parse_cl(struct hstate *h, int dir, struct hmsg *m, const uint8_t *p
     bool have = false;
     uint64_t val = 0;
     size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && p[j] != ',')
-            j++;
-        const uint8_t *e = p + i;
-        size_t el = j - i;
-        trim(&e, &el);
+    const uint8_t *e;
+    size_t el;
+    while (list_next(p, n, &i, &e, &el)) {
         if (el == 0 || el > 18) {
             bad = true;
         } else {
@@ -1137,7 +1087,6 @@ static void parse_cl(struct hstate *h, int dir, struct hmsg *m, const uint8_t *p
                 have = true;
             }
         }
-        i = j + 1;
         if (bad)
             break;
     }
@@ -1172,23 +1121,18 @@ static void last_token(const uint8_t *p, size_t n, const uint8_t **t, size_t *tl
 static void parse_ce(struct hmsg *m, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && p[j] != ',')
-            j++;
-        const uint8_t *e = p + i;
-        size_t el = j - i;
-        trim(&e, &el);
-        if (el && !ieq(e, el, "identity")) {
+    const uint8_t *e;
+    size_t el;
+    while (list_next(p, n, &i, &e, &el)) {
+        if (el && !tp_ieq(e, el, "identity")) {
             m->n_enc++;
             uint8_t enc = ENC_OTHER;
-            if (ieq(e, el, "gzip") || ieq(e, el, "x-gzip"))
+            if (tp_ieq(e, el, "gzip") || tp_ieq(e, el, "x-gzip"))
                 enc = ENC_GZIP;
-            else if (ieq(e, el, "deflate"))
+            else if (tp_ieq(e, el, "deflate"))
                 enc = ENC_DEFLATE;
             m->enc = m->n_enc == 1 ? enc : ENC_OTHER;
         }
-        i = j + 1;
     }
 }
 
@@ -1215,8 +1159,45 @@ static bool store_header(struct hstate *h, struct hmsg *m, const uint8_t *name, 
 
 static void wipe_linebuf(struct hside *sd)
 {
-    if (sd->lb.buf)
-        explicit_bzero(sd->lb.buf, sd->lb.cap);
+    app_linebuf_wipe(&sd->lb);
+}
+
+/* Memory refused while handling a header line: stop (the line may have carried
+ * credentials, so its copy is wiped first). Returns 1 for on_header_line. */
+static int header_nomem(struct hstate *h, int dir)
+{
+    wipe_linebuf(&h->side[dir]);
+    stop(h, dir);
+    return 1;
+}
+
+/* obs-fold: p[0..n) continues the previous header's value. False when memory was refused. */
+static bool fold_line(struct hstate *h, int dir, struct hmsg *m, const uint8_t *p, size_t n,
+                      bool over)
+{
+    struct hside *sd = &h->side[dir];
+    if (!sd->any_hdr) {
+        app_anomaly(h->s, dir, dir ? "INVALID_RESPONSE_FIELD_FOLDING"
+                                   : "INVALID_REQUEST_FIELD_FOLDING");
+        return true;
+    }
+    if (sd->last_cred) {
+        wipe_linebuf(sd);
+        return true;
+    }
+    const uint8_t *v = p;
+    size_t vl = n;
+    trim(&v, &vl);
+    if (over || m->nh == 0 || vl == 0)
+        return true;
+    struct hoff *last = &m->hdrs[m->nh - 1];
+    if (last->vo + last->vl != m->alen)
+        return true; /* something was stored after it: leave it */
+    if ((last->vl && !arena_put(h, m, " ", 1, NULL)) || !arena_put(h, m, v, vl, NULL))
+        return false;
+    last = &m->hdrs[m->nh - 1];
+    last->vl = m->alen - last->vo;
+    return true;
 }
 
 /* One header (or trailer) line of dir's message. Returns 0, or 1 when parsing stopped. */
@@ -1239,33 +1220,8 @@ static int on_header_line(struct hstate *h, int dir, const uint8_t *p, size_t n,
         app_anomaly(h->s, dir, dir ? "RESPONSE_HEADERS_TOO_LARGE" : "REQUEST_HEADERS_TOO_LARGE");
         app_limit_hit(h->s);
     }
-    if (n && is_ws(p[0])) {
-        /* obs-fold: a continuation of the previous header's value */
-        if (!sd->any_hdr) {
-            app_anomaly(h->s, dir, dir ? "INVALID_RESPONSE_FIELD_FOLDING"
-                                       : "INVALID_REQUEST_FIELD_FOLDING");
-            return 0;
-        }
-        if (sd->last_cred) {
-            wipe_linebuf(sd);
-            return 0;
-        }
-        const uint8_t *v = p;
-        size_t vl = n;
-        trim(&v, &vl);
-        if (over || m->nh == 0 || vl == 0)
-            return 0;
-        struct hoff *last = &m->hdrs[m->nh - 1];
-        if (last->vo + last->vl != m->alen)
-            return 0; /* something was stored after it: leave it */
-        if (last->vl && !arena_put(h, m, " ", 1, NULL))
-            goto nomem;
-        if (!arena_put(h, m, v, vl, NULL))
-            goto nomem;
-        last = &m->hdrs[m->nh - 1];
-        last->vl = m->alen - last->vo;
-        return 0;
-    }
+    if (n && is_ws(p[0]))
+        return fold_line(h, dir, m, p, n, over) ? 0 : header_nomem(h, dir);
     sd->any_hdr = true;
     sd->last_cred = false;
     const uint8_t *colon = memchr(p, ':', n);
@@ -1285,25 +1241,25 @@ static int on_header_line(struct hstate *h, int dir, const uint8_t *p, size_t n,
     while (nl && is_ws(name[nl - 1]))
         nl--;
     trim(&val, &vl);
-    bool cred = ieq(name, nl, "authorization") || ieq(name, nl, "proxy-authorization");
-    if (ieq(name, nl, "content-length")) {
+    bool cred = tp_ieq(name, nl, "authorization") || tp_ieq(name, nl, "proxy-authorization");
+    if (tp_ieq(name, nl, "content-length")) {
         parse_cl(h, dir, m, val, vl);
-    } else if (ieq(name, nl, "transfer-encoding")) {
+    } else if (tp_ieq(name, nl, "transfer-encoding")) {
         const uint8_t *t;
         size_t tl;
         last_token(val, vl, &t, &tl);
         m->te_present = true;
-        m->te_chunked = ieq(t, tl, "chunked");
-    } else if (ieq(name, nl, "content-encoding")) {
+        m->te_chunked = tp_ieq(t, tl, "chunked");
+    } else if (tp_ieq(name, nl, "content-encoding")) {
         parse_ce(m, val, vl);
     } else if (cred) {
         size_t sl = 0;
         while (sl < vl && !is_ws(val[sl]))
             sl++;
-        if (dir == 0 && !tx->auth && !tx->user.set && ieq(name, nl, "authorization") &&
-            ieq(val, sl, "basic")) {
+        if (dir == 0 && !tx->auth && !tx->user.set && tp_ieq(name, nl, "authorization") &&
+            tp_ieq(val, sl, "basic")) {
             if (!basic_auth(h, tx, val + sl, vl - sl))
-                goto nomem;
+                return header_nomem(h, dir);
         }
         vl = sl; /* the stored value is the scheme alone */
         sd->last_cred = true;
@@ -1311,13 +1267,7 @@ static int on_header_line(struct hstate *h, int dir, const uint8_t *p, size_t n,
     bool ok = over || store_header(h, m, name, nl, val, vl);
     if (cred)
         wipe_linebuf(sd);
-    if (!ok)
-        goto nomem;
-    return 0;
-nomem:
-    wipe_linebuf(sd); /* the line may have carried credentials */
-    stop(h, dir);
-    return 1;
+    return ok ? 0 : header_nomem(h, dir);
 }
 
 /* The single-valued views of m's headers (repeats joined with ", "). */
@@ -1326,7 +1276,7 @@ static bool make_views(struct hstate *h, struct hmsg *m)
     for (int v = 0; v < NVIEW; v++) {
         uint32_t count = 0, first = 0;
         for (uint32_t i = 0; i < m->nh; i++)
-            if (ieq(m->arena + m->hdrs[i].no, m->hdrs[i].nl, view_name[v])) {
+            if (tp_ieq(m->arena + m->hdrs[i].no, m->hdrs[i].nl, view_name[v])) {
                 if (!count)
                     first = i;
                 count++;
@@ -1340,7 +1290,7 @@ static bool make_views(struct hstate *h, struct hmsg *m)
         uint32_t start = m->alen;
         bool any = false;
         for (uint32_t i = 0; i < m->nh; i++) {
-            if (!ieq(m->arena + m->hdrs[i].no, m->hdrs[i].nl, view_name[v]))
+            if (!tp_ieq(m->arena + m->hdrs[i].no, m->hdrs[i].nl, view_name[v]))
                 continue;
             if (any && !arena_put(h, m, ", ", 2, NULL))
                 return false;
@@ -1473,8 +1423,8 @@ static int on_chunk_size(struct hstate *h, int dir, const uint8_t *p, size_t n)
         i++;
     size_t d0 = i;
     uint64_t v = 0;
-    while (i < n && hexval(p[i]) >= 0 && i - d0 < 16) {
-        v = v << 4 | (uint64_t)hexval(p[i]);
+    while (i < n && tp_hexval(p[i]) >= 0 && i - d0 < 16) {
+        v = v << 4 | (uint64_t)tp_hexval(p[i]);
         i++;
     }
     size_t nd = i - d0;

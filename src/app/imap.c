@@ -72,11 +72,7 @@ struct imap_state {
     uint64_t message_bytes;
 
     /* SASL after AUTHENTICATE <mechanism>, until the tagged completion. */
-    bool sasl;
-    const char *sasl_mech; /* "PLAIN", "LOGIN" or NULL */
-    uint32_t sasl_step;
-    struct tp_buf sasl_user, sasl_pw;
-    bool sasl_pw_set;
+    struct tp_sasl sasl;
 
     uint64_t next_tx_id;
 };
@@ -87,12 +83,6 @@ static void stop(struct imap_state *st)
     app_stop(st->s);
 }
 
-static uint32_t max_line(const struct imap_state *st)
-{
-    uint32_t m = app_cfg(st->s)->max_line_bytes;
-    return m ? m : 1;
-}
-
 static void req_free(struct app_session *s, struct imap_req *r)
 {
     if (r->buf) {
@@ -100,16 +90,6 @@ static void req_free(struct app_session *s, struct imap_req *r)
         app_free(s, r->buf, r->len ? r->len : 1);
     }
     memset(r, 0, sizeof *r);
-}
-
-static void sasl_reset(struct imap_state *st)
-{
-    st->sasl = false;
-    st->sasl_mech = NULL;
-    st->sasl_step = 0;
-    st->sasl_pw_set = false;
-    tp_clear(&st->sasl_user, true);
-    tp_clear(&st->sasl_pw, true);
 }
 
 /*
@@ -136,18 +116,6 @@ static bool literal_marker(const uint8_t *p, size_t n, uint64_t *size, size_t *m
 }
 
 /* ---------- records ---------- */
-
-static void put_login(struct imap_state *st, const char *mech, const uint8_t *u, size_t ul,
-                      enum app_login_outcome o, const uint8_t *pw, size_t pwl)
-{
-    struct app_login l;
-    memset(&l, 0, sizeof l);
-    l.mechanism = mech;
-    l.user = u;
-    l.user_len = ul;
-    l.outcome = o;
-    app_login(st->s, 1, &l, pw, pwl);
-}
 
 /* status: "OK"/"NO"/"BAD" or NULL (no completion); text: the completion's text. */
 static void complete(struct imap_state *st, struct imap_req *r, const char *status,
@@ -187,64 +155,24 @@ static void complete(struct imap_state *st, struct imap_req *r, const char *stat
         size_t ul = r->n_tok > 2 ? r->tok_len[2] : 0;
         const uint8_t *pw = r->n_tok > 3 ? r->buf + r->tok_off[3] : NULL;
         size_t pwl = r->n_tok > 3 ? r->tok_len[3] : 0;
-        put_login(st, "LOGIN", u, ul, o, pw, pwl);
+        tp_login(st->s, 1, "LOGIN", u, ul, o, pw, pwl);
     } else if (r->kind == K_AUTH) {
-        if (st->sasl_mech)
-            put_login(st, st->sasl_mech, st->sasl_user.p, st->sasl_user.len, o,
-                      st->sasl_pw_set ? st->sasl_pw.p : NULL,
-                      st->sasl_pw_set ? st->sasl_pw.len : 0);
-        else
-            put_login(st, "SASL", NULL, 0, o, NULL, 0);
-        sasl_reset(st);
+        tp_sasl_login(st->s, &st->sasl, o, "SASL");
     }
 }
 
 /* ---------- client ---------- */
 
-/* One base64 SASL line (RFC 9051 §6.2.2); decoded bytes are wiped after use. */
+/* One base64 SASL line from the client (RFC 9051 §6.2.2). */
 static void sasl_line(struct imap_state *st, const uint8_t *line, size_t len)
 {
-    if (len == 1 && line[0] == '*') {
-        st->sasl_mech = NULL;
-        return;
-    }
-    if (!st->sasl_mech)
-        return;
-    uint8_t dec[1024];
-    long n = tp_b64_decode(line, len, dec, sizeof dec);
-    uint32_t ml = max_line(st);
-    if (n < 0) {
-        app_anomaly(st->s, 0, "INVALID_AUTH_DATA");
-    } else if (strcmp(st->sasl_mech, "PLAIN") == 0) {
-        uint8_t *z1 = memchr(dec, 0, (size_t)n);
-        uint8_t *z2 = z1 ? memchr(z1 + 1, 0, (size_t)(dec + n - (z1 + 1))) : NULL;
-        if (!z2) {
-            app_anomaly(st->s, 0, "INVALID_AUTH_DATA");
-        } else {
-            tp_clear(&st->sasl_user, true);
-            tp_clear(&st->sasl_pw, true);
-            if (tp_put(st->s, &st->sasl_user, z1 + 1, (size_t)(z2 - z1 - 1), ml) < 0 ||
-                tp_put(st->s, &st->sasl_pw, z2 + 1, (size_t)(dec + n - z2 - 1), ml) < 0)
-                stop(st);
-            st->sasl_pw_set = true;
-        }
-    } else if (st->sasl_step == 0) {
-        tp_clear(&st->sasl_user, true);
-        if (tp_put(st->s, &st->sasl_user, dec, (size_t)n, ml) < 0)
-            stop(st);
-    } else if (st->sasl_step == 1) {
-        tp_clear(&st->sasl_pw, true);
-        if (tp_put(st->s, &st->sasl_pw, dec, (size_t)n, ml) < 0)
-            stop(st);
-        st->sasl_pw_set = true;
-    }
-    st->sasl_step++;
-    explicit_bzero(dec, sizeof dec);
+    if (!tp_sasl_line(st->s, &st->sasl, line, len))
+        stop(st);
 }
 
 static void cmd_put(struct imap_state *st, const void *p, size_t n)
 {
-    int rc = tp_put(st->s, &st->cmd, p, n, max_line(st));
+    int rc = tp_put(st->s, &st->cmd, p, n, tp_max_line(st->s));
     if (rc < 0) {
         stop(st);
     } else if (rc > 0 && !st->cmd_cut) {
@@ -381,43 +309,21 @@ static void cmd_done(struct imap_state *st)
     r.truncated = st->cmd_cut;
 
     if (r.kind == K_AUTH) {
-        sasl_reset(st);
-        st->sasl = true;
-        if (r.n_tok > 2) {
-            const uint8_t *m = b + r.tok_off[2];
-            if (tp_ieq(m, r.tok_len[2], "PLAIN"))
-                st->sasl_mech = "PLAIN";
-            else if (tp_ieq(m, r.tok_len[2], "LOGIN"))
-                st->sasl_mech = "LOGIN";
-        }
-        if (r.n_tok > 3 && !(r.tok_len[3] == 1 && b[r.tok_off[3]] == '='))
+        tp_sasl_begin(&st->sasl, r.n_tok > 2 ? tp_sasl_mech(b + r.tok_off[2], r.tok_len[2], false)
+                                             : NULL);
+        if (r.n_tok > 3 && !tp_sasl_empty_ir(b + r.tok_off[3], r.tok_len[3]))
             sasl_line(st, b + r.tok_off[3], r.tok_len[3]);
     }
 
-    uint32_t maxq = app_cfg(s)->max_pending_tx;
-    if (maxq == 0)
-        maxq = 1;
-    if (st->nq >= maxq) {
-        app_limit_hit(s);
-        app_anomaly(s, 0, "TOO_MANY_TRANSACTIONS");
+    bool full;
+    struct imap_req *nq = tp_queue_room(s, st->q, st->nq, &st->qcap, sizeof *st->q, &full);
+    if (!nq) {
         cmd_reset(st, true);
+        if (!full)
+            stop(st);
         return;
     }
-    if (st->nq == st->qcap) {
-        uint32_t ncap = st->qcap ? st->qcap * 2 : 4;
-        if (ncap > maxq)
-            ncap = maxq;
-        struct imap_req *nq = st->q ? app_realloc(s, st->q, st->qcap * sizeof *nq,
-                                                  ncap * sizeof *nq)
-                                    : app_alloc(s, ncap * sizeof *nq);
-        if (!nq) {
-            cmd_reset(st, true);
-            stop(st);
-            return;
-        }
-        st->q = nq;
-        st->qcap = ncap;
-    }
+    st->q = nq;
     r.len = st->cmd.len;
     r.buf = app_alloc(s, r.len ? r.len : 1);
     if (!r.buf) {
@@ -438,7 +344,7 @@ static int client_line(struct imap_state *st, const uint8_t *line, size_t len, b
         app_anomaly(st->s, 0, "REQUEST_TOO_LONG");
         st->cmd_cut = true;
     }
-    if (st->sasl && st->cmd.len == 0) {
+    if (st->sasl.active && st->cmd.len == 0) {
         sasl_line(st, line, len);
         return 0;
     }
@@ -458,7 +364,8 @@ static int client_line(struct imap_state *st, const uint8_t *line, size_t len, b
         }
         st->cli_lit_left = lsize;
         st->cli_in_lit = lsize > 0;
-        st->cli_lit_keep = lsize <= max_line(st) && !is_append && st->n_lit < IMAP_MAX_LITERALS;
+        st->cli_lit_keep =
+            lsize <= tp_max_line(st->s) && !is_append && st->n_lit < IMAP_MAX_LITERALS;
         if (!st->cli_lit_keep) {
             if (!is_append) {
                 app_limit_hit(st->s);
@@ -622,29 +529,14 @@ static size_t server_literal(struct imap_state *st, const uint8_t *d, size_t n)
 
 /* ---------- hooks ---------- */
 
-struct line_ctx {
-    struct imap_state *st;
-    int dir;
-};
-
-static int on_line(void *user, const uint8_t *line, size_t len, bool crlf, bool cut)
+static int on_line(void *vst, int dir, const uint8_t *line, size_t len, bool cut)
 {
-    (void)crlf;
-    struct line_ctx *c = user;
-    struct imap_state *st = c->st;
+    struct imap_state *st = vst;
     if (st->stopped)
-        return 1;
-    int rc;
-    if (c->dir == 0) {
-        rc = client_line(st, line, len, cut);
-        /* Lines may carry passwords (LOGIN, SASL): wipe a copy assembled in the line
-         * buffer. */
-        if (st->lb[0].buf)
-            explicit_bzero(st->lb[0].buf, st->lb[0].cap);
-    } else {
-        rc = server_line(st, line, len, cut);
-    }
-    return rc || st->stopped ? 1 : 0;
+        return TP_LINE_STOP;
+    /* Any client line may carry a password (LOGIN, SASL). */
+    int rc = dir == 0 ? client_line(st, line, len, cut) : server_line(st, line, len, cut);
+    return (dir == 0 ? TP_LINE_WIPE : 0) | (rc || st->stopped ? TP_LINE_STOP : 0);
 }
 
 static void *imap_new(struct app_session *s)
@@ -660,7 +552,6 @@ static void imap_data(struct app_session *s, void *vst, int dir, const uint8_t *
     struct imap_state *st = vst;
     if (!st || dir < 0 || dir > 1)
         return;
-    struct line_ctx c = {st, dir};
     size_t i = 0;
     while (i < len && !st->stopped) {
         bool *in_lit = dir == 0 ? &st->cli_in_lit : &st->srv_in_lit;
@@ -669,7 +560,7 @@ static void imap_data(struct app_session *s, void *vst, int dir, const uint8_t *
                           : server_literal(st, data + i, len - i);
             continue;
         }
-        long n = app_linebuf_feed(s, &st->lb[dir], max_line(st), data + i, len - i, on_line, &c);
+        long n = tp_lines_feed(s, st->lb, dir, data + i, len - i, on_line, st);
         if (n < 0) {
             if (!st->stopped)
                 stop(st);
@@ -702,12 +593,11 @@ static void imap_gap(struct app_session *s, void *vst, int dir, uint32_t len)
     } else if (dir == 0 && st->cli_in_lit) {
         st->cli_in_lit = false;
     }
-    app_linebuf_reset(&st->lb[dir]);
-    st->lb[dir].skipping = true; /* the line under way lost its start */
+    app_linebuf_lost(&st->lb[dir]);
     if (dir == 0) {
         cmd_reset(st, true);
-        if (st->sasl)
-            st->sasl_mech = NULL;
+        if (st->sasl.active)
+            st->sasl.mech = NULL; /* the credentials may be incomplete: name only */
     } else {
         st->srv_cont = false;
     }
@@ -719,11 +609,10 @@ static void imap_end(struct app_session *s, void *vst, int dir)
     struct imap_state *st = vst;
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
-    struct line_ctx c = {st, dir};
     if (!(dir == 0 ? st->cli_in_lit : st->srv_in_lit))
-        app_linebuf_flush(&st->lb[dir], on_line, &c);
-    if (dir == 0 && st->lb[0].buf)
-        explicit_bzero(st->lb[0].buf, st->lb[0].cap);
+        tp_lines_end(st->lb, dir, on_line, st);
+    else if (dir == 0)
+        app_linebuf_wipe(&st->lb[0]);
 }
 
 static void imap_free(struct app_session *s, void *vst)
@@ -747,8 +636,7 @@ static void imap_free(struct app_session *s, void *vst)
     app_linebuf_free(s, &st->lb[0]);
     app_linebuf_free(s, &st->lb[1]);
     tp_free(s, &st->cmd);
-    tp_free(s, &st->sasl_user);
-    tp_free(s, &st->sasl_pw);
+    tp_sasl_free(s, &st->sasl);
     explicit_bzero(st, sizeof *st);
     app_free(s, st, sizeof *st);
 }

@@ -5,25 +5,15 @@
 #include "linebuf.h"
 
 #include "app_parser.h"
+#include "textproto.h"
 
 #include <string.h>
 
 static bool append(struct app_session *s, struct app_linebuf *lb, const uint8_t *p, size_t n,
                    uint32_t max)
 {
-    size_t need = (size_t)lb->len + n;
-    if (need > lb->cap) {
-        size_t ncap = lb->cap ? (size_t)lb->cap * 2 : 256;
-        while (ncap < need)
-            ncap *= 2;
-        if (ncap > (size_t)max + 1)
-            ncap = (size_t)max + 1;
-        uint8_t *nb = lb->buf ? app_realloc(s, lb->buf, lb->cap, ncap) : app_alloc(s, ncap);
-        if (!nb)
-            return false;
-        lb->buf = nb;
-        lb->cap = (uint32_t)ncap;
-    }
+    if (!tp_grow(s, &lb->buf, &lb->cap, (size_t)lb->len + n, 256, (size_t)max + 1))
+        return false;
     memcpy(lb->buf + lb->len, p, n);
     lb->len += (uint32_t)n;
     return true;
@@ -118,6 +108,18 @@ void app_linebuf_reset(struct app_linebuf *lb)
 {
     lb->len = 0;
     lb->skipping = false;
+}
+
+void app_linebuf_lost(struct app_linebuf *lb)
+{
+    app_linebuf_reset(lb);
+    lb->skipping = true;
+}
+
+void app_linebuf_wipe(struct app_linebuf *lb)
+{
+    if (lb->buf)
+        explicit_bzero(lb->buf, lb->cap);
 }
 
 void app_linebuf_free(struct app_session *s, struct app_linebuf *lb)

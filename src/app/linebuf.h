@@ -49,6 +49,13 @@ int app_linebuf_flush(struct app_linebuf *lb, app_line_cb cb, void *user);
 /* Forget any partial line (after a gap) without freeing. */
 void app_linebuf_reset(struct app_linebuf *lb);
 
+/* A gap: the line under way lost its start, so forget it and skip up to the next LF. */
+void app_linebuf_lost(struct app_linebuf *lb);
+
+/* Wipe the whole buffer, keeping it: a line assembled there may have held a password. Call
+ * it from the line callback (after the line) or at the end, when no partial line is held. */
+void app_linebuf_wipe(struct app_linebuf *lb);
+
 /* Wipe (explicit_bzero: the buffer may have held a password) and free. */
 void app_linebuf_free(struct app_session *s, struct app_linebuf *lb);
 

@@ -23,6 +23,7 @@
 
 #include "app/app_parser.h"
 #include "app/file.h"
+#include "app/textproto.h"
 #include "core/mm.h"
 
 #include <string.h>
@@ -95,8 +96,7 @@ struct mime_parser {
     struct app_file_builder *fb;
     uint8_t pend_eol[2];
     uint8_t pend_len;
-    uint32_t b64_acc;
-    uint8_t b64_n;
+    struct tp_b64 b64;
     bool b64_pad;
     uint8_t qp_st, qp_hex;
     bool parts_over;
@@ -107,23 +107,6 @@ struct mime_parser {
 static uint8_t lower(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
-static bool ieq(const uint8_t *p, size_t n, const char *lit)
-{
-    size_t l = strlen(lit);
-    if (n != l)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(p[i]) != (uint8_t)lit[i])
-            return false;
-    return true;
-}
-
-static bool iprefix(const uint8_t *p, size_t n, const char *lit)
-{
-    size_t l = strlen(lit);
-    return n >= l && ieq(p, l, lit);
 }
 
 static bool is_ws(uint8_t c)
@@ -139,31 +122,6 @@ static void trim(const uint8_t **p, size_t *n)
     }
     while (*n && is_ws((*p)[*n - 1]))
         (*n)--;
-}
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static int b64val(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
 }
 
 static const char *event_name(uint32_t ev)
@@ -241,10 +199,10 @@ static enum cs charset_kind(const uint8_t *p, size_t n)
     const uint8_t *star = memchr(p, '*', n);
     if (star)
         n = (size_t)(star - p);
-    if (ieq(p, n, "utf-8") || ieq(p, n, "utf8"))
+    if (tp_ieq(p, n, "utf-8") || tp_ieq(p, n, "utf8"))
         return CS_UTF8;
-    if (ieq(p, n, "iso-8859-1") || ieq(p, n, "us-ascii") || ieq(p, n, "latin1") ||
-        ieq(p, n, "iso8859-1") || ieq(p, n, "ascii"))
+    if (tp_ieq(p, n, "iso-8859-1") || tp_ieq(p, n, "us-ascii") || tp_ieq(p, n, "latin1") ||
+        tp_ieq(p, n, "iso8859-1") || tp_ieq(p, n, "ascii"))
         return CS_LATIN1;
     return CS_RAW;
 }
@@ -297,17 +255,20 @@ static bool encoded_word(const uint8_t *in, size_t n, uint8_t *out, size_t cap, 
     uint8_t tmp[256];
     size_t k = 0;
     if (encc == 'b') {
-        uint32_t acc = 0;
-        unsigned bits = 0;
-        for (size_t j = t0; j < t1; j++) {
-            int v = b64val(in[j]);
-            if (v < 0)
-                continue; /* padding, stray characters */
-            acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                tmp[k++] = (uint8_t)(acc >> bits);
+        struct tp_b64 d = {0, 0};
+        uint8_t q[3];
+        for (size_t j = t0; j <= t1; j++) {
+            unsigned nq;
+            if (j == t1) {
+                nq = tp_b64_end(&d, q); /* the bytes of a last, unpadded quantum */
+            } else {
+                int v = tp_b64_val(in[j]);
+                if (v < 0)
+                    continue; /* padding, stray characters */
+                nq = tp_b64_push(&d, (unsigned)v, q);
+            }
+            for (unsigned x = 0; x < nq; x++) {
+                tmp[k++] = q[x];
                 if (k == sizeof tmp) {
                     put_cs(cs, tmp, k, out, cap, o);
                     k = 0;
@@ -319,9 +280,9 @@ static bool encoded_word(const uint8_t *in, size_t n, uint8_t *out, size_t cap, 
             uint8_t c = in[j];
             if (c == '_') {
                 c = ' ';
-            } else if (c == '=' && j + 2 < t1 && hexval(in[j + 1]) >= 0 &&
-                       hexval(in[j + 2]) >= 0) {
-                c = (uint8_t)(hexval(in[j + 1]) << 4 | hexval(in[j + 2]));
+            } else if (c == '=' && j + 2 < t1 && tp_hexval(in[j + 1]) >= 0 &&
+                       tp_hexval(in[j + 2]) >= 0) {
+                c = (uint8_t)(tp_hexval(in[j + 1]) << 4 | tp_hexval(in[j + 2]));
                 j += 2;
             }
             tmp[k++] = c;
@@ -535,9 +496,9 @@ static size_t pfam_value(struct pfam *f, uint8_t *out, size_t cap, bool *found)
             }
             for (size_t j = 0; j < n; j++) {
                 uint8_t c = v[j];
-                if (f->sec[i].enc && c == '%' && j + 2 < n && hexval(v[j + 1]) >= 0 &&
-                    hexval(v[j + 2]) >= 0) {
-                    c = (uint8_t)(hexval(v[j + 1]) << 4 | hexval(v[j + 2]));
+                if (f->sec[i].enc && c == '%' && j + 2 < n && tp_hexval(v[j + 1]) >= 0 &&
+                    tp_hexval(v[j + 2]) >= 0) {
+                    c = (uint8_t)(tp_hexval(v[j + 1]) << 4 | tp_hexval(v[j + 2]));
                     j += 2;
                 }
                 put_cs(cs, &c, 1, out, cap, &o);
@@ -620,9 +581,9 @@ static void params(struct mime_parser *m, uint8_t *p, size_t n, bool is_ctype)
         size_t vn = v1 - v0;
         const char *base = is_ctype ? "name" : "filename";
         size_t bl = strlen(base);
-        if (iprefix(a, an, base) && (an == bl || a[bl] == '*')) {
+        if (tp_iprefix(a, an, base) && (an == bl || a[bl] == '*')) {
             pfam_add(&fam, a + bl, an - bl, v, vn);
-        } else if (is_ctype && ieq(a, an, "boundary")) {
+        } else if (is_ctype && tp_ieq(a, an, "boundary")) {
             vn = unquote(v, vn);
             m->pbnd_len = (uint32_t)MM_MIN(vn, (size_t)BOUNDARY_MAX);
             memcpy(m->pbnd, v, m->pbnd_len);
@@ -669,39 +630,39 @@ static void field_done(struct mime_parser *m)
     size_t vn = n - (size_t)(v - f);
     struct mime_email *e = &m->email;
 
-    if (ieq(name, nn, "content-type")) {
+    if (tp_ieq(name, nn, "content-type")) {
         size_t end;
         type_token(v, vn, m->ctype, sizeof m->ctype, &end);
         params(m, v + end, vn - end, true);
         if (m->top && !e->content_type)
             e->content_type = astr_dup(m, (const uint8_t *)m->ctype, strlen(m->ctype));
-    } else if (ieq(name, nn, "content-transfer-encoding")) {
+    } else if (tp_ieq(name, nn, "content-transfer-encoding")) {
         char tok[32];
         size_t end;
         type_token(v, vn, tok, sizeof tok, &end);
         m->enc = strcmp(tok, "base64") == 0             ? ENC_BASE64
                  : strcmp(tok, "quoted-printable") == 0 ? ENC_QP
                                                         : ENC_IDENTITY;
-    } else if (ieq(name, nn, "content-disposition")) {
+    } else if (tp_ieq(name, nn, "content-disposition")) {
         char tok[32];
         size_t end;
         type_token(v, vn, tok, sizeof tok, &end);
         m->attachment = strcmp(tok, "attachment") == 0;
         params(m, v + end, vn - end, false);
     } else if (m->top) {
-        if (ieq(name, nn, "from") && !e->from)
+        if (tp_ieq(name, nn, "from") && !e->from)
             e->from = decoded_str(m, v, vn);
-        else if (ieq(name, nn, "to"))
+        else if (tp_ieq(name, nn, "to"))
             addr_list(m, v, vn, e->to, &e->n_to);
-        else if (ieq(name, nn, "cc"))
+        else if (tp_ieq(name, nn, "cc"))
             addr_list(m, v, vn, e->cc, &e->n_cc);
-        else if (ieq(name, nn, "subject") && !e->subject)
+        else if (tp_ieq(name, nn, "subject") && !e->subject)
             e->subject = decoded_str(m, v, vn);
-        else if (ieq(name, nn, "date") && !e->date)
+        else if (tp_ieq(name, nn, "date") && !e->date)
             e->date = decoded_str(m, v, vn);
-        else if (ieq(name, nn, "message-id") && !e->message_id)
+        else if (tp_ieq(name, nn, "message-id") && !e->message_id)
             e->message_id = decoded_str(m, v, vn);
-        else if (ieq(name, nn, "x-mailer") && !e->x_mailer)
+        else if (tp_ieq(name, nn, "x-mailer") && !e->x_mailer)
             e->x_mailer = decoded_str(m, v, vn);
     }
 }
@@ -719,20 +680,9 @@ static void field_put(struct mime_parser *m, const uint8_t *p, size_t n)
     }
     if (n == 0)
         return;
-    size_t need = (size_t)m->fld_len + n;
-    if (need > m->fld_cap) {
-        size_t ncap = m->fld_cap ? (size_t)m->fld_cap * 2 : 256;
-        while (ncap < need)
-            ncap *= 2;
-        if (ncap > max)
-            ncap = max;
-        uint8_t *nf = m->fld ? app_realloc(m->s, m->fld, m->fld_cap, ncap) : app_alloc(m->s, ncap);
-        if (!nf) {
-            die(m);
-            return;
-        }
-        m->fld = nf;
-        m->fld_cap = (uint32_t)ncap;
+    if (!tp_grow(m->s, &m->fld, &m->fld_cap, (size_t)m->fld_len + n, 256, max)) {
+        die(m);
+        return;
     }
     memcpy(m->fld + m->fld_len, p, n);
     m->fld_len += (uint32_t)n;
@@ -749,18 +699,15 @@ static void out_put(struct mime_parser *m, uint8_t *buf, size_t *k, uint8_t c)
     }
 }
 
+/* The base64 quantum under way ends (padding, end of the part): its bytes out. */
 static void b64_flush_end(struct mime_parser *m, uint8_t *buf, size_t *k)
 {
-    if (m->b64_n == 1) {
-        event(m, MIME_EV_BAD_BASE64);
-    } else if (m->b64_n == 2) {
-        out_put(m, buf, k, (uint8_t)(m->b64_acc >> 4));
-    } else if (m->b64_n == 3) {
-        out_put(m, buf, k, (uint8_t)(m->b64_acc >> 10));
-        out_put(m, buf, k, (uint8_t)(m->b64_acc >> 2));
-    }
-    m->b64_n = 0;
-    m->b64_acc = 0;
+    if (m->b64.n == 1)
+        event(m, MIME_EV_BAD_BASE64); /* six bits: no byte */
+    uint8_t q[2];
+    unsigned nq = tp_b64_end(&m->b64, q);
+    for (unsigned i = 0; i < nq; i++)
+        out_put(m, buf, k, q[i]);
 }
 
 /* QP decoder states (RFC 2045 §6.7), kept across lines and chunks. */
@@ -780,22 +727,18 @@ static void body_data(struct mime_parser *m, const uint8_t *p, size_t n)
     if (m->enc == ENC_BASE64) {
         for (size_t i = 0; i < n; i++) {
             uint8_t c = p[i];
-            int v = b64val(c);
+            int v = tp_b64_val(c);
             if (v >= 0) {
                 m->b64_pad = false;
-                m->b64_acc = (m->b64_acc << 6 | (uint32_t)v) & 0xffffff;
-                if (++m->b64_n == 4) {
-                    out_put(m, buf, &k, (uint8_t)(m->b64_acc >> 16));
-                    out_put(m, buf, &k, (uint8_t)(m->b64_acc >> 8));
-                    out_put(m, buf, &k, (uint8_t)m->b64_acc);
-                    m->b64_n = 0;
-                    m->b64_acc = 0;
-                }
+                uint8_t q[3];
+                unsigned nq = tp_b64_push(&m->b64, (unsigned)v, q);
+                for (unsigned j = 0; j < nq; j++)
+                    out_put(m, buf, &k, q[j]);
             } else if (c == '=') {
-                if (m->b64_n >= 2) {
+                if (m->b64.n >= 2) {
                     b64_flush_end(m, buf, &k);
                     m->b64_pad = true;
-                } else if (!(m->b64_n == 0 && m->b64_pad)) {
+                } else if (!(m->b64.n == 0 && m->b64_pad)) {
                     event(m, MIME_EV_BAD_BASE64);
                 }
             } else if (!is_ws(c)) {
@@ -813,7 +756,7 @@ static void body_data(struct mime_parser *m, const uint8_t *p, size_t n)
                     out_put(m, buf, &k, c);
                 break;
             case QP_EQ:
-                if (hexval(c) >= 0) {
+                if (tp_hexval(c) >= 0) {
                     m->qp_hex = c;
                     m->qp_st = QP_EQ1;
                 } else if (c == '\r') {
@@ -831,8 +774,8 @@ static void body_data(struct mime_parser *m, const uint8_t *p, size_t n)
                 break;
             case QP_EQ1:
                 m->qp_st = QP_TEXT;
-                if (hexval(c) >= 0) {
-                    out_put(m, buf, &k, (uint8_t)(hexval(m->qp_hex) << 4 | hexval(c)));
+                if (tp_hexval(c) >= 0) {
+                    out_put(m, buf, &k, (uint8_t)(tp_hexval(m->qp_hex) << 4 | tp_hexval(c)));
                 } else {
                     event(m, MIME_EV_BAD_QP);
                     out_put(m, buf, &k, '=');
@@ -891,8 +834,7 @@ static void part_end(struct mime_parser *m, bool truncated)
         m->fb = NULL;
     }
     m->pend_len = 0;
-    m->b64_n = 0;
-    m->b64_acc = 0;
+    m->b64 = (struct tp_b64){0, 0};
     m->b64_pad = false;
     m->qp_st = QP_TEXT;
 }
@@ -1204,8 +1146,7 @@ void mime_gap(struct mime_parser *m, int dir, uint64_t n)
     m->pend_len = 0;
     if (m->fb)
         app_file_gap(m->fb, n);
-    m->b64_n = 0;
-    m->b64_acc = 0;
+    m->b64 = (struct tp_b64){0, 0};
     m->qp_st = QP_TEXT;
 }
 

@@ -48,10 +48,8 @@ struct pop3_req {
     uint32_t n_args;
     uint32_t n_words; /* words after the keyword (all of them, shown or not) */
     bool truncated;
-    /* PASS / APOP: the user, then the password (PASS only), in one exact allocation that is
-     * wiped when freed. */
-    uint8_t *cred;
-    uint32_t cred_len, user_len;
+    /* PASS / APOP: the user, then the password (PASS only). */
+    struct tp_cred cred;
 };
 
 struct pop3_state {
@@ -83,11 +81,7 @@ struct pop3_state {
     struct tp_buf user;
 
     /* SASL exchange after AUTH <mechanism>, until the server's +OK / -ERR. */
-    bool sasl;
-    const char *sasl_mech; /* static: "PLAIN", "LOGIN", or NULL for another mechanism */
-    uint32_t sasl_step;
-    struct tp_buf sasl_user, sasl_pw;
-    bool sasl_pw_set;
+    struct tp_sasl sasl;
 };
 
 static void stop(struct pop3_state *st)
@@ -96,31 +90,12 @@ static void stop(struct pop3_state *st)
     app_stop(st->s);
 }
 
-static uint32_t max_line(const struct pop3_state *st)
-{
-    uint32_t m = app_cfg(st->s)->max_line_bytes;
-    return m ? m : 1;
-}
-
 static void req_free(struct app_session *s, struct pop3_req *r)
 {
     if (r->line)
         app_free(s, r->line, r->line_len ? r->line_len : 1);
-    if (r->cred) {
-        explicit_bzero(r->cred, r->cred_len ? r->cred_len : 1);
-        app_free(s, r->cred, r->cred_len ? r->cred_len : 1);
-    }
+    tp_cred_free(s, &r->cred);
     memset(r, 0, sizeof *r);
-}
-
-static void sasl_reset(struct pop3_state *st)
-{
-    st->sasl = false;
-    st->sasl_mech = NULL;
-    st->sasl_step = 0;
-    st->sasl_pw_set = false;
-    tp_clear(&st->sasl_user, true);
-    tp_clear(&st->sasl_pw, true);
 }
 
 static bool is_multiline(const struct pop3_req *r)
@@ -145,19 +120,6 @@ static bool is_multiline(const struct pop3_req *r)
 /* Empty lines never allocate: records point here instead of at NULL. */
 static const uint8_t no_bytes[1];
 
-static void put_login(struct pop3_state *st, const char *mech, const uint8_t *user,
-                      size_t user_len, enum app_login_outcome outcome, const uint8_t *pw,
-                      size_t pw_len)
-{
-    struct app_login l;
-    memset(&l, 0, sizeof l);
-    l.mechanism = mech;
-    l.user = user;
-    l.user_len = user_len;
-    l.outcome = outcome;
-    app_login(st->s, 1, &l, pw, pw_len);
-}
-
 /* The login (if any) that the response to r decides. */
 static void finish_login(struct pop3_state *st, const struct pop3_req *r, bool answered)
 {
@@ -165,23 +127,14 @@ static void finish_login(struct pop3_state *st, const struct pop3_req *r, bool a
         !answered ? APP_LOGIN_UNKNOWN : st->success ? APP_LOGIN_SUCCESS : APP_LOGIN_FAILURE;
     switch (r->kind) {
     case K_PASS:
-        put_login(st, "USER/PASS", r->cred, r->user_len, o, r->cred + r->user_len,
-                  r->cred_len - r->user_len);
+        tp_cred_login(st->s, &r->cred, "USER/PASS", o, true);
         break;
     case K_APOP:
-        put_login(st, "APOP", r->cred, r->user_len, o, NULL, 0);
+        tp_cred_login(st->s, &r->cred, "APOP", o, false);
         break;
     case K_AUTH:
-        if (r->n_words == 0)
-            break;
-        if (st->sasl_mech) {
-            put_login(st, st->sasl_mech, st->sasl_user.p, st->sasl_user.len, o,
-                      st->sasl_pw_set ? st->sasl_pw.p : NULL,
-                      st->sasl_pw_set ? st->sasl_pw.len : 0);
-        } else {
-            put_login(st, "SASL", NULL, 0, o, NULL, 0);
-        }
-        sasl_reset(st);
+        if (r->n_words > 0)
+            tp_sasl_login(st->s, &st->sasl, o, "SASL");
         break;
     default:
         break;
@@ -260,49 +213,11 @@ static const struct {
     {"UTF8", K_OTHER}, {"LANG", K_OTHER}, {"XTND", K_OTHER},
 };
 
-/* One base64 SASL line from the client (RFC 5034 §4). Decoded bytes are wiped after use. */
+/* One base64 SASL line from the client (RFC 5034 §4). */
 static void sasl_line(struct pop3_state *st, const uint8_t *line, size_t len)
 {
-    if (len == 1 && line[0] == '*') { /* the client cancels the exchange */
-        st->sasl_mech = NULL;
-        return;
-    }
-    if (!st->sasl_mech)
-        return;
-    uint8_t dec[1024];
-    long n = tp_b64_decode(line, len, dec, sizeof dec);
-    if (n < 0) {
-        app_anomaly(st->s, 0, "INVALID_AUTH_DATA");
-        explicit_bzero(dec, sizeof dec);
-        return;
-    }
-    uint32_t ml = max_line(st);
-    if (strcmp(st->sasl_mech, "PLAIN") == 0) {
-        /* authzid NUL authcid NUL passwd (RFC 4616) */
-        uint8_t *z1 = memchr(dec, 0, (size_t)n);
-        uint8_t *z2 = z1 ? memchr(z1 + 1, 0, (size_t)(dec + n - (z1 + 1))) : NULL;
-        if (!z2) {
-            app_anomaly(st->s, 0, "INVALID_AUTH_DATA");
-        } else {
-            tp_clear(&st->sasl_user, true);
-            tp_clear(&st->sasl_pw, true);
-            if (tp_put(st->s, &st->sasl_user, z1 + 1, (size_t)(z2 - z1 - 1), ml) < 0 ||
-                tp_put(st->s, &st->sasl_pw, z2 + 1, (size_t)(dec + n - z2 - 1), ml) < 0)
-                stop(st);
-            st->sasl_pw_set = true;
-        }
-    } else if (st->sasl_step == 0) { /* LOGIN: user name, then password */
-        tp_clear(&st->sasl_user, true);
-        if (tp_put(st->s, &st->sasl_user, dec, (size_t)n, ml) < 0)
-            stop(st);
-    } else if (st->sasl_step == 1) {
-        tp_clear(&st->sasl_pw, true);
-        if (tp_put(st->s, &st->sasl_pw, dec, (size_t)n, ml) < 0)
-            stop(st);
-        st->sasl_pw_set = true;
-    }
-    st->sasl_step++;
-    explicit_bzero(dec, sizeof dec);
+    if (!tp_sasl_line(st->s, &st->sasl, line, len))
+        stop(st);
 }
 
 /* Returns true when the line may have carried a password. */
@@ -313,7 +228,7 @@ static bool client_line(struct pop3_state *st, const uint8_t *line, size_t len, 
         app_limit_hit(s);
         app_anomaly(s, 0, "REQUEST_TOO_LONG");
     }
-    if (st->sasl) {
+    if (st->sasl.active) {
         sasl_line(st, line, len);
         return true;
     }
@@ -335,28 +250,14 @@ static bool client_line(struct pop3_state *st, const uint8_t *line, size_t len, 
         app_anomaly(s, 0, "UNKNOWN_COMMAND");
     bool secret = kind == K_PASS || kind == K_AUTH;
 
-    uint32_t maxq = app_cfg(s)->max_pending_tx;
-    if (maxq == 0)
-        maxq = 1;
-    if (st->nq >= maxq) {
-        app_limit_hit(s);
-        app_anomaly(s, 0, "TOO_MANY_TRANSACTIONS");
+    bool full;
+    struct pop3_req *nq = tp_queue_room(s, st->q, st->nq, &st->qcap, sizeof *st->q, &full);
+    if (!nq) {
+        if (!full)
+            stop(st);
         return secret;
     }
-    if (st->nq == st->qcap) {
-        uint32_t ncap = st->qcap ? st->qcap * 2 : 4;
-        if (ncap > maxq)
-            ncap = maxq;
-        struct pop3_req *nq = st->q ? app_realloc(s, st->q, st->qcap * sizeof *nq,
-                                                  ncap * sizeof *nq)
-                                    : app_alloc(s, ncap * sizeof *nq);
-        if (!nq) {
-            stop(st);
-            return secret;
-        }
-        st->q = nq;
-        st->qcap = ncap;
-    }
+    st->q = nq;
 
     struct pop3_req r;
     memset(&r, 0, sizeof r);
@@ -411,10 +312,9 @@ static bool client_line(struct pop3_state *st, const uint8_t *line, size_t len, 
     }
     r.n_args = shown;
 
-    uint32_t ml = max_line(st);
     if (kind == K_USER) {
         tp_clear(&st->user, false);
-        if (nw >= 1 && tp_put(s, &st->user, words[0], wlens[0], ml) < 0) {
+        if (nw >= 1 && tp_put(s, &st->user, words[0], wlens[0], tp_max_line(s)) < 0) {
             req_free(s, &r);
             stop(st);
             return secret;
@@ -429,26 +329,14 @@ static bool client_line(struct pop3_state *st, const uint8_t *line, size_t len, 
             pw = w + wl + 1;
             pwl = len - (size_t)(pw - line);
         }
-        r.cred_len = (uint32_t)(ul + pwl);
-        r.user_len = (uint32_t)ul;
-        r.cred = app_alloc(s, r.cred_len ? r.cred_len : 1);
-        if (!r.cred) {
+        if (!tp_cred_set(s, &r.cred, u, ul, pw, pwl)) {
             req_free(s, &r);
             stop(st);
             return secret;
         }
-        if (ul)
-            memcpy(r.cred, u, ul);
-        if (pwl)
-            memcpy(r.cred + ul, pw, pwl);
     } else if (kind == K_AUTH && nw >= 1) {
-        sasl_reset(st);
-        st->sasl = true;
-        if (tp_ieq(words[0], wlens[0], "PLAIN"))
-            st->sasl_mech = "PLAIN";
-        else if (tp_ieq(words[0], wlens[0], "LOGIN"))
-            st->sasl_mech = "LOGIN";
-        if (nw >= 2 && !(wlens[1] == 1 && words[1][0] == '=')) /* "=" is an empty response */
+        tp_sasl_begin(&st->sasl, tp_sasl_mech(words[0], wlens[0], false));
+        if (nw >= 2 && !tp_sasl_empty_ir(words[1], wlens[1]))
             sasl_line(st, words[1], wlens[1]);
     }
     st->q[st->nq++] = r;
@@ -460,7 +348,7 @@ static bool client_line(struct pop3_state *st, const uint8_t *line, size_t len, 
 static int server_line(struct pop3_state *st, const uint8_t *line, size_t len, bool cut)
 {
     struct app_session *s = st->s;
-    uint32_t ml = max_line(st);
+    uint32_t ml = tp_max_line(s);
     if (cut) {
         app_limit_hit(s);
         app_anomaly(s, 1, "RESPONSE_TOO_LONG");
@@ -506,7 +394,7 @@ static int server_line(struct pop3_state *st, const uint8_t *line, size_t len, b
     bool err = tp_iprefix(line, len, "-ERR") && (len == 4 || line[4] == ' ' || line[4] == '\t');
     if (!ok && !err) {
         /* "+ challenge" during AUTH is the SASL continuation, not the answer. */
-        if (len >= 1 && line[0] == '+' && (len == 1 || line[1] == ' ') && st->sasl)
+        if (len >= 1 && line[0] == '+' && (len == 1 || line[1] == ' ') && st->sasl.active)
             return 0;
         app_anomaly(s, 1, "INVALID_RESPONSE");
         return 0;
@@ -547,27 +435,17 @@ static int server_line(struct pop3_state *st, const uint8_t *line, size_t len, b
 
 /* ---------- hooks ---------- */
 
-struct line_ctx {
-    struct pop3_state *st;
-    int dir;
-};
-
-static int on_line(void *user, const uint8_t *line, size_t len, bool crlf, bool cut)
+static int on_line(void *vst, int dir, const uint8_t *line, size_t len, bool cut)
 {
-    (void)crlf;
-    struct line_ctx *c = user;
-    struct pop3_state *st = c->st;
+    struct pop3_state *st = vst;
     if (st->stopped)
-        return 1;
-    if (c->dir == 0) {
-        /* A line that may have carried a password (PASS, AUTH data) is wiped from the line
-         * buffer (where a line split across chunks is assembled). */
-        if (client_line(st, line, len, cut) && st->lb[0].buf)
-            explicit_bzero(st->lb[0].buf, st->lb[0].cap);
-    } else if (server_line(st, line, len, cut)) {
-        return 1;
-    }
-    return st->stopped ? 1 : 0;
+        return TP_LINE_STOP;
+    int rc = 0;
+    if (dir == 0 && client_line(st, line, len, cut))
+        rc = TP_LINE_WIPE; /* PASS, AUTH data */
+    else if (dir == 1 && server_line(st, line, len, cut))
+        rc = TP_LINE_STOP;
+    return rc | (st->stopped ? TP_LINE_STOP : 0);
 }
 
 static void *pop3_new(struct app_session *s)
@@ -583,9 +461,7 @@ static void pop3_data(struct app_session *s, void *vst, int dir, const uint8_t *
     struct pop3_state *st = vst;
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
-    struct line_ctx c = {st, dir};
-    long n = app_linebuf_feed(s, &st->lb[dir], max_line(st), data, len, on_line, &c);
-    if (n < 0 && !st->stopped)
+    if (tp_lines_feed(s, st->lb, dir, data, len, on_line, st) < 0 && !st->stopped)
         stop(st);
 }
 
@@ -597,11 +473,10 @@ static void pop3_gap(struct app_session *s, void *vst, int dir, uint32_t len)
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
     /* The bytes up to the next LF belong to a line whose start is lost. */
-    app_linebuf_reset(&st->lb[dir]);
-    st->lb[dir].skipping = true;
+    app_linebuf_lost(&st->lb[dir]);
     if (dir == 0) {
-        if (st->sasl)
-            st->sasl_mech = NULL; /* the credentials may be incomplete: name only */
+        if (st->sasl.active)
+            st->sasl.mech = NULL; /* the credentials may be incomplete: name only */
     } else if (st->in_data && st->mime) {
         mime_end(st->mime, 1, true);
         mime_free(st->mime);
@@ -616,11 +491,7 @@ static void pop3_end(struct app_session *s, void *vst, int dir)
     struct pop3_state *st = vst;
     if (!st || st->stopped || dir < 0 || dir > 1)
         return;
-    struct line_ctx c = {st, dir};
-    /* A last line without its line end still counts. */
-    app_linebuf_flush(&st->lb[dir], on_line, &c);
-    if (dir == 0 && st->lb[0].buf)
-        explicit_bzero(st->lb[0].buf, st->lb[0].cap);
+    tp_lines_end(st->lb, dir, on_line, st);
 }
 
 static void pop3_free(struct app_session *s, void *vst)
@@ -649,8 +520,7 @@ static void pop3_free(struct app_session *s, void *vst)
     tp_free(s, &st->hdr);
     tp_free(s, &st->data);
     tp_free(s, &st->user);
-    tp_free(s, &st->sasl_user);
-    tp_free(s, &st->sasl_pw);
+    tp_sasl_free(s, &st->sasl);
     explicit_bzero(st, sizeof *st);
     app_free(s, st, sizeof *st);
 }

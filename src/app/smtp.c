@@ -48,10 +48,7 @@ enum cmode { CM_CMD = 0, CM_DATA, CM_BDAT, CM_AUTH };
 /* Message mode (DATA): where in the line we are, for dot-unstuffing and the final ".". */
 enum dstate { DS_BOL = 0, DS_DOT, DS_DOT_CR, DS_MID };
 
-enum aphase { A_NONE = 0, A_PLAIN, A_USER, A_PASS, A_CRAM, A_OTHER, A_WAIT };
-
-#define AUTH_FIELD_MAX 256
-#define B64_LINE_MAX 2048
+#define AUTH_FIELD_MAX 256 /* bytes of a user name or password kept from AUTH */
 
 struct smtp_state {
     struct app_session *s;
@@ -81,14 +78,9 @@ struct smtp_state {
     struct mime_parser *mime;
     bool msg_done; /* the message ended (final "." or BDAT LAST) */
 
-    /* AUTH exchange in progress. */
-    const char *mech; /* "PLAIN", "LOGIN", "CRAM-MD5" or NULL for other mechanisms */
-    enum aphase aphase;
-    uint8_t user[AUTH_FIELD_MAX];
-    size_t user_len;
-    uint8_t pw[AUTH_FIELD_MAX];
-    size_t pw_len;
-    bool have_user, have_pw;
+    /* AUTH exchange in progress (cmode CM_AUTH while the client still has responses to
+     * send; the server's final reply ends it). */
+    struct tp_sasl sasl;
     bool wipe_lb; /* a line that may hold a secret went through lb[0] */
 };
 
@@ -98,13 +90,11 @@ static void stop(struct smtp_state *st)
     app_stop(st->s);
 }
 
-static uint32_t line_max(const struct smtp_state *st)
-{
-    uint32_t m = app_cfg(st->s)->max_line_bytes;
-    return m ? m : 1;
-}
-
 /* ---------- transactions ---------- */
+
+/* Empty recipients ("RCPT TO:<>" only) leave rcpts without memory: records point here then
+ * (NULL + 0 is undefined, and consumers may copy from the pointer). */
+static const uint8_t no_bytes[1];
 
 static void tx_sync(struct smtp_state *st)
 {
@@ -112,7 +102,7 @@ static void tx_sync(struct smtp_state *st)
     t->helo = st->helo.p;
     t->helo_len = st->helo.len;
     for (uint32_t i = 0; i < t->n_rcpt_to; i++)
-        t->rcpt_to[i] = st->rcpts.p + st->rcpt_off[i];
+        t->rcpt_to[i] = st->rcpts.p ? st->rcpts.p + st->rcpt_off[i] : no_bytes;
 }
 
 static void tx_open(struct smtp_state *st)
@@ -213,7 +203,7 @@ static bool pop_cmd(struct smtp_state *st, enum cmd *c)
 static bool keep(struct smtp_state *st, struct tp_buf *b, const uint8_t *p, size_t n)
 {
     tp_clear(b, false);
-    int r = n ? tp_put(st->s, b, p, n, line_max(st)) : 0;
+    int r = n ? tp_put(st->s, b, p, n, tp_max_line(st->s)) : 0;
     if (r >= 0 && !b->p) {
         /* An empty value still gets a pointer ("MAIL FROM:<>" is the null sender). */
         r = tp_put(st->s, b, "", 1, 1);
@@ -271,102 +261,52 @@ static bool after_keyword(const uint8_t *l, size_t n, size_t i, const char *kw, 
 
 /* ---------- AUTH ---------- */
 
-static void auth_wipe(struct smtp_state *st)
-{
-    explicit_bzero(st->pw, sizeof st->pw);
-    explicit_bzero(st->user, sizeof st->user);
-    st->pw_len = st->user_len = 0;
-    st->have_pw = st->have_user = false;
-}
-
 static void auth_reset(struct smtp_state *st)
 {
-    auth_wipe(st);
-    st->mech = NULL;
-    st->aphase = A_NONE;
+    tp_sasl_reset(&st->sasl);
     if (st->cmode == CM_AUTH)
         st->cmode = CM_CMD;
 }
 
-/* Base64 of a SASL line into out (cap bytes); -1 when invalid. */
-static long b64_line(const uint8_t *l, size_t n, uint8_t *out, size_t cap)
+/* One client response (initial or on its own line): decoded into st->sasl. */
+static void auth_response(struct smtp_state *st, const uint8_t *l, size_t n)
 {
+    /* Lax clients end the base64 with blanks. */
     while (n && (l[n - 1] == ' ' || l[n - 1] == '\t'))
         n--;
-    return tp_b64_decode(l, n, out, cap);
-}
-
-static void set_field(uint8_t *dst, size_t *dl, const uint8_t *p, size_t n)
-{
-    n = MM_MIN(n, (size_t)AUTH_FIELD_MAX);
-    memcpy(dst, p, n);
-    *dl = n;
-}
-
-/* PLAIN response: authzid NUL authcid NUL passwd (RFC 4616). */
-static void auth_plain(struct smtp_state *st, const uint8_t *l, size_t n)
-{
-    uint8_t dec[B64_LINE_MAX];
-    long k = b64_line(l, n, dec, sizeof dec);
-    if (k > 0) {
-        size_t dk = (size_t)k;
-        const uint8_t *z1 = memchr(dec, 0, dk);
-        const uint8_t *z2 = z1 ? memchr(z1 + 1, 0, dk - (size_t)(z1 + 1 - dec)) : NULL;
-        if (z1 && z2) {
-            const uint8_t *u = z1 + 1;
-            size_t un = (size_t)(z2 - u);
-            if (un == 0) { /* no authcid: the authzid names the user */
-                u = dec;
-                un = (size_t)(z1 - dec);
-            }
-            set_field(st->user, &st->user_len, u, un);
-            set_field(st->pw, &st->pw_len, z2 + 1, dk - (size_t)(z2 + 1 - dec));
-            st->have_user = st->have_pw = true;
-        } else {
+    switch (tp_sasl_response(st->s, &st->sasl, l, n, AUTH_FIELD_MAX)) {
+    case TP_SASL_CANCEL: /* the client gives up (RFC 4954 §4): no login */
+        auth_reset(st);
+        return;
+    case TP_SASL_BAD:
+        /* Only PLAIN reports it: LOGIN and CRAM-MD5 just lose the field. */
+        if (strcmp(st->sasl.mech, "PLAIN") == 0)
             app_anomaly(st->s, 0, "AUTH_MALFORMED");
-        }
-    } else {
-        app_anomaly(st->s, 0, "AUTH_MALFORMED");
+        break;
+    case TP_SASL_NOMEM:
+        stop(st);
+        return;
+    default:
+        break;
     }
-    explicit_bzero(dec, sizeof dec);
-    st->aphase = A_WAIT;
+    if (tp_sasl_done(&st->sasl) && st->cmode == CM_AUTH)
+        st->cmode = CM_CMD; /* all responses in: lines are commands again */
 }
 
 static void auth_begin(struct smtp_state *st, const uint8_t *mech, size_t mn, const uint8_t *ir,
                        size_t irn)
 {
-    if (st->aphase != A_NONE)
-        auth_reset(st); /* a new AUTH before the verdict on the previous one */
-    bool has_ir = irn > 0 && !(irn == 1 && ir[0] == '=');
-    if (tp_ieq(mech, mn, "PLAIN")) {
-        st->mech = "PLAIN";
-        if (has_ir) {
-            auth_plain(st, ir, irn);
-            st->wipe_lb = true;
-        } else {
-            st->aphase = A_PLAIN;
-        }
-    } else if (tp_ieq(mech, mn, "LOGIN")) {
-        st->mech = "LOGIN";
-        st->aphase = A_USER;
-        if (has_ir) {
-            uint8_t dec[B64_LINE_MAX];
-            long k = b64_line(ir, irn, dec, sizeof dec);
-            if (k >= 0) {
-                set_field(st->user, &st->user_len, dec, (size_t)k);
-                st->have_user = true;
-            }
-            st->aphase = A_PASS;
-        }
-    } else if (tp_ieq(mech, mn, "CRAM-MD5")) {
-        st->mech = "CRAM-MD5";
-        st->aphase = A_CRAM;
-    } else {
-        st->mech = NULL;
-        st->aphase = A_OTHER;
+    /* A new AUTH before the verdict on the previous one replaces it. */
+    tp_sasl_begin(&st->sasl, tp_sasl_mech(mech, mn, true));
+    st->sasl.authzid_user = true;
+    const char *m = st->sasl.mech;
+    /* CRAM-MD5 has no initial response (the server's challenge comes first). */
+    if (irn > 0 && !tp_sasl_empty_ir(ir, irn) && m && strcmp(m, "CRAM-MD5") != 0) {
+        auth_response(st, ir, irn);
+        st->wipe_lb = true;
     }
-    if (st->aphase != A_WAIT)
-        st->cmode = CM_AUTH;
+    if (!st->done && st->sasl.active && !tp_sasl_done(&st->sasl))
+        st->cmode = CM_AUTH; /* the next lines are responses */
 }
 
 /* A client line during an AUTH exchange. */
@@ -374,53 +314,7 @@ static void auth_line(struct smtp_state *st, const uint8_t *l, size_t n)
 {
     push_cmd(st, C_AUTH);
     st->wipe_lb = true;
-    if (n == 1 && l[0] == '*') { /* the client cancels (RFC 4954 §4) */
-        auth_reset(st);
-        return;
-    }
-    uint8_t dec[B64_LINE_MAX];
-    long k;
-    switch (st->aphase) {
-    case A_PLAIN:
-        auth_plain(st, l, n);
-        st->cmode = CM_CMD;
-        break;
-    case A_USER:
-        k = b64_line(l, n, dec, sizeof dec);
-        if (k >= 0) {
-            set_field(st->user, &st->user_len, dec, (size_t)k);
-            st->have_user = true;
-        }
-        st->aphase = A_PASS;
-        break;
-    case A_PASS:
-        k = b64_line(l, n, dec, sizeof dec);
-        if (k >= 0) {
-            set_field(st->pw, &st->pw_len, dec, (size_t)k);
-            st->have_pw = true;
-        }
-        st->aphase = A_WAIT;
-        st->cmode = CM_CMD;
-        break;
-    case A_CRAM:
-        /* base64("user SP hex-digest"): the user is everything before the last space. */
-        k = b64_line(l, n, dec, sizeof dec);
-        if (k > 0) {
-            size_t sp = (size_t)k;
-            while (sp > 0 && dec[sp - 1] != ' ')
-                sp--;
-            if (sp > 0) {
-                set_field(st->user, &st->user_len, dec, sp - 1);
-                st->have_user = true;
-            }
-        }
-        st->aphase = A_WAIT;
-        st->cmode = CM_CMD;
-        break;
-    default:
-        break;
-    }
-    explicit_bzero(dec, sizeof dec);
+    auth_response(st, l, n);
 }
 
 /* The server's final reply to an AUTH step. */
@@ -428,17 +322,12 @@ static void auth_reply(struct smtp_state *st, uint16_t code)
 {
     if (code == 334)
         return; /* next challenge */
-    if (st->mech && (st->have_user || st->aphase == A_WAIT)) {
-        struct app_login l;
-        memset(&l, 0, sizeof l);
-        l.mechanism = st->mech;
-        l.user = st->user;
-        l.user_len = st->user_len;
-        l.outcome = code == 235                ? APP_LOGIN_SUCCESS
-                    : code >= 400 && code < 600 ? APP_LOGIN_FAILURE
-                                                : APP_LOGIN_UNKNOWN;
-        app_login(st->s, 1, &l, st->have_pw ? st->pw : NULL, st->have_pw ? st->pw_len : 0);
-    }
+    enum app_login_outcome o = code == 235                ? APP_LOGIN_SUCCESS
+                               : code >= 400 && code < 600 ? APP_LOGIN_FAILURE
+                                                           : APP_LOGIN_UNKNOWN;
+    /* A login once something was sent: the user, or every response the mechanism needs. */
+    if (st->sasl.have_user || tp_sasl_done(&st->sasl))
+        tp_sasl_login(st->s, &st->sasl, o, NULL);
     auth_reset(st);
 }
 
@@ -514,7 +403,7 @@ static int client_line(void *user, const uint8_t *l, size_t n, bool crlf, bool c
             } else {
                 uint32_t off = st->rcpts.len;
                 int r = tp_put(st->s, &st->rcpts, a, an,
-                               (uint32_t)MM_MIN((uint64_t)SMTP_MAX_RCPT * line_max(st),
+                               (uint32_t)MM_MIN((uint64_t)SMTP_MAX_RCPT * tp_max_line(st->s),
                                                 (uint64_t)UINT32_MAX / 2));
                 if (r < 0) {
                     stop(st);
@@ -663,7 +552,7 @@ static void client_data(struct smtp_state *st, const uint8_t *data, size_t len)
         } else if (st->cmode == CM_BDAT) {
             i += bdat_bytes(st, data + i, len - i);
         } else {
-            long r = app_linebuf_feed(st->s, &st->lb[0], line_max(st), data + i, len - i,
+            long r = app_linebuf_feed(st->s, &st->lb[0], tp_max_line(st->s), data + i, len - i,
                                       client_line, st);
             if (st->wipe_lb && st->lb[0].buf) {
                 /* The secret line was copied to the front of the buffer; a partial line
@@ -794,7 +683,7 @@ static void smtp_free(struct app_session *s, void *p)
         tx_finish(st, 0);
     }
     mime_free(st->mime);
-    auth_wipe(st);
+    tp_sasl_free(s, &st->sasl);
     app_linebuf_free(s, &st->lb[0]);
     app_linebuf_free(s, &st->lb[1]);
     tp_free(s, &st->helo);
@@ -816,7 +705,7 @@ static void smtp_data(struct app_session *s, void *p, int dir, const uint8_t *da
         client_data(st, data, len);
         return;
     }
-    long r = app_linebuf_feed(st->s, &st->lb[1], line_max(st), data, len, server_line, st);
+    long r = app_linebuf_feed(st->s, &st->lb[1], tp_max_line(st->s), data, len, server_line, st);
     if (r < 0)
         stop(st);
 }

@@ -7,25 +7,19 @@
  * copied to an exact-size heap buffer so ASan sees any read past it. Limits are set small so
  * they are reached.
  *
- * Checked: every HTTP record is serialised with eve_put_http and the JSON completes; record
- * invariants hold (header counts with arrays, kept bodies within http_body_limit, decoded
- * body never below the kept length, tx_id increasing from 0 by one); Authorization and
- * Proxy-Authorization values hold the scheme alone (no credentials); the Basic user has no
- * ':'; memory in use returns to 0 after the session is freed.
+ * Checked: every record is serialised with its EVE writer and the JSON completes
+ * (fuzz_app_driver.c); HTTP record invariants hold (header counts with arrays, kept bodies
+ * within http_body_limit, decoded body never below the kept length, tx_id increasing from 0
+ * by one); Authorization and Proxy-Authorization values hold the scheme alone (no
+ * credentials); the Basic user has no ':'; memory in use returns to 0 after the session is
+ * freed.
  */
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "app/http.h"
-#include "output/eve_app.h"
-#include "output/json.h"
+#include "fuzz_app_driver.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct jb jb;
 static uint64_t next_tx;
 static uint32_t body_limit;
 
@@ -44,14 +38,14 @@ static bool ieq(const struct http_str *s, const char *lower)
     return true;
 }
 
-static void on_record(void *user, const struct flow *f, int dir, uint64_t ts,
-                      enum app_record_kind kind, const void *rec)
+/* HTTP's own checks, before the driver's common ones. */
+static void check_http(void *user, const struct flow *f, int dir, uint64_t ts,
+                       enum app_record_kind kind, const void *rec)
 {
     (void)user;
     (void)f;
+    (void)dir;
     (void)ts;
-    if (dir != 0 && dir != 1)
-        abort();
     if (kind == APP_REC_LOGIN) {
         const struct app_login *l = rec;
         if (strcmp(l->mechanism, "basic") != 0 || (l->user_len && !l->user))
@@ -85,71 +79,21 @@ static void on_record(void *user, const struct flow *f, int dir, uint64_t ts,
     /* the Basic user is the part before the first ':' */
     if (tx->basic_auth_user.p && memchr(tx->basic_auth_user.p, ':', tx->basic_auth_user.len))
         abort();
-    jb_reset(&jb);
-    jb_open_object(&jb, NULL);
-    eve_put_http(&jb, tx);
-    jb_close_object(&jb);
-    if (!jb_complete(&jb) && jb_error(&jb) == 0)
-        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool init;
-    if (!init) {
-        if (jb_init(&jb, 0, 1 << 24) != 0)
-            abort();
-        init = true;
-    }
-    struct app_config cfg;
-    app_config_defaults(&cfg);
-    cfg.max_line_bytes = 256;
-    cfg.http_max_header_bytes = 1024;
-    cfg.http_body_limit = 512;
-    cfg.decompress_max_bytes = 1 << 20;
-    cfg.decompress_max_ratio = 50;
-    cfg.max_pending_tx = 4;
-    body_limit = cfg.http_body_limit;
+    struct fad z;
+    fad_init(&z, APP_PROTO_HTTP, FAD_FRAME_HIGH_DIR);
+    z.cfg.max_line_bytes = 256;
+    z.cfg.http_max_header_bytes = 1024;
+    z.cfg.http_body_limit = 512;
+    z.cfg.decompress_max_bytes = 1 << 20;
+    z.cfg.decompress_max_ratio = 50;
+    z.cfg.max_pending_tx = 4;
+    z.check = check_http;
+    body_limit = z.cfg.http_body_limit;
     next_tx = 0;
-    app_ctx_t *ctx = app_ctx_new(&cfg, on_record, NULL);
-    if (!ctx)
-        abort();
-    struct flow f;
-    memset(&f, 0, sizeof f);
-    struct app_session *s = app_session_new(ctx, &f);
-    if (!s)
-        abort();
-    app_session_set_proto(s, APP_PROTO_HTTP);
-    size_t i = 0;
-    uint64_t ts = 1;
-    while (i < size) {
-        uint8_t h = data[i++];
-        int dir = h >> 7;
-        size_t n = h & 0x7f;
-        app_session_set_time(s, ts++);
-        if (n == 0) {
-            uint8_t g = i < size ? data[i++] : 0;
-            if (g & 0x40)
-                app_session_end(s, dir);
-            else
-                app_session_gap(s, dir, 1u + (g & 0x3f));
-            continue;
-        }
-        if (n > size - i)
-            n = size - i;
-        uint8_t *c = malloc(n ? n : 1);
-        if (!c)
-            abort();
-        memcpy(c, data + i, n);
-        app_session_data(s, dir, c, n);
-        free(c);
-        i += n;
-    }
-    app_session_free(s);
-    struct app_stats st;
-    app_get_stats(ctx, &st);
-    if (st.memuse != 0)
-        abort();
-    app_ctx_free(ctx);
+    fad_run(&z, data, size);
     return 0;
 }

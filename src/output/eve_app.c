@@ -46,6 +46,24 @@ static void put_app_anomaly(struct jb *jb, const struct app_anomaly *a)
     jb_string(jb, "pkt_src", "wire/pcap");
 }
 
+void eve_put_app_record(struct jb *jb, enum app_record_kind kind, const void *rec)
+{
+    switch (kind) {
+    case APP_REC_DNS: eve_put_dns(jb, rec); break;
+    case APP_REC_HTTP: eve_put_http(jb, rec); break;
+    case APP_REC_TLS: eve_put_tls(jb, rec); break;
+    case APP_REC_SMTP: eve_put_smtp(jb, rec); break;
+    case APP_REC_POP3: eve_put_pop3(jb, rec); break;
+    case APP_REC_IMAP: eve_put_imap(jb, rec); break;
+    case APP_REC_FTP: eve_put_ftp(jb, rec); break;
+    case APP_REC_SSH: eve_put_ssh(jb, rec); break;
+    case APP_REC_FILE: eve_put_file(jb, rec); break;
+    case APP_REC_LOGIN: eve_put_login(jb, rec); break;
+    case APP_REC_ANOMALY: put_app_anomaly(jb, rec); break;
+    case APP_REC_COUNT: break;
+    }
+}
+
 void out_eve_app_record(out_eve_t *e, const struct flow *f, int dir, uint64_t ts_ns,
                         enum app_record_kind kind, const void *rec)
 {
@@ -68,20 +86,7 @@ void out_eve_app_record(out_eve_t *e, const struct flow *f, int dir, uint64_t ts
     } else {
         eve_head(e, ts_ns, 0, event_types[kind], 0, NULL, 0, NULL, 0, 0, false);
     }
-    switch (kind) {
-    case APP_REC_DNS: eve_put_dns(jb, rec); break;
-    case APP_REC_HTTP: eve_put_http(jb, rec); break;
-    case APP_REC_TLS: eve_put_tls(jb, rec); break;
-    case APP_REC_SMTP: eve_put_smtp(jb, rec); break;
-    case APP_REC_POP3: eve_put_pop3(jb, rec); break;
-    case APP_REC_IMAP: eve_put_imap(jb, rec); break;
-    case APP_REC_FTP: eve_put_ftp(jb, rec); break;
-    case APP_REC_SSH: eve_put_ssh(jb, rec); break;
-    case APP_REC_FILE: eve_put_file(jb, rec); break;
-    case APP_REC_LOGIN: eve_put_login(jb, rec); break;
-    case APP_REC_ANOMALY: put_app_anomaly(jb, rec); break;
-    case APP_REC_COUNT: break;
-    }
+    eve_put_app_record(jb, kind, rec);
     jb_close_object(jb);
     if (eve_emit(e)) {
         e->ctr.app[kind]++;

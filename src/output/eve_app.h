@@ -8,6 +8,7 @@
 #ifndef MM_OUTPUT_EVE_APP_H
 #define MM_OUTPUT_EVE_APP_H
 
+#include "app/app.h"
 #include "output/json.h"
 
 struct app_dns_rec;
@@ -32,5 +33,10 @@ void eve_put_ftp(struct jb *jb, const struct ftp_tx *tx);
 void eve_put_ssh(struct jb *jb, const struct ssh_rec *r);
 void eve_put_file(struct jb *jb, const struct app_file *f);   /* "app_proto", "fileinfo" */
 void eve_put_login(struct jb *jb, const struct app_login *l);
+
+/* The members of any record, by kind (the writers above; an anomaly as "app_proto",
+ * "anomaly": {...}, "pkt_src"). The one dispatch used by the event writer, the unit-test
+ * harness and the fuzz targets. */
+void eve_put_app_record(struct jb *jb, enum app_record_kind kind, const void *rec);
 
 #endif

@@ -59,7 +59,10 @@ def tshark(args):
 
 
 def addr(param, keyword):
-    """'FROM: <a@b> SIZE=1' -> 'a@b' (as smtp.c keeps it: without <>, no params)."""
+    """'FROM: <a@b> SIZE=1' -> '<a@b>', as mamori's EVE writes it (like Suricata): smtp.c
+    keeps the address without <> and without params, the EVE writer puts it back inside
+    <>. tshark gives the parameter as sent ("FROM:<a@b>", or a bare "FROM:a@b"), so the
+    address is taken out first and bracketed the same way for both forms."""
     p = param.strip()
     if p.upper().startswith(keyword):
         p = p[len(keyword):].lstrip()
@@ -67,8 +70,10 @@ def addr(param, keyword):
         p = p[1:].lstrip()
     if p.startswith("<"):
         end = p.find(">")
-        return p[1:end] if end >= 0 else p[1:]
-    return p.split()[0] if p.split() else ""
+        a = p[1:end] if end >= 0 else p[1:]
+    else:
+        a = p.split()[0] if p.split() else ""
+    return "<" + a + ">"
 
 
 def tshark_envelopes(pcap):

@@ -12,6 +12,7 @@
 #include "app/app_int.h"
 #include "app/dns_rec.h"
 #include "app/linebuf.h"
+#include "app_harness.h"
 
 #include "core/mem.h"
 #include "core/mm.h"
@@ -132,35 +133,6 @@ static void test_detect_udp(void **state)
 
 /* ---------- session mechanics ---------- */
 
-struct capture {
-    char lines[64][1024];
-    int n;
-    struct jb jb;
-};
-
-static void capture_cb(void *user, const struct flow *f, int dir, uint64_t ts_ns,
-                       enum app_record_kind kind, const void *rec)
-{
-    (void)f;
-    (void)ts_ns;
-    struct capture *c = user;
-    if (c->n >= 64)
-        return;
-    jb_reset(&c->jb);
-    jb_open_object(&c->jb, NULL);
-    jb_uint(&c->jb, "dir", (uint64_t)dir);
-    jb_uint(&c->jb, "kind", (uint64_t)kind);
-    if (kind == APP_REC_DNS)
-        eve_put_dns(&c->jb, rec);
-    else if (kind == APP_REC_ANOMALY)
-        jb_string(&c->jb, "event", ((const struct app_anomaly *)rec)->event);
-    else if (kind == APP_REC_LOGIN)
-        eve_put_login(&c->jb, rec);
-    jb_close_object(&c->jb);
-    assert_int_equal(jb_error(&c->jb), 0);
-    snprintf(c->lines[c->n++], sizeof c->lines[0], "%.*s", (int)jb_len(&c->jb), jb_ptr(&c->jb));
-}
-
 static void flow_with_ports(struct flow *f, uint16_t cport, uint16_t sport, uint8_t proto)
 {
     memset(f, 0, sizeof *f);
@@ -176,9 +148,8 @@ static void test_session_detect_split(void **state)
     (void)state;
     struct app_config cfg;
     app_config_defaults(&cfg);
-    struct capture c = {0};
-    assert_int_equal(jb_init(&c.jb, 256, 1 << 16), 0);
-    app_ctx_t *ctx = app_ctx_new(&cfg, capture_cb, &c);
+    struct ah_out c = {0};
+    app_ctx_t *ctx = app_ctx_new(&cfg, ah_record, &c);
     struct flow f;
     flow_with_ports(&f, 40000, 8080, 6);
     /* "GET" one byte at a time on a non-HTTP port: detected once the space arrives. */
@@ -194,12 +165,12 @@ static void test_session_detect_split(void **state)
 
     /* Junk in both directions: failed after detect_max_bytes per direction. */
     cfg.detect_max_bytes = 64;
-    app_ctx_t *ctx2 = app_ctx_new(&cfg, capture_cb, &c);
+    app_ctx_t *ctx2 = app_ctx_new(&cfg, ah_record, &c);
     s = app_session_new(ctx2, &f);
     uint8_t junk[40];
-    memset(junk, 'x', sizeof junk);
+    memset(junk, 'z', sizeof junk);
     app_session_data(s, 0, junk, sizeof junk);
-    assert_int_equal(app_session_proto(s), APP_PROTO_UNKNOWN); /* "xxx..." could be a tag */
+    assert_int_equal(app_session_proto(s), APP_PROTO_UNKNOWN); /* "zzz..." could be an IMAP tag */
     app_session_data(s, 1, junk, sizeof junk);
     assert_int_equal(app_session_proto(s), APP_PROTO_FAILED);
     app_session_free(s);
@@ -220,7 +191,7 @@ static void test_session_detect_split(void **state)
     assert_int_equal(st.flows[APP_PROTO_HTTP], 1);
     assert_int_equal(st.memuse, 0);
     app_ctx_free(ctx);
-    jb_fini(&c.jb);
+    ah_out_free(&c);
 }
 
 static void test_session_memcap(void **state)
@@ -228,9 +199,8 @@ static void test_session_memcap(void **state)
     (void)state;
     struct app_config cfg;
     app_config_defaults(&cfg);
-    struct capture c = {0};
-    assert_int_equal(jb_init(&c.jb, 256, 1 << 16), 0);
-    app_ctx_t *ctx = app_ctx_new(&cfg, capture_cb, &c);
+    struct ah_out c = {0};
+    app_ctx_t *ctx = app_ctx_new(&cfg, ah_record, &c);
     struct flow f;
     flow_with_ports(&f, 40000, 80, 6);
     /* Refuse each charge in turn: no crash, no leak, memuse back to 0. */
@@ -249,7 +219,7 @@ static void test_session_memcap(void **state)
     assert_int_equal(st.memuse, 0);
     assert_true(st.memcap_refused >= 1);
     app_ctx_free(ctx);
-    jb_fini(&c.jb);
+    ah_out_free(&c);
 }
 
 /* ---------- line splitter ---------- */
@@ -356,11 +326,11 @@ static size_t framed(uint8_t *out, uint16_t id, bool response)
     return n + 2;
 }
 
-static void run_tcp_dns(struct capture *c, size_t chunk)
+static void run_tcp_dns(struct ah_out *c, size_t chunk)
 {
     struct app_config cfg;
     app_config_defaults(&cfg);
-    app_ctx_t *ctx = app_ctx_new(&cfg, capture_cb, c);
+    app_ctx_t *ctx = app_ctx_new(&cfg, ah_record, c);
     struct flow f;
     flow_with_ports(&f, 40000, 53, 6);
     struct app_session *s = app_session_new(ctx, &f);
@@ -386,26 +356,24 @@ static void run_tcp_dns(struct capture *c, size_t chunk)
 static void test_dns_tcp_chunking(void **state)
 {
     (void)state;
-    struct capture whole = {0}, other = {0};
-    assert_int_equal(jb_init(&whole.jb, 256, 1 << 16), 0);
-    assert_int_equal(jb_init(&other.jb, 256, 1 << 16), 0);
+    struct ah_out whole = {0}, other = {0};
     run_tcp_dns(&whole, 4096);
     /* 2 queries, 3 responses, 1 UNSOLICITED_RESPONSE anomaly. */
-    assert_int_equal(whole.n, 6);
-    assert_non_null(strstr(whole.lines[0], "\"id\":4369"));
-    assert_non_null(strstr(whole.lines[0], "\"tx_id\":0"));
-    assert_non_null(strstr(whole.lines[2], "\"id\":8738")); /* the response to the 2nd query */
-    assert_non_null(strstr(whole.lines[2], "\"rdata\":\"192.0.2.1\""));
-    assert_non_null(strstr(whole.lines[4], "UNSOLICITED_RESPONSE"));
+    assert_int_equal(whole.n_rec, 6);
+    assert_non_null(strstr(whole.rec[0], "\"id\":4369"));
+    assert_non_null(strstr(whole.rec[0], "\"tx_id\":0"));
+    assert_non_null(strstr(whole.rec[2], "\"id\":8738")); /* the response to the 2nd query */
+    assert_non_null(strstr(whole.rec[2], "\"rdata\":\"192.0.2.1\""));
+    assert_non_null(strstr(whole.rec[4], "UNSOLICITED_RESPONSE"));
     for (size_t chunk = 1; chunk <= 40; chunk++) {
-        other.n = 0;
+        ah_out_free(&other);
         run_tcp_dns(&other, chunk);
-        assert_int_equal(other.n, whole.n);
-        for (int i = 0; i < whole.n; i++)
-            assert_string_equal(other.lines[i], whole.lines[i]);
+        assert_int_equal(other.n_rec, whole.n_rec);
+        for (int i = 0; i < whole.n_rec; i++)
+            assert_string_equal(other.rec[i], whole.rec[i]);
     }
-    jb_fini(&whole.jb);
-    jb_fini(&other.jb);
+    ah_out_free(&whole);
+    ah_out_free(&other);
 }
 
 static void test_dns_udp_flood_and_malformed(void **state)
@@ -413,16 +381,15 @@ static void test_dns_udp_flood_and_malformed(void **state)
     (void)state;
     struct app_config cfg;
     app_config_defaults(&cfg);
-    struct capture c = {0};
-    assert_int_equal(jb_init(&c.jb, 256, 1 << 16), 0);
-    app_ctx_t *ctx = app_ctx_new(&cfg, capture_cb, &c);
+    struct ah_out c = {0};
+    app_ctx_t *ctx = app_ctx_new(&cfg, ah_record, &c);
     struct flow f;
     flow_with_ports(&f, 40000, 53, 17);
     struct app_session *s = app_session_new(ctx, &f);
     uint8_t m[128];
     /* 40 queries never answered: the pending table (32) overflows, FLOODED reported. */
     for (int i = 0; i < 40; i++) {
-        c.n = 0;
+        ah_out_free(&c);
         size_t n = dns_msg(m, (uint16_t)i, false);
         app_session_datagram(s, 0, m, n);
     }
@@ -431,24 +398,24 @@ static void test_dns_udp_flood_and_malformed(void **state)
     assert_int_equal(st.records[APP_REC_DNS], 40);
     assert_int_equal(st.limits_hit, 8);
     /* The response to id 39 still matches (tx 39); id 0 was forgotten: unsolicited. */
-    c.n = 0;
+    ah_out_free(&c);
     size_t n = dns_msg(m, 39, true);
     app_session_datagram(s, 1, m, n);
-    assert_int_equal(c.n, 1);
-    assert_non_null(strstr(c.lines[0], "\"tx_id\":39"));
-    c.n = 0;
+    assert_int_equal(c.n_rec, 1);
+    assert_non_null(strstr(c.rec[0], "\"tx_id\":39"));
+    ah_out_free(&c);
     n = dns_msg(m, 0, true);
     app_session_datagram(s, 1, m, n);
-    assert_int_equal(c.n, 2);
-    assert_non_null(strstr(c.lines[0], "UNSOLICITED_RESPONSE"));
+    assert_int_equal(c.n_rec, 2);
+    assert_non_null(strstr(c.rec[0], "UNSOLICITED_RESPONSE"));
     /* Shorter than a header: one MALFORMED_DATA anomaly, no record. */
-    c.n = 0;
+    ah_out_free(&c);
     app_session_datagram(s, 0, m, 5);
-    assert_int_equal(c.n, 1);
-    assert_non_null(strstr(c.lines[0], "MALFORMED_DATA"));
+    assert_int_equal(c.n_rec, 1);
+    assert_non_null(strstr(c.rec[0], "MALFORMED_DATA"));
     app_session_free(s);
     app_ctx_free(ctx);
-    jb_fini(&c.jb);
+    ah_out_free(&c);
 }
 
 int main(void)

@@ -10,69 +10,30 @@
  * normalisation rule, memcap refusal at every allocation, a tiny memcap, and the password
  * rule (handed to the checker, never in any record).
  */
-#include "app/app.h"
 #include "app/http.h"
+#include "app_harness.h"
 #include "core/mem.h"
 #include "output/eve_app.h"
 #include "output/json.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
 #include <zlib.h>
 
-/* ---------- growable text of everything emitted ---------- */
-
-struct out {
-    char *s;
-    size_t n, cap;
-    char pw[256]; /* what the password checker was given (test-only) */
-    size_t pw_n;
-    unsigned logins, http, anomalies;
-};
-
-static void out_add(struct out *o, const void *p, size_t n)
-{
-    if (o->n + n + 1 > o->cap) {
-        size_t nc = o->cap ? o->cap : 4096;
-        while (nc < o->n + n + 1)
-            nc *= 2;
-        o->s = realloc(o->s, nc);
-        assert_non_null(o->s);
-        o->cap = nc;
-    }
-    memcpy(o->s + o->n, p, n);
-    o->n += n;
-    o->s[o->n] = 0;
-}
+/* ---------- every record as text ---------- */
 
 /* Body bytes as text: non-printable bytes become '.' (the output is searched as a C string). */
-static void out_body(struct out *o, const uint8_t *p, size_t n)
+static void out_body(struct ah_out *o, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
-        out_add(o, &c, 1);
+        ah_add(o, &c, 1);
     }
 }
 
-static void out_str(struct out *o, const char *s)
+/* HTTP records as their EVE JSON then " dir=N" and the first bytes of kept bodies, logins
+ * and anomalies as one line each: the rows below search this text. */
+static void http_format(struct ah_out *o, int dir, enum app_record_kind kind, const void *rec)
 {
-    out_add(o, s, strlen(s));
-}
-
-static void on_record(void *user, const struct flow *f, int dir, uint64_t ts,
-                      enum app_record_kind kind, const void *rec)
-{
-    struct out *o = user;
     char line[256];
-    (void)f;
-    (void)ts;
     if (kind == APP_REC_HTTP) {
         const struct http_tx *tx = rec;
         struct jb jb;
@@ -81,68 +42,41 @@ static void on_record(void *user, const struct flow *f, int dir, uint64_t ts,
         eve_put_http(&jb, tx);
         jb_close_object(&jb);
         assert_true(jb_complete(&jb));
-        out_add(o, jb_ptr(&jb), jb_len(&jb));
+        ah_add(o, jb_ptr(&jb), jb_len(&jb));
         jb_fini(&jb);
         snprintf(line, sizeof line, " dir=%d\n", dir);
-        out_str(o, line);
+        ah_str(o, line);
         if (tx->resp_body_len) {
             snprintf(line, sizeof line, "RESPBODY %zu:", tx->resp_body_len);
-            out_str(o, line);
+            ah_str(o, line);
             out_body(o, tx->resp_body, tx->resp_body_len < 64 ? tx->resp_body_len : 64);
             snprintf(line, sizeof line, " decoded=%llu\n", (unsigned long long)tx->resp_decoded);
-            out_str(o, line);
+            ah_str(o, line);
         }
         if (tx->req_body_len) {
             snprintf(line, sizeof line, "REQBODY %zu:", tx->req_body_len);
-            out_str(o, line);
+            ah_str(o, line);
             out_body(o, tx->req_body, tx->req_body_len < 64 ? tx->req_body_len : 64);
-            out_str(o, "\n");
+            ah_str(o, "\n");
         }
-        o->http++;
     } else if (kind == APP_REC_LOGIN) {
         const struct app_login *l = rec;
-        out_str(o, "LOGIN ");
-        out_str(o, l->mechanism);
-        out_str(o, " user=");
-        out_add(o, l->user, l->user_len);
+        ah_str(o, "LOGIN ");
+        ah_str(o, l->mechanism);
+        ah_str(o, " user=");
+        ah_add(o, l->user, l->user_len);
         snprintf(line, sizeof line, " outcome=%d dir=%d\n", (int)l->outcome, dir);
-        out_str(o, line);
-        o->logins++;
+        ah_str(o, line);
     } else if (kind == APP_REC_ANOMALY) {
         const struct app_anomaly *a = rec;
         snprintf(line, sizeof line, "ANOMALY %s\n", a->event);
-        out_str(o, line);
-        o->anomalies++;
+        ah_str(o, line);
     }
-}
-
-static void on_password(void *user, const struct app_login *l, const uint8_t *pw, size_t n)
-{
-    struct out *o = user;
-    (void)l;
-    if (n > sizeof o->pw - o->pw_n - 2)
-        n = sizeof o->pw - o->pw_n - 2;
-    memcpy(o->pw + o->pw_n, pw, n);
-    o->pw_n += n;
-    o->pw[o->pw_n++] = '|';
-    o->pw[o->pw_n] = 0;
 }
 
 /* ---------- conversation scripts ---------- */
 
-enum { ST_DATA, ST_GAP, ST_END };
-
-struct step {
-    int kind, dir;
-    const char *data; /* NULL with len: bytes from blob[] */
-    size_t len;
-};
-
-#define C(s) {ST_DATA, 0, s, sizeof(s) - 1}
-#define S(s) {ST_DATA, 1, s, sizeof(s) - 1}
-#define GAP(d, n) {ST_GAP, d, NULL, n}
-#define END(d) {ST_END, d, NULL, 0}
-#define BLOB(d, i) {ST_DATA, d, NULL, 1000 + (i)} /* generated bytes blob[i] */
+#define BLOB(d, i) REF(d, &blob_ref[i]) /* generated bytes blob[i] */
 #define MAXSTEPS 16
 
 struct blob {
@@ -150,16 +84,16 @@ struct blob {
     size_t n;
 };
 static struct blob blob[8];
+static struct ah_bytes blob_ref[8];
 
 enum { CH_WHOLE, CH_BYTE, CH_RANDOM };
 
-static uint32_t rng;
-static size_t next_size(void)
-{
-    rng = rng * 1103515245u + 12345u;
-    uint32_t r = rng >> 16;
-    return (r % 4 == 0) ? 1 + r % 600 : 1 + r % 13;
-}
+/* Mostly small pieces, now and then a large one (bodies of hundreds of KiB). */
+static const struct ah_chunks chunkings[] = {
+    [CH_WHOLE] = {0},
+    [CH_BYTE] = {.size = 1},
+    [CH_RANDOM] = {.rand_max = 13, .rand_big = 600, .seed = 12345},
+};
 
 struct cfg_tweak {
     uint32_t max_line, max_hdr, body_limit, dmax, dratio, pending;
@@ -184,70 +118,17 @@ static void setup_cfg(struct app_config *cfg, const struct cfg_tweak *t)
         cfg->max_pending_tx = t->pending;
 }
 
-/* Run the script; everything emitted lands in o. Returns the memory in use at the end of
- * the session (before ctx free), which must be 0. */
-static void run(const struct step *steps, const struct cfg_tweak *t, int mode, struct out *o,
-                size_t memcap)
+/* Run the script in chunking `mode` (memcap 0: the default); everything emitted lands in o
+ * (the harness asserts every charge was given back). */
+static void run(const struct ah_step *steps, const struct cfg_tweak *t, int mode,
+                struct ah_out *o, size_t memcap)
 {
     struct app_config cfg;
     setup_cfg(&cfg, t);
     if (memcap)
         cfg.memcap_bytes = memcap;
-    app_ctx_t *ctx = app_ctx_new(&cfg, on_record, o);
-    assert_non_null(ctx);
-    app_ctx_set_password_checker(ctx, on_password, o);
-    struct flow f;
-    memset(&f, 0, sizeof f);
-    struct app_session *s = app_session_new(ctx, &f);
-    if (!s) {
-        app_ctx_free(ctx);
-        return;
-    }
-    app_session_set_proto(s, APP_PROTO_HTTP);
-    rng = 12345;
-    uint64_t ts = 1000;
-    for (int i = 0; i < MAXSTEPS && (steps[i].data || steps[i].len || steps[i].kind); i++) {
-        const struct step *st = &steps[i];
-        app_session_set_time(s, ts++);
-        if (st->kind == ST_GAP) {
-            app_session_gap(s, st->dir, (uint32_t)st->len);
-            continue;
-        }
-        if (st->kind == ST_END) {
-            app_session_end(s, st->dir);
-            continue;
-        }
-        const uint8_t *p = (const uint8_t *)st->data;
-        size_t n = st->len;
-        if (!p) {
-            p = blob[n - 1000].p;
-            n = blob[n - 1000].n;
-        }
-        while (n) {
-            size_t k = mode == CH_WHOLE ? n : mode == CH_BYTE ? 1 : next_size();
-            if (k > n)
-                k = n;
-            /* a private copy per chunk: ASan sees any read past the chunk */
-            uint8_t *c = malloc(k);
-            assert_non_null(c);
-            memcpy(c, p, k);
-            app_session_data(s, st->dir, c, k);
-            free(c);
-            p += k;
-            n -= k;
-        }
-    }
-    app_session_free(s);
-    struct app_stats stats;
-    app_get_stats(ctx, &stats);
-    assert_int_equal(stats.memuse, 0);
-    app_ctx_free(ctx);
-}
-
-static void out_free(struct out *o)
-{
-    free(o->s);
-    memset(o, 0, sizeof *o);
+    o->format = http_format;
+    ah_run(o, APP_PROTO_HTTP, &cfg, steps, &chunkings[mode]);
 }
 
 /* ---------- generated bodies ---------- */
@@ -305,6 +186,8 @@ static int make_blobs(void **state)
     blob[5].n = sizeof badgz - 1;
     blob[5].p = malloc(blob[5].n);
     memcpy(blob[5].p, badgz, blob[5].n);
+    for (size_t i = 0; i < AH_LEN(blob); i++)
+        blob_ref[i] = (struct ah_bytes){blob[i].p, blob[i].n};
     return 0;
 }
 
@@ -320,7 +203,7 @@ static int free_blobs(void **state)
 
 struct row {
     const char *name;
-    struct step steps[MAXSTEPS];
+    struct ah_step steps[MAXSTEPS + 1]; /* the last stays zero: AH_STOP */
     struct cfg_tweak tweak;
     unsigned n_http;
     const char *want[10];   /* substrings that must appear */
@@ -620,35 +503,25 @@ static const struct row rows[] = {
      {0}},
 };
 
-static void check_row(const struct row *r, const struct out *o)
+static void check_row(const struct row *r, const struct ah_out *o)
 {
-    if (o->http != r->n_http)
-        fail_msg("%s: %u http records, want %u\n%s", r->name, o->http, r->n_http,
-                 o->s ? o->s : "");
-    for (int i = 0; i < 10 && r->want[i]; i++)
-        if (!o->s || !strstr(o->s, r->want[i]))
-            fail_msg("%s: missing %s in\n%s", r->name, r->want[i], o->s ? o->s : "");
-    for (int i = 0; i < 4 && r->absent[i]; i++)
-        if (o->s && strstr(o->s, r->absent[i]))
-            fail_msg("%s: unexpected %s in\n%s", r->name, r->absent[i], o->s);
+    if (o->n[APP_REC_HTTP] != r->n_http)
+        fail_msg("%s: %u http records, want %u\n%s", r->name, o->n[APP_REC_HTTP], r->n_http,
+                 o->s);
+    AH_EXPECT(o, r->want, r->absent, r->name);
 }
 
+/* Every row whole, byte by byte and in random pieces (ah_run_all): the same text. */
 static void test_table(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        struct out o[3];
-        memset(o, 0, sizeof o);
-        for (int mode = 0; mode < 3; mode++)
-            run(rows[i].steps, &rows[i].tweak, mode, &o[mode], 0);
-        check_row(&rows[i], &o[0]);
-        for (int mode = 1; mode < 3; mode++) {
-            if (strcmp(o[0].s ? o[0].s : "", o[mode].s ? o[mode].s : "") != 0)
-                fail_msg("%s: output differs with chunking %d:\n%s\n---- vs ----\n%s",
-                         rows[i].name, mode, o[0].s, o[mode].s);
-        }
-        for (int mode = 0; mode < 3; mode++)
-            out_free(&o[mode]);
+        struct app_config cfg;
+        setup_cfg(&cfg, &rows[i].tweak);
+        struct ah_out o = {.format = http_format};
+        ah_run_all(&o, APP_PROTO_HTTP, &cfg, rows[i].steps, rows[i].name);
+        check_row(&rows[i], &o);
+        ah_out_free(&o);
     }
 }
 
@@ -683,11 +556,10 @@ static void test_uri_normalisation(void **state)
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char req[512], want[512];
         snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\n", t[i].raw);
-        struct step steps[MAXSTEPS] = {{ST_DATA, 0, req, strlen(req)}, END(0), END(1)};
-        struct out o;
-        memset(&o, 0, sizeof o);
+        struct ah_step steps[] = {CB(req, strlen(req)), END(0), END(1), STEPS_END};
+        struct ah_out o = {0};
         run(steps, NULL, CH_WHOLE, &o, 0);
-        assert_int_equal(o.http, 1);
+        assert_int_equal(o.n[APP_REC_HTTP], 1);
         /* JSON escaping of the expected value: only '\\' occurs here */
         char esc[256];
         size_t k = 0;
@@ -703,7 +575,7 @@ static void test_uri_normalisation(void **state)
         bool bad = strstr(o.s, "\"url_bad_escape\":true") != NULL;
         if (bad != t[i].bad)
             fail_msg("uri %s: bad escape flag %d", t[i].raw, bad);
-        out_free(&o);
+        ah_out_free(&o);
     }
 }
 
@@ -718,13 +590,12 @@ static void test_password_only_to_checker(void **state)
             r = &rows[i];
     assert_non_null(r);
     for (int mode = 0; mode < 3; mode++) {
-        struct out o;
-        memset(&o, 0, sizeof o);
+        struct ah_out o = {0};
         run(r->steps, NULL, mode, &o, 0);
-        assert_string_equal(o.pw, "s3cr3t|");
-        assert_int_equal(o.logins, 1);
+        assert_string_equal(o.pw_log, "s3cr3t|");
+        assert_int_equal(o.n[APP_REC_LOGIN], 1);
         assert_null(strstr(o.s, "s3cr3t"));
-        out_free(&o);
+        ah_out_free(&o);
     }
 }
 
@@ -739,14 +610,13 @@ static void test_memcap_refusal(void **state)
         const struct row *r = &rows[pick[pi]];
         uint64_t tried = 0;
         for (uint64_t n = 1; n < 400; n++) {
-            struct out o;
-            memset(&o, 0, sizeof o);
+            struct ah_out o = {0};
             mem_fault_at(n);
             run(r->steps, &r->tweak, CH_RANDOM, &o, 0);
             uint64_t charges = mem_fault_charges();
             mem_fault_at(0);
-            assert_true(o.http <= r->n_http);
-            out_free(&o);
+            assert_true(o.n[APP_REC_HTTP] <= r->n_http);
+            ah_out_free(&o);
             if (charges < n)
                 break; /* the n-th charge never happened: every refusal point was tried */
             tried = n;
@@ -755,11 +625,10 @@ static void test_memcap_refusal(void **state)
         assert_true(tried < 399);
     }
     /* a memcap too small for a message */
-    struct out o;
-    memset(&o, 0, sizeof o);
+    struct ah_out o = {0};
     run(rows[0].steps, NULL, CH_WHOLE, &o, 2048);
-    assert_true(o.http <= 1);
-    out_free(&o);
+    assert_true(o.n[APP_REC_HTTP] <= 1);
+    ah_out_free(&o);
 }
 
 /* Hostile shapes that must neither crash nor leak: long lines without LF, NULs, huge
@@ -770,28 +639,25 @@ static void test_hostile(void **state)
     static uint8_t big[200000];
     memset(big, 'A', sizeof big);
     memcpy(big, "GET /", 5);
-    struct step s1[MAXSTEPS] = {{ST_DATA, 0, (const char *)big, sizeof big}};
-    struct out o;
-    memset(&o, 0, sizeof o);
+    struct ah_step s1[] = {CB((const char *)big, sizeof big), STEPS_END};
+    struct ah_out o = {0};
     run(s1, &(struct cfg_tweak){.max_line = 1000}, CH_RANDOM, &o, 0);
     assert_non_null(strstr(o.s, "REQUEST_FIELD_TOO_LONG"));
-    out_free(&o);
+    ah_out_free(&o);
 
-    struct step s2[MAXSTEPS] = {
+    struct ah_step s2[] = {
         C(REQ_GET),
         S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFF\r\n"),
-        END(1)};
-    memset(&o, 0, sizeof o);
+        END(1), STEPS_END};
     run(s2, NULL, CH_WHOLE, &o, 0);
     assert_non_null(strstr(o.s, "INVALID_RESPONSE_CHUNK_LEN"));
-    out_free(&o);
+    ah_out_free(&o);
 
-    struct step s3[MAXSTEPS] = {C("GET /\0x HTTP/1.1\r\nA\0: \0\r\n\r\n"), S(RESP_OK)};
-    memset(&o, 0, sizeof o);
+    struct ah_step s3[] = {C("GET /\0x HTTP/1.1\r\nA\0: \0\r\n\r\n"), S(RESP_OK), STEPS_END};
     run(s3, NULL, CH_BYTE, &o, 0);
-    assert_int_equal(o.http, 1);
+    assert_int_equal(o.n[APP_REC_HTTP], 1);
     assert_non_null(strstr(o.s, "\"url\":\"/\\u0000x\""));
-    out_free(&o);
+    ah_out_free(&o);
 }
 
 int main(void)

@@ -4,42 +4,45 @@
  * byte, one byte at a time and in random chunks (all must agree); then limits, gaps,
  * truncation, memory refusal at every allocation, and the magic table.
  */
+#include "app/file.h"
 #include "app/mime.h"
+#include "app/smtp.h"
 
+#include "app_harness.h"
 #include "core/mem.h"
 #include "core/mm.h"
-#include "mail_harness.h"
+#include "output/eve_app.h"
+#include "output/json.h"
 
 #include <openssl/evp.h>
 
 /* ---------- running one message ---------- */
 
 struct run {
-    struct cap cap;
+    struct ah_out cap;
     char summary[8192]; /* eve_put_smtp of a transaction holding only the email */
     uint32_t events;
 };
 
-/* Feed msg through mime_new on an SMTP session: split > 0 feeds [0,split) and [split,len);
- * otherwise chunk mode as in feed_chunked. gap_at > 0: a gap of 7 bytes replaces byte
- * range [gap_at, gap_at + 7). */
+static void mime_sink(void *target, int dir, const uint8_t *p, size_t n)
+{
+    mime_feed(target, dir, p, n);
+}
+
+/* Feed msg through mime_new on an SMTP session (the harness's context and records): split
+ * > 0 feeds [0,split) and [split,len) each whole; otherwise in chunks of pseudo-random
+ * sizes 1..mode (mode 0: whole, 1: one byte at a time). gap_at > 0: a gap of 7 bytes
+ * replaces byte range [gap_at, gap_at + 7). */
 static void run_mime(const struct app_config *cfg, const char *msg, size_t split, unsigned mode,
                      bool truncated, size_t gap_at, struct run *r)
 {
-    memset(r, 0, sizeof *r);
-    app_ctx_t *ctx = app_ctx_new(cfg, cap_record, &r->cap);
-    assert_non_null(ctx);
-    struct flow f;
-    memset(&f, 0, sizeof f);
-    struct app_session *s = app_session_new(ctx, &f);
-    if (!s)
-        goto out;
-    app_session_set_proto(s, APP_PROTO_SMTP);
-    struct mime_parser *m = mime_new(s, APP_PROTO_SMTP);
+    memset(r, 0, sizeof *r); /* callers free r->cap after each run */
+    struct app_session *s = ah_open(&r->cap, APP_PROTO_SMTP, cfg);
+    struct mime_parser *m = s ? mime_new(s, APP_PROTO_SMTP) : NULL;
     if (m) {
         size_t len = strlen(msg);
         const uint8_t *p = (const uint8_t *)msg;
-        uint32_t seed = 7;
+        struct ah_chunks ch = {.size = mode == 1, .rand_max = mode > 1 ? mode : 0, .seed = 7};
         size_t parts[3][2] = {{0, len}, {0, 0}, {0, 0}};
         if (gap_at) {
             parts[0][1] = gap_at;
@@ -52,18 +55,10 @@ static void run_mime(const struct app_config *cfg, const char *msg, size_t split
         }
         for (int i = 0; i < 3; i++) {
             size_t a = parts[i][0], b = parts[i][1];
-            if (i > 0 && gap_at && i == 1)
+            if (i == 1 && gap_at)
                 mime_gap(m, 0, 7);
-            size_t j = a;
-            while (j < b) {
-                size_t k = split ? b - j : next_chunk(mode, &seed, b - j);
-                uint8_t *c = malloc(k);
-                assert_non_null(c);
-                memcpy(c, p + j, k);
-                mime_feed(m, 0, c, k);
-                free(c);
-                j += k;
-            }
+            if (b > a)
+                ah_feed_to(mime_sink, m, 0, p + a, b - a, split ? NULL : &ch);
         }
         mime_end(m, 0, truncated);
         struct smtp_tx tx;
@@ -80,12 +75,7 @@ static void run_mime(const struct app_config *cfg, const char *msg, size_t split
         jb_fini(&jb);
         mime_free(m);
     }
-    app_session_free(s);
-out:;
-    struct app_stats st;
-    app_get_stats(ctx, &st);
-    assert_int_equal(st.memuse, 0);
-    app_ctx_free(ctx);
+    ah_close(&r->cap, s);
 }
 
 static void sha256_hex(const void *p, size_t n, char out[65])
@@ -292,7 +282,7 @@ static const struct row rows[] = {
 static void check_row(const struct row *w, const struct run *r, const char *how)
 {
     int files = 0;
-    for (int i = 0; i < r->cap.n; i++) {
+    for (int i = 0; i < r->cap.n_rec; i++) {
         if (r->cap.kind[i] != APP_REC_FILE)
             continue;
         if (files < 4) {
@@ -300,7 +290,7 @@ static void check_row(const struct row *w, const struct run *r, const char *how)
                 if (!strstr(r->cap.rec[i], w->file_has[files][j])) {
                     fprintf(stderr, "%s/%s: file %d lacks %s\n", w->name, how, files,
                             w->file_has[files][j]);
-                    cap_dump(&r->cap);
+                    ah_dump(&r->cap);
                     fail();
                 }
             }
@@ -309,7 +299,7 @@ static void check_row(const struct row *w, const struct run *r, const char *how)
     }
     if (files != w->n_files) {
         fprintf(stderr, "%s/%s: %d files, want %d\n", w->name, how, files, w->n_files);
-        cap_dump(&r->cap);
+        ah_dump(&r->cap);
         fail();
     }
     for (int j = 0; j < 6 && w->summary_has[j]; j++) {
@@ -340,17 +330,17 @@ static void test_mime_table(void **state)
             run_mime(&cfg, rows[i].msg, k, 0, false, 0, &other);
             char how[32];
             snprintf(how, sizeof how, "split %zu", k);
-            cap_assert_same(&whole.cap, &other.cap, how);
+            ah_assert_same(&whole.cap, &other.cap, how);
             assert_string_equal(whole.summary, other.summary);
-            cap_free(&other.cap);
+            ah_out_free(&other.cap);
         }
         for (unsigned mode = 1; mode < 40; mode += 13) {
             run_mime(&cfg, rows[i].msg, 0, mode, false, 0, &other);
-            cap_assert_same(&whole.cap, &other.cap, rows[i].name);
+            ah_assert_same(&whole.cap, &other.cap, rows[i].name);
             assert_string_equal(whole.summary, other.summary);
-            cap_free(&other.cap);
+            ah_out_free(&other.cap);
         }
-        cap_free(&whole.cap);
+        ah_out_free(&whole.cap);
     }
 }
 
@@ -364,22 +354,22 @@ static void test_mime_file_sha256(void **state)
     run_mime(&cfg, msg_simple, 0, 0, false, 0, &r);
     sha256_hex("Hello, world!\n", 14, want);
     snprintf(needle, sizeof needle, "\"sha256\":\"%s\"", want);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, needle, (char *)NULL), 1);
-    cap_free(&r.cap);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, needle, (char *)NULL), 1);
+    ah_out_free(&r.cap);
 
     /* QP: "=3D" decodes, "=\r\n" is a soft break; the CRLF before the boundary is not data. */
     run_mime(&cfg, msg_nested, 0, 0, false, 0, &r);
     sha256_hex("%PDF-1.4 = soft break", 21, want);
     snprintf(needle, sizeof needle, "\"sha256\":\"%s\"", want);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, needle, (char *)NULL), 1);
-    cap_free(&r.cap);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, needle, (char *)NULL), 1);
+    ah_out_free(&r.cap);
 
     /* A single-part body keeps its last line end. */
     run_mime(&cfg, msg_single, 0, 0, false, 0, &r);
     sha256_hex("#!/bin/sh\necho hi\n", 18, want);
     snprintf(needle, sizeof needle, "\"sha256\":\"%s\"", want);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, needle, (char *)NULL), 1);
-    cap_free(&r.cap);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, needle, (char *)NULL), 1);
+    ah_out_free(&r.cap);
 }
 
 static void test_mime_depth_limit(void **state)
@@ -391,10 +381,10 @@ static void test_mime_depth_limit(void **state)
     struct run r;
     run_mime(&cfg, msg_deep, 0, 0, false, 0, &r);
     assert_true(r.events & MIME_EV_DEPTH_LIMIT);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, "deep.bin", (char *)NULL), 0);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, "mid.bin", (char *)NULL), 1);
-    assert_int_equal(cap_count(&r.cap, APP_REC_ANOMALY, "MIME_DEPTH_LIMIT", (char *)NULL), 1);
-    cap_free(&r.cap);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, "deep.bin", (char *)NULL), 0);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, "mid.bin", (char *)NULL), 1);
+    assert_int_equal(ah_count(&r.cap, APP_REC_ANOMALY, "MIME_DEPTH_LIMIT", (char *)NULL), 1);
+    ah_out_free(&r.cap);
 }
 
 static void test_mime_parts_limit(void **state)
@@ -406,9 +396,9 @@ static void test_mime_parts_limit(void **state)
     struct run r;
     run_mime(&cfg, msg_many, 0, 0, false, 0, &r);
     assert_true(r.events & MIME_EV_PARTS_LIMIT);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, (char *)NULL), 2);
-    assert_int_equal(cap_count(&r.cap, APP_REC_ANOMALY, "MIME_PARTS_LIMIT", (char *)NULL), 1);
-    cap_free(&r.cap);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, (char *)NULL), 2);
+    assert_int_equal(ah_count(&r.cap, APP_REC_ANOMALY, "MIME_PARTS_LIMIT", (char *)NULL), 1);
+    ah_out_free(&r.cap);
 }
 
 static void test_mime_huge_header(void **state)
@@ -429,9 +419,9 @@ static void test_mime_huge_header(void **state)
     struct run r;
     run_mime(&cfg, msg, 0, 0, false, 0, &r);
     assert_true(r.events & MIME_EV_HEADER_LIMIT);
-    assert_int_equal(cap_count(&r.cap, APP_REC_ANOMALY, "MIME_LONG_HEADER_VALUE", (char *)NULL),
+    assert_int_equal(ah_count(&r.cap, APP_REC_ANOMALY, "MIME_LONG_HEADER_VALUE", (char *)NULL),
                      1);
-    cap_free(&r.cap);
+    ah_out_free(&r.cap);
     free(msg);
 }
 
@@ -452,13 +442,13 @@ static void test_mime_long_lines(void **state)
     struct run whole, other;
     run_mime(&cfg, msg, 0, 0, false, 0, &whole);
     assert_true(whole.events & MIME_EV_LONG_LINE);
-    assert_int_equal(cap_count(&whole.cap, APP_REC_FILE, "\"size\":78", (char *)NULL), 1);
+    assert_int_equal(ah_count(&whole.cap, APP_REC_FILE, "\"size\":78", (char *)NULL), 1);
     for (size_t k = 1; k < sizeof msg - 1; k++) {
         run_mime(&cfg, msg, k, 0, false, 0, &other);
-        cap_assert_same(&whole.cap, &other.cap, "long line split");
-        cap_free(&other.cap);
+        ah_assert_same(&whole.cap, &other.cap, "long line split");
+        ah_out_free(&other.cap);
     }
-    cap_free(&whole.cap);
+    ah_out_free(&whole.cap);
 }
 
 static void test_mime_gap_and_truncation(void **state)
@@ -470,25 +460,25 @@ static void test_mime_gap_and_truncation(void **state)
     /* A gap inside the base64 attachment: gaps, no sha256, still CLOSED at its boundary. */
     const char *at = strstr(msg_simple, "IHdvcmxk");
     run_mime(&cfg, msg_simple, 0, 0, false, (size_t)(at - msg_simple), &r);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, "\"gaps\":true", "\"state\":\"CLOSED\"",
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, "\"gaps\":true", "\"state\":\"CLOSED\"",
                                (char *)NULL),
                      1);
-    assert_false(cap_any_contains(&r.cap, "sha256"));
-    cap_free(&r.cap);
+    assert_false(ah_contains(&r.cap, "sha256"));
+    ah_out_free(&r.cap);
     /* The message stops inside the attachment: TRUNCATED. */
     char cut[2048];
     size_t n = (size_t)(at - msg_simple);
     memcpy(cut, msg_simple, n);
     cut[n] = '\0';
     run_mime(&cfg, cut, 0, 0, true, 0, &r);
-    assert_int_equal(cap_count(&r.cap, APP_REC_FILE, "\"state\":\"TRUNCATED\"", (char *)NULL), 1);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, "\"state\":\"TRUNCATED\"", (char *)NULL), 1);
     assert_non_null(strstr(r.summary, "\"status\":\"BODY_STARTED\""));
-    cap_free(&r.cap);
+    ah_out_free(&r.cap);
     /* Stopped inside the header. */
     run_mime(&cfg, "Subject: x\r\nFrom: y", 0, 0, true, 0, &r);
     assert_non_null(strstr(r.summary, "\"status\":\"PARSE_ERROR\""));
     assert_non_null(strstr(r.summary, "\"from\":\"y\""));
-    cap_free(&r.cap);
+    ah_out_free(&r.cap);
 }
 
 static void test_mime_memcap(void **state)
@@ -503,7 +493,7 @@ static void test_mime_memcap(void **state)
         run_mime(&cfg, msg_nested, 0, 3, false, 0, &r);
         uint64_t used = mem_fault_charges();
         mem_fault_at(0);
-        cap_free(&r.cap);
+        ah_out_free(&r.cap);
         if (used < n)
             break;
     }
@@ -511,7 +501,7 @@ static void test_mime_memcap(void **state)
     cfg.memcap_bytes = 3000;
     struct run r;
     run_mime(&cfg, msg_nested, 0, 0, false, 0, &r);
-    cap_free(&r.cap);
+    ah_out_free(&r.cap);
 }
 
 static void test_file_magic(void **state)

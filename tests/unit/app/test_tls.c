@@ -7,22 +7,10 @@
  * tshark's values, JA4 against the FoxIO specification's example and the Suricata-verify
  * ja4-tls case.
  */
-#include "app/app.h"
 #include "app/tls.h"
+#include "app_harness.h"
 #include "core/mem.h"
 #include "core/mm.h"
-#include "output/eve_app.h"
-#include "output/json.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
 
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -343,106 +331,67 @@ static void conv_free(struct conv *c)
     c->n = 0;
 }
 
+/* The harness's capture of one run: records as "<dir> tls <json>" and "<dir> anomaly
+ * {"event":...}" lines (out), counted. */
 struct result {
-    char out[65536]; /* each record's EVE text, then "|ANOMALY" per anomaly */
-    size_t len;
+    struct ah_out o;
+    const char *out;
     int n_tls, n_anom;
-    struct jb jb;
 };
 
-static void res_add(struct result *r, const char *s)
+/* The conversation as a harness script (gaps of 100 bytes); st has MAX_SEG + 1 steps. */
+static void conv_steps(const struct conv *c, struct ah_step *st)
 {
-    size_t n = strlen(s);
-    assert_true(r->len + n + 1 < sizeof r->out);
-    memcpy(r->out + r->len, s, n + 1);
-    r->len += n;
-}
-
-static void on_record(void *user, const struct flow *f, int dir, uint64_t ts,
-                      enum app_record_kind kind, const void *rec)
-{
-    (void)f;
-    (void)dir;
-    (void)ts;
-    struct result *r = user;
-    if (kind == APP_REC_TLS) {
-        jb_reset(&r->jb);
-        jb_open_object(&r->jb, NULL);
-        eve_put_tls(&r->jb, rec);
-        jb_close_object(&r->jb);
-        assert_true(jb_complete(&r->jb));
-        res_add(r, jb_cstr(&r->jb));
-        r->n_tls++;
-    } else if (kind == APP_REC_ANOMALY) {
-        const struct app_anomaly *a = rec;
-        assert_int_equal(a->proto, APP_PROTO_TLS);
-        res_add(r, "|");
-        res_add(r, a->event);
-        r->n_anom++;
+    int k = 0;
+    for (int i = 0; i < c->n; i++) {
+        const struct seg *g = &c->seg[i];
+        if (g->dir == 2)
+            st[k++] = (struct ah_step){AH_GAP, g->gap_dir, NULL, 100, NULL};
+        else if (g->data.n) /* (len 0 would mean strlen) */
+            st[k++] = (struct ah_step){AH_DATA, g->dir, (const char *)g->data.b, g->data.n, NULL};
     }
+    st[k] = (struct ah_step){AH_STOP, 0, NULL, 0, NULL};
 }
 
-/* chunk: 0 whole segments, > 0 that many bytes, < 0 random sizes with seed -chunk. */
+static void result_done(struct result *res)
+{
+    res->out = res->o.s;
+    res->n_tls = (int)res->o.n[APP_REC_TLS];
+    res->n_anom = (int)res->o.n[APP_REC_ANOMALY];
+}
+
+/* chunk: 0 whole segments, > 0 that many bytes, < 0 random sizes 1..97 with seed -chunk.
+ * Every anomaly must be a TLS one; the context's counters land in *stats. */
 static void run_cfg(const struct conv *c, int chunk, const struct app_config *cfg,
                     struct result *res, struct app_stats *stats)
 {
-    memset(res, 0, sizeof *res - sizeof res->jb);
-    assert_int_equal(jb_init(&res->jb, 0, 1 << 20), 0);
-    app_ctx_t *ctx = app_ctx_new(cfg, on_record, res);
-    assert_non_null(ctx);
-    struct flow f;
-    memset(&f, 0, sizeof f);
-    struct app_session *s = app_session_new(ctx, &f);
-    if (s) {
-        app_session_set_proto(s, APP_PROTO_TLS);
-        uint32_t seed = (uint32_t)(chunk < 0 ? -chunk : 1);
-        for (int i = 0; i < c->n; i++) {
-            const struct seg *g = &c->seg[i];
-            app_session_set_time(s, (uint64_t)(i + 1) * 1000);
-            if (g->dir == 2) {
-                app_session_gap(s, g->gap_dir, 100);
-                continue;
-            }
-            size_t off = 0;
-            while (off < g->data.n) {
-                size_t k = g->data.n - off;
-                if (chunk > 0)
-                    k = MM_MIN(k, (size_t)chunk);
-                else if (chunk < 0) {
-                    seed = seed * 1103515245u + 12345u;
-                    k = MM_MIN(k, (size_t)(seed >> 16) % 97 + 1);
-                }
-                app_session_data(s, g->dir, g->data.b + off, k);
-                off += k;
-            }
-        }
-        app_session_free(s);
-    }
+    struct ah_step st[MAX_SEG + 1];
+    conv_steps(c, st);
+    struct ah_chunks ch = {0};
+    if (chunk > 0)
+        ch.size = (size_t)chunk;
+    else if (chunk < 0)
+        ch = (struct ah_chunks){.rand_max = 97, .seed = (uint32_t)-chunk};
+    res->o.anomaly_proto = APP_PROTO_TLS;
+    ah_run(&res->o, APP_PROTO_TLS, cfg, st, &ch);
+    result_done(res);
     if (stats)
-        app_get_stats(ctx, stats);
-    app_ctx_free(ctx);
-    jb_fini(&res->jb);
+        *stats = res->o.stats;
 }
 
 static void run(const struct conv *c, int chunk, struct result *res)
 {
-    struct app_config cfg;
-    app_config_defaults(&cfg);
-    run_cfg(c, chunk, &cfg, res, NULL);
+    run_cfg(c, chunk, NULL, res, NULL);
 }
 
-/* Same output for every chunking; returns the whole-segment result in *res. */
+/* Same output for every chunking (ah_run_all); returns the whole-segment result in *res. */
 static void run_all(const struct conv *c, struct result *res)
 {
-    static struct result other;
-    run(c, 0, res);
-    static const int chunks[] = {1, 2, 3, 7, 64, -1, -2, -3};
-    for (size_t i = 0; i < MM_ARRAY_LEN(chunks); i++) {
-        run(c, chunks[i], &other);
-        if (strcmp(other.out, res->out) != 0)
-            fail_msg("chunk %d differs:\n  whole: %s\n  chunk: %s", chunks[i], res->out,
-                     other.out);
-    }
+    struct ah_step st[MAX_SEG + 1];
+    conv_steps(c, st);
+    res->o.anomaly_proto = APP_PROTO_TLS;
+    ah_run_all(&res->o, APP_PROTO_TLS, NULL, st, "tls conversation");
+    result_done(res);
 }
 
 static void expect_has(const struct result *r, const char *needle)

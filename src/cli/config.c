@@ -25,6 +25,8 @@ void cli_config_defaults(struct cli_config *c)
     flow_config_defaults(&c->flow);
     stream_config_defaults(&c->stream);
     app_config_defaults(&c->app);
+    c->stream_enabled = true;
+    c->app_enabled = true;
     out_eve_config_defaults(&c->eve);
     size_t n = 0;
     char err[128];
@@ -139,7 +141,7 @@ static const char *const known_paths[] = {
     "stream.reassembly.max-queued", "decoder.checksum-validation", "decoder.max-layers", "capture.snaplen",
     "capture.buffer-size-mib", "outputs.eve.anomaly-rate", "outputs.eve.community-id",
     "outputs.eve.community-id-seed", "stats.interval", "outputs.eve.login",
-    "app-layer.memcap", "app-layer.detection.max-bytes", "app-layer.max-line",
+    "app-layer.enabled", "stream.enabled", "app-layer.memcap", "app-layer.detection.max-bytes", "app-layer.max-line",
     "app-layer.files.keep-bytes", "app-layer.protocols.http.enabled",
     "app-layer.protocols.http.max-header-bytes", "app-layer.protocols.http.body-limit",
     "app-layer.protocols.http.decompress-max-bytes",
@@ -289,6 +291,9 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
         goto out;
     c->stream.max_queued_bytes = (uint32_t)v;
     if ((rc = load_app(root, &c->app, e, sizeof e)) != 0)
+        goto out;
+    if ((rc = cfg_get_bool(root, "app-layer.enabled", &c->app_enabled, e, sizeof e)) != 0 ||
+        (rc = cfg_get_bool(root, "stream.enabled", &c->stream_enabled, e, sizeof e)) != 0)
         goto out;
     SIZE("defrag.memcap", 64u << 10, 1ull << 36, c->dec.defrag_memcap_bytes);
     NUM("defrag.timeout", 1, 3600, c->dec.defrag_timeout_s, uint32_t);

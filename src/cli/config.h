@@ -52,6 +52,8 @@ struct cli_config {
     struct stream_config stream;
     struct app_config app;
     bool hash_seed_fixed;    /* flow.hash-seed given: keep it in live mode too */
+    bool stream_enabled;     /* stream.enabled: TCP reassembly (and so TCP parsing) on */
+    bool app_enabled;        /* app-layer.enabled: protocol detection and parsers on */
     struct out_eve_config eve;
     struct cli_net home_net[CLI_MAX_NETS];
     size_t n_home_net;

@@ -69,6 +69,8 @@ static void on_stream_data(void *user, int dir, enum stream_event ev, const uint
                            uint32_t len)
 {
     struct app_session *as = user;
+    if (!as)
+        return; /* app-layer.enabled: no (reassembly only) */
     switch (ev) {
     case STREAM_DATA: app_session_data(as, dir, data, len); break;
     case STREAM_GAP: app_session_gap(as, dir, len); break;
@@ -80,8 +82,11 @@ static void on_app_record(void *user, const struct flow *f, int dir, uint64_t ts
                           enum app_record_kind kind, const void *rec)
 {
     struct engine *en = user;
-    if (kind == APP_REC_LOGIN && !en->cfg->app.log_login)
-        return;
+    if (kind == APP_REC_LOGIN) {
+        summary_login(en->sum, ((const struct app_login *)rec)->outcome);
+        if (!en->cfg->app.log_login)
+            return;
+    }
     out_eve_app_record(en->eve, f, dir, ts_ns, kind, rec);
 }
 
@@ -122,7 +127,7 @@ static void stream_packet(struct engine *en, struct flow *f, enum flow_dir dir,
     if (!*sfp) {
         if (!synack && p->payload_len == 0)
             return;
-        *sfp = stream_flow_new(en->stream, on_stream_data, as);
+        *sfp = stream_flow_new(en->stream, on_stream_data, en->cfg->app_enabled ? as : NULL);
         if (!*sfp)
             return; /* memcap: counted in stream stats; the flow is still tracked */
         if (synack && dir == FLOW_TOCLIENT) /* the client's ISN is what the SYN-ACK acks, -1 */
@@ -266,10 +271,12 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
             dec_packet(en->dec, &p);
             enum flow_dir dir;
             struct flow *f = flow_handle_packet(en->flows, &p, &dir);
-            if (f && p.proto == IPPROTO_TCP_NUM && (p.flags & PKT_F_L4))
-                stream_packet(en, f, dir, &p);
-            else if (f && p.proto == IPPROTO_UDP_NUM && (p.flags & PKT_F_L4))
-                udp_packet(en, f, dir, &p);
+            if (f && (p.flags & PKT_F_L4)) {
+                if (p.proto == IPPROTO_TCP_NUM && cfg->stream_enabled)
+                    stream_packet(en, f, dir, &p);
+                else if (p.proto == IPPROTO_UDP_NUM && cfg->app_enabled)
+                    udp_packet(en, f, dir, &p);
+            }
             if (MM_UNLIKELY(p.n_events))
                 out_eve_anomalies(en->eve, &p);
             if (p.ts_ns > en->last_ts_ns)
@@ -523,6 +530,11 @@ done:;
         t.peak_rss_kib = peak_rss_kib();
         t.files = files_done;
         t.dec = ds;
+        struct app_stats as;
+        if (en.app) {
+            app_get_stats(en.app, &as);
+            t.app = &as;
+        }
         t.eve_path = eve_path;
         t.eve_lines = ss.lines;
         if (cfg->verbosity >= 0)

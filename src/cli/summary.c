@@ -10,6 +10,7 @@ struct summary {
     uint32_t tcp_port[65536]; /* flows per server port */
     uint32_t udp_port[65536];
     uint64_t by_proto[4];     /* tcp, udp, icmp, other */
+    uint64_t logins[3];       /* by enum app_login_outcome */
 };
 
 struct summary *summary_new(void)
@@ -20,6 +21,12 @@ struct summary *summary_new(void)
 void summary_free(struct summary *s)
 {
     free(s);
+}
+
+void summary_login(struct summary *s, enum app_login_outcome outcome)
+{
+    if ((unsigned)outcome < 3)
+        s->logins[outcome]++;
 }
 
 void summary_flow(struct summary *s, const struct flow *f)
@@ -105,6 +112,24 @@ void summary_print(const struct summary *s, const struct summary_totals *t, bool
                     top[i].n);
         fprintf(out, "\n");
     }
+    if (t->app) {
+        bool any = false;
+        for (int p = APP_PROTO_HTTP; p <= APP_PROTO_FAILED; p++) {
+            if (!t->app->flows[p])
+                continue;
+            fprintf(out, "%s %s %llu", any ? "," : "  application protocols (flows):",
+                    app_proto_name((enum app_proto)p), (unsigned long long)t->app->flows[p]);
+            any = true;
+        }
+        if (any)
+            fprintf(out, "\n");
+    }
+    uint64_t logins = s->logins[0] + s->logins[1] + s->logins[2];
+    if (logins)
+        fprintf(out, "  logins: %llu attempts (%llu succeeded, %llu failed, %llu outcome unknown)\n",
+                (unsigned long long)logins, (unsigned long long)s->logins[APP_LOGIN_SUCCESS],
+                (unsigned long long)s->logins[APP_LOGIN_FAILURE],
+                (unsigned long long)s->logins[APP_LOGIN_UNKNOWN]);
     if (t->dec) {
         bool any = false;
         for (int ev = 1; ev < DEC_EV_COUNT; ev++) {

@@ -1,6 +1,7 @@
 /*
  * What the run saw, for people: the one-line summary printed at exit, and with --summary a
- * few more lines (flows per protocol, busiest services, anomalies by name).
+ * few more lines (flows per protocol, busiest services, application protocols, login
+ * attempts, anomalies by name).
  */
 #ifndef MM_CLI_SUMMARY_H
 #define MM_CLI_SUMMARY_H
@@ -11,11 +12,14 @@
 
 #include "decode/decode.h"
 #include "flow/flow.h"
+#include "app/app.h"
 
 struct summary;
 
 struct summary *summary_new(void);
 void summary_free(struct summary *s);
+/* Count a login record (outcome only). */
+void summary_login(struct summary *s, enum app_login_outcome outcome);
 /* Count a finished flow (called from the flow-end callback). */
 void summary_flow(struct summary *s, const struct flow *f);
 
@@ -25,6 +29,7 @@ struct summary_totals {
     long peak_rss_kib;
     unsigned files;
     const struct dec_stats *dec;
+    const struct app_stats *app; /* may be NULL */
     const char *eve_path;
     uint64_t eve_lines;
 };

@@ -78,6 +78,7 @@ void fad_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
     static struct jb jb;
     static bool ready;
     if (!ready) {
+        eve_http_set_dump_headers(EVE_HTTP_HEADERS_BOTH); /* exercise every writer path */
         if (jb_init(&jb, 0, 1u << 24) != 0)
             abort();
         ready = true;

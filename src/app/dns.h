@@ -71,7 +71,8 @@ struct dns_msg {
 };
 
 /*
- * Decode `len` bytes at `buf` into *out (fully overwritten). Returns 0 when at least the
+ * Decode `len` bytes at `buf` into *out (header fields, counts and flags reset; only the
+ * first n_questions/n_rrs array entries are meaningful). Returns 0 when at least the
  * 12-byte header was read (out->events says what else went wrong), MM_EINVAL when the
  * buffer is shorter than a header. Never reads outside [buf, buf + len). Thread-safe.
  */

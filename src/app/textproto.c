@@ -51,21 +51,12 @@ void tp_free(struct app_session *s, struct tp_buf *b)
     b->len = b->cap = 0;
 }
 
-bool tp_ieq(const uint8_t *p, size_t n, const char *w)
+bool tp_ieq_n(const uint8_t *p, const char *w, size_t n)
 {
-    size_t wl = strlen(w);
-    if (n != wl)
-        return false;
     for (size_t i = 0; i < n; i++)
         if (tp_upper(p[i]) != tp_upper((uint8_t)w[i]))
             return false;
     return true;
-}
-
-bool tp_iprefix(const uint8_t *p, size_t n, const char *w)
-{
-    size_t wl = strlen(w);
-    return n >= wl && tp_ieq(p, wl, w);
 }
 
 bool tp_word(const uint8_t *p, size_t n, size_t *pos, const uint8_t **w, size_t *wl)

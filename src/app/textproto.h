@@ -56,11 +56,24 @@ static inline uint8_t tp_upper(uint8_t c)
     return (c >= 'a' && c <= 'z') ? (uint8_t)(c - 32) : c;
 }
 
-/* p[0..n) equals the literal w, ignoring ASCII case. */
-bool tp_ieq(const uint8_t *p, size_t n, const char *w);
+/* p[0..n) equals w[0..n), ignoring ASCII case. */
+bool tp_ieq_n(const uint8_t *p, const char *w, size_t n);
+
+/* p[0..n) equals the literal w, ignoring ASCII case. Inline so that strlen of a literal is
+ * folded at compile time and most calls end at the length test (headers are compared
+ * against many names). */
+static inline bool tp_ieq(const uint8_t *p, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+    return n == wl && tp_ieq_n(p, w, wl);
+}
 
 /* p[0..n) starts with the literal w, ignoring ASCII case. */
-bool tp_iprefix(const uint8_t *p, size_t n, const char *w);
+static inline bool tp_iprefix(const uint8_t *p, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+    return n >= wl && tp_ieq_n(p, w, wl);
+}
 
 /*
  * Next word of p[*pos..n) separated by spaces or tabs: sets *w and *wl, advances *pos past it.

@@ -141,6 +141,7 @@ static const char *const known_paths[] = {
     "stream.reassembly.max-queued", "decoder.checksum-validation", "decoder.max-layers", "capture.snaplen",
     "capture.buffer-size-mib", "outputs.eve.anomaly-rate", "outputs.eve.community-id",
     "outputs.eve.community-id-seed", "stats.interval", "outputs.eve.login",
+    "outputs.eve.http.dump-all-headers",
     "app-layer.enabled", "stream.enabled", "app-layer.memcap", "app-layer.detection.max-bytes", "app-layer.max-line",
     "app-layer.files.keep-bytes", "app-layer.protocols.http.enabled",
     "app-layer.protocols.http.max-header-bytes", "app-layer.protocols.http.body-limit",
@@ -320,6 +321,23 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
     if ((rc = cfg_get_bool(root, "outputs.eve.community-id", &c->eve.community_id, e, sizeof e)))
         goto out;
     NUM("outputs.eve.community-id-seed", 0, 65535, c->eve.community_id_seed, uint16_t);
+    const cfg_node_t *dh = cfg_get(root, "outputs.eve.http.dump-all-headers");
+    if (dh) {
+        static const char *const modes[] = {"none", "request", "response", "both"};
+        const char *m = cfg_scalar(dh);
+        size_t i = 0;
+        while (m && i < MM_ARRAY_LEN(modes) && strcasecmp(m, modes[i]) != 0)
+            i++;
+        if (!m || i == MM_ARRAY_LEN(modes)) {
+            snprintf(e, sizeof e,
+                     "line %u: outputs.eve.http.dump-all-headers: expected none, request, "
+                     "response or both",
+                     cfg_line(dh));
+            rc = MM_EINVAL;
+            goto out;
+        }
+        c->eve.http_dump_headers = (uint8_t)i;
+    }
     NUM("stats.interval", 0, 86400, c->stats_interval_s, uint32_t);
     NUM("capture.snaplen", 64, 262144, c->snaplen, int);
     NUM("capture.buffer-size-mib", 1, 4096, c->buffer_size_mib, int);

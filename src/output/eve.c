@@ -4,6 +4,7 @@
  */
 #include "eve.h"
 #include "eve_int.h"
+#include "eve_app.h"
 
 #include "community_id.h"
 #include "json.h"
@@ -37,6 +38,7 @@ out_eve_t *out_eve_new(out_sink_t *sink, const struct out_eve_config *cfg)
     }
     e->sink = sink;
     e->cfg = *cfg;
+    eve_http_set_dump_headers(cfg->http_dump_headers);
     e->iface = "";
     return e;
 }

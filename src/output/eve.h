@@ -28,6 +28,7 @@ struct out_eve_config {
     uint32_t anomaly_rate_per_s; /* anomaly events per second of packet time; 0 = unlimited */
     bool community_id;           /* add community_id to flow events (default true) */
     uint16_t community_id_seed;
+    uint8_t http_dump_headers;   /* EVE_HTTP_HEADERS_* (eve_app.h); default none */
 };
 
 void out_eve_config_defaults(struct out_eve_config *cfg);

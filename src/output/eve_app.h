@@ -25,6 +25,10 @@ struct app_anomaly;
 
 void eve_put_dns(struct jb *jb, const struct app_dns_rec *r);
 void eve_put_http(struct jb *jb, const struct http_tx *tx);
+/* http.request_headers / response_headers lists: none (default), either, or both. */
+enum { EVE_HTTP_HEADERS_NONE = 0, EVE_HTTP_HEADERS_REQUEST = 1, EVE_HTTP_HEADERS_RESPONSE = 2,
+       EVE_HTTP_HEADERS_BOTH = 3 };
+void eve_http_set_dump_headers(unsigned mode);
 void eve_put_tls(struct jb *jb, const struct tls_rec *r);
 void eve_put_smtp(struct jb *jb, const struct smtp_tx *tx);   /* "smtp" and "email" */
 void eve_put_pop3(struct jb *jb, const struct pop3_tx *tx);

@@ -2,7 +2,7 @@
  * EVE "http" event members for one HTTP/1.x transaction (struct http_tx, app/http.h), in
  * Suricata's names and types: "tx_id" and "http" {hostname, http_port, url, http_user_agent,
  * http_content_type, http_refer, http_method, protocol, status, redirect, length, xff,
- * request_headers, response_headers}. Absent values are omitted, never written as null.
+ * request_headers, response_headers (when configured)}. Absent values are omitted, never written as null.
  * What Suricata does not have goes under "mamori": {"http": {...}}. Schema:
  * docs/eve.schema.json ($defs/http_event); description: docs/internals/http.md.
  */
@@ -28,6 +28,16 @@ static void put_media_type(struct jb *jb, struct http_str s)
     while (n && (s.p[n - 1] == ' ' || s.p[n - 1] == '\t'))
         n--;
     jb_string_bytes(jb, "http_content_type", s.p, n);
+}
+
+/* Which header lists are written (outputs.eve.http.dump-all-headers). Set once at startup,
+ * before any event is written; off by default as in Suricata, since the lists are most of
+ * an event's size and cost (rules still see every header: the parser keeps them). */
+static unsigned g_dump_headers = EVE_HTTP_HEADERS_NONE;
+
+void eve_http_set_dump_headers(unsigned mode)
+{
+    g_dump_headers = mode & EVE_HTTP_HEADERS_BOTH;
 }
 
 static void put_headers(struct jb *jb, const char *key, const struct http_header *hv, size_t n)
@@ -62,8 +72,10 @@ void eve_put_http(struct jb *jb, const struct http_tx *tx)
     put_str(jb, "redirect", tx->location);
     jb_uint(jb, "length", tx->resp_wire);
     put_str(jb, "xff", tx->xff);
-    put_headers(jb, "request_headers", tx->req_headers, tx->n_req_headers);
-    put_headers(jb, "response_headers", tx->resp_headers, tx->n_resp_headers);
+    if (g_dump_headers & EVE_HTTP_HEADERS_REQUEST)
+        put_headers(jb, "request_headers", tx->req_headers, tx->n_req_headers);
+    if (g_dump_headers & EVE_HTTP_HEADERS_RESPONSE)
+        put_headers(jb, "response_headers", tx->resp_headers, tx->n_resp_headers);
     jb_close_object(jb);
 
     jb_open_object(jb, "mamori");

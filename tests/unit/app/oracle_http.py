@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 
 STOP_EVENTS = {"REQUEST_LINE_INVALID", "REQUEST_LINE_MISSING_PROTOCOL",
@@ -83,8 +84,13 @@ def tshark_side(path):
 
 
 def mamori_side(mamori, path):
-    res = subprocess.run([mamori, "-r", path, "--eve", "-"], capture_output=True, text=True,
-                         errors="replace", timeout=600)
+    # The Host header is compared in full, so the request header list must be in the events
+    # (off by default).
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as cfg:
+        cfg.write("outputs:\n  eve:\n    http:\n      dump-all-headers: both\n")
+        cfg.flush()
+        res = subprocess.run([mamori, "-r", path, "--eve", "-", "-c", cfg.name],
+                             capture_output=True, text=True, errors="replace", timeout=600)
     conns = collections.defaultdict(lambda: {"req": [], "resp": [], "stopped": [],
                                              "incomplete": False})
     by_flow = {}

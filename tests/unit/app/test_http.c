@@ -662,6 +662,8 @@ static void test_hostile(void **state)
 
 int main(void)
 {
+    /* The header lists are off by default in EVE; the table checks them too. */
+    eve_http_set_dump_headers(EVE_HTTP_HEADERS_BOTH);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_uri_normalisation),

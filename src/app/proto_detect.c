@@ -111,13 +111,8 @@ static const char *const http_methods[] = {
     "REPORT ",
 };
 
-/* Client to server. */
-static enum app_detect_result detect_toserver(const uint8_t *d, size_t n, uint16_t sport,
-                                              enum app_proto *proto)
-{
-    bool more = false;
-    enum app_detect_result r;
-
+/* Try one rule inside a detect_* function (locals r, more, proto): return on a match,
+ * remember whether more bytes could still make it match. */
 #define TRY(expr, p)                                                                           \
     do {                                                                                       \
         r = (expr);                                                                            \
@@ -127,6 +122,14 @@ static enum app_detect_result detect_toserver(const uint8_t *d, size_t n, uint16
         }                                                                                      \
         more |= r == APP_DETECT_NEED_MORE;                                                     \
     } while (0)
+
+/* Client to server. */
+static enum app_detect_result detect_toserver(const uint8_t *d, size_t n, uint16_t sport,
+                                              enum app_proto *proto)
+{
+    bool more = false;
+    enum app_detect_result r;
+
 
     TRY(tls_record(d, n, 1), APP_PROTO_TLS);
     if (sslv2_client_hello(d, n)) {
@@ -160,7 +163,6 @@ static enum app_detect_result detect_toserver(const uint8_t *d, size_t n, uint16
     } else if (n < 32 && printable(d, n)) {
         more = true; /* perhaps a tag still waiting for its command */
     }
-#undef TRY
     return more ? APP_DETECT_NEED_MORE : APP_DETECT_NO;
 }
 
@@ -197,15 +199,6 @@ static enum app_detect_result detect_toclient(const uint8_t *d, size_t n, uint16
 {
     bool more = false;
     enum app_detect_result r;
-#define TRY(expr, p)                                                                           \
-    do {                                                                                       \
-        r = (expr);                                                                            \
-        if (r == APP_DETECT_MATCH) {                                                           \
-            *proto = (p);                                                                      \
-            return r;                                                                          \
-        }                                                                                      \
-        more |= r == APP_DETECT_NEED_MORE;                                                     \
-    } while (0)
     TRY(starts(d, n, "HTTP/1."), APP_PROTO_HTTP);
     TRY(tls_record(d, n, 2), APP_PROTO_TLS);
     TRY(starts(d, n, "SSH-"), APP_PROTO_SSH);
@@ -221,7 +214,6 @@ static enum app_detect_result detect_toclient(const uint8_t *d, size_t n, uint16
             return r;
     }
     more |= r == APP_DETECT_NEED_MORE;
-#undef TRY
     return more ? APP_DETECT_NEED_MORE : APP_DETECT_NO;
 }
 

@@ -54,7 +54,6 @@ struct app_session {
     bool det_no[2];                  /* this direction named nothing */
     bool stopped;                    /* parser off for this flow */
     bool ended[2];
-    bool in_callback;                /* inside a parser hook (switch is deferred) */
     void *engine;                    /* app_session_engine_slot */
 };
 
@@ -277,18 +276,20 @@ static void free_detect(struct app_session *s, int dir)
 static void free_parser(struct app_session *s)
 {
     if (s->parser && s->pstate && s->parser->state_free) {
-        s->in_callback = true;
         s->parser->state_free(s, s->pstate);
-        s->in_callback = false;
     }
     s->parser = NULL;
     s->pstate = NULL;
 }
 
-/* Make the parser of proto p the session's (state may be refused: then stopped). */
+/* Make the parser of proto p the session's (state may be refused: then stopped) and count
+ * the flow for p. Only TCP sessions have parser objects, so DNS here is DNS over TCP. */
 static void start_parser(struct app_session *s, enum app_proto p)
 {
     free_parser(s);
+    s->ctx->st.flows[p]++;
+    if (p == APP_PROTO_DNS)
+        s->ctx->st.flows_dns_tcp++;
     s->proto = (uint8_t)p;
     if (!s->proto_orig)
         s->proto_orig = (uint8_t)p;
@@ -300,9 +301,7 @@ static void start_parser(struct app_session *s, enum app_proto p)
     }
     s->parser = ps;
     if (ps->state_new) {
-        s->in_callback = true;
         s->pstate = ps->state_new(s);
-        s->in_callback = false;
         if (!s->pstate)
             s->stopped = true;
     }
@@ -319,7 +318,6 @@ void app_session_set_proto(struct app_session *s, enum app_proto p)
         return;
     }
     start_parser(s, p);
-    s->ctx->st.flows[p]++;
 }
 
 enum app_proto app_session_proto(const struct app_session *s)
@@ -347,16 +345,13 @@ static void apply_switch(struct app_session *s)
     uint8_t orig = s->proto_orig;
     start_parser(s, p);
     s->proto_orig = orig;
-    s->ctx->st.flows[p]++;
 }
 
 static void feed(struct app_session *s, int dir, const uint8_t *data, size_t len)
 {
     if (s->stopped || !s->parser || !s->parser->data || len == 0)
         return;
-    s->in_callback = true;
     s->parser->data(s, s->pstate, dir, data, len);
-    s->in_callback = false;
     apply_switch(s);
 }
 
@@ -415,9 +410,6 @@ static void detected(struct app_session *s, enum app_proto p, int dir, const uin
     struct detect_buf *held[2] = {s->det[0], s->det[1]};
     s->det[0] = s->det[1] = NULL;
     start_parser(s, p);
-    s->ctx->st.flows[p]++;
-    if (p == APP_PROTO_DNS)
-        s->ctx->st.flows_dns_tcp++;
     int first = server_first(p) ? 1 : 0;
     for (int k = 0; k < 2; k++) {
         int d = k == 0 ? first : 1 - first;
@@ -435,32 +427,35 @@ static void detected(struct app_session *s, enum app_proto p, int dir, const uin
 
 static void detect_chunk(struct app_session *s, int dir, const uint8_t *data, size_t len)
 {
-    const struct flow *f = s->f;
-    uint16_t cport = f ? flow_client_port(f) : 0, sport = f ? flow_server_port(f) : 0;
+    uint16_t sport = s->f ? flow_server_port(s->f) : 0;
     uint32_t max = s->ctx->cfg.detect_max_bytes;
     enum app_proto p = APP_PROTO_UNKNOWN;
-    enum app_detect_result r;
+    enum app_detect_result r = APP_DETECT_NO;
+    /* The usual case: nothing held yet, so the chunk itself is what detection looks at and
+     * nothing is copied unless it is inconclusive. */
+    bool direct = !s->det[dir];
 
     s->det_seen[dir] = (uint32_t)MM_MIN((uint64_t)s->det_seen[dir] + len, (uint64_t)UINT32_MAX);
-    if (!s->det_no[dir] && !s->det[dir]) {
-        /* The usual case: the first chunk tells; nothing is copied. */
-        r = app_detect_tcp(data, len, dir, cport, sport, &p);
+    if (!s->det_no[dir] && direct) {
+        r = app_detect_tcp(data, len, dir, sport, &p);
         if (r == APP_DETECT_MATCH) {
             detected(s, p, dir, data, len);
             return;
         }
     }
-    long kept = keep_for_detection(s, dir, data, len);
+    long kept = keep_for_detection(s, dir, data, len); /* for replay, and for the next chunk */
     if (kept < 0) {
         give_up_detection(s);
         return;
     }
     if (!s->det_no[dir]) {
         const struct detect_buf *d = s->det[dir];
-        r = app_detect_tcp(d->buf, d->len, dir, cport, sport, &p);
-        if (r == APP_DETECT_MATCH) {
-            detected(s, p, dir, data + kept, len - (size_t)kept);
-            return;
+        if (!direct) { /* earlier bytes were held: look at all of them together */
+            r = app_detect_tcp(d->buf, d->len, dir, sport, &p);
+            if (r == APP_DETECT_MATCH) {
+                detected(s, p, dir, data + kept, len - (size_t)kept);
+                return;
+            }
         }
         if (r == APP_DETECT_NO || d->len >= max)
             s->det_no[dir] = true;
@@ -499,9 +494,7 @@ void app_session_gap(struct app_session *s, int dir, uint32_t len)
         s->stopped = true; /* a parser that cannot resynchronise stops at a gap */
         return;
     }
-    s->in_callback = true;
     s->parser->gap(s, s->pstate, dir, len);
-    s->in_callback = false;
     apply_switch(s);
 }
 
@@ -518,9 +511,7 @@ void app_session_end(struct app_session *s, int dir)
     }
     if (s->stopped || !s->parser || !s->parser->end)
         return;
-    s->in_callback = true;
     s->parser->end(s, s->pstate, dir);
-    s->in_callback = false;
 }
 
 void app_session_datagram(struct app_session *s, int dir, const uint8_t *data, size_t len)

@@ -17,13 +17,12 @@ enum app_detect_result {
 };
 
 /*
- * Look at the first n bytes of direction dir (0 to server) of a TCP connection between
- * client port cport and server port sport. Content decides; the port only settles what the
- * content leaves open (a "220 " banner naming neither FTP nor SMTP). `other_proto` is what the
- * other direction already suggested (APP_PROTO_UNKNOWN if nothing).
+ * Look at the first n bytes of direction dir (0 to server) of a TCP connection to server
+ * port sport. Content decides; the port only settles what the content leaves open (a "220 "
+ * banner naming neither FTP nor SMTP, a client's "USER"). *proto is set on a match.
  */
-enum app_detect_result app_detect_tcp(const uint8_t *d, size_t n, int dir, uint16_t cport,
-                                      uint16_t sport, enum app_proto *proto);
+enum app_detect_result app_detect_tcp(const uint8_t *d, size_t n, int dir, uint16_t sport,
+                                      enum app_proto *proto);
 
 /* A UDP datagram: APP_PROTO_DNS when it is a DNS message (on port 53, or well-formed
  * enough elsewhere), else APP_PROTO_UNKNOWN. */

@@ -217,10 +217,9 @@ static enum app_detect_result detect_toclient(const uint8_t *d, size_t n, uint16
     return more ? APP_DETECT_NEED_MORE : APP_DETECT_NO;
 }
 
-enum app_detect_result app_detect_tcp(const uint8_t *d, size_t n, int dir, uint16_t cport,
-                                      uint16_t sport, enum app_proto *proto)
+enum app_detect_result app_detect_tcp(const uint8_t *d, size_t n, int dir, uint16_t sport,
+                                      enum app_proto *proto)
 {
-    (void)cport;
     if (n == 0)
         return APP_DETECT_NEED_MORE;
     return dir == 0 ? detect_toserver(d, n, sport, proto) : detect_toclient(d, n, sport, proto);

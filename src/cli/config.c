@@ -182,52 +182,6 @@ static void warn_unknown(const char *file, const cfg_node_t *n, const char *pref
     }
 }
 
-/* app-layer.* (see docs/configuration.md). */
-static int load_app(const cfg_node_t *root, struct app_config *a, char *e, size_t elen)
-{
-    int rc;
-    uint64_t v;
-#define SZ(path, min, max, dst, type)                                                              \
-    do {                                                                                           \
-        v = (uint64_t)(dst);                                                                       \
-        if ((rc = cfg_get_size(root, path, min, max, &v, e, elen)) != 0)                           \
-            return rc;                                                                             \
-        dst = (type)v;                                                                             \
-    } while (0)
-#define N(path, min, max, dst)                                                                     \
-    do {                                                                                           \
-        v = (uint64_t)(dst);                                                                       \
-        if ((rc = cfg_get_u64(root, path, min, max, &v, e, elen)) != 0)                            \
-            return rc;                                                                             \
-        dst = (uint32_t)v;                                                                         \
-    } while (0)
-    SZ("app-layer.memcap", 1u << 20, 1ull << 40, a->memcap_bytes, size_t);
-    SZ("app-layer.detection.max-bytes", 16, 1u << 20, a->detect_max_bytes, uint32_t);
-    SZ("app-layer.max-line", 64, 1u << 24, a->max_line_bytes, uint32_t);
-    SZ("app-layer.files.keep-bytes", 0, 1u << 30, a->file_keep_bytes, uint32_t);
-    SZ("app-layer.protocols.http.max-header-bytes", 256, 1u << 30, a->http_max_header_bytes,
-       uint32_t);
-    SZ("app-layer.protocols.http.body-limit", 0, 1u << 30, a->http_body_limit, uint32_t);
-    SZ("app-layer.protocols.http.decompress-max-bytes", 0, 1u << 30, a->decompress_max_bytes,
-       uint32_t);
-    N("app-layer.protocols.http.decompress-max-ratio", 1, 100000, a->decompress_max_ratio);
-    N("app-layer.protocols.http.max-pending-tx", 1, 4096, a->max_pending_tx);
-    SZ("app-layer.protocols.tls.max-record-bytes", 1024, 1u << 24, a->tls_max_record_bytes,
-       uint32_t);
-    N("app-layer.mime.max-depth", 1, 100, a->mime_max_depth);
-    N("app-layer.mime.max-parts", 1, 100000, a->mime_max_parts);
-    SZ("app-layer.mime.max-header-bytes", 256, 1u << 30, a->mime_max_header_bytes, uint32_t);
-#undef SZ
-#undef N
-    for (int p = APP_PROTO_UNKNOWN + 1; p < APP_PROTO_FAILED; p++) {
-        char key[64];
-        snprintf(key, sizeof key, "app-layer.protocols.%s.enabled",
-                 app_proto_name((enum app_proto)p));
-        if ((rc = cfg_get_bool(root, key, &a->enabled[p], e, elen)) != 0)
-            return rc;
-    }
-    return cfg_get_bool(root, "outputs.eve.login", &a->log_login, e, elen);
-}
 
 int cli_config_load(struct cli_config *c, const char *path, char *err, size_t errlen)
 {
@@ -255,12 +209,12 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
         c->n_home_net = n;
     }
 
-#define SIZE(path, min, max, dst)                                                                  \
+#define SIZE(path, min, max, dst, type)                                                            \
     do {                                                                                           \
         v = (uint64_t)(dst);                                                                       \
         if ((rc = cfg_get_size(root, path, min, max, &v, e, sizeof e)) != 0)                       \
             goto out;                                                                              \
-        dst = (size_t)v;                                                                           \
+        dst = (type)v;                                                                             \
     } while (0)
 #define NUM(path, min, max, dst, type)                                                             \
     do {                                                                                           \
@@ -270,7 +224,7 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
         dst = (type)v;                                                                             \
     } while (0)
 
-    SIZE("flow.memcap", 1u << 20, 1ull << 40, c->flow.memcap_bytes);
+    SIZE("flow.memcap", 1u << 20, 1ull << 40, c->flow.memcap_bytes, size_t);
     NUM("flow.hash-seed", 0, UINT32_MAX, c->flow.hash_seed, uint32_t);
     c->hash_seed_fixed = cfg_get(root, "flow.hash-seed") != NULL;
     static const char *const pnames[FLOW_PROTO_COUNT] = {"tcp", "udp", "icmp", "default"};
@@ -282,21 +236,40 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
             NUM(key, 1, 86400, c->flow.timeout_s[pi][si], uint32_t);
         }
     }
-    SIZE("stream.memcap", 1u << 20, 1ull << 40, c->stream.memcap_bytes);
-    v = c->stream.depth_bytes;
-    if ((rc = cfg_get_size(root, "stream.reassembly.depth", 0, 1ull << 31, &v, e, sizeof e)))
-        goto out;
-    c->stream.depth_bytes = (uint32_t)v;
-    v = c->stream.max_queued_bytes;
-    if ((rc = cfg_get_size(root, "stream.reassembly.max-queued", 0, 1ull << 31, &v, e, sizeof e)))
-        goto out;
-    c->stream.max_queued_bytes = (uint32_t)v;
-    if ((rc = load_app(root, &c->app, e, sizeof e)) != 0)
+    SIZE("stream.memcap", 1u << 20, 1ull << 40, c->stream.memcap_bytes, size_t);
+    SIZE("stream.reassembly.depth", 0, 1ull << 31, c->stream.depth_bytes, uint32_t);
+    SIZE("stream.reassembly.max-queued", 0, 1ull << 31, c->stream.max_queued_bytes, uint32_t);
+    /* app-layer.* (docs/configuration.md) */
+    SIZE("app-layer.memcap", 1u << 20, 1ull << 40, c->app.memcap_bytes, size_t);
+    SIZE("app-layer.detection.max-bytes", 16, 1u << 20, c->app.detect_max_bytes, uint32_t);
+    SIZE("app-layer.max-line", 64, 1u << 24, c->app.max_line_bytes, uint32_t);
+    SIZE("app-layer.files.keep-bytes", 0, 1u << 30, c->app.file_keep_bytes, uint32_t);
+    SIZE("app-layer.protocols.http.max-header-bytes", 256, 1u << 30,
+         c->app.http_max_header_bytes, uint32_t);
+    SIZE("app-layer.protocols.http.body-limit", 0, 1u << 30, c->app.http_body_limit, uint32_t);
+    SIZE("app-layer.protocols.http.decompress-max-bytes", 0, 1u << 30,
+         c->app.decompress_max_bytes, uint32_t);
+    NUM("app-layer.protocols.http.decompress-max-ratio", 1, 100000, c->app.decompress_max_ratio,
+        uint32_t);
+    NUM("app-layer.protocols.http.max-pending-tx", 1, 4096, c->app.max_pending_tx, uint32_t);
+    SIZE("app-layer.protocols.tls.max-record-bytes", 1024, 1u << 24,
+         c->app.tls_max_record_bytes, uint32_t);
+    NUM("app-layer.mime.max-depth", 1, 100, c->app.mime_max_depth, uint32_t);
+    NUM("app-layer.mime.max-parts", 1, 100000, c->app.mime_max_parts, uint32_t);
+    SIZE("app-layer.mime.max-header-bytes", 256, 1u << 30, c->app.mime_max_header_bytes, uint32_t);
+    for (int p = APP_PROTO_UNKNOWN + 1; p < APP_PROTO_FAILED; p++) {
+        char key[64];
+        snprintf(key, sizeof key, "app-layer.protocols.%s.enabled",
+                 app_proto_name((enum app_proto)p));
+        if ((rc = cfg_get_bool(root, key, &c->app.enabled[p], e, sizeof e)) != 0)
+            goto out;
+    }
+    if ((rc = cfg_get_bool(root, "outputs.eve.login", &c->app.log_login, e, sizeof e)) != 0)
         goto out;
     if ((rc = cfg_get_bool(root, "app-layer.enabled", &c->app_enabled, e, sizeof e)) != 0 ||
         (rc = cfg_get_bool(root, "stream.enabled", &c->stream_enabled, e, sizeof e)) != 0)
         goto out;
-    SIZE("defrag.memcap", 64u << 10, 1ull << 36, c->dec.defrag_memcap_bytes);
+    SIZE("defrag.memcap", 64u << 10, 1ull << 36, c->dec.defrag_memcap_bytes, size_t);
     NUM("defrag.timeout", 1, 3600, c->dec.defrag_timeout_s, uint32_t);
     NUM("defrag.max-frags", 2, 8192, c->dec.defrag_max_frags, uint32_t);
     NUM("defrag.trackers", 16, 1u << 24, c->dec.defrag_max_trackers, uint32_t);

@@ -30,7 +30,8 @@ static void put_type(struct jb *jb, const char *key, uint16_t type)
 static int words(char *text, char **w, int max)
 {
     int n = 0;
-    for (char *t = strtok(text, " "); t && n < max; t = strtok(NULL, " "))
+    char *save = NULL;
+    for (char *t = strtok_r(text, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
         w[n++] = t;
     return n;
 }

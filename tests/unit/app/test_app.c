@@ -104,7 +104,7 @@ static void test_detect_table(void **state)
         size_t n = r->len ? r->len : strlen(r->bytes);
         enum app_proto p = APP_PROTO_UNKNOWN;
         enum app_detect_result got =
-            app_detect_tcp((const uint8_t *)r->bytes, n, r->dir, 40000, r->sport, &p);
+            app_detect_tcp((const uint8_t *)r->bytes, n, r->dir, r->sport, &p);
         if (got != r->want || (got == APP_DETECT_MATCH && p != r->proto)) {
             print_error("row '%s': result %d proto %s, want %d %s\n", r->what, got,
                         app_proto_name(p), r->want, app_proto_name(r->proto));

@@ -59,11 +59,14 @@ struct flow {
     uint8_t lru_class;           /* index of the timeout list the flow is on */
     bool client_is_a;            /* client (initiator) is key.a */
     bool alerted;                /* set by detection (later layers) */
+    bool det_passed;             /* a pass rule matched: no more detection on this flow */
     uint8_t icmp_type[2], icmp_code[2]; /* first ICMP type/code per direction */
     bool icmp_seen[2];
     uint8_t fin_seen;            /* bits 0-1: FIN seen per direction; 2-3: who sent the first */
     uint8_t vlan_count;          /* how many of key.vlan are real tags */
     void *app;                   /* per-flow state of upper layers; owned by them */
+    void *det;                   /* detection state (detect layer); NULL until needed */
+    void *det_stream;            /* detection: stream tails (detect layer); NULL until needed */
 };
 
 /* Called once when a flow ends, before its memory is reused. Must not keep `f`. */

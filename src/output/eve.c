@@ -11,13 +11,11 @@
 
 #include "core/mm.h"
 #include "core/timefmt.h"
+#include "detect/detect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EVE_MAX_EVENT_BYTES (1u << 20)
-
 
 void out_eve_config_defaults(struct out_eve_config *cfg)
 {
@@ -31,8 +29,11 @@ out_eve_t *out_eve_new(out_sink_t *sink, const struct out_eve_config *cfg)
     out_eve_t *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    if (jb_init(&e->jb, 4096, EVE_MAX_EVENT_BYTES) != 0) {
+    /* The alert scratch buffer allocates on first use: most runs have few alerts. */
+    if (jb_init(&e->jb, 4096, EVE_MAX_EVENT_BYTES) != 0 ||
+        jb_init(&e->scratch, 0, EVE_MAX_EVENT_BYTES) != 0) {
         jb_fini(&e->jb);
+        jb_fini(&e->scratch);
         free(e);
         return NULL;
     }
@@ -49,6 +50,7 @@ void out_eve_free(out_eve_t *e)
         return;
     out_sink_close(e->sink);
     jb_fini(&e->jb);
+    jb_fini(&e->scratch);
     free(e);
 }
 
@@ -398,6 +400,26 @@ static void put_app_layer_stats(struct jb *jb, const struct app_stats *as)
     jb_close_object(jb);
 }
 
+/* mamori.detect: the engine's counters Suricata has no name for. */
+static void put_detect_stats(struct jb *jb, const struct det_stats *ds)
+{
+    jb_open_object(jb, "detect");
+    jb_uint(jb, "pass", ds->pass);
+    jb_uint(jb, "inspected_pkts", ds->inspected_pkts);
+    jb_uint(jb, "inspected_chunks", ds->inspected_chunks);
+    jb_uint(jb, "inspected_records", ds->inspected_records);
+    jb_uint(jb, "candidates", ds->candidates);
+    jb_uint(jb, "matches", ds->matches);
+    jb_uint(jb, "pcre_errors", ds->pcre_errors);
+    jb_uint(jb, "flowvar_memcap_hits", ds->flowvar_memcap_hits);
+    jb_uint(jb, "flowvar_memuse", ds->flowvar_memuse);
+    jb_uint(jb, "threshold_entries", ds->threshold_entries);
+    jb_uint(jb, "threshold_evicted", ds->threshold_evicted);
+    jb_uint(jb, "xbits_entries", ds->xbits_entries);
+    jb_uint(jb, "xbits_evicted", ds->xbits_evicted);
+    jb_close_object(jb);
+}
+
 void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
 {
     struct jb *jb = &e->jb;
@@ -479,6 +501,14 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "ssn_memcap_drop", ss->flows_refused);
         jb_uint(jb, "stream_depth_reached", ss->depth_reached);
         jb_uint(jb, "reassembly_memuse", ss->memuse);
+        jb_close_object(jb);
+    }
+    if (in->det) {
+        /* Suricata's names. mamori never discards alerts, so its queue never overflows. */
+        jb_open_object(jb, "detect");
+        jb_uint(jb, "alert", in->det->alerts);
+        jb_uint(jb, "alert_queue_overflow", 0);
+        jb_uint(jb, "alerts_suppressed", in->det->alerts_suppressed);
         jb_close_object(jb);
     }
     if (in->app)
@@ -566,9 +596,12 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
         jb_uint(jb, "memcap", as->memcap);
         jb_close_object(jb);
     }
+    if (in->det)
+        put_detect_stats(jb, in->det);
     jb_open_object(jb, "eve");
     jb_uint(jb, "flow", e->ctr.flow);
     jb_uint(jb, "anomaly", e->ctr.anomaly);
+    jb_uint(jb, "alert", e->ctr.alert);
     jb_uint(jb, "anomalies_suppressed", e->ctr.anomalies_suppressed);
     jb_uint(jb, "oversize_dropped", e->ctr.oversize_dropped);
     if (in->sink) {

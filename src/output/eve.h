@@ -1,8 +1,8 @@
 /*
  * EVE JSON events (Suricata's format, one JSON object per line): `flow` at flow end,
- * `anomaly` for decoder events, `stats`. Field names and value forms follow Suricata's
- * etc/schema.json; counters Suricata has no name for go in a top-level "mamori" object
- * (documented in docs/eve.md).
+ * `anomaly` for decoder events, application-layer records, `alert` for rule matches,
+ * `stats`. Field names and value forms follow Suricata's etc/schema.json; fields Suricata
+ * has no name for go in a top-level "mamori" object (documented in docs/eve.md).
  *
  * One JSON buffer is reused for every event: no allocation per event. An event larger than
  * the buffer's maximum is dropped and counted. Anomaly events are rate-limited per second
@@ -24,6 +24,9 @@
 #include "stream/stream.h"
 #include "app/app.h"
 
+struct det_alert;
+struct det_stats;
+
 struct out_eve_config {
     uint32_t anomaly_rate_per_s; /* anomaly events per second of packet time; 0 = unlimited */
     bool community_id;           /* add community_id to flow events (default true) */
@@ -36,6 +39,7 @@ void out_eve_config_defaults(struct out_eve_config *cfg);
 /* Counters of the writer itself. */
 struct out_eve_counters {
     uint64_t flow, anomaly, stats;   /* events written per type */
+    uint64_t alert;                  /* alert events written */
     uint64_t app[APP_REC_COUNT];     /* application-layer events written per record kind */
     uint64_t anomalies_suppressed;   /* over the rate limit */
     uint64_t oversize_dropped;       /* events larger than the JSON buffer's maximum */
@@ -63,6 +67,17 @@ void out_eve_flow_app(out_eve_t *e, const struct flow *f, enum flow_end_reason r
 void out_eve_app_record(out_eve_t *e, const struct flow *f, int dir, uint64_t ts_ns,
                         enum app_record_kind kind, const void *rec);
 
+/*
+ * One "alert" event for a rule match reported by the detection engine (detect.h), in
+ * Suricata's form: alert.action is always "allowed" (mamori is passive); the rule's own
+ * action, when drop, reject or pass, is in mamori.rule_action. With a->rec the matched
+ * record's app-layer objects (http, dns, tls, smtp ...) and tx_id are added; with a->flow
+ * flow_id, app_proto, direction and Suricata's short "flow" object. Everything a points to is
+ * borrowed for the call. An alert whose record would not fit the event size limit is written
+ * without the record (mamori.record_omitted).
+ */
+void out_eve_alert(out_eve_t *e, const struct det_alert *a);
+
 /* One anomaly event per decoder event on the packet (after flow handling, for flow_id). */
 void out_eve_anomalies(out_eve_t *e, const struct packet *p);
 
@@ -75,6 +90,7 @@ struct out_stats_input {
     const struct flow_stats *flow;
     const struct stream_stats *stream; /* may be NULL */
     const struct app_stats *app;       /* may be NULL */
+    const struct det_stats *det;       /* may be NULL */
     size_t defrag_memuse, defrag_memcap;
     uint64_t defrag_memcap_hits;
     const struct out_sink_stats *sink;

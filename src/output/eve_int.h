@@ -12,6 +12,7 @@ struct out_eve {
     out_sink_t *sink;
     struct out_eve_config cfg;
     struct jb jb;
+    struct jb scratch;      /* an alert's app-layer record, built apart to merge (eve_alert.c) */
     const char *iface;
     uint64_t anomaly_sec;   /* second of packet time the rate counter is for */
     uint32_t anomaly_in_sec;
@@ -25,6 +26,9 @@ void eve_head(out_eve_t *e, uint64_t ts_ns, uint64_t flow_id, const char *type, 
               uint8_t proto, bool ports_known);
 /* Write the finished event in e->jb, or drop and count it when it could not be built. */
 bool eve_emit(out_eve_t *e);
+/* Largest event, in bytes of JSON; a larger one is dropped and counted. */
+#define EVE_MAX_EVENT_BYTES (1u << 20)
+
 /* A timestamp member in Suricata's format. */
 void eve_put_ts(struct jb *jb, const char *key, uint64_t ts_ns);
 

@@ -8,6 +8,7 @@
 
 #include "core/cfg.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/mm.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,102 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* $XDG_CACHE_HOME/mamori, else ~/.cache/mamori, else none (no cache). */
+static const char *default_cache_dir(void)
+{
+    static char dir[4096];
+    const char *x = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (x && x[0] == '/')
+        snprintf(dir, sizeof dir, "%s/mamori", x);
+    else if (home && home[0] == '/')
+        snprintf(dir, sizeof dir, "%s/.cache/mamori", home);
+    else
+        return NULL;
+    return dir;
+}
+
+size_t cli_rule_files(const struct cli_config *c, const char **out, size_t max)
+{
+    size_t n = 0;
+    if (!c->cli_rules_exclusive)
+        for (size_t i = 0; i < c->n_cfg_rule_files && n < max; i++)
+            out[n++] = c->cfg_rule_files[i];
+    for (size_t i = 0; i < c->n_cli_rule_files && n < max; i++)
+        out[n++] = c->cli_rule_files[i];
+    return n;
+}
+
+/* A copy that lives as long as the process (the config tree is freed after loading). */
+static const char *keep_str(const char *s)
+{
+    return s ? mem_xstrdup(s) : NULL;
+}
+
+/* vars.address-groups / vars.port-groups: every NAME: "value" pair for the rule parser. */
+static int load_vars(const cfg_node_t *root, const char *path, struct det_var *out,
+                     size_t *n, char *e, size_t elen)
+{
+    const cfg_node_t *g = cfg_get(root, path);
+    if (!g)
+        return 0;
+    if (cfg_type(g) != CFG_MAP) {
+        snprintf(e, elen, "line %u: %s: expected a mapping of names to values", cfg_line(g), path);
+        return MM_EINVAL;
+    }
+    for (size_t i = 0; i < cfg_count(g); i++) {
+        const cfg_node_t *v = cfg_child(g, i);
+        if (!cfg_scalar(v)) {
+            snprintf(e, elen, "line %u: %s.%s: expected a string", cfg_line(v), path,
+                     cfg_key(g, i));
+            return MM_EINVAL;
+        }
+        if (*n >= CLI_MAX_VARS) {
+            snprintf(e, elen, "line %u: %s: more than %d variables", cfg_line(v), path,
+                     CLI_MAX_VARS);
+            return MM_EINVAL;
+        }
+        out[*n].name = keep_str(cfg_key(g, i));
+        out[*n].value = keep_str(cfg_scalar(v));
+        (*n)++;
+    }
+    return 0;
+}
+
+/* rule-files (a list), each joined to default-rule-path unless absolute. */
+static int load_rule_files(const cfg_node_t *root, struct cli_config *c, char *e, size_t elen)
+{
+    const cfg_node_t *rf = cfg_get(root, "rule-files");
+    if (!rf)
+        return 0;
+    if (cfg_type(rf) != CFG_SEQ) {
+        snprintf(e, elen, "line %u: rule-files: expected a list of file names", cfg_line(rf));
+        return MM_EINVAL;
+    }
+    const cfg_node_t *dp = cfg_get(root, "default-rule-path");
+    const char *dir = dp ? cfg_scalar(dp) : NULL;
+    for (size_t i = 0; i < cfg_count(rf); i++) {
+        const cfg_node_t *f = cfg_child(rf, i);
+        const char *name = cfg_scalar(f);
+        if (!name || !name[0]) {
+            snprintf(e, elen, "line %u: rule-files: expected a file name", cfg_line(f));
+            return MM_EINVAL;
+        }
+        if (c->n_cfg_rule_files >= CLI_MAX_RULE_FILES) {
+            snprintf(e, elen, "line %u: rule-files: more than %d files", cfg_line(f),
+                     CLI_MAX_RULE_FILES);
+            return MM_EINVAL;
+        }
+        char full[4096];
+        if (name[0] != '/' && dir && dir[0])
+            snprintf(full, sizeof full, "%s/%s", dir, name);
+        else
+            snprintf(full, sizeof full, "%s", name);
+        c->cfg_rule_files[c->n_cfg_rule_files++] = keep_str(full);
+    }
+    return 0;
+}
 
 void cli_config_defaults(struct cli_config *c)
 {
@@ -28,6 +125,8 @@ void cli_config_defaults(struct cli_config *c)
     c->stream_enabled = true;
     c->app_enabled = true;
     out_eve_config_defaults(&c->eve);
+    det_config_defaults(&c->det);
+    c->det.cache_dir = default_cache_dir();
     size_t n = 0;
     char err[128];
     (void)cli_parse_nets("[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]", c->home_net, CLI_MAX_NETS,
@@ -152,6 +251,8 @@ static const char *const known_paths[] = {
     "app-layer.protocols.pop3.enabled", "app-layer.protocols.imap.enabled",
     "app-layer.protocols.ftp.enabled", "app-layer.protocols.ssh.enabled",
     "app-layer.mime.max-depth", "app-layer.mime.max-parts", "app-layer.mime.max-header-bytes",
+    "rule-files", "default-rule-path", "classification-file", "detect.cache-dir",
+    "detect.thresholds.memcap", "detect.xbits.memcap", "detect.flowvars.memcap",
 };
 
 /* Whether `path` is a known setting or lies on the way to one. */
@@ -312,6 +413,27 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
         c->eve.http_dump_headers = (uint8_t)i;
     }
     NUM("stats.interval", 0, 86400, c->stats_interval_s, uint32_t);
+    /* detection (docs/configuration.md, docs/rules.md) */
+    {
+        size_t na = 0, np = 0;
+        if ((rc = load_vars(root, "vars.address-groups", c->addr_vars, &na, e, sizeof e)) != 0 ||
+            (rc = load_vars(root, "vars.port-groups", c->port_vars, &np, e, sizeof e)) != 0 ||
+            (rc = load_rule_files(root, c, e, sizeof e)) != 0)
+            goto out;
+        c->det.parse.addr_vars = c->addr_vars;
+        c->det.parse.n_addr_vars = na;
+        c->det.parse.port_vars = c->port_vars;
+        c->det.parse.n_port_vars = np;
+        const cfg_node_t *cf = cfg_get(root, "classification-file");
+        if (cf && cfg_scalar(cf))
+            c->det.parse.classification_path = keep_str(cfg_scalar(cf));
+        const cfg_node_t *cd = cfg_get(root, "detect.cache-dir");
+        if (cd && cfg_scalar(cd))
+            c->det.cache_dir = keep_str(cfg_scalar(cd));
+        SIZE("detect.thresholds.memcap", 64u << 10, 1ull << 36, c->det.threshold_memcap, size_t);
+        SIZE("detect.xbits.memcap", 64u << 10, 1ull << 36, c->det.xbits_memcap, size_t);
+        SIZE("detect.flowvars.memcap", 64u << 10, 1ull << 36, c->det.flowvar_memcap, size_t);
+    }
     NUM("capture.snaplen", 64, 262144, c->snaplen, int);
     NUM("capture.buffer-size-mib", 1, 4096, c->buffer_size_mib, int);
     const cfg_node_t *ld = cfg_get(root, "default-log-dir");

@@ -15,9 +15,12 @@
 #include "output/eve.h"
 #include "stream/stream.h"
 #include "app/app.h"
+#include "detect/detect.h"
 
 #define CLI_MAX_INPUTS 256
 #define CLI_MAX_NETS 256
+#define CLI_MAX_RULE_FILES 256
+#define CLI_MAX_VARS 128
 
 /* One CIDR block of HOME_NET. */
 struct cli_net {
@@ -57,7 +60,19 @@ struct cli_config {
     struct out_eve_config eve;
     struct cli_net home_net[CLI_MAX_NETS];
     size_t n_home_net;
+    /* detection: rule files from the config (rule-files, joined to default-rule-path) and
+     * from the command line (-s adds to them, -S replaces them) */
+    const char *cfg_rule_files[CLI_MAX_RULE_FILES];
+    size_t n_cfg_rule_files;
+    const char *cli_rule_files[CLI_MAX_RULE_FILES];
+    size_t n_cli_rule_files;
+    bool cli_rules_exclusive;  /* -S given: the config's rule-files are not loaded */
+    struct det_config det;     /* parse options point into the vars below */
+    struct det_var addr_vars[CLI_MAX_VARS], port_vars[CLI_MAX_VARS];
 };
+
+/* The rule files to load (config's and/or the command line's), in order. */
+size_t cli_rule_files(const struct cli_config *c, const char **out, size_t max);
 
 void cli_config_defaults(struct cli_config *c);
 

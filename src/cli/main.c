@@ -49,6 +49,15 @@ static const char usage_text[] =
     "                          Live: write a stats event every SEC seconds (default 60;\n"
     "                          0 = only at exit). A stats event is always written at exit.\n"
     "\n"
+    "RULES\n"
+    "    -S FILE               Load Suricata-style rules from FILE only (repeatable); the\n"
+    "                          config's rule-files are not loaded.\n"
+    "    -s FILE               Load rules from FILE as well as the config's rule-files.\n"
+    "    mamori rules check [--json] [-v] [-c CONFIG] FILE...\n"
+    "                          Parse rule files and report loaded/skipped counts, skipped\n"
+    "                          keywords by frequency (-v: every skipped rule); --json prints\n"
+    "                          {\"total\", \"loaded\", \"skipped\": [...]} for scripts.\n"
+    "\n"
     "GENERAL\n"
     "    -c, --config FILE     YAML configuration (HOME_NET, memcaps, timeouts, limits);\n"
     "                          see docs/configuration.md. Flags override it.\n"
@@ -62,7 +71,8 @@ static const char usage_text[] =
     "SIGNALS\n"
     "    SIGINT, SIGTERM       Stop reading, end all flows, write their events and exit\n"
     "                          (status 0: what was read was processed completely).\n"
-    "    SIGHUP                Reopen the EVE file (after log rotation).\n"
+    "    SIGHUP                Reopen the EVE file (after log rotation); live capture also\n"
+    "                          reloads the rules (the old set stays if the new one fails).\n"
     "\n"
     "EXIT STATUS\n"
     "    0  all input read            2  bad command line or configuration\n"
@@ -101,7 +111,7 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 /* Leading ':' makes getopt report a missing value as ':' rather than '?'. */
-static const char short_opts[] = ":r:i:F:l:c:vqVh";
+static const char short_opts[] = ":r:i:F:l:c:S:s:vqVh";
 
 /* Whole decimal number in [min, max]; no atoi on user text. */
 static bool parse_num(const char *opt, const char *s, unsigned long long min, unsigned long long max,
@@ -142,11 +152,62 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN); /* a closed stdout reader becomes a write error, not a kill */
 }
 
+/* `mamori rules check [--json] [-v] [-c CONFIG] FILE...`: exit 0 when every file was read
+ * (skipped rules are reported, not an error), 1 when a file could not be read. */
+static int rules_check_main(int argc, char **argv, struct cli_config *cfg)
+{
+    bool json = false, verbose = false;
+    const char *files[CLI_MAX_RULE_FILES];
+    size_t n = 0;
+    char err[1024];
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+            verbose = true;
+        } else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                log_err("-c needs a value");
+                return CLI_EXIT_USAGE;
+            }
+            if (cli_config_load(cfg, argv[++i], err, sizeof err) != 0) {
+                log_err("%s", err);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            log_err("rules check: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (n < CLI_MAX_RULE_FILES) {
+            files[n++] = argv[i];
+        }
+    }
+    if (n == 0)
+        n = cli_rule_files(cfg, files, CLI_MAX_RULE_FILES);
+    if (n == 0) {
+        log_err("rules check: no rule files given");
+        return CLI_EXIT_USAGE;
+    }
+    struct det_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        log_err("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    int rc = det_load_files(&cfg->det.parse, files, n, rs, err, sizeof err);
+    if (rc != 0)
+        log_err("%s", err);
+    det_print_check(rs, json, verbose, stdout);
+    det_ruleset_free(rs);
+    return rc != 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     static struct cli_config cfg;
     cli_config_defaults(&cfg);
     char err[1024];
+
+    if (argc >= 3 && !strcmp(argv[1], "rules") && !strcmp(argv[2], "check"))
+        return rules_check_main(argc - 3, argv + 3, &cfg);
 
     /* First pass: only -c, so that the file's values can be overridden by flags. */
     opterr = 0;
@@ -179,6 +240,16 @@ int main(int argc, char **argv)
         case 'F': cfg.bpf = optarg; break;
         case 'l': cfg.log_dir = optarg; break;
         case 'c': break;
+        case 'S':
+        case 's':
+            if (cfg.n_cli_rule_files >= CLI_MAX_RULE_FILES) {
+                log_err("too many rule files (at most %d)", CLI_MAX_RULE_FILES);
+                return CLI_EXIT_USAGE;
+            }
+            cfg.cli_rule_files[cfg.n_cli_rule_files++] = optarg;
+            if (o == 'S')
+                cfg.cli_rules_exclusive = true;
+            break;
         case 'v': cfg.verbosity = cfg.verbosity < 0 ? 0 : cfg.verbosity + 1; break;
         case 'q': cfg.verbosity = -1; break;
         case 'V':

@@ -19,6 +19,7 @@
 #include "output/sink.h"
 #include "stream/stream.h"
 #include "app/app.h"
+#include "detect/detect.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -57,6 +58,8 @@ struct engine {
     flow_table_t *flows;
     stream_ctx_t *stream; /* TCP reassembly; its per-flow state is kept in the app session */
     app_ctx_t *app;       /* protocol detection and parsers; flow->app is the app_session */
+    det_engine_t *det;    /* compiled rules; NULL when no rule file is configured */
+    det_worker_t *detw;   /* inspects traffic against det */
     out_eve_t *eve;
     struct summary *sum;
     struct cap_stats cap_total; /* counters of finished sources */
@@ -64,24 +67,45 @@ struct engine {
     double start_s;
 };
 
-/* Reassembled bytes go to the flow's application-layer session. */
+/* The engine of this process, for the reassembly callback (whose user pointer is the flow). */
+static struct engine *g_en;
+
+/* Reassembled bytes go to the flow's application-layer session (which may emit records that
+ * the rules inspect), then to the rules' stream inspection. */
 static void on_stream_data(void *user, int dir, enum stream_event ev, const uint8_t *data,
                            uint32_t len)
 {
-    struct app_session *as = user;
-    if (!as)
-        return; /* app-layer.enabled: no (reassembly only) */
-    switch (ev) {
-    case STREAM_DATA: app_session_data(as, dir, data, len); break;
-    case STREAM_GAP: app_session_gap(as, dir, len); break;
-    case STREAM_END: app_session_end(as, dir); break;
+    struct flow *f = user;
+    struct engine *en = g_en;
+    struct app_session *as = f->app;
+    if (en->cfg->app_enabled) { /* app-layer.enabled: no means reassembly only */
+        switch (ev) {
+        case STREAM_DATA: app_session_data(as, dir, data, len); break;
+        case STREAM_GAP: app_session_gap(as, dir, len); break;
+        case STREAM_END: app_session_end(as, dir); break;
+        }
     }
+    /* After the parser: the chunk that reveals the protocol is inspected as that protocol
+     * (an "alert http" payload rule matches the first request). */
+    if (ev == STREAM_DATA && en->detw)
+        det_stream(en->detw, f, dir, data, len, f->last_ns, app_session_proto(as));
+}
+
+static void on_alert(void *user, const struct det_alert *a)
+{
+    struct engine *en = user;
+    summary_alert(en->sum, a->rule->sid, a->rule->msg);
+    out_eve_alert(en->eve, a);
 }
 
 static void on_app_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
                           enum app_record_kind kind, const void *rec)
 {
     struct engine *en = user;
+    /* Records arrive for flows of our own table: detection may mark them (alerted, flow
+     * variables), so the const the app layer hands out is dropped here. */
+    if (en->detw)
+        det_record(en->detw, (struct flow *)(uintptr_t)f, dir, ts_ns, kind, rec);
     if (kind == APP_REC_LOGIN) {
         summary_login(en->sum, ((const struct app_login *)rec)->outcome);
         if (!en->cfg->app.log_login)
@@ -127,7 +151,7 @@ static void stream_packet(struct engine *en, struct flow *f, enum flow_dir dir,
     if (!*sfp) {
         if (!synack && p->payload_len == 0)
             return;
-        *sfp = stream_flow_new(en->stream, on_stream_data, en->cfg->app_enabled ? as : NULL);
+        *sfp = stream_flow_new(en->stream, on_stream_data, f);
         if (!*sfp)
             return; /* memcap: counted in stream stats; the flow is still tracked */
         if (synack && dir == FLOW_TOCLIENT) /* the client's ISN is what the SYN-ACK acks, -1 */
@@ -151,9 +175,21 @@ static void udp_packet(struct engine *en, struct flow *f, enum flow_dir dir,
     app_session_datagram(as, (int)dir, p->payload, p->payload_len);
 }
 
+/* Packet inspection: after reassembly and parsing of this packet, so that what they set
+ * (flow variables, app protocol) is visible. */
+static void detect_packet(struct engine *en, struct flow *f, enum flow_dir dir,
+                          const struct packet *p)
+{
+    struct app_session *as = f && f->app != APP_REFUSED ? f->app : NULL;
+    bool stream_active = as && *app_session_engine_slot(as) != NULL;
+    det_packet(en->detw, f, f ? (int)dir : 0, p, stream_active,
+               as ? app_session_proto(as) : APP_PROTO_UNKNOWN);
+}
+
 static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *user)
 {
     struct engine *en = user;
+    struct flow *mf = (struct flow *)(uintptr_t)f; /* our table's flow, about to be reused */
     struct app_session *as = f->app == APP_REFUSED ? NULL : f->app;
     const char *proto = NULL, *orig = NULL;
     if (as) {
@@ -169,6 +205,8 @@ static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void 
         }
         app_session_free(as); /* parsers emit what they still hold */
     }
+    if (en->detw)
+        det_flow_end(en->detw, mf);
     out_eve_flow_app(en->eve, f, reason, proto, orig);
     summary_flow(en->sum, f);
 }
@@ -207,7 +245,11 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
     stream_get_stats(en->stream, &sts);
     struct app_stats as;
     app_get_stats(en->app, &as);
+    struct det_stats ds;
+    if (en->detw)
+        det_worker_get_stats(en->detw, &ds);
     struct out_stats_input in = {
+        .det = en->detw ? &ds : NULL,
         .stream = &sts,
         .app = &as,
         .ts_ns = ts_ns,
@@ -219,6 +261,53 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
     };
     dec_defrag_mem(en->dec, &in.defrag_memuse, &in.defrag_memcap, &in.defrag_memcap_hits);
     out_eve_stats(en->eve, &in);
+}
+
+/* Load the configured rules. 0, or -1 when they cannot be used (reported). */
+static int load_rules(struct engine *en, det_engine_t **out)
+{
+    const char *files[CLI_MAX_RULE_FILES];
+    size_t n = cli_rule_files(en->cfg, files, CLI_MAX_RULE_FILES);
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    char err[1024];
+    struct det_load_report rep;
+    det_engine_t *e = det_engine_load(&en->cfg->det, files, n, &rep, err, sizeof err);
+    if (!e) {
+        log_err("rules: %s", err);
+        return -1;
+    }
+    log_info("rules: %u of %u loaded (%u skipped) in %.2f s; %u databases, %.1f MiB, compiled "
+             "in %.2f s (%u from the cache)",
+             rep.loaded, rep.total, rep.skipped, rep.parse_s, rep.databases,
+             (double)rep.db_bytes / (1 << 20), rep.compile_s, rep.cache_hits);
+    if (rep.skipped)
+        log_warn("rules: %u of %u rules skipped (unsupported or malformed; see the messages "
+                 "above or run 'mamori rules check')", rep.skipped, rep.total);
+    summary_rules(en->sum, rep.loaded, rep.skipped);
+    *out = e;
+    return 0;
+}
+
+/* SIGHUP in live mode: build the new rule set beside the old one, then swap; on failure the
+ * old set stays. */
+static void reload_rules(struct engine *en)
+{
+    det_engine_t *ne = NULL;
+    if (load_rules(en, &ne) != 0 || !ne) {
+        log_err("rules: reload failed; the previous rules stay in use");
+        return;
+    }
+    det_engine_t *old = det_worker_swap(en->detw, ne);
+    if (!old) {
+        det_engine_free(ne);
+        log_err("rules: reload failed (out of memory); the previous rules stay in use");
+        return;
+    }
+    det_engine_free(old);
+    en->det = ne;
+    log_info("rules: reloaded");
 }
 
 /* Read one source to its end. Returns 0 at a clean end, or a negative mm_err on damage
@@ -244,6 +333,8 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
             g_reopen = 0;
             if (out_eve_reopen(en->eve) != 0)
                 log_err("cannot reopen the EVE output file");
+            if (live && en->detw)
+                reload_rules(en);
         }
         int r = cap_next(src, &cp);
         if (r == MM_EAGAIN) {
@@ -277,6 +368,8 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 else if (p.proto == IPPROTO_UDP_NUM && cfg->app_enabled)
                     udp_packet(en, f, dir, &p);
             }
+            if (en->detw)
+                detect_packet(en, f, dir, &p);
             if (MM_UNLIKELY(p.n_events))
                 out_eve_anomalies(en->eve, &p);
             if (p.ts_ns > en->last_ts_ns)
@@ -417,9 +510,22 @@ int cli_run(const struct cli_config *cfg)
         cap_free_paths(paths, n_paths);
         return CLI_EXIT_ERROR;
     }
+    /* Rules first: a rule set that cannot be used stops the run before any output. */
+    en.sum = summary_new();
+    g_en = &en;
+    if (!en.sum || load_rules(&en, &en.det) != 0) {
+        summary_free(en.sum);
+        cap_free_paths(paths, n_paths);
+        return CLI_EXIT_ERROR;
+    }
+    /* The run's time (and so the packet rates of the summary) starts after the rules are
+     * loaded: their load time is logged on its own. */
+    en.start_s = progress_now();
     out_sink_t *sink = out_sink_open(eve_path, err, sizeof err);
     if (!sink) {
         log_err("%s", err);
+        summary_free(en.sum);
+        det_engine_free(en.det);
         cap_free_paths(paths, n_paths);
         return CLI_EXIT_ERROR;
     }
@@ -434,8 +540,10 @@ int cli_run(const struct cli_config *cfg)
         getrandom(&fcfg.hash_seed, sizeof fcfg.hash_seed, 0) != sizeof fcfg.hash_seed)
         log_warn("no random hash seed available; using the fixed one");
     en.flows = flow_table_new(&fcfg, on_flow_end, &en);
-    en.sum = summary_new();
-    if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream || !en.app) {
+    if (en.det)
+        en.detw = det_worker_new(en.det, &cfg->det, on_alert, &en);
+    if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream || !en.app ||
+        (en.det && !en.detw)) {
         log_err("out of memory at startup (flow memcap %zu bytes)", cfg->flow.memcap_bytes);
         if (!en.eve)
             out_sink_close(sink);
@@ -541,6 +649,8 @@ done:;
             summary_print(en.sum, &t, cfg->verbosity >= 1 || cfg->summary, stderr);
     }
     flow_table_free(en.flows); /* no flows remain: nothing more is written */
+    det_worker_free(en.detw);
+    det_engine_free(en.det);
     stream_ctx_free(en.stream); /* after the flows, which held its per-flow state */
     app_ctx_free(en.app);
     dec_ctx_free(en.dec);

@@ -11,6 +11,15 @@ struct summary {
     uint32_t udp_port[65536];
     uint64_t by_proto[4];     /* tcp, udp, icmp, other */
     uint64_t logins[3];       /* by enum app_login_outcome */
+    bool rules;               /* a rule set was loaded */
+    uint32_t rules_loaded, rules_skipped;
+    uint64_t alerts;
+    struct {
+        uint32_t sid;
+        uint64_t n;
+        char msg[96];         /* copied: a reload frees the rule */
+    } by_sid[32];             /* the first 32 distinct signatures; the rest only counted */
+    uint32_t n_sids;
 };
 
 struct summary *summary_new(void)
@@ -27,6 +36,29 @@ void summary_login(struct summary *s, enum app_login_outcome outcome)
 {
     if ((unsigned)outcome < 3)
         s->logins[outcome]++;
+}
+
+void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped)
+{
+    s->rules = true;
+    s->rules_loaded = loaded;
+    s->rules_skipped = skipped;
+}
+
+void summary_alert(struct summary *s, uint32_t sid, const char *msg)
+{
+    s->alerts++;
+    for (uint32_t i = 0; i < s->n_sids; i++)
+        if (s->by_sid[i].sid == sid) {
+            s->by_sid[i].n++;
+            return;
+        }
+    if (s->n_sids < MM_ARRAY_LEN(s->by_sid)) {
+        s->by_sid[s->n_sids].sid = sid;
+        s->by_sid[s->n_sids].n = 1;
+        snprintf(s->by_sid[s->n_sids].msg, sizeof s->by_sid[0].msg, "%s", msg ? msg : "");
+        s->n_sids++;
+    }
 }
 
 void summary_flow(struct summary *s, const struct flow *f)
@@ -77,8 +109,25 @@ void summary_print(const struct summary *s, const struct summary_totals *t, bool
             (unsigned long long)t->pkts, bytes, (unsigned long long)t->flows,
             (unsigned long long)t->anomalies, t->seconds, (double)t->pkts / secs,
             (double)t->bytes * 8 / secs / 1e9, (double)t->peak_rss_kib / 1024.0);
+    if (s && s->rules)
+        fprintf(out, "  rules: %u loaded, %u skipped; %llu alerts\n", s->rules_loaded,
+                s->rules_skipped, (unsigned long long)s->alerts);
     if (!detailed || !s)
         return;
+    if (s->alerts) {
+        /* Busiest signatures first (selection over at most 32 entries). */
+        bool shown[MM_ARRAY_LEN(s->by_sid)] = {false};
+        fprintf(out, "  alerts by signature:\n");
+        for (uint32_t k = 0; k < 10 && k < s->n_sids; k++) {
+            uint32_t best = UINT32_MAX;
+            for (uint32_t i = 0; i < s->n_sids; i++)
+                if (!shown[i] && (best == UINT32_MAX || s->by_sid[i].n > s->by_sid[best].n))
+                    best = i;
+            shown[best] = true;
+            fprintf(out, "    %8llu  sid %u  %s\n", (unsigned long long)s->by_sid[best].n,
+                    s->by_sid[best].sid, s->by_sid[best].msg);
+        }
+    }
     fprintf(out, "  flows by protocol: tcp %llu, udp %llu, icmp %llu, other %llu\n",
             (unsigned long long)s->by_proto[0], (unsigned long long)s->by_proto[1],
             (unsigned long long)s->by_proto[2], (unsigned long long)s->by_proto[3]);

@@ -20,6 +20,10 @@ struct summary *summary_new(void);
 void summary_free(struct summary *s);
 /* Count a login record (outcome only). */
 void summary_login(struct summary *s, enum app_login_outcome outcome);
+/* The rule set in use (printed with the alert count). */
+void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped);
+/* Count an alert of signature sid (msg copied). */
+void summary_alert(struct summary *s, uint32_t sid, const char *msg);
 /* Count a finished flow (called from the flow-end callback). */
 void summary_flow(struct summary *s, const struct flow *f);
 

@@ -9,6 +9,7 @@ Usage: test_cli.py --mamori BUILD/mamori [--source-dir DIR] [-k NAME]
 """
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -357,6 +358,151 @@ def test_deterministic():
                                      cap, len(a), len(b), diff + 1,
                                      a[diff] if diff < len(a) else b"(none)",
                                      b[diff] if diff < len(b) else b"(none)"))
+
+
+# --------------------------------------------------------------------------- rules (issue 4)
+
+GOOD_RULE_1 = ('alert icmp any any -> any any (msg:"echo request"; itype:8; sid:1; rev:1;)')
+GOOD_RULE_2 = ('alert udp any any -> any 53 (msg:"dns query"; dns.query; content:"example"; '
+               'sid:7; rev:1;)')
+# Malformed rules; those whose sid comes before the damage must report it.
+BAD_RULES = [
+    # (line text, sid reported, words one of which the reason must contain)
+    ('alert tcp any any -> any any (sid:2; msg:"unterminated"; content:"abc; rev:1;)',
+     2, ("content", "quote", "unterminated", "terminated", "end")),
+    ('alert tcp any any -> any any (sid:3; msg:"unknown"; frobnicate:1; rev:1;)',
+     3, ("frobnicate",)),
+    ('alert tcp any any -> any any (sid:4; msg:"huge"; content:"a"; depth:99999999999999999999;)',
+     4, ("depth", "range", "large", "number", "value")),
+    ('alert tcp %s1.2.3.4%s any -> any any (sid:5; msg:"deep"; content:"a";)'
+     % ("[" * 200, "]" * 200), None, ("nest", "deep", "depth", "list", "address")),
+    ('alert tcp any any -> any any (sid:6; msg:"big"; content:"%s";)' % ("A" * 100 * 1024),
+     None, ("long", "large", "size", "byte", "limit", "too")),
+]
+
+
+def write_rules_files():
+    """TMP/bad.rules: good, 5 bad, good (lines 1..7 after a comment line and a blank)."""
+    path = os.path.join(TMP, "bad.rules")
+    lines = ["# rules check test: 2 good rules around 5 malformed ones", ""]
+    lines.append(GOOD_RULE_1)
+    lines += [b[0] for b in BAD_RULES]
+    lines.append(GOOD_RULE_2)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    good = os.path.join(TMP, "good.rules")
+    with open(good, "w") as f:
+        f.write(GOOD_RULE_1 + "\n")
+    return path, good
+
+
+def test_rules_check_text():
+    bad, _ = write_rules_files()
+    res = run(["rules", "check", bad])
+    out = text(res.stdout) + text(res.stderr)
+    expect(res.returncode in (0, 1), "rules check: expected exit 0 or 1, not a crash", res)
+    expect(re.search(r"\b2\b", out) and re.search(r"\b5\b", out),
+           "rules check: output should give 2 loaded and 5 skipped", res)
+    expect(re.search(r"(?i)load", out) and re.search(r"(?i)skip", out),
+           "rules check: output should say loaded and skipped", res)
+    expect("frobnicate" in out, "rules check: the keyword table should name 'frobnicate'", res)
+
+
+def test_rules_check_json():
+    bad, good = write_rules_files()
+    res = run(["rules", "check", "--json", bad])
+    expect(res.returncode in (0, 1), "rules check --json: expected exit 0 or 1", res)
+    try:
+        doc = json.loads(text(res.stdout))
+    except ValueError as e:
+        raise AssertionError("rules check --json: stdout is not one JSON object (%s): %.300s"
+                             % (e, text(res.stdout)))
+    expect(doc.get("total") == 7 and doc.get("loaded") == 2,
+           "rules check --json: expected total 7, loaded 2, got %r/%r"
+           % (doc.get("total"), doc.get("loaded")), res)
+    skipped = doc.get("skipped")
+    expect(isinstance(skipped, list) and len(skipped) == 5,
+           "rules check --json: expected 5 skipped entries, got %r" % (skipped,), res)
+    by_line = {}
+    for s in skipped:
+        expect(isinstance(s, dict) and set(s) >= {"file", "line", "sid", "reason"},
+               "rules check --json: skipped entry without file/line/sid/reason: %r" % (s,))
+        expect(os.path.basename(str(s["file"])) == "bad.rules",
+               "rules check --json: skipped entry names file %r" % s["file"])
+        by_line[s["line"]] = s
+    expect(sorted(by_line) == [4, 5, 6, 7, 8],
+           "rules check --json: skipped lines should be 4..8, got %r" % sorted(by_line))
+    for n, (_, sid, words) in enumerate(BAD_RULES, 4):
+        s = by_line[n]
+        if sid is not None:
+            expect(s["sid"] == sid, "line %d: expected sid %d, got %r" % (n, sid, s["sid"]))
+        reason = str(s["reason"]).lower()
+        expect(any(w in reason for w in words),
+               "line %d: reason %r should mention one of %r" % (n, s["reason"], words))
+        expect(len(str(s["reason"])) < 1000, "line %d: reason too long" % n)
+    res = run(["rules", "check", "--json", good])
+    doc = json.loads(text(res.stdout))
+    expect(res.returncode == 0 and doc.get("total") == 1 and doc.get("loaded") == 1 and
+           doc.get("skipped") == [], "rules check --json on a good file: %r" % doc, res)
+
+
+def alerts_by_sid(evs):
+    out = {}
+    for e in evs:
+        if e.get("event_type") == "alert":
+            sid = e.get("alert", {}).get("signature_id")
+            out[sid] = out.get(sid, 0) + 1
+    return out
+
+
+def test_bad_rules_warn_skip_continue():
+    bad, _ = write_rules_files()
+    res, data = run_eve(["-S", bad, "-r", BASIC])
+    expect(res.returncode == 0, "-S bad.rules: expected exit 0 (bad rules are skipped)", res)
+    err = text(res.stderr)
+    expect("bad.rules" in err and re.search(r"(?i)skip", err),
+           "-S bad.rules: stderr should warn naming bad.rules and say rules are skipped", res)
+    evs = events_of(data)
+    expect(sum(1 for e in evs if e.get("event_type") == "flow") == 3,
+           "-S bad.rules: the capture should still give its 3 flows")
+    got = alerts_by_sid(evs)
+    # sid 1: the ICMP echo request; sid 7 (after the bad lines): the query www.example.com.
+    expect(got == {1: 1, 7: 1},
+           "-S bad.rules: expected one alert each of sid 1 and sid 7, got %r" % got)
+    # Repeatable -S: two files load together.
+    _, good = write_rules_files()
+    res, data = run_eve(["-S", good, "-S", bad, "-r", BASIC])
+    expect(res.returncode == 0, "-S good -S bad: expected exit 0", res)
+    expect(alerts_by_sid(events_of(data)).get(1) == 1,
+           "-S good -S bad: sid 1 is in both files; the duplicate is skipped, 1 alert")
+
+
+def test_rule_files_in_config():
+    bad, good = write_rules_files()
+    cfg = os.path.join(TMP, "rules.yaml")
+    with open(cfg, "w") as f:
+        f.write("default-rule-path: %s\nrule-files:\n  - good.rules\n" % TMP)
+    res, data = run_eve(["-c", cfg, "-r", BASIC])
+    expect(res.returncode == 0, "rule-files in the config: expected exit 0", res)
+    expect(alerts_by_sid(events_of(data)) == {1: 1},
+           "rule-files + default-rule-path: expected one alert of sid 1, got %r"
+           % alerts_by_sid(events_of(data)))
+    res, data = run_eve(["-r", BASIC])
+    expect(alerts_by_sid(events_of(data)) == {},
+           "without rules: expected no alert events")
+
+
+def test_rule_cases_load_every_rule():
+    # The rules_* pcap cases expect count 0 for their negative rules; that only proves
+    # something when every rule of the case loads.
+    files = sorted(glob.glob(os.path.join(SRC, "tests", "pcap", "rules_*", "test.rules")))
+    expect(files, "no tests/pcap/rules_*/test.rules found under %s" % SRC)
+    for path in files:
+        res = run(["rules", "check", "--json", path])
+        doc = json.loads(text(res.stdout))
+        expect(doc.get("skipped") == [] and doc.get("loaded") == doc.get("total"),
+               "%s: every rule must load, skipped: %r" % (os.path.relpath(path, SRC),
+                                                         doc.get("skipped")), res)
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]

@@ -362,14 +362,18 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
             dec_packet(en->dec, &p);
             enum flow_dir dir;
             struct flow *f = flow_handle_packet(en->flows, &p, &dir);
+            if (en->detw)
+                det_set_packet(en->detw, &p);
             if (f && (p.flags & PKT_F_L4)) {
                 if (p.proto == IPPROTO_TCP_NUM && cfg->stream_enabled)
                     stream_packet(en, f, dir, &p);
                 else if (p.proto == IPPROTO_UDP_NUM && cfg->app_enabled)
                     udp_packet(en, f, dir, &p);
             }
-            if (en->detw)
+            if (en->detw) {
                 detect_packet(en, f, dir, &p);
+                det_set_packet(en->detw, NULL); /* flow-end records have no packet */
+            }
             if (MM_UNLIKELY(p.n_events))
                 out_eve_anomalies(en->eve, &p);
             if (p.ts_ns > en->last_ts_ns)

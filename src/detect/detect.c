@@ -1005,6 +1005,7 @@ struct det_worker {
     struct det_xbits *xbits;
     struct mem_cap fv_cap;
     struct det_stats st;
+    const struct packet *cur_pkt; /* det_set_packet */
 };
 
 /* Per-rule arrays and scratch for engine e. */
@@ -1249,6 +1250,8 @@ static void emit(det_worker_t *w, struct det_match_ctx *mc, const struct det_rul
     a.rs = w->e->rs;
     a.flow = f;
     a.pkt = mc->pkt;
+    if (!a.pkt && w->cur_pkt && w->cur_pkt->flow == (const void *)f)
+        a.pkt = w->cur_pkt;
     a.ts_ns = mc->ts_ns;
     a.dir = mc->dir;
     memcpy(a.src.b, x->a, 16);
@@ -1596,6 +1599,11 @@ void det_record(det_worker_t *w, struct flow *f, int dir, uint64_t ts_ns,
         (void)inspect_record(w, &mc, pt, dir, kind, rec, false);
     }
     finish_ctx(w, &mc);
+}
+
+void det_set_packet(det_worker_t *w, const struct packet *p)
+{
+    w->cur_pkt = p;
 }
 
 void det_flow_end(det_worker_t *w, struct flow *f)

@@ -116,6 +116,9 @@ void det_stream(det_worker_t *w, struct flow *f, int dir, const uint8_t *data, u
 void det_record(det_worker_t *w, struct flow *f, int dir, uint64_t ts_ns,
                 enum app_record_kind kind, const void *rec);
 void det_flow_end(det_worker_t *w, struct flow *f);
+/* The packet being processed (NULL between packets): alerts from stream chunks and records
+ * of its flow name it (EVE pcap_cnt), as Suricata's name the packet that completed them. */
+void det_set_packet(det_worker_t *w, const struct packet *p);
 
 /* Names for EVE: "allowed" for alert/pass ... as Suricata writes alert.action. */
 const char *det_action_eve(enum det_action a);

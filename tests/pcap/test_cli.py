@@ -492,6 +492,54 @@ def test_rule_files_in_config():
            "without rules: expected no alert events")
 
 
+def test_rule_database_cache():
+    """Compiled databases are written to detect.cache-dir on the first start and read back on
+    the next; a damaged cache file costs a compile, never a wrong result or a failure."""
+    good = os.path.join(TMP, "cache.rules")
+    with open(good, "w") as f:  # BASIC has "GET /index.html" and a DNS query for example.com
+        f.write('alert http any any -> any any (msg:"uri"; http.uri; content:"/index.html"; '
+                'sid:11; rev:1;)\n'
+                'alert dns any any -> any any (msg:"dns"; dns.query; content:"example"; '
+                'sid:12; rev:1;)\n'
+                'alert tcp any any -> any 80 (msg:"raw"; content:"GET /style"; sid:13; rev:1;)\n')
+    cache = os.path.join(TMP, "hscache")
+    cfg = os.path.join(TMP, "cache.yaml")
+    with open(cfg, "w") as f:
+        f.write("detect:\n  cache-dir: %s\n" % cache)
+
+    def load_line(res):
+        for l in stderr_lines(res):
+            m = re.search(r"rules: \d+ of \d+ loaded .* (\d+) databases, .* \((\d+) from the cache\)", l)
+            if m:
+                return int(m.group(1)), int(m.group(2))
+        raise AssertionError("no rule-load line in: %s" % text(res.stderr))
+
+    results = []
+    for _ in range(2):
+        res, data = run_eve(["-v", "-c", cfg, "-S", good, "-r", BASIC])
+        expect(res.returncode == 0, "cache run: expected exit 0", res)
+        results.append((load_line(res), alerts_by_sid(events_of(data))))
+    (dbs, hits0), alerts0 = results[0]
+    (dbs1, hits1), alerts1 = results[1]
+    files = glob.glob(os.path.join(cache, "*.hsdb"))
+    # Identical databases (the same literals at two inspection points) share one cache file,
+    # so the first start may already read some of what it wrote; it must compile the rest.
+    expect(dbs >= 1 and hits0 < dbs, "first start: expected compiles, got %d of %d from the "
+           "cache" % (hits0, dbs))
+    expect(len(files) >= 1, "first start: no database written to %s" % cache)
+    expect(hits1 == dbs1, "second start: expected all %d databases from the cache, got %d"
+           % (dbs1, hits1))
+    expect(alerts0 == {11: 1, 12: 1, 13: 1}, "expected one alert per rule, got %r" % alerts0)
+    expect(alerts0 == alerts1, "cache changed the alerts: %r vs %r" % (alerts0, alerts1))
+    for p in files:
+        with open(p, "wb") as f:
+            f.write(b"not a database")
+    res, data = run_eve(["-v", "-c", cfg, "-S", good, "-r", BASIC])
+    expect(res.returncode == 0, "damaged cache: expected exit 0", res)
+    expect(load_line(res)[1] < dbs, "damaged cache files must not be used")
+    expect(alerts_by_sid(events_of(data)) == alerts0, "damaged cache changed the alerts")
+
+
 def test_rule_cases_load_every_rule():
     # The rules_* pcap cases expect count 0 for their negative rules; that only proves
     # something when every rule of the case loads.

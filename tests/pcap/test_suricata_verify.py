@@ -45,6 +45,9 @@ import tempfile
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_case import same  # noqa: E402  (exact, type-keeping comparison of values)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_EXPECTED = os.path.join(HERE, "suricata_verify_expected.txt")
 RUN_TIMEOUT_S = 120
@@ -259,22 +262,6 @@ def find_value(event, dotted):
     return cur
 
 
-def same(expected, actual):
-    """Python equality as suricata-verify uses it, except that booleans and numbers stay
-    apart (YAML true is not the number 1)."""
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
-    if isinstance(expected, (int, float)):
-        return isinstance(actual, (int, float)) and expected == actual
-    if isinstance(expected, list):
-        return isinstance(actual, list) and len(expected) == len(actual) and \
-            all(same(e, a) for e, a in zip(expected, actual))
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and set(expected) == set(actual) and \
-            all(same(expected[k], actual[k]) for k in expected)
-    return type(expected) is type(actual) and expected == actual
-
-
 def matches(event, match):
     for key, want in match.items():
         if key == "has-key":
@@ -451,7 +438,8 @@ def main():
     ap.add_argument("-v", action="store_true", help="show alerts of failing cases")
     a = ap.parse_args()
 
-    root = os.path.join(a.shared_data, "suricata-verify-sample", "tests")
+    # Cases run in their own folders: every path given must survive the change of directory.
+    root = os.path.join(os.path.abspath(a.shared_data), "suricata-verify-sample", "tests")
     if not os.path.isdir(root):
         print("skipped: shared data not present")
         return 77

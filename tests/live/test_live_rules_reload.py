@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Rule reload on SIGHUP during a live capture on loopback.
+
+Starts `mamori -i lo -S rules` with a rule for "alpha-token", sends one UDP datagram with
+each token, rewrites the rule file (now "beta-token" only, plus a rule with a syntax error
+that must be skipped), sends SIGHUP, waits for "rules: reloaded" on stderr, sends both
+tokens again and stops with SIGTERM. Expected: alpha alerts once (before the reload), beta
+once (after), the bad rule is reported and skipped. Then the same with a rule file that
+cannot be read: the old rules stay in use. Bounded: a handful of datagrams to 127.0.0.1.
+Skips (exit 0, with a line saying why) when live capture is not permitted.
+
+usage: test_live_rules_reload.py --mamori PATH
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ALPHA = 'alert udp any any -> any any (msg:"alpha"; content:"alpha-token"; sid:9101; rev:1;)\n'
+BETA = 'alert udp any any -> any any (msg:"beta"; content:"beta-token"; sid:9102; rev:1;)\n'
+BAD = 'alert udp any any -> any any (msg:"bad"; content:"unterminated; sid:9103;)\n'
+
+
+class StderrReader:
+    """Collects mamori's stderr in a thread so the test can wait for a line."""
+
+    def __init__(self, proc):
+        self.lines = []
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self._run, args=(proc,), daemon=True)
+        self.t.start()
+
+    def _run(self, proc):
+        for line in proc.stderr:
+            with self.lock:
+                self.lines.append(line)
+
+    def wait_for(self, text, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            with self.lock:
+                if any(text in l for l in self.lines):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def text(self):
+        with self.lock:
+            return "".join(self.lines)
+
+
+def send(tx, port, payload):
+    tx.sendto(payload, ("127.0.0.1", port))
+    time.sleep(0.2)
+
+
+def alerts(eve):
+    out = {}
+    with open(eve, encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            if e["event_type"] == "alert":
+                sid = e["alert"]["signature_id"]
+                out[sid] = out.get(sid, 0) + 1
+    return out
+
+
+def run(mamori, tmp, unreadable):
+    rules = os.path.join(tmp, "reload.rules")
+    eve = os.path.join(tmp, "eve-%d.json" % unreadable)
+    with open(rules, "w") as f:
+        f.write(ALPHA)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx.bind(("127.0.0.1", 0))
+    sport, dport = tx.getsockname()[1], rx.getsockname()[1]
+    args = [mamori, "-i", "lo", "-F", f"udp and port {sport} and port {dport}", "--eve", eve,
+            "-v", "-S", rules, "--stats-interval", "0", "--duration", "20"]
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
+    err = StderrReader(proc)
+    if not err.wait_for("capturing on", 10):
+        proc.kill()
+        proc.wait()
+        text = err.text()
+        if "ermission" in text or "not permitted" in text:
+            print("skipped: live capture not permitted here:", text.strip())
+            sys.exit(0)
+        raise AssertionError(f"mamori did not start capturing: {text}")
+    time.sleep(0.5)
+    send(tx, dport, b"alpha-token 1")
+    send(tx, dport, b"beta-token 1")
+    if unreadable:
+        os.rename(rules, rules + ".gone")
+    else:
+        with open(rules, "w") as f:
+            f.write(BETA + BAD)
+    proc.send_signal(signal.SIGHUP)
+    want = "reload failed" if unreadable else "rules: reloaded"
+    ok = err.wait_for(want, 10)
+    send(tx, dport, b"alpha-token 2")
+    send(tx, dport, b"beta-token 2")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=15)
+    err.t.join(timeout=5)
+    tx.close()
+    rx.close()
+    text = err.text()
+    assert rc == 0, f"exit {rc}: {text}"
+    assert ok, f"no '{want}' after SIGHUP: {text}"
+    got = alerts(eve)
+    if unreadable:
+        assert got == {9101: 2}, f"old rules should stay in use: {got}"
+        print("ok: an unreadable rule file on SIGHUP keeps the old rules")
+    else:
+        assert "sid 9103" in text, f"the bad rule was not reported: {text}"
+        assert got == {9101: 1, 9102: 1}, f"expected alpha before and beta after: {got}"
+        print("ok: SIGHUP reloads the rules (bad rule skipped)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mamori", required=True)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(a.mamori, tmp, unreadable=False)
+        run(a.mamori, tmp, unreadable=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,9 +25,9 @@
  * at once when it fails, since no retry could change it.
  *
  * Not done here: the rule header (the engine checked it) and threshold/detection_filter
- * (threshold.c). stream_size approximates Suricata's per-direction sequence-space size with
- * the flow's captured frame bytes (headers included): small "<" limits only hold before the
- * side has sent anything.
+ * (threshold.c). stream_size compares Suricata's per-direction sequence-space size, which
+ * is the payload a side has sent plus one for its SYN: the flow's payload counters + 1
+ * (retransmitted bytes count twice, as the flow layer sees every packet).
  */
 #include "detect/detect_int.h"
 
@@ -577,8 +577,14 @@ static bool byte_test_ok(struct det_eval *e, const struct det_byte_test *bt, uin
     uint64_t v;
     if (!num_get(e->mc, &bt->offset, &off) || !num_get(e->mc, &bt->value, &want))
         return false;
-    if (!read_pos(e, bt->flags & DET_BYTE_RELATIVE, cursor, off, bt->nbytes, &pos) ||
-        !read_value(e->buf + pos, bt->nbytes, bt->flags, bt->base, &v))
+    uint32_t nbytes = bt->nbytes;
+    if (!read_pos(e, bt->flags & DET_BYTE_RELATIVE, cursor, off, nbytes, &pos))
+        return false;
+    /* byte_test:0,...,string: the number is the rest of the buffer (Suricata 7; ET uses it
+     * on http.content_len). */
+    if (nbytes == 0 && (bt->flags & DET_BYTE_STRING))
+        nbytes = e->len - pos;
+    if (!read_value(e->buf + pos, nbytes, bt->flags, bt->base, &v))
         return false;
     v = apply_bitmask(v, bt->flags, bt->bitmask);
     uint64_t w = (uint64_t)want;
@@ -859,8 +865,9 @@ static bool stream_size_match(const struct det_match_ctx *mc, const struct det_s
     const struct flow *f = mc->flow;
     if (!f || f->key.proto != 6)
         return false;
-    bool srv = op_cmp(s->op, f->bytes[FLOW_TOCLIENT], s->value); /* sent by the server */
-    bool cli = op_cmp(s->op, f->bytes[FLOW_TOSERVER], s->value);
+    /* sequence space used: payload + the SYN */
+    bool srv = op_cmp(s->op, f->payload[FLOW_TOCLIENT] + 1, s->value); /* sent by the server */
+    bool cli = op_cmp(s->op, f->payload[FLOW_TOSERVER] + 1, s->value);
     switch (s->side) {
     case DET_SS_SERVER: return srv;
     case DET_SS_CLIENT: return cli;

@@ -414,6 +414,8 @@ struct flow *flow_handle_packet(flow_table_t *ft, struct packet *p, enum flow_di
     enum flow_dir d = (pkt_is_a == f->client_is_a) ? FLOW_TOSERVER : FLOW_TOCLIENT;
     f->pkts[d]++;
     f->bytes[d] += p->caplen;
+    if (p->flags & PKT_F_L4)
+        f->payload[d] += p->payload_len;
     if (p->ts_ns > f->last_ns)
         f->last_ns = p->ts_ns;
     if (k.proto == 6) {

@@ -52,6 +52,7 @@ struct flow {
     uint64_t flow_id;            /* stable id for EVE, < 2^53 */
     uint64_t first_ns, last_ns;  /* packet time of first/last packet */
     uint64_t pkts[2], bytes[2];  /* per direction (enum flow_dir); bytes = captured frame bytes */
+    uint64_t payload[2];         /* transport payload bytes per direction (rules: stream_size) */
     uint32_t hash;
     uint8_t tcp_flags[2];        /* OR of TCP flags per direction */
     uint8_t tcp_state;           /* enum flow_tcp_state */

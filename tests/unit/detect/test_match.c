@@ -1112,6 +1112,8 @@ static void fx_init(struct fx *x)
     x->f.key.proto = 6;
     x->f.pkts[0] = 3, x->f.pkts[1] = 2;
     x->f.bytes[0] = 300, x->f.bytes[1] = 200;
+    /* stream_size: sequence space = payload + 1 (the SYN) */
+    x->f.payload[0] = 299, x->f.payload[1] = 199;
     x->f.tcp_state = TCPS_ESTABLISHED;
     x->f.state = FLOW_STATE_ESTABLISHED;
     x->f.client_is_a = true;
@@ -1623,6 +1625,10 @@ static void test_match_parsed_rules(void **state)
         {"content:\"GET\"; pcre:\"/^GET\\s+\\/admin/i\";", "GET /index", 0, false},
         {"content:\"foobar\"; byte_test:4,=,1337,1,relative,string,dec;", "foobar 1337", 0, true},
         {"content:\"foobar\"; byte_test:4,=,1337,1,relative,string,dec;", "foobar 1338", 0, false},
+        /* nbytes 0 with string: the number is the rest of the buffer (ET on http.content_len) */
+        {"byte_test:0,>,100,0,string,dec;", "12345", 0, true},
+        {"byte_test:0,>,100,0,string,dec;", "99", 0, false},
+        {"byte_test:0,>,100,0,string,dec;", "12x45", 0, false},
         {"content:\"|00 01 00 02|\"; byte_test:2,=,0x03,2,relative;", "\x00\x01\x00\x02zz\x00\x03",
          8, true},
         {"content:\"|00 01 00 02|\"; byte_test:2,!=,0x03,2,relative;", "\x00\x01\x00\x02zz\x00\x03",

@@ -429,7 +429,6 @@ struct det_rule {
     /* Filled at load (rule_files.c) */
     char *file;                  /* owned: source file name (for messages) */
     uint32_t line;               /* first line of the rule in that file */
-    char *text;                  /* owned: the rule text as read (one line) */
     uint32_t n_vars;             /* byte_extract variables used (slots 0..n_vars-1) */
     bool to_client;              /* resolved direction: to_client buffers or flow */
     bool to_server;

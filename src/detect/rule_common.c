@@ -55,7 +55,6 @@ void det_rule_free(struct det_rule *r)
     }
     free(r->lists);
     free(r->file);
-    free(r->text);
     free(r);
 }
 

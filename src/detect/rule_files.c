@@ -167,9 +167,8 @@ static int load_rule(struct loader *L, const char *file, uint32_t lineno, const 
         return add_skip(L, file, lineno, sid, strdup("duplicate sid"), NULL);
     }
     r->file = strdup(file);
-    r->text = strndup(text, len);
     r->line = lineno;
-    if (!r->file || !r->text || add_rule(L, r) != 0) {
+    if (!r->file || add_rule(L, r) != 0) {
         det_rule_free(r);
         snprintf(L->err, L->errlen, "out of memory");
         return MM_ENOMEM;

@@ -53,7 +53,8 @@ struct rp_ctx {
     uint32_t cur_n_xf;
     int32_t cur_list;
 
-    /* the content (or pcre) that modifiers (nocase, depth, http_uri ...) apply to */
+    /* the most recent content, which modifiers (nocase, depth, http_uri ...) apply to;
+     * last_list -1 until there is one */
     int32_t last_list, last_sm;
     bool last_is_content;
 

@@ -911,7 +911,7 @@ file.data in an HTTP rule is the response body. urilen/bsize count bytes.""")
 def case_dns_tls():
     """dns.query (dotprefix), tls.sni, certificate fields, JA3/JA3S/JA4."""
     c = RuleCase("rules_dns_tls", "dns.query with dotprefix, tls.sni, tls.cert_subject, "
-                 "tls.cert_issuer, tls.cert_serial, ja3.hash, ja3.string, ja3s.hash, ja4.hash",
+                 "tls.cert_issuer, tls.cert_serial, tls.certs, ja3.hash, ja3.string, ja3s.hash, ja4.hash",
                  """
 One DNS query/answer for sub.dns-test.example (dns.query inspects the request, once per
 transaction) and one TLS 1.2 handshake with SNI tls-sni-test.example and a certificate
@@ -974,6 +974,14 @@ values of the suricata-verify ja4-tls capture); each TLS keyword alerts once per
     r(0, H, 'ja3s.hash; content:"%s";' % j3, "the JA3 hash is not the JA3S hash")
     r(1, H, 'ja4.hash; content:"%s";' % j4, "JA4")
     r(0, H, 'ja4.hash; content:"t13";', "TLS 1.2 hello: JA4 starts with t12")
+    # tls.certs: the DER of each certificate; the subject CN is a UTF8/printable string in it
+    r(1, H, 'tls.certs; content:"cert-subject.example";', "certificate DER holds the CN")
+    r(1, H, 'flow:to_client; tls.certs; content:"|30 82|"; startswith;',
+      "DER starts with a SEQUENCE with a 2-byte length")
+    r(1, H, 'tls.certs; content:"|%s|";' % " ".join("%02x" % b for b in cert[-8:]),
+      "the last 8 bytes of the DER (the signature's end)")
+    r(0, H, 'tls.certs; content:"tls-sni-test.example";', "the SNI is not in the certificate")
+    r(0, H, 'tls.certs; content:"not-in-any-certificate";', "absent bytes")
     return c
 
 

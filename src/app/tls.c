@@ -889,6 +889,9 @@ static void certificate(struct app_session *s, struct tls_state *st, const uint8
         }
         if (r->n_certs < UINT16_MAX)
             r->n_certs++;
+        /* Kept for rules (tls.certs); a refused charge only loses this copy. */
+        if (r->certs.n < TLS_CERTS_MAX && l <= UINT16_MAX)
+            (void)list_add(s, &r->certs, der, (uint16_t)l);
         const unsigned char *q = der;
         X509 *x = d2i_X509(NULL, &q, (long)l);
         if (!x || q != der + l) {
@@ -1168,6 +1171,7 @@ static void tls_free(struct app_session *s, void *vst)
     list_free(s, &r->client_alpns);
     list_free(s, &r->server_alpns);
     list_free(s, &r->cert.san);
+    list_free(s, &r->certs);
     app_free(s, r->cert.subject, r->cert.subject_cap);
     app_free(s, r->cert.issuer, r->cert.issuer_cap);
     app_free(s, r->ja3, r->ja3_cap);

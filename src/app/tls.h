@@ -28,6 +28,7 @@
 #define TLS_SAN_MAX 256        /* subjectAltName DNS names kept */
 #define TLS_JA4_LEN 36         /* "t13d1516h2_8daaf6152771_e5627efa2ab1" */
 #define TLS_DATE_LEN 19        /* "YYYY-MM-DDTHH:MM:SS" */
+#define TLS_CERTS_MAX 10       /* DER certificates of the chain kept for rules (tls.certs) */
 
 /*
  * A list of byte strings: n items, each stored as a 2-byte big-endian length and the bytes
@@ -87,6 +88,9 @@ struct tls_rec {
     char ja4[TLS_JA4_LEN + 1]; /* "" if none */
 
     struct tls_cert cert;
+    /* The DER of each certificate of the server's chain (TLS <= 1.2), in order: the first
+     * TLS_CERTS_MAX, each at most 65535 bytes (what rules' tls.certs inspects). */
+    struct tls_list certs;
 };
 
 /* "TLS 1.2", "TLS 1.3", "TLSv1", "TLS 1.1", "SSLv3", "SSLv2", "UNDETERMINED" (0) or

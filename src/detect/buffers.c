@@ -111,6 +111,7 @@ void det_bufs_set_item(struct det_bufs *b, const uint8_t *p, uint32_t len)
     /* The per-item buffers change: forget what was cached for them. */
     b->state[DET_BUF_DNS_QUERY] = 0;
     b->state[DET_BUF_SMTP_RCPT_TO] = 0;
+    b->state[DET_BUF_TLS_CERTS] = 0;
     b->n_xc = 0;
 }
 
@@ -408,6 +409,7 @@ static bool tls_buf(const struct tls_rec *r, enum det_buf id, const uint8_t **o,
     case DET_BUF_TLS_CERT_SERIAL: return r->has_cert && cstr_out(r->cert.serial, o, ol);
     case DET_BUF_TLS_CERT_FINGERPRINT:
         return r->has_cert && cstr_out(r->cert.fingerprint, o, ol);
+    case DET_BUF_TLS_CERTS: return false; /* per certificate: det_bufs_set_item (raw_buf) */
     case DET_BUF_JA3_HASH: return r->ja3 && cstr_out(r->ja3_hash, o, ol);
     case DET_BUF_JA3_STRING: return cstr_out(r->ja3, o, ol);
     case DET_BUF_JA3S_HASH: return r->ja3s && cstr_out(r->ja3s_hash, o, ol);
@@ -510,7 +512,10 @@ static bool raw_buf(struct det_bufs *b, enum det_buf id, const uint8_t **o, uint
         return false;
     switch (b->kind) {
     case APP_REC_HTTP: return http_buf(b, b->rec, id, o, ol);
-    case APP_REC_TLS: return tls_buf(b->rec, id, o, ol);
+    case APP_REC_TLS:
+        if (id == DET_BUF_TLS_CERTS)
+            return b->item && bytes_out(b->item, b->item_len, o, ol);
+        return tls_buf(b->rec, id, o, ol);
     case APP_REC_DNS:
         return id == DET_BUF_DNS_QUERY && b->item && bytes_out(b->item, b->item_len, o, ol);
     case APP_REC_SSH: return ssh_buf(b->rec, b->dir, id, o, ol);

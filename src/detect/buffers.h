@@ -19,7 +19,8 @@ struct det_bufs {
     enum app_record_kind kind;
     const void *rec;          /* NULL: no record (packet or stream inspection) */
     int dir;                  /* SSH: which side's banner/software the buffers show */
-    const uint8_t *item;      /* DNS question name / SMTP recipient being inspected */
+    const uint8_t *item;      /* DNS question name / SMTP recipient / TLS certificate being
+                                 inspected */
     uint32_t item_len;
     uint8_t state[DET_BUF_COUNT]; /* 0 not looked up, 1 present, 2 absent */
     const uint8_t *p[DET_BUF_COUNT];

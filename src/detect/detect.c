@@ -23,6 +23,7 @@
 #include "app/dns_rec.h"
 #include "app/file.h"
 #include "app/smtp.h"
+#include "app/tls.h"
 #include "core/log.h"
 #include "core/mm.h"
 
@@ -1586,6 +1587,17 @@ void det_record(det_worker_t *w, struct flow *f, int dir, uint64_t ts_ns,
                 next_gen(&w->alert_gen, w->alert_stamp, w->n_rules);
             det_bufs_begin(&w->bufs, kind, rec, side);
             if (!inspect_record(w, &mc, pt, side, kind, rec, true))
+                break;
+        }
+    } else if (kind == APP_REC_TLS && ((const struct tls_rec *)rec)->certs.n) {
+        /* tls.certs: each certificate of the chain in turn. */
+        const struct tls_list *cl = &((const struct tls_rec *)rec)->certs;
+        uint32_t off = 0;
+        const uint8_t *der;
+        uint16_t dl;
+        while (tls_list_next(cl, &off, &der, &dl)) {
+            det_bufs_set_item(&w->bufs, der, dl);
+            if (!inspect_record(w, &mc, pt, dir, kind, rec, false))
                 break;
         }
     } else if (kind == APP_REC_SMTP && ((const struct smtp_tx *)rec)->n_rcpt_to) {

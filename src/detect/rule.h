@@ -119,6 +119,7 @@ enum det_buf {
     DET_BUF_TLS_CERT_ISSUER,
     DET_BUF_TLS_CERT_SERIAL,
     DET_BUF_TLS_CERT_FINGERPRINT,
+    DET_BUF_TLS_CERTS,         /* one certificate's DER (each of the chain in turn) */
     DET_BUF_JA3_HASH,
     DET_BUF_JA3_STRING,
     DET_BUF_JA3S_HASH,

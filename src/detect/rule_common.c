@@ -178,6 +178,7 @@ static const char *const buf_names[DET_BUF_COUNT] = {
     [DET_BUF_TLS_CERT_ISSUER] = "tls.cert_issuer",
     [DET_BUF_TLS_CERT_SERIAL] = "tls.cert_serial",
     [DET_BUF_TLS_CERT_FINGERPRINT] = "tls.cert_fingerprint",
+    [DET_BUF_TLS_CERTS] = "tls.certs",
     [DET_BUF_JA3_HASH] = "ja3.hash",
     [DET_BUF_JA3_STRING] = "ja3.string",
     [DET_BUF_JA3S_HASH] = "ja3s.hash",
@@ -233,6 +234,7 @@ bool det_buf_is_response(enum det_buf b)
     case DET_BUF_TLS_CERT_ISSUER:
     case DET_BUF_TLS_CERT_SERIAL:
     case DET_BUF_TLS_CERT_FINGERPRINT:
+    case DET_BUF_TLS_CERTS:
     case DET_BUF_JA3S_HASH:
     case DET_BUF_JA3S_STRING:
     case DET_BUF_SSH_HASSH_SERVER:

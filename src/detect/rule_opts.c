@@ -1783,6 +1783,7 @@ const struct rp_kw det_rp_keywords[] = {
     STICKY("tls_cert_serial", DET_BUF_TLS_CERT_SERIAL),
     STICKY("tls.cert_fingerprint", DET_BUF_TLS_CERT_FINGERPRINT),
     STICKY("tls_cert_fingerprint", DET_BUF_TLS_CERT_FINGERPRINT),
+    STICKY("tls.certs", DET_BUF_TLS_CERTS),
     STICKY("ja3.hash", DET_BUF_JA3_HASH),
     STICKY("ja3_hash", DET_BUF_JA3_HASH),
     STICKY("ja3.string", DET_BUF_JA3_STRING),

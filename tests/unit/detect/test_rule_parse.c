@@ -117,7 +117,7 @@ static const struct bad_row bad_rows[] = {
     {"alert tcp any any -> any any (msg:\"x\";)", "no sid", NULL, 0},
     {TCP("dataset:isset,x;"), "unsupported keyword 'dataset'", "dataset", 1},
     {TCP("Lua:x.lua;"), "unsupported keyword 'lua'", "lua", 1},
-    {TCP("tls.certs;"), "unsupported keyword 'tls.certs'", "tls.certs", 1},
+    {TCP("tls.version:1.2;"), "unsupported keyword 'tls.version'", "tls.version", 1},
     {TCP("base64_decode;"), "unsupported keyword", "base64_decode", 1},
     {TCP("http.request_header;"), "unsupported keyword", "http.request_header", 1},
     {TCP("sid:2;"), "duplicate sid", NULL, 2},

@@ -8,10 +8,11 @@
  * read as unset and setting one grows the allocation. A refused allocation makes the set a
  * no-op (the cap counts the refusal).
  *
- * xbits live in one hash table per worker, keyed by (xbit id, 32-byte address key), each
- * entry with its expiry time. The table's memory (buckets and entries) is bounded by its
- * memcap; when full, the entry set longest ago is evicted (counted). Expired entries are
- * dropped when looked up and from the old end of the age list as time moves on.
+ * xbits live in one hash table per worker (lru_table.c), keyed by (xbit id, 32-byte address
+ * key), each entry with its expiry time. The table's memory (buckets and entries) is bounded
+ * by its memcap; when full, the entry set longest ago is evicted (counted unless it had
+ * expired). Expired entries are dropped when looked up and from the old end of the age list
+ * as time moves on.
  * Not thread-safe: one det_xbits per worker, flow variables are touched by the flow's
  * worker only.
  */
@@ -19,6 +20,7 @@
 
 #include "core/mem.h"
 #include "core/mm.h"
+#include "detect/lru_table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -168,37 +170,28 @@ void det_flowint_put(struct det_flowvars **v, struct mem_cap *cap, const struct 
 
 /* ---------------- xbits ---------------- */
 
+/* The table key: every byte written (no padding), as the table compares bytes. */
+struct xb_key {
+    uint32_t id;
+    uint8_t addr[32];
+};
+_Static_assert(sizeof(struct xb_key) == 36, "xb_key must have no padding");
+
 struct xb_entry {
-    struct xb_entry *hnext;         /* hash chain */
-    struct xb_entry *older, *newer; /* age list, by time of the last set */
-    uint64_t expire_ns;             /* set while now < expire_ns */
-    uint32_t id, hash;
-    uint8_t key[32];
+    struct xb_key key;
+    uint64_t expire_ns; /* set while now < expire_ns */
 };
 
 struct det_xbits {
-    struct mem_cap cap; /* buckets + entries */
-    struct xb_entry **buckets;
-    size_t buckets_bytes;
-    uint32_t mask; /* buckets - 1 (a power of two) */
-    uint64_t seed;
+    det_lru_t *lru;  /* age list by time of the last set */
     uint64_t now_ns; /* latest time seen by det_xbit_isset */
-    struct xb_entry *oldest, *newest;
-    uint64_t entries, evicted;
 };
 
-#define XB_MAX_BUCKETS (1u << 16)
-
-/* A power of two of buckets using at most an eighth of the memcap (0 = unlimited). */
-static uint32_t xb_bucket_count(size_t memcap)
+/* An expired entry is taken over without counting an eviction. */
+static bool xb_stale(const void *entry, uint64_t now_ns)
 {
-    if (memcap == 0)
-        return XB_MAX_BUCKETS;
-    size_t want = memcap / 8 / sizeof(struct xb_entry *);
-    uint32_t n = 1;
-    while (n < XB_MAX_BUCKETS && (size_t)n * 2 <= want)
-        n *= 2;
-    return n;
+    const struct xb_entry *e = entry;
+    return e->expire_ns <= now_ns;
 }
 
 struct det_xbits *det_xbits_new(size_t memcap_bytes)
@@ -206,18 +199,18 @@ struct det_xbits *det_xbits_new(size_t memcap_bytes)
     struct det_xbits *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
-    mem_cap_init(&x->cap, "xbits", memcap_bytes);
-    uint32_t nb = xb_bucket_count(memcap_bytes);
-    x->buckets_bytes = (size_t)nb * sizeof(struct xb_entry *);
-    x->buckets = mem_cap_calloc(&x->cap, x->buckets_bytes);
-    if (!x->buckets) {
+    const struct det_lru_cfg cfg = {
+        .name = "xbits",
+        .memcap_bytes = memcap_bytes,
+        .entry_size = sizeof(struct xb_entry),
+        .key_len = sizeof(struct xb_key),
+        .stale = xb_stale,
+    };
+    x->lru = det_lru_new(&cfg);
+    if (!x->lru) {
         free(x);
         return NULL;
     }
-    x->mask = nb - 1;
-    /* Bucket placement only: a per-table seed keeps crafted addresses from piling into one
-     * chain; results do not depend on it. */
-    x->seed = (uint64_t)(uintptr_t)x * 0x9e3779b97f4a7c15ull ^ 0x6a09e667f3bcc909ull;
     return x;
 }
 
@@ -225,89 +218,24 @@ void det_xbits_free(struct det_xbits *x)
 {
     if (!x)
         return;
-    struct xb_entry *e = x->oldest;
-    while (e) {
-        struct xb_entry *n = e->newer;
-        mem_cap_free(&x->cap, e, sizeof *e);
-        e = n;
-    }
-    mem_cap_free(&x->cap, x->buckets, x->buckets_bytes);
+    det_lru_free(x->lru);
     free(x);
 }
 
-static uint32_t xb_hash(const struct det_xbits *x, uint32_t id, const uint8_t key[32])
+static struct xb_key xb_make_key(uint32_t id, const uint8_t addr[32])
 {
-    uint64_t h = x->seed ^ ((uint64_t)id * 0xff51afd7ed558ccdull);
-    for (int k = 0; k < 4; k++) {
-        uint64_t w;
-        memcpy(&w, key + 8 * k, 8);
-        h ^= w;
-        h *= 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return (uint32_t)h;
-}
-
-static struct xb_entry *xb_find(struct det_xbits *x, uint32_t id, const uint8_t key[32],
-                                uint32_t hash)
-{
-    for (struct xb_entry *e = x->buckets[hash & x->mask]; e; e = e->hnext)
-        if (e->hash == hash && e->id == id && memcmp(e->key, key, 32) == 0)
-            return e;
-    return NULL;
-}
-
-static void age_unlink(struct det_xbits *x, struct xb_entry *e)
-{
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        x->oldest = e->newer;
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        x->newest = e->older;
-    e->older = e->newer = NULL;
-}
-
-static void age_push_newest(struct det_xbits *x, struct xb_entry *e)
-{
-    e->older = x->newest;
-    e->newer = NULL;
-    if (x->newest)
-        x->newest->newer = e;
-    else
-        x->oldest = e;
-    x->newest = e;
-}
-
-/* Takes e out of its chain and the age list; the memory stays with the caller. */
-static void xb_detach(struct det_xbits *x, struct xb_entry *e)
-{
-    struct xb_entry **pp = &x->buckets[e->hash & x->mask];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = e->hnext;
-    e->hnext = NULL;
-    age_unlink(x, e);
-    x->entries--;
-}
-
-static void xb_remove(struct det_xbits *x, struct xb_entry *e)
-{
-    xb_detach(x, e);
-    mem_cap_free(&x->cap, e, sizeof *e);
+    struct xb_key k;
+    k.id = id;
+    memcpy(k.addr, addr, sizeof k.addr);
+    return k;
 }
 
 /* Drop one expired entry from the old end, so stale entries leave without a lookup. */
 static void xb_expire_oldest(struct det_xbits *x)
 {
-    if (x->oldest && x->oldest->expire_ns <= x->now_ns)
-        xb_remove(x, x->oldest);
+    struct xb_entry *e = det_lru_oldest(x->lru);
+    if (e && e->expire_ns <= x->now_ns)
+        det_lru_remove(x->lru, e);
 }
 
 bool det_xbit_isset(struct det_xbits *x, uint32_t id, const uint8_t key[32], uint64_t now_ns)
@@ -316,30 +244,15 @@ bool det_xbit_isset(struct det_xbits *x, uint32_t id, const uint8_t key[32], uin
         return false;
     if (now_ns > x->now_ns)
         x->now_ns = now_ns;
-    uint32_t h = xb_hash(x, id, key);
-    struct xb_entry *e = xb_find(x, id, key, h);
+    struct xb_key k = xb_make_key(id, key);
+    struct xb_entry *e = det_lru_lookup(x->lru, &k);
     bool set = e != NULL;
     if (e && e->expire_ns <= now_ns) {
-        xb_remove(x, e);
+        det_lru_remove(x->lru, e);
         set = false;
     }
     xb_expire_oldest(x);
     return set;
-}
-
-/* A fresh entry: new memory, or the entry set longest ago when the memcap is full. */
-static struct xb_entry *xb_take_entry(struct det_xbits *x)
-{
-    struct xb_entry *e = mem_cap_alloc(&x->cap, sizeof *e);
-    if (e)
-        return e;
-    e = x->oldest;
-    if (!e)
-        return NULL;
-    if (e->expire_ns > x->now_ns)
-        x->evicted++; /* still live: a real eviction */
-    xb_detach(x, e);
-    return e;
 }
 
 void det_xbit_set(struct det_xbits *x, uint32_t id, const uint8_t key[32], bool on,
@@ -347,32 +260,22 @@ void det_xbit_set(struct det_xbits *x, uint32_t id, const uint8_t key[32], bool 
 {
     if (!x)
         return;
-    uint32_t h = xb_hash(x, id, key);
-    struct xb_entry *e = xb_find(x, id, key, h);
+    struct xb_key k = xb_make_key(id, key);
+    struct xb_entry *e = det_lru_lookup(x->lru, &k);
     if (!on) {
         if (e)
-            xb_remove(x, e);
+            det_lru_remove(x->lru, e);
         return;
     }
     if (e) {
-        e->expire_ns = expire_ns;
-        age_unlink(x, e);
-        age_push_newest(x, e);
-        return;
+        det_lru_touch(x->lru, e);
+    } else {
+        /* When the memcap is full the entry set longest ago is taken over. */
+        e = det_lru_insert(x->lru, &k, x->now_ns);
+        if (!e)
+            return; /* not even one entry fits the memcap (the refusal is counted) */
     }
-    e = xb_take_entry(x);
-    if (!e)
-        return; /* not even one entry fits the memcap (the refusal is counted) */
-    memset(e, 0, sizeof *e);
-    e->id = id;
-    e->hash = h;
     e->expire_ns = expire_ns;
-    memcpy(e->key, key, 32);
-    struct xb_entry **b = &x->buckets[h & x->mask];
-    e->hnext = *b;
-    *b = e;
-    age_push_newest(x, e);
-    x->entries++;
 }
 
 void det_xbits_get_stats(const struct det_xbits *x, struct det_xbits_stats *out)
@@ -380,7 +283,9 @@ void det_xbits_get_stats(const struct det_xbits *x, struct det_xbits_stats *out)
     memset(out, 0, sizeof *out);
     if (!x)
         return;
-    out->entries = x->entries;
-    out->evicted = x->evicted;
-    out->memcap_hits = x->cap.hits;
+    struct det_lru_stats st;
+    det_lru_get_stats(x->lru, &st);
+    out->entries = st.entries;
+    out->evicted = st.evicted;
+    out->memcap_hits = st.memcap_hits;
 }

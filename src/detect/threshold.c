@@ -15,22 +15,21 @@
  * detection_filter first, then its threshold (the threshold only counts matches the filter
  * let through).
  *
- * Memory (buckets and entries) is bounded by the memcap: when full, the least recently used
- * entry is taken over; that counts as an eviction unless its window had passed anyway. When
- * not even one entry fits, the match is suppressed (Suricata does not alert when it cannot
- * track either). Not thread-safe: one table per worker.
+ * Memory (buckets and entries, in an lru_table.c table) is bounded by the memcap: when full,
+ * the least recently used entry is taken over; that counts as an eviction unless its window
+ * had passed anyway. When not even one entry fits, the match is suppressed (Suricata does not
+ * alert when it cannot track either). Not thread-safe: one table per worker.
  */
 #include "detect/detect_int.h"
 
-#include "core/mem.h"
 #include "core/mm.h"
+#include "detect/lru_table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NS_PER_S 1000000000ull
-#define THR_MAX_BUCKETS (1u << 16)
 
 enum thr_kind { THR_KIND_THRESHOLD = 0, THR_KIND_DETECTION_FILTER };
 
@@ -42,37 +41,30 @@ struct thr_key {
     uint8_t pad[2];
     uint8_t addr[32]; /* tracked address(es), 16-byte form; unused bytes zero */
 };
+_Static_assert(sizeof(struct thr_key) == 44, "thr_key must have no implicit padding");
 
 struct thr_entry {
-    struct thr_entry *hnext;         /* hash chain */
-    struct thr_entry *older, *newer; /* age list, by last match */
-    struct thr_key key;
-    uint32_t hash;
+    struct thr_key key; /* first: the table's key */
     uint32_t count;     /* matches counted in the window (saturating) */
     uint64_t start_ns;  /* window start (packet time) */
     uint64_t window_ns; /* the keyword's seconds */
 };
 
 struct det_thresholds {
-    struct mem_cap cap; /* buckets + entries */
-    struct thr_entry **buckets;
-    size_t buckets_bytes;
-    uint32_t mask;
-    uint64_t seed;
-    struct thr_entry *oldest, *newest;
-    uint64_t entries, evicted, suppressed;
+    det_lru_t *lru; /* age list by last match */
+    uint64_t suppressed;
 };
 
-/* A power of two of buckets using at most an eighth of the memcap (0 = unlimited). */
-static uint32_t thr_bucket_count(size_t memcap)
+static bool window_passed(const struct thr_entry *e, uint64_t now_ns)
 {
-    if (memcap == 0)
-        return THR_MAX_BUCKETS;
-    size_t want = memcap / 8 / sizeof(struct thr_entry *);
-    uint32_t n = 1;
-    while (n < THR_MAX_BUCKETS && (size_t)n * 2 <= want)
-        n *= 2;
-    return n;
+    /* Time going backwards (reordered input) stays in the window. */
+    return now_ns > e->start_ns && now_ns - e->start_ns > e->window_ns;
+}
+
+/* An entry whose window has passed is taken over without counting an eviction. */
+static bool thr_stale(const void *entry, uint64_t now_ns)
+{
+    return window_passed(entry, now_ns);
 }
 
 struct det_thresholds *det_thresholds_new(size_t memcap_bytes)
@@ -80,18 +72,18 @@ struct det_thresholds *det_thresholds_new(size_t memcap_bytes)
     struct det_thresholds *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    mem_cap_init(&t->cap, "threshold", memcap_bytes);
-    uint32_t nb = thr_bucket_count(memcap_bytes);
-    t->buckets_bytes = (size_t)nb * sizeof(struct thr_entry *);
-    t->buckets = mem_cap_calloc(&t->cap, t->buckets_bytes);
-    if (!t->buckets) {
+    const struct det_lru_cfg cfg = {
+        .name = "threshold",
+        .memcap_bytes = memcap_bytes,
+        .entry_size = sizeof(struct thr_entry),
+        .key_len = sizeof(struct thr_key),
+        .stale = thr_stale,
+    };
+    t->lru = det_lru_new(&cfg);
+    if (!t->lru) {
         free(t);
         return NULL;
     }
-    t->mask = nb - 1;
-    /* Bucket placement only (results do not depend on it): keeps crafted addresses from
-     * piling into one chain. */
-    t->seed = (uint64_t)(uintptr_t)t * 0x9e3779b97f4a7c15ull ^ 0xbb67ae8584caa73bull;
     return t;
 }
 
@@ -99,31 +91,8 @@ void det_thresholds_free(struct det_thresholds *t)
 {
     if (!t)
         return;
-    struct thr_entry *e = t->oldest;
-    while (e) {
-        struct thr_entry *n = e->newer;
-        mem_cap_free(&t->cap, e, sizeof *e);
-        e = n;
-    }
-    mem_cap_free(&t->cap, t->buckets, t->buckets_bytes);
+    det_lru_free(t->lru);
     free(t);
-}
-
-static uint32_t thr_hash(const struct det_thresholds *t, const struct thr_key *k)
-{
-    const uint8_t *p = (const uint8_t *)k;
-    uint64_t h = t->seed;
-    for (size_t off = 0; off + 4 <= sizeof *k; off += 4) {
-        uint32_t w;
-        memcpy(&w, p + off, 4);
-        h ^= w;
-        h *= 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return (uint32_t)h;
 }
 
 static void thr_make_key(struct thr_key *k, const struct det_rule *r, enum thr_kind kind,
@@ -153,75 +122,13 @@ static void thr_make_key(struct thr_key *k, const struct det_rule *r, enum thr_k
     }
 }
 
-static struct thr_entry *thr_find(struct det_thresholds *t, const struct thr_key *k, uint32_t hash)
-{
-    for (struct thr_entry *e = t->buckets[hash & t->mask]; e; e = e->hnext)
-        if (e->hash == hash && memcmp(&e->key, k, sizeof *k) == 0)
-            return e;
-    return NULL;
-}
-
-static void age_unlink(struct det_thresholds *t, struct thr_entry *e)
-{
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        t->oldest = e->newer;
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        t->newest = e->older;
-    e->older = e->newer = NULL;
-}
-
-static void age_push_newest(struct det_thresholds *t, struct thr_entry *e)
-{
-    e->older = t->newest;
-    e->newer = NULL;
-    if (t->newest)
-        t->newest->newer = e;
-    else
-        t->oldest = e;
-    t->newest = e;
-}
-
-static bool window_passed(const struct thr_entry *e, uint64_t now_ns)
-{
-    /* Time going backwards (reordered input) stays in the window. */
-    return now_ns > e->start_ns && now_ns - e->start_ns > e->window_ns;
-}
-
-/* New memory, or the least recently used entry when the memcap is full (detached). */
-static struct thr_entry *thr_take_entry(struct det_thresholds *t, uint64_t now_ns)
-{
-    struct thr_entry *e = mem_cap_alloc(&t->cap, sizeof *e);
-    if (e) {
-        t->entries++;
-        return e;
-    }
-    e = t->oldest;
-    if (!e)
-        return NULL;
-    if (!window_passed(e, now_ns))
-        t->evicted++;
-    struct thr_entry **pp = &t->buckets[e->hash & t->mask];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = e->hnext;
-    age_unlink(t, e);
-    return e;
-}
-
 /* The entry of key k, created or with a new window as needed; NULL when nothing fits. */
 static struct thr_entry *thr_entry_for(struct det_thresholds *t, const struct thr_key *k,
                                        uint64_t window_ns, uint64_t now_ns)
 {
-    uint32_t h = thr_hash(t, k);
-    struct thr_entry *e = thr_find(t, k, h);
+    struct thr_entry *e = det_lru_lookup(t->lru, k);
     if (e) {
-        age_unlink(t, e);
-        age_push_newest(t, e);
+        det_lru_touch(t->lru, e);
         e->window_ns = window_ns;
         if (window_passed(e, now_ns)) {
             e->start_ns = now_ns;
@@ -229,18 +136,12 @@ static struct thr_entry *thr_entry_for(struct det_thresholds *t, const struct th
         }
         return e;
     }
-    e = thr_take_entry(t, now_ns);
+    /* When the memcap is full the least recently used entry is taken over. */
+    e = det_lru_insert(t->lru, k, now_ns);
     if (!e)
         return NULL;
-    memset(e, 0, sizeof *e);
-    e->key = *k;
-    e->hash = h;
     e->start_ns = now_ns;
     e->window_ns = window_ns;
-    struct thr_entry **b = &t->buckets[h & t->mask];
-    e->hnext = *b;
-    *b = e;
-    age_push_newest(t, e);
     return e;
 }
 
@@ -295,7 +196,9 @@ void det_thresholds_get_stats(const struct det_thresholds *t, struct det_thresho
     memset(out, 0, sizeof *out);
     if (!t)
         return;
-    out->entries = t->entries;
-    out->evicted = t->evicted;
+    struct det_lru_stats st;
+    det_lru_get_stats(t->lru, &st);
+    out->entries = st.entries;
+    out->evicted = st.evicted;
     out->suppressed = t->suppressed;
 }

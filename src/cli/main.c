@@ -195,6 +195,7 @@ static int rules_check_main(int argc, char **argv, struct cli_config *cfg)
     int rc = det_load_files(&cfg->det.parse, files, n, rs, err, sizeof err);
     if (rc != 0)
         log_err("%s", err);
+    det_ruleset_check_placement(rs);
     det_print_check(rs, json, verbose, stdout);
     det_ruleset_free(rs);
     return rc != 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;

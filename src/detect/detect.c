@@ -686,6 +686,23 @@ static void log_skips(const struct det_ruleset *rs, uint32_t from)
     }
 }
 
+void det_ruleset_check_placement(struct det_ruleset *rs)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < rs->n_rules; i++) {
+        struct det_rule *r = rs->rules[i];
+        struct rule_place p;
+        const char *why = NULL;
+        if (!place_rule(r, &p, &why)) {
+            skip_rule(rs, r, why);
+            det_rule_free(r);
+            continue;
+        }
+        rs->rules[kept++] = r;
+    }
+    rs->n_rules = kept;
+}
+
 static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err, size_t errlen)
 {
     struct det_ruleset *rs = e->rs;

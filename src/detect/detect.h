@@ -54,6 +54,9 @@ det_engine_t *det_engine_load(const struct det_config *cfg, const char *const *f
 det_engine_t *det_engine_load_string(const struct det_config *cfg, const char *text,
                                      struct det_load_report *rep, char *err, size_t errlen);
 const struct det_ruleset *det_engine_ruleset(const det_engine_t *e);
+/* What loading does after parsing, without building databases (`mamori rules check`): rules
+ * the engine cannot place (buffers of two protocols in one rule ...) move to rs->skips. */
+void det_ruleset_check_placement(struct det_ruleset *rs);
 void det_engine_free(det_engine_t *e);
 
 /* One alert: the rule and where it matched. Borrowed for the callback. */

@@ -874,10 +874,12 @@ file.data in an HTTP rule is the response body. urilen/bsize count bytes.""")
       "response Content-Type")
     r(0, H, 'flow:to_client; http.content_type; content:"application/x-mm-test";',
       "request Content-Type is not the response's")
-    # Known gap (docs/rules.md): a direction-neutral HTTP buffer in a rule without a
-    # direction inspects the request only; Suricata inspects both sides (count 1).
-    r(0, H, 'http.content_type; content:"text/x-mm-resp";',
-      "known gap: no direction given means the request side (Suricata: both)")
+    r(1, H, 'http.content_type; content:"text/x-mm-resp";',
+      "no direction given: both directions are inspected")
+    r(1, H, 'http.header; content:"X-Custom-Test: hdr-uniq-77";',
+      "no direction given: the request side matches")
+    r(0, H, 'http.content_type; content:"text/x-not-there";',
+      "no direction given: neither side has it")
     # bodies
     r(1, H, 'http.request_body; content:"req-body-token=abc";', "request body")
     r(1, H, 'content:"req-body-token"; http_client_body;', "legacy http_client_body")

@@ -676,10 +676,28 @@ bool det_bufs_lookup(struct det_bufs *b, enum det_buf buf, det_xform_chain xform
     return true;
 }
 
+enum det_buf det_buf_response_twin(enum det_buf buf)
+{
+    switch (buf) {
+    case DET_BUF_HTTP_HEADER: return DET_BUF_HTTP_RESP_HEADER;
+    case DET_BUF_HTTP_HEADER_RAW: return DET_BUF_HTTP_RESP_HEADER_RAW;
+    case DET_BUF_HTTP_HEADER_NAMES: return DET_BUF_HTTP_RESP_HEADER_NAMES;
+    case DET_BUF_HTTP_COOKIE: return DET_BUF_HTTP_RESP_COOKIE;
+    case DET_BUF_HTTP_CONTENT_TYPE: return DET_BUF_HTTP_RESP_CONTENT_TYPE;
+    case DET_BUF_HTTP_CONTENT_LEN: return DET_BUF_HTTP_RESP_CONTENT_LEN;
+    case DET_BUF_HTTP_CONNECTION: return DET_BUF_HTTP_RESP_CONNECTION;
+    case DET_BUF_HTTP_START: return DET_BUF_HTTP_RESP_START;
+    case DET_BUF_HTTP_PROTOCOL: return DET_BUF_HTTP_RESP_PROTOCOL;
+    default: return DET_BUF_COUNT;
+    }
+}
+
 /* Payload buffers with a transform (rare) are built in the worker's arena too. */
 bool det_buf_get(struct det_match_ctx *mc, enum det_buf buf, det_xform_chain xform,
                  const uint8_t **p, uint32_t *len)
 {
+    if (mc->mirror && det_buf_response_twin(buf) != DET_BUF_COUNT)
+        buf = det_buf_response_twin(buf);
     if (buf == DET_BUF_PAYLOAD) {
         if (!mc->payload)
             return false;

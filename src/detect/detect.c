@@ -433,11 +433,12 @@ static bool append_pat(struct pat_group *g, const struct det_pf_pattern *p)
     return true;
 }
 
-static bool add_pattern_port(struct build *b, int point, const struct det_rule *r, int32_t port)
+static bool add_pattern_buf(struct build *b, int point, const struct det_rule *r, int32_t port,
+                            enum det_buf buf)
 {
     const struct det_list *l = &r->lists[r->fp_list];
     const struct det_content *c = &l->sms[r->fp_sm].u.content;
-    struct pat_group *g = group_for(b, point, l->buf, l->xform, port);
+    struct pat_group *g = group_for(b, point, buf, l->xform, port);
     if (!g)
         return false;
     if (g->n == g->cap) {
@@ -456,6 +457,11 @@ static bool add_pattern_port(struct build *b, int point, const struct det_rule *
         .rule = r->idx,
     };
     return true;
+}
+
+static bool add_pattern_port(struct build *b, int point, const struct det_rule *r, int32_t port)
+{
+    return add_pattern_buf(b, point, r, port, r->lists[r->fp_list].buf);
 }
 
 static uint32_t port_count(const struct det_portset *s)
@@ -511,7 +517,23 @@ static bool add_pattern(struct build *b, int point, const struct det_rule *r)
         if (n <= PORT_GROUP_MAX_PORTS)
             return add_ports(b, point, r, k) && (!r->bidir || add_ports(b, point, r, o));
     }
-    return add_pattern_port(b, point, r, -1);
+    if (!add_pattern_port(b, point, r, -1))
+        return false;
+    /* both_sides: the fast pattern may be on the response side of its buffer too */
+    enum det_buf twin = det_buf_response_twin(l->buf);
+    return !r->both_sides || twin == DET_BUF_COUNT || add_pattern_buf(b, point, r, -1, twin);
+}
+
+/* An HTTP rule with no direction whose buffers include direction-neutral ones: Suricata
+ * inspects those on both sides, so mamori tries the request, then the response. */
+static bool neutral_http(const struct det_rule *r)
+{
+    if (r->to_client || r->to_server || (r->flow_flags & (DET_FLOW_TO_SERVER | DET_FLOW_TO_CLIENT)))
+        return false;
+    for (uint32_t i = 0; i < r->n_lists; i++)
+        if (det_buf_response_twin(r->lists[i].buf) != DET_BUF_COUNT)
+            return true;
+    return false;
 }
 
 static void build_free(struct build *b)
@@ -760,6 +782,7 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
         struct det_rule *r = e->order[i];
         const struct rule_place *p = &pl_by_idx[i];
         if (p->record >= 0) {
+            r->both_sides = p->record == PT_REC_HTTP && neutral_http(r);
             choose_fast_pattern(r, true);
             ok = add_pattern(&b, p->record, r);
             continue;
@@ -1290,6 +1313,34 @@ static void emit(det_worker_t *w, struct det_match_ctx *mc, const struct det_rul
 /* Verify the candidates gathered in w->cand (plus the point's no-pattern rules). Returns
  * false when a pass rule matched. `rec_dir` >= 0 marks a record inspection: each rule
  * sees the record from its own direction. */
+/* A record rule seen from direction d (mirror: response side of neutral HTTP buffers). The
+ * alert's endpoints go to *x. */
+static bool record_rule_match(struct det_match_ctx *mc, const struct det_rule *r,
+                              enum app_record_kind kind, int d, bool mirror, struct ends *x)
+{
+    mc->dir = d;
+    mc->mirror = mirror;
+    flow_ends(mc->flow, d, x);
+    bool ok = false;
+    if (header_match(r, x)) {
+        mc->payload = NULL;
+        mc->payload_len = 0;
+        if (kind == APP_REC_HTTP && rule_has_payload(r)) {
+            const uint8_t *mp;
+            uint32_t ml;
+            if (det_bufs_http_message(mc->bufs, d, &mp, &ml)) {
+                mc->payload = mp;
+                mc->payload_len = ml;
+                ok = det_match_rule(mc, r);
+            }
+        } else {
+            ok = det_match_rule(mc, r);
+        }
+    }
+    mc->mirror = false;
+    return ok;
+}
+
 static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
                    const struct ends *pkt_ends, int rec_dir, enum app_record_kind kind,
                    const void *rec, bool fixed_dir)
@@ -1303,35 +1354,23 @@ static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_p
     for (uint32_t i = 0; i < w->n_cand; i++) {
         const struct det_rule *r = w->e->order[w->cand[i]];
         struct ends x;
+        bool ok;
         if (rec_dir >= 0) {
             int d = rec_dir;
             if (!fixed_dir) {
                 if (r->to_client || (r->flow_flags & DET_FLOW_TO_CLIENT))
                     d = 1;
-                else if (r->to_server || (r->flow_flags & DET_FLOW_TO_SERVER))
+                else if (r->to_server || (r->flow_flags & DET_FLOW_TO_SERVER) || r->both_sides)
                     d = 0;
             }
-            mc->dir = d;
-            flow_ends(mc->flow, d, &x);
+            ok = record_rule_match(mc, r, kind, d, false, &x);
+            if (!ok && r->both_sides) /* the response side of its neutral buffers */
+                ok = record_rule_match(mc, r, kind, 1, true, &x);
         } else {
             x = *pkt_ends;
-            if (!proto_match(r, x.proto))
-                continue;
+            ok = proto_match(r, x.proto) && header_match(r, &x) && det_match_rule(mc, r);
         }
-        if (!header_match(r, &x))
-            continue;
-        if (kind == APP_REC_HTTP && rule_has_payload(r)) {
-            const uint8_t *mp;
-            uint32_t ml;
-            if (!det_bufs_http_message(mc->bufs, mc->dir, &mp, &ml))
-                continue;
-            mc->payload = mp;
-            mc->payload_len = ml;
-        } else if (rec_dir >= 0) {
-            mc->payload = NULL;
-            mc->payload_len = 0;
-        }
-        if (!det_match_rule(mc, r))
+        if (!ok)
             continue;
         w->st.matches++;
         det_match_apply(mc, r);

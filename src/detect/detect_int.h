@@ -31,6 +31,8 @@ struct det_match_ctx {
     uint64_t ts_ns;
     int app_proto;               /* enum app_proto of the flow (0: unknown) */
     struct det_bufs *bufs;       /* NULL when the inspection has no app-layer record */
+    bool mirror;                 /* read the response side of direction-neutral HTTP buffers
+                                    (struct det_rule.both_sides) */
     struct det_flowvars **fvars; /* the flow's variable slot (NULL without a flow) */
     struct det_xbits *xbits;     /* may be NULL */
     struct mem_cap *flowvar_cap; /* charged for flow variables */
@@ -50,6 +52,10 @@ struct det_match_ctx {
  */
 bool det_buf_get(struct det_match_ctx *mc, enum det_buf buf, det_xform_chain xform,
                  const uint8_t **p, uint32_t *len);
+
+/* The response-side id of a direction-neutral HTTP request buffer (http.header ->
+ * response headers ...), or DET_BUF_COUNT when the buffer has no such twin. */
+enum det_buf det_buf_response_twin(enum det_buf buf);
 
 /* ---- match.c ---- */
 

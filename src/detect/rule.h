@@ -437,6 +437,9 @@ struct det_rule {
     /* Filled by the engine (detect.c) */
     uint32_t idx;                /* position in evaluation order */
     int32_t fp_list, fp_sm;      /* the fast pattern: list and match index, -1 none */
+    bool both_sides;             /* HTTP rule without a direction whose direction-neutral
+                                    buffers (http.header ...) are tried on the request, then
+                                    on the response, as Suricata inspects both */
 };
 
 /* Frees everything the rule owns, then the rule. Safe with NULL. */

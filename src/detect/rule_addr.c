@@ -5,6 +5,9 @@
  * of IPv6 (ports: 0-65535). Variables come from the configuration (det_parse_opts) or the
  * defaults of Suricata's suricata.yaml, are resolved once and reused.
  *
+ * The grammar (lists, negation, variables, "any") is walked once for both kinds of set;
+ * each kind brings its own literal parser and set algebra through a struct set_ops.
+ *
  * Leaves out: Suricata's IPv4-mapped IPv6 equivalence and named port services.
  */
 #include "detect/rule_addr.h"
@@ -36,22 +39,50 @@ struct pvec {
  * at most DET_RULE_MAX_BYTES long; this bound only guards arithmetic. */
 #define RANGES_MAX (1u << 20)
 
+/* Appends `more` elements of `size` bytes from src to the array r (*n used, *cap allocated;
+ * the capacity doubles from 4 up to RANGES_MAX). Returns the array, moved or not, or NULL with
+ * *rc set and r left as it was. */
+static void *vec_add(void *r, uint32_t *n, uint32_t *cap, const void *src, uint32_t more,
+                     size_t size, int *rc)
+{
+    if (more == 0)
+        return r;
+    uint32_t c = *cap;
+    while (c - *n < more) {
+        c = c ? c * 2 : 4;
+        if (c > RANGES_MAX) {
+            *rc = MM_ELIMIT;
+            return NULL;
+        }
+    }
+    if (c != *cap) {
+        void *grown = realloc(r, c * size);
+        if (!grown) {
+            *rc = MM_ENOMEM;
+            return NULL;
+        }
+        r = grown;
+        *cap = c;
+    }
+    memcpy((char *)r + *n * size, src, more * size);
+    *n += more;
+    return r;
+}
+
+static int rvec_add(struct rvec *v, const struct det_addr_range *src, uint32_t n)
+{
+    int rc = 0;
+    void *r = vec_add(v->r, &v->n, &v->cap, src, n, sizeof *src, &rc);
+    v->r = r ? r : v->r;
+    return rc;
+}
+
 static int rvec_push(struct rvec *v, const uint8_t lo[16], const uint8_t hi[16])
 {
-    if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 4;
-        if (cap > RANGES_MAX)
-            return MM_ELIMIT;
-        struct det_addr_range *r = realloc(v->r, cap * sizeof *r);
-        if (!r)
-            return MM_ENOMEM;
-        v->r = r;
-        v->cap = cap;
-    }
-    memcpy(v->r[v->n].lo, lo, 16);
-    memcpy(v->r[v->n].hi, hi, 16);
-    v->n++;
-    return 0;
+    struct det_addr_range e;
+    memcpy(e.lo, lo, 16);
+    memcpy(e.hi, hi, 16);
+    return rvec_add(v, &e, 1);
 }
 
 static void rvec_fini(struct rvec *v)
@@ -150,16 +181,6 @@ static int rvec_full(struct rvec *v, unsigned w)
     return rvec_push(v, lo, hi);
 }
 
-static int rvec_append(struct rvec *dst, const struct rvec *src)
-{
-    for (uint32_t i = 0; i < src->n; i++) {
-        int rc = rvec_push(dst, src->r[i].lo, src->r[i].hi);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 static bool rvec_is_full(const struct rvec *v, unsigned w)
 {
     uint8_t hi[16] = {0};
@@ -168,36 +189,44 @@ static bool rvec_is_full(const struct rvec *v, unsigned w)
     return v->n == 1 && memcmp(v->r[0].lo, zero, 16) == 0 && memcmp(v->r[0].hi, hi, 16) == 0;
 }
 
-static void aset_fini(struct aset *a)
+/* ---------------- address sets (struct set_ops, on struct aset) ---------------- */
+
+static void aset_fini(void *set)
 {
+    struct aset *a = set;
     rvec_fini(&a->v4);
     rvec_fini(&a->v6);
 }
 
-static int aset_full(struct aset *a)
+static int aset_full(void *set)
 {
+    struct aset *a = set;
     int rc = rvec_full(&a->v4, 4);
     return rc ? rc : rvec_full(&a->v6, 16);
 }
 
 /* dst += src's ranges, unsorted: lists collect all their items and normalise once, so a
  * list of n addresses costs one sort, not n. */
-static int aset_append(struct aset *dst, const struct aset *src)
+static int aset_append(void *dst, const void *src)
 {
-    int rc = rvec_append(&dst->v4, &src->v4);
-    return rc ? rc : rvec_append(&dst->v6, &src->v6);
+    struct aset *d = dst;
+    const struct aset *s = src;
+    int rc = rvec_add(&d->v4, s->v4.r, s->v4.n);
+    return rc ? rc : rvec_add(&d->v6, s->v6.r, s->v6.n);
 }
 
-static void aset_normalise(struct aset *a)
+static void aset_normalise(void *set)
 {
+    struct aset *a = set;
     rvec_normalise(&a->v4, 4);
     rvec_normalise(&a->v6, 16);
 }
 
 /* a = a - b; both normalised */
-static int aset_subtract(struct aset *a, const struct aset *b)
+static int aset_subtract(void *set, const void *minus)
 {
-    struct aset r = {0};
+    struct aset *a = set, r = {0};
+    const struct aset *b = minus;
     int rc = rvec_subtract(&a->v4, &b->v4, 4, &r.v4);
     if (!rc)
         rc = rvec_subtract(&a->v6, &b->v6, 16, &r.v6);
@@ -210,30 +239,62 @@ static int aset_subtract(struct aset *a, const struct aset *b)
     return 0;
 }
 
-/* ---------------- port vectors ---------------- */
+static bool aset_empty(const void *set)
+{
+    const struct aset *a = set;
+    return a->v4.n == 0 && a->v6.n == 0;
+}
+
+/* Hands one vector over, shrunk to the exact size it needs. */
+static void rvec_take(struct rvec *v, struct det_addr_range **r_out, uint32_t *n_out)
+{
+    if (!v->n)
+        return;
+    struct det_addr_range *r = realloc(v->r, v->n * sizeof *r);
+    *r_out = r ? r : v->r;
+    *n_out = v->n;
+    v->r = NULL;
+}
+
+/* Moves a normalised, non-empty set into the public form. */
+static void aset_export(void *set, void *dst)
+{
+    struct aset *a = set;
+    struct det_addrset *out = dst;
+    if (rvec_is_full(&a->v4, 4) && rvec_is_full(&a->v6, 16)) {
+        out->any = true;
+        return;
+    }
+    rvec_take(&a->v4, &out->v4, &out->n_v4);
+    rvec_take(&a->v6, &out->v6, &out->n_v6);
+}
+
+/* ---------------- port sets (struct set_ops, on struct pvec) ---------------- */
+
+static int pvec_add(struct pvec *v, const struct det_port_range *src, uint32_t n)
+{
+    int rc = 0;
+    void *r = vec_add(v->r, &v->n, &v->cap, src, n, sizeof *src, &rc);
+    v->r = r ? r : v->r;
+    return rc;
+}
 
 static int pvec_push(struct pvec *v, uint32_t lo, uint32_t hi)
 {
-    if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 4;
-        if (cap > RANGES_MAX)
-            return MM_ELIMIT;
-        struct det_port_range *r = realloc(v->r, cap * sizeof *r);
-        if (!r)
-            return MM_ENOMEM;
-        v->r = r;
-        v->cap = cap;
-    }
-    v->r[v->n].lo = (uint16_t)lo;
-    v->r[v->n].hi = (uint16_t)hi;
-    v->n++;
-    return 0;
+    struct det_port_range e = {(uint16_t)lo, (uint16_t)hi};
+    return pvec_add(v, &e, 1);
 }
 
-static void pvec_fini(struct pvec *v)
+static void pvec_fini(void *set)
 {
+    struct pvec *v = set;
     free(v->r);
     memset(v, 0, sizeof *v);
+}
+
+static int pvec_full(void *set)
+{
+    return pvec_push(set, 0, 65535);
 }
 
 static int prange_cmp(const void *x, const void *y)
@@ -242,8 +303,9 @@ static int prange_cmp(const void *x, const void *y)
     return (int)a->lo - (int)b->lo;
 }
 
-static void pvec_normalise(struct pvec *v)
+static void pvec_normalise(void *set)
 {
+    struct pvec *v = set;
     if (v->n < 2)
         return;
     qsort(v->r, v->n, sizeof *v->r, prange_cmp);
@@ -260,20 +322,17 @@ static void pvec_normalise(struct pvec *v)
     v->n = out + 1;
 }
 
-static int pvec_append(struct pvec *dst, const struct pvec *src)
+static int pvec_append(void *dst, const void *src)
 {
-    for (uint32_t i = 0; i < src->n; i++) {
-        int rc = pvec_push(dst, src->r[i].lo, src->r[i].hi);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    const struct pvec *s = src;
+    return pvec_add(dst, s->r, s->n);
 }
 
 /* a = a - b, both normalised. */
-static int pvec_subtract(struct pvec *a, const struct pvec *b)
+static int pvec_subtract(void *set, const void *minus)
 {
-    struct pvec r = {0};
+    struct pvec *a = set, r = {0};
+    const struct pvec *b = minus;
     uint32_t j = 0;
     int rc = 0;
     for (uint32_t i = 0; i < a->n && !rc; i++) {
@@ -302,6 +361,57 @@ static int pvec_subtract(struct pvec *a, const struct pvec *b)
     return 0;
 }
 
+static bool pvec_empty(const void *set)
+{
+    return ((const struct pvec *)set)->n == 0;
+}
+
+/* Moves a normalised, non-empty set into the public form. */
+static void pvec_export(void *set, void *dst)
+{
+    struct pvec *p = set;
+    struct det_portset *out = dst;
+    if (p->n == 1 && p->r[0].lo == 0 && p->r[0].hi == 65535) {
+        out->any = true;
+        return;
+    }
+    struct det_port_range *r = realloc(p->r, p->n * sizeof *r);
+    out->r = r ? r : p->r;
+    out->n = p->n;
+    p->r = NULL;
+}
+
+/* ---------------- the two kinds of set ---------------- */
+
+/* Storage for either kind; struct set_ops says which one is in use. The larger member comes
+ * first so that {0} empties either. */
+union set_buf {
+    struct aset a;
+    struct pvec p;
+};
+
+enum set_kind { SK_ADDR, SK_PORT, SK_N };
+
+struct actx;
+
+/* What the shared grammar needs from one kind of set. Sets are passed as void * to a
+ * union set_buf member of that kind; literal, full and append add to their destination. */
+struct set_ops {
+    enum set_kind kind;
+    const char *noun, *plural;      /* "address", "addresses": for messages */
+    const struct det_var *defaults; /* built-in variables */
+    size_t n_defaults;
+    /* one range, CIDR, number...: parses s (trimmed, not empty) into out; afail on error */
+    int (*literal)(struct actx *c, const char *s, size_t len, void *out);
+    int (*full)(void *out); /* out += everything */
+    int (*append)(void *dst, const void *src);
+    void (*normalise)(void *set);
+    int (*subtract)(void *set, const void *minus); /* both normalised; set emptied on error */
+    bool (*empty)(const void *set);
+    void (*fini)(void *set);
+    void (*export)(void *set, void *out); /* normalised, non-empty set -> det_*set */
+};
+
 /* ---------------- variables ---------------- */
 
 enum { VS_NEW = 0, VS_BUSY, VS_OK };
@@ -309,13 +419,16 @@ enum { VS_NEW = 0, VS_BUSY, VS_OK };
 struct var_ent {
     char *name, *value; /* owned */
     int state;
-    struct aset a; /* address variables */
-    struct pvec p; /* port variables */
+    union set_buf set; /* of the kind of its table, valid when VS_OK */
+};
+
+struct var_list {
+    struct var_ent *v;
+    size_t n;
 };
 
 struct det_vartab {
-    struct var_ent *addr, *port;
-    size_t n_addr, n_port;
+    struct var_list vars[SK_N]; /* by enum set_kind */
 };
 
 /* Suricata's suricata.yaml defaults (address-groups, port-groups). */
@@ -351,25 +464,14 @@ static const struct det_var default_port_vars[] = {
     {"TEREDO_PORTS", "3544"},
 };
 
-static void var_fini(struct var_ent *v)
+static void var_list_free(struct var_list *l, const struct set_ops *ops)
 {
-    free(v->name);
-    free(v->value);
-    aset_fini(&v->a);
-    pvec_fini(&v->p);
-}
-
-void det_vartab_free(struct det_vartab *t)
-{
-    if (!t)
-        return;
-    for (size_t i = 0; i < t->n_addr; i++)
-        var_fini(&t->addr[i]);
-    for (size_t i = 0; i < t->n_port; i++)
-        var_fini(&t->port[i]);
-    free(t->addr);
-    free(t->port);
-    free(t);
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].name);
+        free(l->v[i].value);
+        ops->fini(&l->v[i].set);
+    }
+    free(l->v);
 }
 
 static struct var_ent *var_find(struct var_ent *v, size_t n, const char *name, size_t len)
@@ -382,16 +484,17 @@ static struct var_ent *var_find(struct var_ent *v, size_t n, const char *name, s
 }
 
 /* Configured variables first, then the defaults the configuration does not override. */
-static int vars_build(struct var_ent **out, size_t *n_out, const struct det_var *given,
-                      size_t n_given, const struct det_var *defs, size_t n_defs)
+static int vars_build(struct var_list *l, const struct det_var *given, size_t n_given,
+                      const struct set_ops *ops)
 {
+    size_t n_defs = ops->n_defaults;
     struct var_ent *v = calloc(n_given + n_defs + 1, sizeof *v);
     if (!v)
         return MM_ENOMEM;
     size_t n = 0;
     int rc = 0;
     for (size_t i = 0; i < n_given + n_defs && !rc; i++) {
-        const struct det_var *src = i < n_given ? &given[i] : &defs[i - n_given];
+        const struct det_var *src = i < n_given ? &given[i] : &ops->defaults[i - n_given];
         if (!src->name || !src->value) {
             rc = MM_EINVAL;
             break;
@@ -405,8 +508,8 @@ static int vars_build(struct var_ent **out, size_t *n_out, const struct det_var 
         if (!v[n - 1].name || !v[n - 1].value)
             rc = MM_ENOMEM;
     }
-    *out = v;
-    *n_out = n;
+    l->v = v;
+    l->n = n;
     return rc;
 }
 
@@ -432,14 +535,15 @@ __attribute__((format(printf, 2, 3))) static int afail(struct actx *c, const cha
     return c->rc;
 }
 
+/* Records a failed set operation (0 passes through). */
 static int aoom(struct actx *c, int rc)
 {
-    if (!c->rc) {
+    if (rc && !c->rc) {
         snprintf(c->msg, sizeof c->msg, "%s",
-                 rc == MM_ENOMEM ? "out of memory" : "too many address ranges");
+                 rc == MM_ENOMEM ? "out of memory" : "too many ranges (addresses or ports)");
         c->rc = rc == MM_ENOMEM ? MM_ENOMEM : MM_EINVAL;
     }
-    return c->rc;
+    return rc ? c->rc : 0;
 }
 
 static bool is_space(char ch)
@@ -572,8 +676,11 @@ static void apply_prefix(const uint8_t a[16], unsigned w, unsigned bits, uint8_t
     }
 }
 
-static int addr_literal(struct actx *c, const char *s, size_t len, struct aset *out)
+/* ---- item parsers of each kind ---- */
+
+static int addr_literal(struct actx *c, const char *s, size_t len, void *out)
 {
+    struct aset *set = out;
     uint8_t lo[16], hi[16];
     int ver = 0;
     const char *dash = memchr(s, '-', len);
@@ -608,265 +715,10 @@ static int addr_literal(struct actx *c, const char *s, size_t len, struct aset *
         }
         apply_prefix(a, w, bits, lo, hi);
     }
-    int rc = rvec_push(ver == 4 ? &out->v4 : &out->v6, lo, hi);
-    return rc ? aoom(c, rc) : 0;
+    return aoom(c, rvec_push(ver == 4 ? &set->v4 : &set->v6, lo, hi));
 }
 
-static int addr_eval(struct actx *c, const char *s, size_t len, unsigned depth, struct aset *out);
-
-static int addr_var(struct actx *c, const char *name, size_t nlen, struct aset *out)
-{
-    if (!var_name_ok(name, nlen))
-        return afail(c, "bad variable name '$%.*s'", SHOW(nlen), name);
-    struct var_ent *v = var_find(c->t->addr, c->t->n_addr, name, nlen);
-    if (!v)
-        return afail(c, "unknown address variable $%.*s", SHOW(nlen), name);
-    if (v->state == VS_BUSY)
-        return afail(c, "address variable $%s refers to itself", v->name);
-    if (v->state == VS_NEW) {
-        /* A variable is resolved on its own (nesting depth 0), so its value does not depend
-         * on where it is first used; only the chain of variables is bounded here. Failures
-         * are not remembered: the next use reports them again. */
-        if (c->var_depth >= DET_LIST_MAX_DEPTH)
-            return afail(c, "variables nested deeper than %u", DET_LIST_MAX_DEPTH);
-        struct aset tmp = {0};
-        v->state = VS_BUSY;
-        c->var_depth++;
-        int rc = addr_eval(c, v->value, strlen(v->value), 0, &tmp);
-        c->var_depth--;
-        if (!rc && tmp.v4.n == 0 && tmp.v6.n == 0)
-            rc = afail(c, "matches no address");
-        if (rc) {
-            aset_fini(&tmp);
-            v->state = VS_NEW;
-            if (rc != MM_ENOMEM && !c->named) {
-                /* name the innermost variable, where the bad text is */
-                char inner[sizeof c->msg];
-                memcpy(inner, c->msg, sizeof inner);
-                snprintf(c->msg, sizeof c->msg, "address variable $%.40s: %.180s", v->name, inner);
-                c->named = true;
-            }
-            return rc;
-        }
-        aset_normalise(&tmp);
-        v->a = tmp;
-        v->state = VS_OK;
-    }
-    int rc = aset_append(out, &v->a);
-    return rc ? aoom(c, rc) : 0;
-}
-
-static int addr_list(struct actx *c, const char *s, size_t len, unsigned depth, struct aset *out)
-{
-    struct aset pos = {0}, neg = {0}, item = {0};
-    bool have_pos = false;
-    size_t start = 0, bdepth = 0;
-    int rc = 0;
-    if (len == 0)
-        return afail(c, "empty address list");
-    for (size_t i = 0; i <= len && !rc; i++) {
-        if (i < len && s[i] == '[')
-            bdepth++;
-        else if (i < len && s[i] == ']')
-            bdepth--;
-        if (i < len && (s[i] != ',' || bdepth != 0))
-            continue;
-        const char *e = s + start;
-        size_t elen = i - start;
-        start = i + 1;
-        trim(&e, &elen);
-        if (elen == 0) {
-            rc = afail(c, "empty item in address list");
-            break;
-        }
-        bool is_neg = e[0] == '!';
-        if (is_neg) {
-            e++;
-            elen--;
-        }
-        memset(&item, 0, sizeof item);
-        rc = addr_eval(c, e, elen, depth + 1, &item);
-        if (!rc) {
-            rc = aset_append(is_neg ? &neg : &pos, &item);
-            if (rc)
-                rc = aoom(c, rc);
-        }
-        aset_fini(&item);
-        have_pos |= !is_neg;
-    }
-    if (!rc && !have_pos) {
-        rc = aset_full(&pos);
-        if (rc)
-            rc = aoom(c, rc);
-    }
-    if (!rc) {
-        aset_normalise(&pos);
-        aset_normalise(&neg);
-        rc = aset_subtract(&pos, &neg);
-        if (rc)
-            rc = aoom(c, rc);
-    }
-    if (!rc) {
-        rc = aset_append(out, &pos);
-        if (rc)
-            rc = aoom(c, rc);
-    }
-    aset_fini(&pos);
-    aset_fini(&neg);
-    return rc;
-}
-
-/* Evaluates one (possibly negated) address expression, adding the result to out. */
-static int addr_eval(struct actx *c, const char *s, size_t len, unsigned depth, struct aset *out)
-{
-    trim(&s, &len);
-    if (depth > DET_LIST_MAX_DEPTH)
-        return afail(c, "addresses nested deeper than %u", DET_LIST_MAX_DEPTH);
-    if (len == 0)
-        return afail(c, "empty address");
-    if (s[0] == '!') {
-        struct aset inner = {0}, all = {0};
-        int rc = addr_eval(c, s + 1, len - 1, depth + 1, &inner);
-        if (!rc) {
-            aset_normalise(&inner);
-            rc = aset_full(&all);
-            if (!rc)
-                rc = aset_subtract(&all, &inner);
-            if (rc)
-                rc = aoom(c, rc);
-        }
-        if (!rc && all.v4.n == 0 && all.v6.n == 0)
-            rc = afail(c, "'%.*s' matches no address", SHOW(len), s);
-        if (!rc) {
-            rc = aset_append(out, &all);
-            if (rc)
-                rc = aoom(c, rc);
-        }
-        aset_fini(&inner);
-        aset_fini(&all);
-        return rc;
-    }
-    if (s[0] == '[') {
-        size_t close = match_bracket(s, len);
-        if (close == len)
-            return afail(c, "unbalanced '[' in '%.*s'", SHOW(len), s);
-        if (close != len - 1)
-            return afail(c, "text after ']' in '%.*s'", SHOW(len), s);
-        return addr_list(c, s + 1, len - 2, depth, out);
-    }
-    if (s[0] == '$')
-        return addr_var(c, s + 1, len - 1, out);
-    if (len == 3 && strncasecmp(s, "any", 3) == 0) {
-        int rc = aset_full(out);
-        return rc ? aoom(c, rc) : 0;
-    }
-    return addr_literal(c, s, len, out);
-}
-
-/* ---- ports ---- */
-
-static int port_eval(struct actx *c, const char *s, size_t len, unsigned depth, struct pvec *out);
-
-static int port_var(struct actx *c, const char *name, size_t nlen, struct pvec *out)
-{
-    if (!var_name_ok(name, nlen))
-        return afail(c, "bad variable name '$%.*s'", SHOW(nlen), name);
-    struct var_ent *v = var_find(c->t->port, c->t->n_port, name, nlen);
-    if (!v)
-        return afail(c, "unknown port variable $%.*s", SHOW(nlen), name);
-    if (v->state == VS_BUSY)
-        return afail(c, "port variable $%s refers to itself", v->name);
-    if (v->state == VS_NEW) {
-        if (c->var_depth >= DET_LIST_MAX_DEPTH)
-            return afail(c, "variables nested deeper than %u", DET_LIST_MAX_DEPTH);
-        struct pvec tmp = {0};
-        v->state = VS_BUSY;
-        c->var_depth++;
-        int rc = port_eval(c, v->value, strlen(v->value), 0, &tmp);
-        c->var_depth--;
-        if (!rc && tmp.n == 0)
-            rc = afail(c, "matches no port");
-        if (rc) {
-            pvec_fini(&tmp);
-            v->state = VS_NEW;
-            if (rc != MM_ENOMEM && !c->named) {
-                /* name the innermost variable, where the bad text is */
-                char inner[sizeof c->msg];
-                memcpy(inner, c->msg, sizeof inner);
-                snprintf(c->msg, sizeof c->msg, "port variable $%.40s: %.180s", v->name, inner);
-                c->named = true;
-            }
-            return rc;
-        }
-        pvec_normalise(&tmp);
-        v->p = tmp;
-        v->state = VS_OK;
-    }
-    int rc = pvec_append(out, &v->p);
-    return rc ? aoom(c, rc) : 0;
-}
-
-static int port_list(struct actx *c, const char *s, size_t len, unsigned depth, struct pvec *out)
-{
-    struct pvec pos = {0}, neg = {0}, item = {0};
-    bool have_pos = false;
-    size_t start = 0, bdepth = 0;
-    int rc = 0;
-    if (len == 0)
-        return afail(c, "empty port list");
-    for (size_t i = 0; i <= len && !rc; i++) {
-        if (i < len && s[i] == '[')
-            bdepth++;
-        else if (i < len && s[i] == ']')
-            bdepth--;
-        if (i < len && (s[i] != ',' || bdepth != 0))
-            continue;
-        const char *e = s + start;
-        size_t elen = i - start;
-        start = i + 1;
-        trim(&e, &elen);
-        if (elen == 0) {
-            rc = afail(c, "empty item in port list");
-            break;
-        }
-        bool is_neg = e[0] == '!';
-        if (is_neg) {
-            e++;
-            elen--;
-        }
-        memset(&item, 0, sizeof item);
-        rc = port_eval(c, e, elen, depth + 1, &item);
-        if (!rc) {
-            rc = pvec_append(is_neg ? &neg : &pos, &item);
-            if (rc)
-                rc = aoom(c, rc);
-        }
-        pvec_fini(&item);
-        have_pos |= !is_neg;
-    }
-    if (!rc && !have_pos) {
-        rc = pvec_push(&pos, 0, 65535);
-        if (rc)
-            rc = aoom(c, rc);
-    }
-    if (!rc) {
-        pvec_normalise(&pos);
-        pvec_normalise(&neg);
-        rc = pvec_subtract(&pos, &neg);
-        if (rc)
-            rc = aoom(c, rc);
-    }
-    if (!rc) {
-        rc = pvec_append(out, &pos);
-        if (rc)
-            rc = aoom(c, rc);
-    }
-    pvec_fini(&pos);
-    pvec_fini(&neg);
-    return rc;
-}
-
-static int port_literal(struct actx *c, const char *s, size_t len, struct pvec *out)
+static int port_literal(struct actx *c, const char *s, size_t len, void *out)
 {
     unsigned lo = 0, hi = 65535;
     const char *colon = memchr(s, ':', len);
@@ -882,54 +734,220 @@ static int port_literal(struct actx *c, const char *s, size_t len, struct pvec *
             return afail(c, "bad port '%.*s'", SHOW(len), s);
         hi = lo;
     }
-    int rc = pvec_push(out, lo, hi);
-    return rc ? aoom(c, rc) : 0;
+    return aoom(c, pvec_push(out, lo, hi));
 }
 
-static int port_eval(struct actx *c, const char *s, size_t len, unsigned depth, struct pvec *out)
+static const struct set_ops addr_ops = {
+    .kind = SK_ADDR,
+    .noun = "address",
+    .plural = "addresses",
+    .defaults = default_addr_vars,
+    .n_defaults = MM_ARRAY_LEN(default_addr_vars),
+    .literal = addr_literal,
+    .full = aset_full,
+    .append = aset_append,
+    .normalise = aset_normalise,
+    .subtract = aset_subtract,
+    .empty = aset_empty,
+    .fini = aset_fini,
+    .export = aset_export,
+};
+
+static const struct set_ops port_ops = {
+    .kind = SK_PORT,
+    .noun = "port",
+    .plural = "ports",
+    .defaults = default_port_vars,
+    .n_defaults = MM_ARRAY_LEN(default_port_vars),
+    .literal = port_literal,
+    .full = pvec_full,
+    .append = pvec_append,
+    .normalise = pvec_normalise,
+    .subtract = pvec_subtract,
+    .empty = pvec_empty,
+    .fini = pvec_fini,
+    .export = pvec_export,
+};
+
+static const struct set_ops *const set_kinds[SK_N] = {[SK_ADDR] = &addr_ops, [SK_PORT] = &port_ops};
+
+/* ---- the grammar, shared by both kinds ---- */
+
+static int set_eval(struct actx *c, const struct set_ops *ops, const char *s, size_t len,
+                    unsigned depth, void *out);
+
+/* Computes a variable's set from its value and keeps it (VS_OK). */
+static int var_build(struct actx *c, const struct set_ops *ops, struct var_ent *v)
+{
+    /* A variable is resolved on its own (nesting depth 0), so its value does not depend
+     * on where it is first used; only the chain of variables is bounded here. Failures
+     * are not remembered: the next use reports them again. */
+    if (c->var_depth >= DET_LIST_MAX_DEPTH)
+        return afail(c, "variables nested deeper than %u", DET_LIST_MAX_DEPTH);
+    union set_buf tmp = {0};
+    v->state = VS_BUSY;
+    c->var_depth++;
+    int rc = set_eval(c, ops, v->value, strlen(v->value), 0, &tmp);
+    c->var_depth--;
+    if (!rc && ops->empty(&tmp))
+        rc = afail(c, "matches no %s", ops->noun);
+    if (rc) {
+        ops->fini(&tmp);
+        v->state = VS_NEW;
+        if (rc != MM_ENOMEM && !c->named) {
+            /* name the innermost variable, where the bad text is */
+            char inner[sizeof c->msg];
+            memcpy(inner, c->msg, sizeof inner);
+            snprintf(c->msg, sizeof c->msg, "%s variable $%.40s: %.180s", ops->noun, v->name,
+                     inner);
+            c->named = true;
+        }
+        return rc;
+    }
+    ops->normalise(&tmp);
+    v->set = tmp;
+    v->state = VS_OK;
+    return 0;
+}
+
+/* "$NAME": adds the variable's set to out, building it on first use. */
+static int var_eval(struct actx *c, const struct set_ops *ops, const char *name, size_t nlen,
+                    void *out)
+{
+    if (!var_name_ok(name, nlen))
+        return afail(c, "bad variable name '$%.*s'", SHOW(nlen), name);
+    const struct var_list *l = &c->t->vars[ops->kind];
+    struct var_ent *v = var_find(l->v, l->n, name, nlen);
+    if (!v)
+        return afail(c, "unknown %s variable $%.*s", ops->noun, SHOW(nlen), name);
+    if (v->state == VS_BUSY)
+        return afail(c, "%s variable $%s refers to itself", ops->noun, v->name);
+    if (v->state == VS_NEW) {
+        int rc = var_build(c, ops, v);
+        if (rc)
+            return rc;
+    }
+    return aoom(c, ops->append(out, &v->set));
+}
+
+typedef int (*list_item_fn)(struct actx *c, const char *s, size_t len, bool neg, void *arg);
+
+/* Calls fn for each item of the comma list inside '[' ']' (commas in nested brackets do not
+ * split), trimmed, with a leading '!' taken off and passed as neg. Stops at the first error. */
+static int list_walk(struct actx *c, const char *noun, const char *s, size_t len, list_item_fn fn,
+                     void *arg)
+{
+    if (len == 0)
+        return afail(c, "empty %s list", noun);
+    size_t start = 0, bdepth = 0;
+    int rc = 0;
+    for (size_t i = 0; i <= len && !rc; i++) {
+        if (i < len && s[i] == '[')
+            bdepth++;
+        else if (i < len && s[i] == ']')
+            bdepth--;
+        if (i < len && (s[i] != ',' || bdepth != 0))
+            continue;
+        const char *e = s + start;
+        size_t elen = i - start;
+        start = i + 1;
+        trim(&e, &elen);
+        if (elen == 0)
+            return afail(c, "empty item in %s list", noun);
+        size_t bang = e[0] == '!' ? 1 : 0;
+        rc = fn(c, e + bang, elen - bang, bang != 0, arg);
+    }
+    return rc;
+}
+
+/* (union of the positive items) minus (union of the negated ones), gathered item by item. */
+struct set_acc {
+    const struct set_ops *ops;
+    unsigned depth; /* of the list; its items are one deeper */
+    bool have_pos;
+    union set_buf pos, neg;
+};
+
+static int acc_item(struct actx *c, const char *s, size_t len, bool neg, void *arg)
+{
+    struct set_acc *a = arg;
+    a->have_pos |= !neg;
+    return set_eval(c, a->ops, s, len, a->depth + 1, neg ? &a->neg : &a->pos);
+}
+
+/* pos -= neg; with only negated items, pos starts as everything. */
+static int acc_reduce(struct actx *c, struct set_acc *a)
+{
+    const struct set_ops *ops = a->ops;
+    int rc = a->have_pos ? 0 : ops->full(&a->pos);
+    if (!rc) {
+        ops->normalise(&a->pos);
+        ops->normalise(&a->neg);
+        rc = ops->subtract(&a->pos, &a->neg);
+    }
+    return aoom(c, rc);
+}
+
+static void acc_fini(struct set_acc *a)
+{
+    a->ops->fini(&a->pos);
+    a->ops->fini(&a->neg);
+}
+
+/* "[a,!b,...]": s and len are the text inside the brackets. */
+static int set_list(struct actx *c, const struct set_ops *ops, const char *s, size_t len,
+                    unsigned depth, void *out)
+{
+    struct set_acc a = {.ops = ops, .depth = depth};
+    int rc = list_walk(c, ops->noun, s, len, acc_item, &a);
+    if (!rc)
+        rc = acc_reduce(c, &a);
+    if (!rc)
+        rc = aoom(c, ops->append(out, &a.pos));
+    acc_fini(&a);
+    return rc;
+}
+
+/* "!x": everything minus x, which must leave something. */
+static int set_not(struct actx *c, const struct set_ops *ops, const char *s, size_t len,
+                   unsigned depth, void *out)
+{
+    struct set_acc a = {.ops = ops, .depth = depth};
+    int rc = acc_item(c, s + 1, len - 1, true, &a);
+    if (!rc)
+        rc = acc_reduce(c, &a);
+    if (!rc && ops->empty(&a.pos))
+        rc = afail(c, "'%.*s' matches no %s", SHOW(len), s, ops->noun);
+    if (!rc)
+        rc = aoom(c, ops->append(out, &a.pos));
+    acc_fini(&a);
+    return rc;
+}
+
+/* Evaluates one (possibly negated) expression, adding the result to out. */
+static int set_eval(struct actx *c, const struct set_ops *ops, const char *s, size_t len,
+                    unsigned depth, void *out)
 {
     trim(&s, &len);
     if (depth > DET_LIST_MAX_DEPTH)
-        return afail(c, "ports nested deeper than %u", DET_LIST_MAX_DEPTH);
+        return afail(c, "%s nested deeper than %u", ops->plural, DET_LIST_MAX_DEPTH);
     if (len == 0)
-        return afail(c, "empty port");
-    if (s[0] == '!') {
-        struct pvec inner = {0}, all = {0};
-        int rc = port_eval(c, s + 1, len - 1, depth + 1, &inner);
-        if (!rc) {
-            pvec_normalise(&inner);
-            rc = pvec_push(&all, 0, 65535);
-            if (!rc)
-                rc = pvec_subtract(&all, &inner);
-            if (rc)
-                rc = aoom(c, rc);
-        }
-        if (!rc && all.n == 0)
-            rc = afail(c, "'%.*s' matches no port", SHOW(len), s);
-        if (!rc) {
-            rc = pvec_append(out, &all);
-            if (rc)
-                rc = aoom(c, rc);
-        }
-        pvec_fini(&inner);
-        pvec_fini(&all);
-        return rc;
-    }
+        return afail(c, "empty %s", ops->noun);
+    if (s[0] == '!')
+        return set_not(c, ops, s, len, depth, out);
     if (s[0] == '[') {
         size_t close = match_bracket(s, len);
         if (close == len)
             return afail(c, "unbalanced '[' in '%.*s'", SHOW(len), s);
         if (close != len - 1)
             return afail(c, "text after ']' in '%.*s'", SHOW(len), s);
-        return port_list(c, s + 1, len - 2, depth, out);
+        return set_list(c, ops, s + 1, len - 2, depth, out);
     }
     if (s[0] == '$')
-        return port_var(c, s + 1, len - 1, out);
-    if (len == 3 && strncasecmp(s, "any", 3) == 0) {
-        int rc = pvec_push(out, 0, 65535);
-        return rc ? aoom(c, rc) : 0;
-    }
-    return port_literal(c, s, len, out);
+        return var_eval(c, ops, s + 1, len - 1, out);
+    if (len == 3 && strncasecmp(s, "any", 3) == 0)
+        return aoom(c, ops->full(out));
+    return ops->literal(c, s, len, out);
 }
 
 /* ---------------- public ---------------- */
@@ -940,71 +958,36 @@ static void copy_msg(const struct actx *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s", c->msg);
 }
 
-static int to_addrset(struct aset *a, struct det_addrset *out)
+/* Text -> det_addrset / det_portset (out, already emptied by the caller). */
+static int set_parse(struct det_vartab *t, const struct set_ops *ops, const char *s, size_t len,
+                     void *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (rvec_is_full(&a->v4, 4) && rvec_is_full(&a->v6, 16)) {
-        out->any = true;
-        return 0;
-    }
-    /* Hand the vectors over; shrink to the exact size they need. */
-    if (a->v4.n) {
-        struct det_addr_range *r = realloc(a->v4.r, a->v4.n * sizeof *r);
-        out->v4 = r ? r : a->v4.r;
-        out->n_v4 = a->v4.n;
-        a->v4.r = NULL;
-    }
-    if (a->v6.n) {
-        struct det_addr_range *r = realloc(a->v6.r, a->v6.n * sizeof *r);
-        out->v6 = r ? r : a->v6.r;
-        out->n_v6 = a->v6.n;
-        a->v6.r = NULL;
-    }
-    return 0;
+    struct actx c = {.t = t};
+    union set_buf b = {0};
+    int rc = set_eval(&c, ops, s, len, 0, &b);
+    ops->normalise(&b);
+    if (!rc && ops->empty(&b))
+        rc = afail(&c, "%s '%.*s' matches nothing", ops->noun, SHOW(len), s);
+    if (!rc)
+        ops->export(&b, out);
+    ops->fini(&b);
+    if (rc)
+        copy_msg(&c, err, errlen);
+    return rc;
 }
 
 int det_addr_parse(struct det_vartab *t, const char *s, size_t len, struct det_addrset *out,
                    char *err, size_t errlen)
 {
-    struct actx c = {.t = t};
-    struct aset a = {0};
     memset(out, 0, sizeof *out);
-    int rc = addr_eval(&c, s, len, 0, &a);
-    aset_normalise(&a);
-    if (!rc && a.v4.n == 0 && a.v6.n == 0)
-        rc = afail(&c, "address '%.*s' matches nothing", SHOW(len), s);
-    if (!rc)
-        rc = to_addrset(&a, out);
-    aset_fini(&a);
-    if (rc)
-        copy_msg(&c, err, errlen);
-    return rc;
+    return set_parse(t, &addr_ops, s, len, out, err, errlen);
 }
 
 int det_port_parse(struct det_vartab *t, const char *s, size_t len, struct det_portset *out,
                    char *err, size_t errlen)
 {
-    struct actx c = {.t = t};
-    struct pvec p = {0};
     memset(out, 0, sizeof *out);
-    int rc = port_eval(&c, s, len, 0, &p);
-    pvec_normalise(&p);
-    if (!rc && p.n == 0)
-        rc = afail(&c, "port '%.*s' matches nothing", SHOW(len), s);
-    if (!rc) {
-        if (p.n == 1 && p.r[0].lo == 0 && p.r[0].hi == 65535) {
-            out->any = true;
-        } else {
-            struct det_port_range *r = realloc(p.r, p.n * sizeof *r);
-            out->r = r ? r : p.r;
-            out->n = p.n;
-            p.r = NULL;
-        }
-    }
-    pvec_fini(&p);
-    if (rc)
-        copy_msg(&c, err, errlen);
-    return rc;
+    return set_parse(t, &port_ops, s, len, out, err, errlen);
 }
 
 void det_addrset_fini(struct det_addrset *s)
@@ -1020,28 +1003,31 @@ void det_portset_fini(struct det_portset *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Resolves the configured variables (the first entries of each table) so a bad one is
- * reported once, at start. */
-static int vartab_check(struct det_vartab *t, size_t nav, size_t npv, char *err, size_t errlen)
+void det_vartab_free(struct det_vartab *t)
 {
-    for (size_t i = 0; i < t->n_addr && i < nav; i++) {
-        struct actx c = {.t = t};
-        struct aset tmp = {0};
-        int rc = addr_var(&c, t->addr[i].name, strlen(t->addr[i].name), &tmp);
-        aset_fini(&tmp);
-        if (rc) {
-            snprintf(err, errlen, "%s", c.msg);
-            return rc;
-        }
-    }
-    for (size_t i = 0; i < t->n_port && i < npv; i++) {
-        struct actx c = {.t = t};
-        struct pvec tmp = {0};
-        int rc = port_var(&c, t->port[i].name, strlen(t->port[i].name), &tmp);
-        pvec_fini(&tmp);
-        if (rc) {
-            snprintf(err, errlen, "%s", c.msg);
-            return rc;
+    if (!t)
+        return;
+    for (int k = 0; k < SK_N; k++)
+        var_list_free(&t->vars[k], set_kinds[k]);
+    free(t);
+}
+
+/* Resolves the configured variables (the first n_given[kind] entries of each table) so a bad
+ * one is reported once, at start. */
+static int vartab_check(struct det_vartab *t, const size_t n_given[SK_N], char *err, size_t errlen)
+{
+    for (int k = 0; k < SK_N; k++) {
+        const struct set_ops *ops = set_kinds[k];
+        const struct var_list *l = &t->vars[k];
+        for (size_t i = 0; i < l->n && i < n_given[k]; i++) {
+            struct actx c = {.t = t};
+            union set_buf tmp = {0};
+            int rc = var_eval(&c, ops, l->v[i].name, strlen(l->v[i].name), &tmp);
+            ops->fini(&tmp);
+            if (rc) {
+                snprintf(err, errlen, "%s", c.msg);
+                return rc;
+            }
         }
     }
     return 0;
@@ -1056,18 +1042,18 @@ int det_vartab_create(const struct det_parse_opts *o, struct det_vartab **out, c
         snprintf(err, errlen, "out of memory");
         return MM_ENOMEM;
     }
-    const struct det_var *av = o ? o->addr_vars : NULL, *pv = o ? o->port_vars : NULL;
-    size_t nav = av ? o->n_addr_vars : 0, npv = pv ? o->n_port_vars : 0;
-    int rc = vars_build(&t->addr, &t->n_addr, av, nav, default_addr_vars,
-                        MM_ARRAY_LEN(default_addr_vars));
-    if (!rc)
-        rc = vars_build(&t->port, &t->n_port, pv, npv, default_port_vars,
-                        MM_ARRAY_LEN(default_port_vars));
+    const struct det_var *given[SK_N] = {
+        [SK_ADDR] = o ? o->addr_vars : NULL, [SK_PORT] = o ? o->port_vars : NULL};
+    size_t n_given[SK_N] = {[SK_ADDR] = given[SK_ADDR] ? o->n_addr_vars : 0,
+                            [SK_PORT] = given[SK_PORT] ? o->n_port_vars : 0};
+    int rc = 0;
+    for (int k = 0; k < SK_N && !rc; k++)
+        rc = vars_build(&t->vars[k], given[k], n_given[k], set_kinds[k]);
     if (rc)
         snprintf(err, errlen, "%s",
                  rc == MM_ENOMEM ? "out of memory" : "variable without a name or value");
     else
-        rc = vartab_check(t, nav, npv, err, errlen);
+        rc = vartab_check(t, n_given, err, errlen);
     if (rc) {
         det_vartab_free(t);
         return rc;

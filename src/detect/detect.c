@@ -32,10 +32,23 @@
 #include <time.h>
 
 enum det_point_id {
-    PT_PKT_TCP_TS = 0, PT_PKT_TCP_TC, PT_PKT_UDP_TS, PT_PKT_UDP_TC, PT_PKT_ICMP, PT_PKT_OTHER,
-    PT_STREAM_TS, PT_STREAM_TC, /* stream data to the server / to the client */
-    PT_REC_HTTP, PT_REC_TLS, PT_REC_DNS, PT_REC_SSH, PT_REC_SMTP, PT_REC_FILE, PT_REC_FTP,
-    PT_REC_POP3, PT_REC_IMAP,
+    PT_PKT_TCP_TS = 0,
+    PT_PKT_TCP_TC,
+    PT_PKT_UDP_TS,
+    PT_PKT_UDP_TC,
+    PT_PKT_ICMP,
+    PT_PKT_OTHER,
+    PT_STREAM_TS,
+    PT_STREAM_TC, /* stream data to the server / to the client */
+    PT_REC_HTTP,
+    PT_REC_TLS,
+    PT_REC_DNS,
+    PT_REC_SSH,
+    PT_REC_SMTP,
+    PT_REC_FILE,
+    PT_REC_FTP,
+    PT_REC_POP3,
+    PT_REC_IMAP,
     PT_COUNT
 };
 #define PT_N_PKT 6
@@ -45,7 +58,7 @@ enum { CL_TCP = 0, CL_UDP, CL_ICMP, CL_OTHER };
 struct det_bufgroup {
     enum det_buf buf;
     det_xform_chain xform;
-    int32_t port;        /* port group: the server port; -1 for the any-port database */
+    int32_t port; /* port group: the server port; -1 for the any-port database */
     struct det_pf pf;
 };
 
@@ -65,11 +78,11 @@ struct det_addr_index;
 struct det_point {
     struct det_bufgroup *bg;
     uint32_t n_bg;
-    uint16_t *port_map;  /* server port -> index into pg, PORT_NONE; NULL when no groups */
+    uint16_t *port_map;      /* server port -> index into pg, PORT_NONE; NULL when no groups */
     struct det_bufgroup *pg; /* per-port payload databases */
-    bool pg_merged;      /* each pg database also holds the any-port patterns */
+    bool pg_merged;          /* each pg database also holds the any-port patterns */
     uint32_t n_pg;
-    uint32_t *nopat;   /* rules always verified here (no fast pattern), ascending */
+    uint32_t *nopat; /* rules always verified here (no fast pattern), ascending */
     uint32_t n_nopat;
     struct det_addr_index *aix; /* packet points: no-pattern rules indexed by address */
 };
@@ -84,12 +97,12 @@ struct ipo_entry {
     uint32_t lo, hi, rule;
 };
 struct det_addr_index {
-    uint32_t *bucket_off;     /* 65537 offsets into entries, per /16 */
+    uint32_t *bucket_off; /* 65537 offsets into entries, per /16 */
     struct ipo_entry *entries;
     uint32_t n_entries;
-    uint32_t *generic;        /* IPv4 packets: always candidates */
+    uint32_t *generic; /* IPv4 packets: always candidates */
     uint32_t n_generic;
-    uint32_t *v6;             /* IPv6 packets: rules whose both sides can hold IPv6 */
+    uint32_t *v6; /* IPv6 packets: rules whose both sides can hold IPv6 */
     uint32_t n_v6;
 };
 
@@ -104,7 +117,7 @@ struct det_tail {
 };
 
 struct det_engine {
-    uint32_t stream_tail;    /* bytes of tail kept per direction (0: none) */
+    uint32_t stream_tail; /* bytes of tail kept per direction (0: none) */
     struct det_ruleset *rs;
     struct det_rule **order; /* evaluation order; rule->idx is the position */
     uint32_t n;
@@ -181,9 +194,9 @@ static int app_point(int app_proto)
 static bool has_packet_conditions(const struct det_rule *r)
 {
     return r->dsize.present || r->ttl.present || r->itype.present || r->icode.present ||
-           r->icmp_id.present || r->icmp_seq.present || r->ip_proto.present ||
-           r->tcp_seq.present || r->tcp_ack.present || r->tcp_window.present ||
-           r->tcpflags.present || r->proto == DET_P_TCP_PKT ||
+           r->icmp_id.present || r->icmp_seq.present || r->ip_proto.present || r->tcp_seq.present ||
+           r->tcp_ack.present || r->tcp_window.present || r->tcpflags.present ||
+           r->proto == DET_P_TCP_PKT ||
            (r->flow_flags & (DET_FLOW_NO_STREAM | DET_FLOW_ONLY_FRAG | DET_FLOW_NO_FRAG));
 }
 
@@ -212,9 +225,9 @@ static bool rule_tc(const struct det_rule *r)
 static int flowbits_rank(const struct det_rule *r);
 
 struct rule_place {
-    int record;      /* record point, or -1 */
-    bool stream;     /* stream point */
-    unsigned pkt;    /* packet classes (payload/packet rules) */
+    int record;   /* record point, or -1 */
+    bool stream;  /* stream point */
+    unsigned pkt; /* packet classes (payload/packet rules) */
     bool iponly;
 };
 
@@ -395,12 +408,12 @@ struct build {
     struct u32v iponly_all;
 };
 
-static struct pat_group *group_for(struct build *b, int point, enum det_buf buf,
-                                   det_xform_chain xf, int32_t port)
+static struct pat_group *group_for(struct build *b, int point, enum det_buf buf, det_xform_chain xf,
+                                   int32_t port)
 {
     for (uint32_t i = 0; i < b->n_groups; i++)
-        if (b->groups[i].point == point && b->groups[i].buf == buf &&
-            b->groups[i].xform == xf && b->groups[i].port == port)
+        if (b->groups[i].point == point && b->groups[i].buf == buf && b->groups[i].xform == xf &&
+            b->groups[i].port == port)
             return &b->groups[i];
     if (b->n_groups == b->cap_groups) {
         uint32_t nc = b->cap_groups ? b->cap_groups * 2 : 32;
@@ -566,9 +579,8 @@ static uint64_t v4_span(const struct det_addrset *s)
  * hosts live, so an address there is in most packets. */
 static bool v4_private(uint32_t lo, uint32_t hi)
 {
-    static const uint32_t nets[][2] = {
-        {0x0a000000u, 8}, {0xac100000u, 12}, {0xc0a80000u, 16}, {0x64400000u, 10},
-        {0x7f000000u, 8}, {0xa9fe0000u, 16}};
+    static const uint32_t nets[][2] = {{0x0a000000u, 8},  {0xac100000u, 12}, {0xc0a80000u, 16},
+                                       {0x64400000u, 10}, {0x7f000000u, 8},  {0xa9fe0000u, 16}};
     for (size_t i = 0; i < MM_ARRAY_LEN(nets); i++) {
         uint32_t mask = ~0u << (32 - nets[i][1]);
         if ((lo & mask) == nets[i][0] && (hi & mask) == nets[i][0])
@@ -752,8 +764,8 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
             continue;
         }
         rs->rules[kept] = r;
-        keys[kept] = (struct order_key){r, kept, action_rank(r->action), flowbits_rank(r),
-                                        r->priority};
+        keys[kept] =
+            (struct order_key){r, kept, action_rank(r->action), flowbits_rank(r), r->priority};
         pl[kept] = p;
         kept++;
     }
@@ -909,11 +921,23 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
     if (rc == MM_ENOMEM)
         snprintf(err, errlen, "out of memory indexing rules by address");
     build_free(&b);
-    static const char *const pt_names[PT_COUNT] = {
-        "packet/tcp to server", "packet/tcp to client", "packet/udp to server",
-        "packet/udp to client", "packet/icmp", "packet/other", "stream to server",
-        "stream to client", "http", "tls",
-        "dns", "ssh", "smtp", "file", "ftp", "pop3", "imap"};
+    static const char *const pt_names[PT_COUNT] = {"packet/tcp to server",
+                                                   "packet/tcp to client",
+                                                   "packet/udp to server",
+                                                   "packet/udp to client",
+                                                   "packet/icmp",
+                                                   "packet/other",
+                                                   "stream to server",
+                                                   "stream to client",
+                                                   "http",
+                                                   "tls",
+                                                   "dns",
+                                                   "ssh",
+                                                   "smtp",
+                                                   "file",
+                                                   "ftp",
+                                                   "pop3",
+                                                   "imap"};
     for (int p = 0; p < PT_COUNT; p++) {
         uint32_t pats = 0;
         for (uint32_t i = 0; i < e->pt[p].n_bg; i++)
@@ -922,8 +946,8 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
         for (uint32_t i = 0; i < e->pt[p].n_pg; i++)
             ppats += e->pt[p].pg[i].pf.n_pats;
         log_debug("rules at %s: %u databases (%u literals), %u port groups (%u literals), %u "
-                  "without fast pattern", pt_names[p], e->pt[p].n_bg, pats, e->pt[p].n_pg, ppats,
-                  e->pt[p].n_nopat);
+                  "without fast pattern",
+                  pt_names[p], e->pt[p].n_bg, pats, e->pt[p].n_pg, ppats, e->pt[p].n_nopat);
     }
     log_debug("IP-only rules: %u address entries, %u generic, %u for IPv6", e->ipo.n_entries,
               e->ipo.n_generic, e->ipo.n_v6);
@@ -950,9 +974,8 @@ static det_engine_t *engine_new(void)
     return e;
 }
 
-static det_engine_t *engine_finish(det_engine_t *e, const struct det_config *cfg, int rc,
-                                   double t0, struct det_load_report *rep, char *err,
-                                   size_t errlen)
+static det_engine_t *engine_finish(det_engine_t *e, const struct det_config *cfg, int rc, double t0,
+                                   struct det_load_report *rep, char *err, size_t errlen)
 {
     e->rep.parse_s = now_s() - t0;
     if (rc == 0) {
@@ -969,8 +992,7 @@ static det_engine_t *engine_finish(det_engine_t *e, const struct det_config *cfg
 }
 
 det_engine_t *det_engine_load(const struct det_config *cfg, const char *const *files,
-                              size_t n_files, struct det_load_report *rep, char *err,
-                              size_t errlen)
+                              size_t n_files, struct det_load_report *rep, char *err, size_t errlen)
 {
     det_engine_t *e = engine_new();
     if (!e) {
@@ -1029,12 +1051,13 @@ struct det_worker {
     det_alert_cb cb;
     void *user;
     hs_scratch_t *scratch;
+    struct det_pf_pad pad; /* padded copies of buffers that end near a page end */
     uint32_t *stamp;       /* per rule: generation of the inspection that made it a candidate */
     uint32_t *alert_stamp; /* per rule: generation of the record that alerted it */
     uint32_t gen, alert_gen;
     uint32_t *cand;
     uint32_t n_cand;
-    uint32_t n_rules;      /* size of the arrays above */
+    uint32_t n_rules; /* size of the arrays above */
     struct det_bufs bufs;
     uint8_t edge[2 * DET_TAIL_MAX]; /* tail + start of the next chunk */
     uint32_t edge_tail;             /* tail bytes at the start of edge */
@@ -1120,6 +1143,7 @@ void det_worker_free(det_worker_t *w)
     free(w->alert_stamp);
     free(w->cand);
     det_bufs_free(&w->bufs);
+    det_pf_pad_free(&w->pad);
     free(w->win);
     if (w->md)
         pcre2_match_data_free(w->md);
@@ -1408,14 +1432,14 @@ static void scan_payload(det_worker_t *w, const struct det_point *pt, const uint
                          uint32_t len, uint16_t server_port)
 {
     if (pt->port_map && pt->port_map[server_port] != PORT_NONE) {
-        det_pf_scan(&pt->pg[pt->port_map[server_port]].pf, w->scratch, data, len, on_candidate,
-                    w);
+        det_pf_scan(&pt->pg[pt->port_map[server_port]].pf, w->scratch, &w->pad, data, len,
+                    on_candidate, w);
         if (pt->pg_merged)
             return;
     }
     for (uint32_t i = 0; i < pt->n_bg; i++)
         if (pt->bg[i].buf == DET_BUF_PAYLOAD && !pt->bg[i].xform)
-            det_pf_scan(&pt->bg[i].pf, w->scratch, data, len, on_candidate, w);
+            det_pf_scan(&pt->bg[i].pf, w->scratch, &w->pad, data, len, on_candidate, w);
 }
 
 static void finish_ctx(det_worker_t *w, struct det_match_ctx *mc)
@@ -1501,13 +1525,13 @@ static void stream_edge(det_worker_t *w, struct det_match_ctx *mc, const struct 
         w->n_cand = 0;
         uint16_t sp = flow_server_port(f);
         if (pt->port_map && pt->port_map[sp] != PORT_NONE)
-            det_pf_scan_ends(&pt->pg[pt->port_map[sp]].pf, w->scratch, w->edge, tl + n2,
+            det_pf_scan_ends(&pt->pg[pt->port_map[sp]].pf, w->scratch, &w->pad, w->edge, tl + n2,
                              on_edge_hit, w);
         if (!pt->pg_merged || !pt->port_map || pt->port_map[sp] == PORT_NONE)
             for (uint32_t i = 0; i < pt->n_bg; i++)
                 if (pt->bg[i].buf == DET_BUF_PAYLOAD && !pt->bg[i].xform)
-                    det_pf_scan_ends(&pt->bg[i].pf, w->scratch, w->edge, tl + n2, on_edge_hit,
-                                     w);
+                    det_pf_scan_ends(&pt->bg[i].pf, w->scratch, &w->pad, w->edge, tl + n2,
+                                     on_edge_hit, w);
         if (w->n_cand && (size_t)tl + len <= SIZE_MAX / 2) {
             size_t need = (size_t)tl + len;
             if (need > w->win_cap) {
@@ -1564,8 +1588,7 @@ void det_stream(det_worker_t *w, struct flow *f, int dir, const uint8_t *data, u
 
 /* One pass over a record (or one item of it): scan its buffers, verify. */
 static bool inspect_record(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
-                           int rec_dir, enum app_record_kind kind, const void *rec,
-                           bool fixed_dir)
+                           int rec_dir, enum app_record_kind kind, const void *rec, bool fixed_dir)
 {
     next_gen(&w->gen, w->stamp, w->n_rules);
     w->n_cand = 0;
@@ -1573,7 +1596,7 @@ static bool inspect_record(det_worker_t *w, struct det_match_ctx *mc, const stru
         const uint8_t *p;
         uint32_t len;
         if (det_bufs_lookup(&w->bufs, pt->bg[i].buf, pt->bg[i].xform, &p, &len))
-            det_pf_scan(&pt->bg[i].pf, w->scratch, p, len, on_candidate, w);
+            det_pf_scan(&pt->bg[i].pf, w->scratch, &w->pad, p, len, on_candidate, w);
     }
     return verify(w, mc, pt, NULL, rec_dir, kind, rec, fixed_dir);
 }
@@ -1610,8 +1633,8 @@ static int record_app_proto(enum app_record_kind kind, const void *rec)
     }
 }
 
-void det_record(det_worker_t *w, struct flow *f, int dir, uint64_t ts_ns,
-                enum app_record_kind kind, const void *rec)
+void det_record(det_worker_t *w, struct flow *f, int dir, uint64_t ts_ns, enum app_record_kind kind,
+                const void *rec)
 {
     int pti = record_point(kind);
     if (pti < 0 || !f || f->det_passed)

@@ -64,7 +64,8 @@ static bool cache_key(const struct upat *u, size_t n, const uint32_t *first, uin
         const struct upat *p = &u[first[i]];
         uint8_t hdr[5] = {(uint8_t)p->nocase, (uint8_t)(p->len >> 24), (uint8_t)(p->len >> 16),
                           (uint8_t)(p->len >> 8), (uint8_t)p->len};
-        ok = EVP_DigestUpdate(md, hdr, sizeof hdr) == 1 && EVP_DigestUpdate(md, p->lit, p->len) == 1;
+        ok =
+            EVP_DigestUpdate(md, hdr, sizeof hdr) == 1 && EVP_DigestUpdate(md, p->lit, p->len) == 1;
     }
     (void)n;
     unsigned char dig[32];
@@ -134,7 +135,8 @@ static void cache_store(const char *dir, const char *path, const hs_database_t *
     if (!ok && !warned) {
         warned = true;
         log_warn("cannot write the rule database cache in %s: %s (rules still load; the "
-                 "next start compiles again)", dir, strerror(errno));
+                 "next start compiles again)",
+                 dir, strerror(errno));
     }
 }
 
@@ -193,9 +195,9 @@ int det_pf_build(struct det_pf *pf, const struct det_pf_pattern *pats, size_t n,
     pf->pat_off[n_pats] = (uint32_t)n;
 
     char key[65], path[4096];
-    bool use_cache = cache_dir && cache_dir[0] && cache_key(u, n, first, n_pats, key) &&
-                     (size_t)snprintf(path, sizeof path, "%s/%s.hsdb", cache_dir, key) <
-                         sizeof path;
+    bool use_cache =
+        cache_dir && cache_dir[0] && cache_key(u, n, first, n_pats, key) &&
+        (size_t)snprintf(path, sizeof path, "%s/%s.hsdb", cache_dir, key) < sizeof path;
     if (use_cache && (pf->db = cache_load(path)) != NULL) {
         if (st)
             st->cache_hits++;
@@ -270,20 +272,55 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
     return 0;
 }
 
-void det_pf_scan(const struct det_pf *pf, hs_scratch_t *scratch, const uint8_t *buf,
-                 uint32_t len, det_pf_hit_cb cb, void *user)
+void det_pf_pad_free(struct det_pf_pad *pad)
 {
-    if (!pf->db || !len)
-        return;
-    struct scan_ctx sc = {pf, cb, NULL, user};
-    (void)hs_scan(pf->db, (const char *)buf, len, 0, scratch, on_hit, &sc);
+    free(pad->p);
+    pad->p = NULL;
+    pad->cap = 0;
 }
 
-void det_pf_scan_ends(const struct det_pf *pf, hs_scratch_t *scratch, const uint8_t *buf,
-                      uint32_t len, det_pf_end_cb cb, void *user)
+/* buf, or a copy of it in the pad when its end is close to a page end (see prefilter.h).
+ * NULL when the copy cannot be made (the scan is skipped: counted by the caller as nothing
+ * found, never a crash). */
+static const uint8_t *safe_view(struct det_pf_pad *pad, const uint8_t *buf, uint32_t len)
+{
+    uintptr_t end = (uintptr_t)buf + len;
+    size_t room = 4096 - (end & 4095u); /* readable bytes surely left in the page */
+    if ((end & 4095u) != 0 && room >= DET_PF_SLACK)
+        return buf;
+    size_t need = (size_t)len + DET_PF_SLACK;
+    if (need > pad->cap) {
+        uint8_t *np = realloc(pad->p, need);
+        if (!np)
+            return NULL;
+        pad->p = np;
+        pad->cap = need;
+    }
+    memcpy(pad->p, buf, len);
+    memset(pad->p + len, 0, DET_PF_SLACK);
+    return pad->p;
+}
+
+static void scan(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,
+                 const uint8_t *buf, uint32_t len, struct scan_ctx *sc)
 {
     if (!pf->db || !len)
         return;
+    const uint8_t *b = safe_view(pad, buf, len);
+    if (b)
+        (void)hs_scan(pf->db, (const char *)b, len, 0, scratch, on_hit, sc);
+}
+
+void det_pf_scan(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,
+                 const uint8_t *buf, uint32_t len, det_pf_hit_cb cb, void *user)
+{
+    struct scan_ctx sc = {pf, cb, NULL, user};
+    scan(pf, scratch, pad, buf, len, &sc);
+}
+
+void det_pf_scan_ends(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,
+                      const uint8_t *buf, uint32_t len, det_pf_end_cb cb, void *user)
+{
     struct scan_ctx sc = {pf, NULL, cb, user};
-    (void)hs_scan(pf->db, (const char *)buf, len, 0, scratch, on_hit, &sc);
+    scan(pf, scratch, pad, buf, len, &sc);
 }

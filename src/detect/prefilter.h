@@ -18,16 +18,16 @@ struct det_pf_pattern {
     const uint8_t *lit; /* borrowed for det_pf_build */
     uint32_t len;
     bool nocase;
-    uint32_t rule;      /* what a hit reports */
+    uint32_t rule; /* what a hit reports */
 };
 
 struct det_pf {
-    hs_database_t *db;     /* NULL when there were no patterns */
-    uint32_t *pat_off;     /* pattern i hits rules pat_rules[pat_off[i] .. pat_off[i+1]) */
+    hs_database_t *db; /* NULL when there were no patterns */
+    uint32_t *pat_off; /* pattern i hits rules pat_rules[pat_off[i] .. pat_off[i+1]) */
     uint32_t *pat_rules;
-    uint32_t *pat_len;     /* length of literal i */
-    uint32_t n_pats;       /* distinct literals */
-    uint32_t max_len;      /* longest literal */
+    uint32_t *pat_len; /* length of literal i */
+    uint32_t n_pats;   /* distinct literals */
+    uint32_t max_len;  /* longest literal */
     size_t db_bytes;
 };
 
@@ -45,14 +45,27 @@ void det_pf_free(struct det_pf *pf);
 /* Grow *scratch so it serves this database too. 0 or MM_ENOMEM. */
 int det_pf_alloc_scratch(const struct det_pf *pf, hs_scratch_t **scratch);
 
+/*
+ * Hyperscan 5.4 on AVX-512 VBMI CPUs reads a byte or two past the end of the buffer it scans
+ * (found by fuzz_detect: a SIGSEGV when the buffer ends at an unmapped page). A buffer whose
+ * end lies within DET_PF_SLACK bytes of a page end is therefore copied into this per-worker
+ * pad, which has that much readable memory after it, before it is scanned.
+ */
+#define DET_PF_SLACK 64
+struct det_pf_pad {
+    uint8_t *p;
+    size_t cap;
+};
+void det_pf_pad_free(struct det_pf_pad *pad);
+
 typedef void (*det_pf_hit_cb)(void *user, uint32_t rule);
 /* Scan buf; cb once per rule of every literal found (a literal at most once per scan). */
-void det_pf_scan(const struct det_pf *pf, hs_scratch_t *scratch, const uint8_t *buf,
-                 uint32_t len, det_pf_hit_cb cb, void *user);
+void det_pf_scan(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,
+                 const uint8_t *buf, uint32_t len, det_pf_hit_cb cb, void *user);
 
 /* The same, with where each literal ends in buf (offset just past it) and its length. */
 typedef void (*det_pf_end_cb)(void *user, uint32_t rule, uint64_t end, uint32_t len);
-void det_pf_scan_ends(const struct det_pf *pf, hs_scratch_t *scratch, const uint8_t *buf,
-                      uint32_t len, det_pf_end_cb cb, void *user);
+void det_pf_scan_ends(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,
+                      const uint8_t *buf, uint32_t len, det_pf_end_cb cb, void *user);
 
 #endif

@@ -631,33 +631,24 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
     double t0 = now_s();
     uint32_t parse_skips = rs->n_skips;
 
-    /* Place every rule; drop those that cannot be placed. */
-    struct rule_place *pl = calloc(rs->n_rules ? rs->n_rules : 1, sizeof *pl);
-    struct order_key *keys = calloc(rs->n_rules ? rs->n_rules : 1, sizeof *keys);
-    e->order = calloc(rs->n_rules ? rs->n_rules : 1, sizeof *e->order);
+    /* Drop the rules that cannot be placed, then place the rest. */
+    det_ruleset_check_placement(rs);
+    uint32_t kept = rs->n_rules;
+    struct rule_place *pl = calloc(kept ? kept : 1, sizeof *pl);
+    struct order_key *keys = calloc(kept ? kept : 1, sizeof *keys);
+    e->order = calloc(kept ? kept : 1, sizeof *e->order);
     if (!pl || !keys || !e->order) {
         free(pl);
         free(keys);
         snprintf(err, errlen, "out of memory building the rule engine");
         return MM_ENOMEM;
     }
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < rs->n_rules; i++) {
+    for (uint32_t i = 0; i < kept; i++) {
         struct det_rule *r = rs->rules[i];
-        struct rule_place p;
         const char *why = NULL;
-        if (!place_rule(r, &p, &why)) {
-            skip_rule(rs, r, why);
-            det_rule_free(r);
-            continue;
-        }
-        rs->rules[kept] = r;
-        keys[kept] =
-            (struct order_key){r, kept, action_rank(r->action), flowbits_rank(r), r->priority};
-        pl[kept] = p;
-        kept++;
+        (void)place_rule(r, &pl[i], &why); /* succeeds: checked above */
+        keys[i] = (struct order_key){r, i, action_rank(r->action), flowbits_rank(r), r->priority};
     }
-    rs->n_rules = kept;
     qsort(keys, kept, sizeof *keys, order_cmp);
     struct rule_place *pl_by_idx = calloc(kept ? kept : 1, sizeof *pl_by_idx);
     if (!pl_by_idx) {

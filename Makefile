@@ -11,7 +11,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 # CI turns warnings into errors; a user's newer compiler should not break their build.
 WERROR     := $(if $(CI),ON,OFF)
 

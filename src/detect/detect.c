@@ -668,6 +668,21 @@ void det_record(det_worker_t *w, struct flow *f, int dir, uint64_t ts_ns, enum a
     finish_ctx(w, &mc);
 }
 
+void det_alert_flowvars(const struct det_alert *a, void (*bit)(void *u, const char *name),
+                        void (*num)(void *u, const char *name, int64_t v), void *u)
+{
+    const struct det_flowvars *v = a->flow ? a->flow->det : NULL;
+    if (!v || !a->rs)
+        return;
+    for (uint32_t id = 0; bit && id < a->rs->flowbits.n; id++)
+        if (det_flowbit_isset(v, id))
+            bit(u, a->rs->flowbits.names[id]);
+    int64_t x;
+    for (uint32_t id = 0; num && id < a->rs->flowints.n; id++)
+        if (det_flowint_get(v, id, &x))
+            num(u, a->rs->flowints.names[id], x);
+}
+
 void det_set_packet(det_worker_t *w, const struct packet *p)
 {
     w->cur_pkt = p;

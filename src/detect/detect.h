@@ -78,6 +78,12 @@ struct det_alert {
 };
 typedef void (*det_alert_cb)(void *user, const struct det_alert *a);
 
+/* The flow variables the alert's flow holds at the time of the alert (EVE "metadata"):
+ * bit() once per flowbit set, in id order, and num() once per flowint set. Nothing without
+ * a flow or variables. Names belong to the rule set (valid during the alert callback). */
+void det_alert_flowvars(const struct det_alert *a, void (*bit)(void *u, const char *name),
+                        void (*num)(void *u, const char *name, int64_t v), void *u);
+
 struct det_stats {
     uint64_t alerts;              /* alerts written */
     uint64_t alerts_suppressed;   /* held back by threshold / detection_filter / noalert */

@@ -393,6 +393,58 @@ static void put_tx_id(struct jb *jb, const struct det_alert *a, const struct rec
         jb_uint(jb, "tx_id", ((const struct app_file *)a->rec)->tx_id);
 }
 
+/* Suricata's top-level "metadata": the flow's flowbits and flowints when the alert fired. */
+struct fv_writer {
+    struct jb *jb;
+    bool open, bits_open, ints_open;
+};
+
+static void fv_open(struct fv_writer *w)
+{
+    if (!w->open) {
+        jb_open_object(w->jb, "metadata");
+        w->open = true;
+    }
+}
+
+static void fv_bit(void *u, const char *name)
+{
+    struct fv_writer *w = u;
+    fv_open(w);
+    if (!w->bits_open) {
+        jb_open_array(w->jb, "flowbits");
+        w->bits_open = true;
+    }
+    jb_string(w->jb, NULL, name);
+}
+
+static void fv_int(void *u, const char *name, int64_t v)
+{
+    struct fv_writer *w = u;
+    fv_open(w);
+    if (w->bits_open) { /* flowbits come first: all of them have been written */
+        jb_close_array(w->jb);
+        w->bits_open = false;
+    }
+    if (!w->ints_open) {
+        jb_open_object(w->jb, "flowints");
+        w->ints_open = true;
+    }
+    jb_int(w->jb, name, v);
+}
+
+static void put_flowvars(struct jb *jb, const struct det_alert *a)
+{
+    struct fv_writer w = {jb, false, false, false};
+    det_alert_flowvars(a, fv_bit, fv_int, &w);
+    if (w.bits_open)
+        jb_close_array(jb);
+    if (w.ints_open)
+        jb_close_object(jb);
+    if (w.open)
+        jb_close_object(jb);
+}
+
 /* The whole event into e->jb; rp NULL: without the record (see record_omitted). */
 static void build_alert(out_eve_t *e, const struct det_alert *a, const struct rec_parts *rp,
                         bool record_omitted)
@@ -413,6 +465,7 @@ static void build_alert(out_eve_t *e, const struct det_alert *a, const struct re
         jb_string(jb, "direction", a->dir ? "to_client" : "to_server");
         put_flow(jb, f);
     }
+    put_flowvars(jb, a);
     const char *act = rule_action_name(a->rule->action);
     bool rec_mamori = rp && rp->mamori.val;
     if (act || record_omitted || rec_mamori) {

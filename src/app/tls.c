@@ -1115,7 +1115,9 @@ static void tls_data(struct app_session *s, void *vst, int dir, const uint8_t *d
             size_t k = MM_MIN(len, (size_t)d->rec_left);
             if (d->rec_type == REC_HANDSHAKE && !d->encrypted)
                 hs_feed(s, st, dir, data, k);
-            else if (d->rec_type == REC_SSL2) {
+            else if (d->rec_type == REC_SSL2 && d->hs_buf) {
+                /* hs_buf is gone when the record was emitted meanwhile (emit frees the
+                 * handshake buffers): the rest of this hello is not needed. */
                 memcpy(d->hs_buf + d->hs_have, data, k);
                 d->hs_have += (uint32_t)k;
             }
@@ -1128,7 +1130,8 @@ static void tls_data(struct app_session *s, void *vst, int dir, const uint8_t *d
         /* Record complete. */
         d->in_record = false;
         if (d->rec_type == REC_SSL2) {
-            sslv2_hello(s, st, d->hs_buf, d->hs_len);
+            if (d->hs_buf)
+                sslv2_hello(s, st, d->hs_buf, d->hs_len);
             d->hs_have = 0;
         }
     }

@@ -238,7 +238,7 @@ static void test_dec_snaplen_every_cut(void **state)
     const struct dec_stats *st = dec_get_stats(ctx);
     TC_EQ("stats", st->snap_truncated, cuts);
     TC_EQ("stats", st->tcp_csum_bad + st->udp_csum_bad + st->icmp_csum_bad, 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -263,7 +263,7 @@ static void test_dec_snaplen_invalid_counted(void **state)
     tp_decode(ctx, &t, L_ETH, pb_data(&b), 40, 60, 1);
     assert_true(tp_has_event(&t.p, DEC_EV_IPV4_HLEN_TOO_SMALL));
     assert_int_equal(dec_get_stats(ctx)->invalid, 1);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -286,7 +286,7 @@ static void test_dec_event_counter_once_per_packet(void **state)
     TC_EQ(row, t.p.n_events, 1);
     TC_EQ(row, dec_get_stats(ctx)->snap_truncated, 1);
     TC_EQ(row, dec_get_stats(ctx)->events[DEC_EV_PKT_SNAP_TRUNC], 1);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -315,7 +315,7 @@ static void test_dec_stats_pkts_bytes(void **state)
     assert_int_equal(st->pkts, 11);
     assert_int_equal(st->bytes, bytes);
     assert_int_equal(st->udp, 10);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 

@@ -237,7 +237,7 @@ static void test_dec_defrag_table(void **state)
         TC_EQ(r->name, completed, want_done);
         dec_ctx_free(ctx);
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     tc_done();
 }
 
@@ -284,7 +284,7 @@ static void test_dec_defrag_timeout(void **state)
     assert_int_equal(dec_get_stats(ctx)->frag_timeouts, 0);
     dec_expire(ctx, t0 + 6 * SEC);
     assert_int_equal(dec_get_stats(ctx)->frag_timeouts, 1);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx); /* also frees whatever is still tracked (ASan checks for leaks) */
 }
 
@@ -316,7 +316,7 @@ static void test_dec_defrag_too_large(void **state)
     frag6(&b, data, 65520, 8, true, 10, false);
     tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 3);
     assert_int_equal(t.p.n_events, 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -337,7 +337,7 @@ static void test_dec_defrag_ipv4_ping_of_death(void **state)
     frag4(&b, data, 65512, 16, false, 11, 0);
     tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 1);
     TC_CHECK("offset 65512 + 16", tp_has_event(&t.p, DEC_EV_IPV4_FRAG_PKT_TOO_LARGE));
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -377,7 +377,7 @@ static void test_dec_defrag_max_frags(void **state)
     uint64_t hits;
     dec_defrag_mem(ctx, &used, &limit, &hits);
     assert_int_equal(used, 0); /* the datagram was dropped */
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -411,7 +411,7 @@ static void test_dec_defrag_memcap_tiny(void **state)
     tp_decode(ctx, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 9);
     assert_true(t.p.flags & PKT_F_L4);
     assert_int_equal(t.p.n_events, 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -445,7 +445,7 @@ static void test_dec_defrag_memcap_eviction(void **state)
     }
     assert_true(t.p.flags & PKT_F_REASSEMBLED);
     assert_int_equal(memcmp(t.p.l4, dgram4, DGRAM_LEN), 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -470,7 +470,7 @@ static void test_dec_defrag_max_trackers(void **state)
     send_step(ctx, &t, false, 3, &b, 6);
     send_step(ctx, &t, false, 3, &c, 7);
     assert_true(t.p.flags & PKT_F_REASSEMBLED);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -498,7 +498,7 @@ static void test_dec_defrag_vlan_separates(void **state)
     assert_true(t.p.flags & PKT_F_REASSEMBLED);
     assert_int_equal(t.p.vlan[0], 10);
     assert_int_equal(t.p.sport, 5000);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -539,7 +539,7 @@ static void test_dec_defrag_ipv6_headers_and_length(void **state)
     assert_true(t.p.flags & PKT_F_FRAGMENT);
 
     assert_int_equal(dec_get_stats(ctx)->ipv6_frag, 4);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -575,7 +575,7 @@ static void test_dec_defrag_ipv6_first_proto_wins(void **state)
     assert_true(t.p.flags & PKT_F_REASSEMBLED);
     assert_int_equal(t.p.proto, 17);
     assert_int_equal(t.p.dport, 6000);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -613,7 +613,7 @@ static void test_dec_defrag_icmp_echo(void **state)
     assert_int_equal(t.p.icmp_type, 8);
     assert_int_equal(t.p.icmp_id, 0x0bad);
     assert_int_equal(t.p.l4_len, 1480);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -637,7 +637,7 @@ static void test_dec_defrag_free_with_pending(void **state)
     dec_defrag_mem(ctx, &used, &limit, &hits);
     assert_true(used > 0);
     assert_int_equal(hits, 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 

@@ -403,7 +403,7 @@ static void test_dec_icmp_table(void **state)
         TC_EQ(r->name, p->dport, 0);
     }
     TC_EQ("stats", dec_get_stats(ctx)->icmp_csum_bad, want_bad);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }

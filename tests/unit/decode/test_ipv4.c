@@ -296,7 +296,7 @@ static void test_dec_ipv4_table(void **state)
             TC_EQ(r->name, p->l4_len, 16);
         }
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -335,7 +335,7 @@ static void test_dec_ipv4_checksum_modes(void **state)
     assert_true(t.p.flags & PKT_F_L4);
     assert_int_equal(dec_get_stats(ctx)->ipv4_csum_bad, 0);
     dec_ctx_free(ctx);
-    tp_free(&t);
+    tp_packet_free(&t);
 }
 
 /* Every event increments its counter; only packets whose decoding stopped count as invalid
@@ -357,7 +357,7 @@ static void test_dec_ipv4_event_counters(void **state)
     assert_int_equal(st->events[DEC_EV_IPV4_HLEN_TOO_SMALL], 1);
     assert_int_equal(st->events[DEC_EV_IPV4_OPT_DUPLICATE], 2);
     assert_int_equal(st->invalid, 1);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 

@@ -265,7 +265,7 @@ static void test_dec_ipv6_table(void **state)
         if (w.proto == 50 || w.proto == 59 || w.proto == 253)
             TC_CHECK(r->name, p->l4 != NULL && p->l4_len > 0);
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -286,7 +286,7 @@ static void test_dec_ipv6_eight_exthdrs_allowed(void **state)
     tp_decode(ctx, &t, L_RAW, pb_data(&b), pb_len(&b), 0, 1);
     struct want w = UDP_OK;
     tc_check_want("8 authentication headers", &t.p, &w);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }

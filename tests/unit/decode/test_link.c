@@ -552,7 +552,7 @@ static void test_dec_link_table(void **state)
         }
         TC_EQ(r->name, p->tunnel_depth, 0);
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -585,7 +585,7 @@ static void test_dec_link_mac_pointers(void **state)
     tp_decode(ctx, &t, L_RAW, pb_data(&b), pb_len(&b), 0, 1);
     assert_null(t.p.mac_src);
     assert_null(t.p.mac_dst);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 
@@ -636,7 +636,7 @@ static void test_dec_link_counters(void **state)
     assert_int_equal(st->ipv6, 3);
     assert_int_equal(st->udp, 8);
     assert_int_equal(st->invalid, 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
 }
 

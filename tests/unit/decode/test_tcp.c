@@ -204,7 +204,7 @@ static void test_dec_tcp_table(void **state)
         if (r->payload_len)
             TC_CHECK(r->name, p->payload && p->payload[0] == 0x61);
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }
@@ -251,7 +251,7 @@ static void test_dec_tcp_checksum(void **state)
     TC_EQ("ip-only mode", t.p.flags & PKT_F_L4_CSUM_BAD, 0);
     TC_EQ("ip-only mode", dec_get_stats(ctx)->tcp_csum_bad, 0);
     dec_ctx_free(ctx);
-    tp_free(&t);
+    tp_packet_free(&t);
     tc_done();
 }
 

@@ -338,7 +338,7 @@ static void test_dec_tunnel_table(void **state)
             TC_EQ(r->name, p->payload_len, 29);
         dec_ctx_free(ctx);
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     tc_done();
 }
 
@@ -362,7 +362,7 @@ static void test_dec_tunnel_outer_csum_not_inner(void **state)
     tc_check_want("vxlan, outer udp checksum bad", &t.p, &w);
     TC_EQ("vxlan, outer udp checksum bad", dec_get_stats(ctx)->udp_csum_bad, 1);
     TC_EQ("vxlan, outer udp checksum bad", dec_get_stats(ctx)->tcp_csum_bad, 0);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }

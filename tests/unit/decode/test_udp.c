@@ -193,7 +193,7 @@ static void test_dec_udp_table(void **state)
             TC_CHECK(r->name, p->l4 == t.copy + l4off(p->ip_ver == 6));
         }
     }
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(ctx);
     tc_done();
 }

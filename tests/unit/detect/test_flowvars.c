@@ -6,6 +6,7 @@
  * model.
  */
 #include "detect/detect_int.h"
+#include "testlib/tcheck.h"
 
 #include "core/mem.h"
 #include "core/mm.h"
@@ -19,24 +20,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-
-static unsigned g_fail;
-
-#define CHECK(row, cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "row '%s': %s:%d: check failed: %s\n", (row), __FILE__, __LINE__,      \
-                    #cond);                                                                        \
-            g_fail++;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-static void done(void)
-{
-    unsigned f = g_fail;
-    g_fail = 0;
-    assert_int_equal(f, 0);
-}
 
 #define SEC 1000000000ull
 
@@ -79,7 +62,7 @@ static void test_flowbits_sequence(void **state)
     struct mem_cap cap;
     mem_cap_init(&cap, "flowvars", 0);
     struct det_flowvars *fv = NULL;
-    CHECK("empty", !det_flowbit_isset(fv, 0) && !det_flowbit_isset(NULL, 3));
+    TC_CHECK("empty", !det_flowbit_isset(fv, 0) && !det_flowbit_isset(NULL, 3));
     for (size_t k = 0; k < MM_ARRAY_LEN(steps); k++) {
         const struct fb_step *s = &steps[k];
         char row[32];
@@ -87,17 +70,17 @@ static void test_flowbits_sequence(void **state)
         bool on = s->op == OP_SET || (s->op == OP_TOGGLE && !det_flowbit_isset(fv, s->id));
         det_flowbit_set(&fv, &cap, &rs, s->id, on);
         for (uint32_t id = 0; id < 64; id++)
-            CHECK(row, det_flowbit_isset(fv, id) == ((s->want >> id) & 1u));
+            TC_CHECK(row, det_flowbit_isset(fv, id) == ((s->want >> id) & 1u));
         if (k == 0)
-            CHECK(row, fv == NULL && cap.used == 0);
+            TC_CHECK(row, fv == NULL && cap.used == 0);
     }
-    CHECK("beyond storage", !det_flowbit_isset(fv, 100000));
-    CHECK("charged", cap.used > 0);
+    TC_CHECK("beyond storage", !det_flowbit_isset(fv, 100000));
+    TC_CHECK("charged", cap.used > 0);
     det_flowvars_free(fv, &cap);
-    CHECK("released", cap.used == 0);
+    TC_CHECK("released", cap.used == 0);
     det_flowvars_free(NULL, &cap);
     det_flowbit_set(NULL, &cap, &rs, 1, true); /* no slot: ignored */
-    done();
+    tc_done();
 }
 
 /* ---------- flowints ---------- */
@@ -111,26 +94,26 @@ static void test_flowint_values(void **state)
     mem_cap_init(&cap, "flowvars", 0);
     struct det_flowvars *fv = NULL;
     int64_t v = 99;
-    CHECK("unset on NULL", !det_flowint_get(fv, 0, &v) && v == 99);
+    TC_CHECK("unset on NULL", !det_flowint_get(fv, 0, &v) && v == 99);
     for (size_t k = 0; k < MM_ARRAY_LEN(values); k++) {
         uint32_t id = (uint32_t)(k % 4);
         det_flowint_put(&fv, &cap, &rs, id, values[k]);
-        CHECK("put/get", det_flowint_get(fv, id, &v) && v == values[k]);
+        TC_CHECK("put/get", det_flowint_get(fv, id, &v) && v == values[k]);
     }
     /* ints and bits are separate name spaces */
     det_flowint_put(&fv, &cap, &rs, 1, 5);
-    CHECK("bit 1 untouched", !det_flowbit_isset(fv, 1));
+    TC_CHECK("bit 1 untouched", !det_flowbit_isset(fv, 1));
     det_flowbit_set(&fv, &cap, &rs, 1, true);
-    CHECK("int 1 untouched", det_flowint_get(fv, 1, &v) && v == 5);
+    TC_CHECK("int 1 untouched", det_flowint_get(fv, 1, &v) && v == 5);
     /* an id never put reads unset even when storage exists */
     struct det_flowvars *fv2 = NULL;
     det_flowint_put(&fv2, &cap, &rs, 2, 7);
-    CHECK("other id unset", !det_flowint_get(fv2, 3, &v) && !det_flowint_get(fv2, 0, &v));
-    CHECK("id set", det_flowint_get(fv2, 2, &v) && v == 7);
+    TC_CHECK("other id unset", !det_flowint_get(fv2, 3, &v) && !det_flowint_get(fv2, 0, &v));
+    TC_CHECK("id set", det_flowint_get(fv2, 2, &v) && v == 7);
     det_flowvars_free(fv, &cap);
     det_flowvars_free(fv2, &cap);
-    CHECK("released", cap.used == 0);
-    done();
+    TC_CHECK("released", cap.used == 0);
+    tc_done();
 }
 
 /* After a reload the rule set has more ids than a flow's allocation. */
@@ -146,30 +129,30 @@ static void test_flowvars_growth(void **state)
     det_flowint_put(&fv, &cap, &rs, 0, -42);
     size_t small = cap.used;
     rs = ruleset(300, 200);
-    CHECK("ids beyond the allocation read unset",
-          !det_flowbit_isset(fv, 250) && !det_flowint_get(fv, 150, &v));
+    TC_CHECK("ids beyond the allocation read unset",
+             !det_flowbit_isset(fv, 250) && !det_flowint_get(fv, 150, &v));
     det_flowbit_set(&fv, &cap, &rs, 250, true);
-    CHECK("grown", det_flowbit_isset(fv, 250) && cap.used > small);
-    CHECK("old bit kept", det_flowbit_isset(fv, 1) && !det_flowbit_isset(fv, 2));
-    CHECK("old int kept", det_flowint_get(fv, 0, &v) && v == -42);
-    CHECK("new ints unset", !det_flowint_get(fv, 150, &v));
+    TC_CHECK("grown", det_flowbit_isset(fv, 250) && cap.used > small);
+    TC_CHECK("old bit kept", det_flowbit_isset(fv, 1) && !det_flowbit_isset(fv, 2));
+    TC_CHECK("old int kept", det_flowint_get(fv, 0, &v) && v == -42);
+    TC_CHECK("new ints unset", !det_flowint_get(fv, 150, &v));
     size_t grown = cap.used;
     det_flowint_put(&fv, &cap, &rs, 199, 9);
-    CHECK("room for the rule set's ints", cap.used == grown);
-    CHECK("int 199", det_flowint_get(fv, 199, &v) && v == 9);
+    TC_CHECK("room for the rule set's ints", cap.used == grown);
+    TC_CHECK("int 199", det_flowint_get(fv, 199, &v) && v == 9);
     /* An id past the rule set (interned later) still gets storage. */
     det_flowint_put(&fv, &cap, &rs, 500, 1);
-    CHECK("int 500", det_flowint_get(fv, 500, &v) && v == 1);
-    CHECK("old values after second growth",
-          det_flowint_get(fv, 199, &v) && v == 9 && det_flowbit_isset(fv, 250));
+    TC_CHECK("int 500", det_flowint_get(fv, 500, &v) && v == 1);
+    TC_CHECK("old values after second growth",
+             det_flowint_get(fv, 199, &v) && v == 9 && det_flowbit_isset(fv, 250));
     /* Absurd ids are refused without allocating. */
     size_t before = cap.used;
     det_flowbit_set(&fv, &cap, &rs, 1u << 30, true);
     det_flowint_put(&fv, &cap, &rs, UINT32_MAX, 1);
-    CHECK("huge ids refused", cap.used == before && !det_flowbit_isset(fv, 1u << 30));
+    TC_CHECK("huge ids refused", cap.used == before && !det_flowbit_isset(fv, 1u << 30));
     det_flowvars_free(fv, &cap);
-    CHECK("released", cap.used == 0);
-    done();
+    TC_CHECK("released", cap.used == 0);
+    tc_done();
 }
 
 static void test_flowvars_memcap(void **state)
@@ -183,11 +166,11 @@ static void test_flowvars_memcap(void **state)
     int64_t v;
     det_flowbit_set(&fv, &cap, &rs, 3, true);
     det_flowint_put(&fv, &cap, &rs, 0, 1);
-    CHECK("refused", fv == NULL && cap.hits == 2 && cap.used == 0);
-    CHECK("still unset", !det_flowbit_isset(fv, 3) && !det_flowint_get(fv, 0, &v));
+    TC_CHECK("refused", fv == NULL && cap.hits == 2 && cap.used == 0);
+    TC_CHECK("still unset", !det_flowbit_isset(fv, 3) && !det_flowint_get(fv, 0, &v));
     /* No cap at all: refused too (nothing to charge). */
     det_flowbit_set(&fv, NULL, &rs, 3, true);
-    CHECK("no cap", fv == NULL);
+    TC_CHECK("no cap", fv == NULL);
 
     /* A refused growth keeps the old allocation and its values. */
     mem_cap_init(&cap, "flowvars", 0);
@@ -197,17 +180,17 @@ static void test_flowvars_memcap(void **state)
     mem_fault_at(1);
     det_flowbit_set(&fv, &cap, &rs, 1000, true);
     mem_fault_at(0);
-    CHECK("growth refused", fv == before && cap.hits == 1);
-    CHECK("values intact", det_flowbit_isset(fv, 3) && !det_flowbit_isset(fv, 1000) &&
-                               det_flowint_get(fv, 2, &v) && v == 77);
+    TC_CHECK("growth refused", fv == before && cap.hits == 1);
+    TC_CHECK("values intact", det_flowbit_isset(fv, 3) && !det_flowbit_isset(fv, 1000) &&
+                                  det_flowint_get(fv, 2, &v) && v == 77);
     /* Clearing an id beyond the allocation needs no memory. */
     mem_fault_at(1);
     det_flowbit_set(&fv, &cap, &rs, 1000, false);
     mem_fault_at(0);
-    CHECK("unset beyond", fv == before && cap.hits == 1);
+    TC_CHECK("unset beyond", fv == before && cap.hits == 1);
     det_flowvars_free(fv, &cap);
-    CHECK("released", cap.used == 0);
-    done();
+    TC_CHECK("released", cap.used == 0);
+    tc_done();
 }
 
 /* ---------- xbits ---------- */
@@ -230,44 +213,44 @@ static void test_xbits_basic(void **state)
     key_of(a, 1);
     key_of(b, 2);
     struct det_xbits_stats st;
-    CHECK("empty", !det_xbit_isset(x, 0, a, 0));
+    TC_CHECK("empty", !det_xbit_isset(x, 0, a, 0));
     det_xbit_set(x, 0, a, true, 10 * SEC);
-    CHECK("set", det_xbit_isset(x, 0, a, 1 * SEC));
-    CHECK("other key", !det_xbit_isset(x, 0, b, 1 * SEC));
-    CHECK("other id", !det_xbit_isset(x, 1, a, 1 * SEC));
-    CHECK("just before expiry", det_xbit_isset(x, 0, a, 10 * SEC - 1));
-    CHECK("at expiry", !det_xbit_isset(x, 0, a, 10 * SEC));
+    TC_CHECK("set", det_xbit_isset(x, 0, a, 1 * SEC));
+    TC_CHECK("other key", !det_xbit_isset(x, 0, b, 1 * SEC));
+    TC_CHECK("other id", !det_xbit_isset(x, 1, a, 1 * SEC));
+    TC_CHECK("just before expiry", det_xbit_isset(x, 0, a, 10 * SEC - 1));
+    TC_CHECK("at expiry", !det_xbit_isset(x, 0, a, 10 * SEC));
     det_xbits_get_stats(x, &st);
-    CHECK("expired entry dropped", st.entries == 0);
+    TC_CHECK("expired entry dropped", st.entries == 0);
     det_xbit_set(x, 0, a, true, 20 * SEC);
     det_xbit_set(x, 0, a, true, 40 * SEC); /* a second set extends the expiry */
     det_xbits_get_stats(x, &st);
-    CHECK("one entry", st.entries == 1);
-    CHECK("extended", det_xbit_isset(x, 0, a, 30 * SEC));
+    TC_CHECK("one entry", st.entries == 1);
+    TC_CHECK("extended", det_xbit_isset(x, 0, a, 30 * SEC));
     det_xbit_set(x, 0, a, false, 0);
-    CHECK("unset", !det_xbit_isset(x, 0, a, 30 * SEC));
+    TC_CHECK("unset", !det_xbit_isset(x, 0, a, 30 * SEC));
     det_xbit_set(x, 0, b, false, 0); /* unset of an absent bit */
     /* The pair key uses both halves. */
     uint8_t pair[32];
     key_of(pair, 1);
     memcpy(pair + 16, b, 16);
     det_xbit_set(x, 3, pair, true, 100 * SEC);
-    CHECK("pair", det_xbit_isset(x, 3, pair, 50 * SEC) && !det_xbit_isset(x, 3, a, 50 * SEC));
+    TC_CHECK("pair", det_xbit_isset(x, 3, pair, 50 * SEC) && !det_xbit_isset(x, 3, a, 50 * SEC));
     /* Stale entries leave from the old end as time moves on, without a lookup of them. */
     det_xbit_set(x, 7, b, true, 60 * SEC);
     det_xbits_get_stats(x, &st);
     uint64_t n = st.entries;
-    CHECK("lookup elsewhere", !det_xbit_isset(x, 9, b, 200 * SEC));
+    TC_CHECK("lookup elsewhere", !det_xbit_isset(x, 9, b, 200 * SEC));
     det_xbits_get_stats(x, &st);
-    CHECK("oldest stale dropped", st.entries == n - 1 && st.evicted == 0);
+    TC_CHECK("oldest stale dropped", st.entries == n - 1 && st.evicted == 0);
     /* NULL table */
-    CHECK("NULL", !det_xbit_isset(NULL, 0, a, 0));
+    TC_CHECK("NULL", !det_xbit_isset(NULL, 0, a, 0));
     det_xbit_set(NULL, 0, a, true, 1);
     det_xbits_get_stats(NULL, &st);
-    CHECK("NULL stats", st.entries == 0);
+    TC_CHECK("NULL stats", st.entries == 0);
     det_xbits_free(x);
     det_xbits_free(NULL);
-    done();
+    tc_done();
 }
 
 /* A tiny memcap: the entry set longest ago goes first, counted; nothing crashes. */
@@ -287,12 +270,12 @@ static void test_xbits_memcap(void **state)
             cap_entries = (uint32_t)st.entries;
     }
     det_xbits_get_stats(x, &st);
-    CHECK("bounded", cap_entries > 0 && cap_entries < 100 && st.entries == cap_entries);
-    CHECK("evictions counted", st.evicted == 100 - cap_entries && st.memcap_hits >= st.evicted);
+    TC_CHECK("bounded", cap_entries > 0 && cap_entries < 100 && st.entries == cap_entries);
+    TC_CHECK("evictions counted", st.evicted == 100 - cap_entries && st.memcap_hits >= st.evicted);
     for (uint32_t h = 0; h < 100; h++) {
         key_of(k, h);
         bool want = h >= 100 - cap_entries; /* the newest ones survive */
-        CHECK("oldest evicted first", det_xbit_isset(x, 1, k, 1 * SEC) == want);
+        TC_CHECK("oldest evicted first", det_xbit_isset(x, 1, k, 1 * SEC) == want);
     }
     /* Re-setting an old entry makes it the newest: it survives the next eviction. */
     key_of(k, 100 - cap_entries);
@@ -300,9 +283,9 @@ static void test_xbits_memcap(void **state)
     uint8_t k2[32];
     key_of(k2, 500);
     det_xbit_set(x, 1, k2, true, 1000 * SEC);
-    CHECK("refreshed survives", det_xbit_isset(x, 1, k, 1 * SEC));
+    TC_CHECK("refreshed survives", det_xbit_isset(x, 1, k, 1 * SEC));
     key_of(k, 101 - cap_entries);
-    CHECK("next oldest went", !det_xbit_isset(x, 1, k, 1 * SEC));
+    TC_CHECK("next oldest went", !det_xbit_isset(x, 1, k, 1 * SEC));
     /* Expired entries are taken over without counting an eviction. */
     det_xbits_free(x);
     x = det_xbits_new(1024);
@@ -312,23 +295,23 @@ static void test_xbits_memcap(void **state)
         det_xbit_set(x, 1, k, true, 5 * SEC);
     }
     key_of(k, 1000);
-    CHECK("time moves", !det_xbit_isset(x, 2, k, 6 * SEC)); /* also drops one stale entry */
+    TC_CHECK("time moves", !det_xbit_isset(x, 2, k, 6 * SEC)); /* also drops one stale entry */
     for (uint32_t h = 0; h < cap_entries; h++) {
         key_of(k, 2000 + h);
         det_xbit_set(x, 1, k, true, 50 * SEC);
     }
     det_xbits_get_stats(x, &st);
-    CHECK("stale reuse is not eviction", st.evicted == 0 && st.entries == cap_entries);
+    TC_CHECK("stale reuse is not eviction", st.evicted == 0 && st.entries == cap_entries);
     det_xbits_free(x);
     /* A memcap too small for the table itself. */
-    CHECK("absurd memcap", det_xbits_new(4) == NULL);
+    TC_CHECK("absurd memcap", det_xbits_new(4) == NULL);
     /* Unlimited works. */
     x = det_xbits_new(0);
     assert_non_null(x);
     det_xbit_set(x, 1, k, true, 5 * SEC);
-    CHECK("unlimited", det_xbit_isset(x, 1, k, 1));
+    TC_CHECK("unlimited", det_xbit_isset(x, 1, k, 1));
     det_xbits_free(x);
-    done();
+    tc_done();
 }
 
 /* Random operations against a plain array model (memcap large enough: no eviction). */
@@ -363,16 +346,16 @@ static void test_xbits_model(void **state)
                 model[id][h] = 0;
             if (det_xbit_isset(x, id, k, now) != want) {
                 fprintf(stderr, "step %d id %u host %u: mismatch\n", step, id, h);
-                g_fail++;
+                tc_failf("parsed rule", __FILE__, __LINE__, "see the line above");
                 break;
             }
         }
     }
     struct det_xbits_stats st;
     det_xbits_get_stats(x, &st);
-    CHECK("no evictions", st.evicted == 0 && st.memcap_hits == 0);
+    TC_CHECK("no evictions", st.evicted == 0 && st.memcap_hits == 0);
     det_xbits_free(x);
-    done();
+    tc_done();
 }
 
 int main(void)

@@ -13,6 +13,7 @@
  * of modifiers, e.g. "nocase distance=0 within=$1" ($k: byte_extract variable k).
  */
 #include "detect/detect_int.h"
+#include "testlib/tcheck.h"
 
 #include "app/app.h"
 #include "core/mem.h"
@@ -29,26 +30,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-
-/* ---------- failure counting: every failing row is reported, then the test fails ---------- */
-
-static unsigned g_fail;
-
-#define CHECK(row, cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "row '%s': %s:%d: check failed: %s\n", (row), __FILE__, __LINE__,      \
-                    #cond);                                                                        \
-            g_fail++;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-static void done(void)
-{
-    unsigned f = g_fail;
-    g_fail = 0;
-    assert_int_equal(f, 0);
-}
 
 /* ---------- builders ---------- */
 
@@ -348,11 +329,11 @@ static void run_rows(struct row *rows, size_t n)
         if (got != rw->want)
             fprintf(stderr, "row '%s': got %s, want %s\n", rw->name, got ? "match" : "no match",
                     rw->want ? "match" : "no match");
-        CHECK(rw->name, got == rw->want);
-        CHECK(rw->name, mc.pcre_errors == 0);
+        TC_CHECK(rw->name, got == rw->want);
+        TC_CHECK(rw->name, mc.pcre_errors == 0);
     }
     free_patterns();
-    done();
+    tc_done();
 }
 
 static void test_match_list_content(void **state)
@@ -998,10 +979,10 @@ static void test_match_list_budget(void **state)
         double t0 = now_s();
         bool r = run_list(&mc, sms, n, buf, len);
         double dt = now_s() - t0;
-        CHECK(modes[m], !r);
+        TC_CHECK(modes[m], !r);
         if (dt > 2.0)
             fprintf(stderr, "mode '%s': %.3f s\n", modes[m], dt);
-        CHECK(modes[m], dt < 2.0);
+        TC_CHECK(modes[m], dt < 2.0);
     }
     /* A match that needs more steps than the budget allows is given up: "b" at the end. */
     buf[len - 1] = 'b';
@@ -1012,13 +993,13 @@ static void test_match_list_budget(void **state)
     sms[n++] = C("b", "distance=0 within=1");
     struct det_match_ctx mc;
     memset(&mc, 0, sizeof mc);
-    CHECK("budget", !run_list(&mc, sms, n, buf, len));
+    TC_CHECK("budget", !run_list(&mc, sms, n, buf, len));
     /* The same chain near the start fits the budget. */
     memset(buf, 'a', len);
     buf[100] = 'b';
-    CHECK("within budget", run_list(&mc, sms, n, buf, len));
+    TC_CHECK("within budget", run_list(&mc, sms, n, buf, len));
     free(buf);
-    done();
+    tc_done();
 }
 
 /* pcre2 errors (here the match limit) are counted and mean no match, negated or not. */
@@ -1039,22 +1020,22 @@ static void test_match_list_pcre_errors(void **state)
         memset(&mc, 0, sizeof mc);
         mc.md = md;
         mc.mctx = mctx;
-        CHECK(neg ? "negated" : "plain",
-              !run_list(&mc, sms, 1, subject, (uint32_t)strlen(subject)));
-        CHECK(neg ? "negated" : "plain", mc.pcre_errors == 1);
-        CHECK("jit tried", sms[0].u.pcre.jit_tried);
+        TC_CHECK(neg ? "negated" : "plain",
+                 !run_list(&mc, sms, 1, subject, (uint32_t)strlen(subject)));
+        TC_CHECK(neg ? "negated" : "plain", mc.pcre_errors == 1);
+        TC_CHECK("jit tried", sms[0].u.pcre.jit_tried);
     }
     /* With the worker's match data and default limits a normal pattern still works. */
     sms[0] = P("a{3}!$", "");
     struct det_match_ctx mc;
     memset(&mc, 0, sizeof mc);
     mc.md = md;
-    CHECK("worker md", run_list(&mc, sms, 1, subject, (uint32_t)strlen(subject)));
-    CHECK("worker md", mc.pcre_errors == 0);
+    TC_CHECK("worker md", run_list(&mc, sms, 1, subject, (uint32_t)strlen(subject)));
+    TC_CHECK("worker md", mc.pcre_errors == 0);
     pcre2_match_data_free(md);
     pcre2_match_context_free(mctx);
     free_patterns();
-    done();
+    tc_done();
 }
 
 /* Variables are operands: a variable slot out of range or unset never reads memory. */
@@ -1065,19 +1046,19 @@ static void test_match_list_bad_operands(void **state)
     sms[0] = C("a", "offset=$9");
     struct det_match_ctx mc;
     memset(&mc, 0, sizeof mc);
-    CHECK("var 9", !run_list(&mc, sms, 1, "aaa", 3));
+    TC_CHECK("var 9", !run_list(&mc, sms, 1, "aaa", 3));
     sms[0] = C("a", "neg offset=$9");
-    CHECK("negated var 9", run_list(&mc, sms, 1, "aaa", 3));
+    TC_CHECK("negated var 9", run_list(&mc, sms, 1, "aaa", 3));
     mc.vars[0] = UINT64_MAX;
     sms[0] = C("a", "offset=$0");
-    CHECK("huge var", !run_list(&mc, sms, 1, "aaa", 3));
+    TC_CHECK("huge var", !run_list(&mc, sms, 1, "aaa", 3));
     sms[0] = C("a", "distance=$0 within=$0");
-    CHECK("huge distance", !run_list(&mc, sms, 1, "aaa", 3));
+    TC_CHECK("huge distance", !run_list(&mc, sms, 1, "aaa", 3));
     sms[0] = ISD(0, "n=$0 relative");
-    CHECK("huge isdataat", !run_list(&mc, sms, 1, "aaa", 3));
+    TC_CHECK("huge isdataat", !run_list(&mc, sms, 1, "aaa", 3));
     sms[0] = BX(1, 0, 12, "");
-    CHECK("extract slot 12", !run_list(&mc, sms, 1, "aaa", 3));
-    done();
+    TC_CHECK("extract slot 12", !run_list(&mc, sms, 1, "aaa", 3));
+    tc_done();
 }
 
 /* ---------- det_match_rule and det_match_apply ---------- */
@@ -1230,10 +1211,10 @@ static void test_match_rule_flow(void **state)
             x.p.flags |= PKT_F_REASSEMBLED;
         struct det_rule r = rule_empty();
         r.flow_flags = rw->flags;
-        CHECK(rw->name, det_match_rule(&x.mc, &r) == rw->want);
+        TC_CHECK(rw->name, det_match_rule(&x.mc, &r) == rw->want);
         fx_fini(&x);
     }
-    done();
+    tc_done();
 }
 
 struct pkt_row {
@@ -1406,10 +1387,10 @@ static void test_match_rule_packet(void **state)
         fx_init(&x);
         struct det_rule r = rule_empty();
         rows[k].setup(&x, &r);
-        CHECK(rows[k].name, det_match_rule(&x.mc, &r) == rows[k].want);
+        TC_CHECK(rows[k].name, det_match_rule(&x.mc, &r) == rows[k].want);
         fx_fini(&x);
     }
-    done();
+    tc_done();
 }
 
 /* flowbits: set/isset/isnotset/unset/toggle and '|' / '&' lists through det_match_apply. */
@@ -1433,49 +1414,49 @@ static void test_match_rule_flowbits(void **state)
     r.n_flowbits = 1;
 
 #define FB(clause) (r.flowbits = &(clause), det_match_rule(&x.mc, &r))
-    CHECK("isset before", !FB(isset0));
-    CHECK("isnotset before", FB(isnotset0));
-    CHECK("no memory before a set", x.fv == NULL);
-    CHECK("unset allocates nothing", (FB(unset0), det_match_apply(&x.mc, &r), x.fv == NULL));
-    CHECK("set matches", FB(set0));
+    TC_CHECK("isset before", !FB(isset0));
+    TC_CHECK("isnotset before", FB(isnotset0));
+    TC_CHECK("no memory before a set", x.fv == NULL);
+    TC_CHECK("unset allocates nothing", (FB(unset0), det_match_apply(&x.mc, &r), x.fv == NULL));
+    TC_CHECK("set matches", FB(set0));
     det_match_apply(&x.mc, &r);
-    CHECK("isset after set", FB(isset0));
-    CHECK("isnotset after set", !FB(isnotset0));
-    CHECK("all of 0&1", !FB(isset_all01));
-    CHECK("any of 0|1", FB(isset_any01));
-    CHECK("isnotset any 0|1", FB(isnotset_any01));
+    TC_CHECK("isset after set", FB(isset0));
+    TC_CHECK("isnotset after set", !FB(isnotset0));
+    TC_CHECK("all of 0&1", !FB(isset_all01));
+    TC_CHECK("any of 0|1", FB(isset_any01));
+    TC_CHECK("isnotset any 0|1", FB(isnotset_any01));
     /* toggle 0 and 1: 0 goes off, 1 goes on */
     FB(toggle01);
     det_match_apply(&x.mc, &r);
-    CHECK("toggle cleared 0", !FB(isset0));
-    CHECK("toggle set 1", (r.flowbits = &isset_any01, det_match_rule(&x.mc, &r)));
+    TC_CHECK("toggle cleared 0", !FB(isset0));
+    TC_CHECK("toggle set 1", (r.flowbits = &isset_any01, det_match_rule(&x.mc, &r)));
     FB(set0);
     det_match_apply(&x.mc, &r);
-    CHECK("both set", FB(isset_all01));
-    CHECK("isnotset any with both", !FB(isnotset_any01));
+    TC_CHECK("both set", FB(isset_all01));
+    TC_CHECK("isnotset any with both", !FB(isnotset_any01));
     FB(unset0);
     det_match_apply(&x.mc, &r);
-    CHECK("unset", !FB(isset0));
+    TC_CHECK("unset", !FB(isset0));
     FB(set1);
     det_match_apply(&x.mc, &r);
     FB(set23);
     det_match_apply(&x.mc, &r);
-    CHECK("bit 3", det_flowbit_isset(x.fv, 3) && det_flowbit_isset(x.fv, 2));
+    TC_CHECK("bit 3", det_flowbit_isset(x.fv, 3) && det_flowbit_isset(x.fv, 2));
     /* Two clauses in one rule: both must hold. */
     struct det_flowbit two[2] = {isset0, isnotset0};
     r.flowbits = two;
     r.n_flowbits = 2;
-    CHECK("contradiction", !det_match_rule(&x.mc, &r));
+    TC_CHECK("contradiction", !det_match_rule(&x.mc, &r));
     /* No flow: flowbits clauses never match. */
     r.flowbits = &isnotset0;
     r.n_flowbits = 1;
     x.mc.fvars = NULL;
     x.mc.flow = NULL;
-    CHECK("no flow", !det_match_rule(&x.mc, &r));
+    TC_CHECK("no flow", !det_match_rule(&x.mc, &r));
     det_match_apply(&x.mc, &r); /* must not crash */
 #undef FB
     fx_fini(&x);
-    done();
+    tc_done();
 }
 
 static void test_match_rule_flowint(void **state)
@@ -1493,39 +1474,39 @@ static void test_match_rule_flowint(void **state)
          (struct det_flowint){                                                                     \
              .op = (op_), .id = 0, .cmp = (cmp_), .value = (val_), .value_id = (vid_)},            \
      det_match_rule(&x.mc, &r))
-    CHECK("isnotset", FI(DET_INT_ISNOTSET, DET_OP_EQ, 0, -1));
-    CHECK("isset/neg", !FI(DET_INT_ISSET, DET_OP_EQ, 0, -1));
-    CHECK("cmp unset", !FI(DET_INT_CMP, DET_OP_EQ, 0, -1));
-    CHECK("sub unset", !FI(DET_INT_SUB, DET_OP_EQ, 1, -1));
-    CHECK("add unset", FI(DET_INT_ADD, DET_OP_EQ, 3, -1));
+    TC_CHECK("isnotset", FI(DET_INT_ISNOTSET, DET_OP_EQ, 0, -1));
+    TC_CHECK("isset/neg", !FI(DET_INT_ISSET, DET_OP_EQ, 0, -1));
+    TC_CHECK("cmp unset", !FI(DET_INT_CMP, DET_OP_EQ, 0, -1));
+    TC_CHECK("sub unset", !FI(DET_INT_SUB, DET_OP_EQ, 1, -1));
+    TC_CHECK("add unset", FI(DET_INT_ADD, DET_OP_EQ, 3, -1));
     det_match_apply(&x.mc, &r);
-    CHECK("add starts at operand", det_flowint_get(x.fv, 0, &v) && v == 3);
-    CHECK("isset", FI(DET_INT_ISSET, DET_OP_EQ, 0, -1));
-    CHECK("== 3", FI(DET_INT_CMP, DET_OP_EQ, 3, -1));
-    CHECK("> 3/neg", !FI(DET_INT_CMP, DET_OP_GT, 3, -1));
+    TC_CHECK("add starts at operand", det_flowint_get(x.fv, 0, &v) && v == 3);
+    TC_CHECK("isset", FI(DET_INT_ISSET, DET_OP_EQ, 0, -1));
+    TC_CHECK("== 3", FI(DET_INT_CMP, DET_OP_EQ, 3, -1));
+    TC_CHECK("> 3/neg", !FI(DET_INT_CMP, DET_OP_GT, 3, -1));
     FI(DET_INT_ADD, DET_OP_EQ, 1, -1);
     det_match_apply(&x.mc, &r);
-    CHECK("add", det_flowint_get(x.fv, 0, &v) && v == 4);
+    TC_CHECK("add", det_flowint_get(x.fv, 0, &v) && v == 4);
     FI(DET_INT_SUB, DET_OP_EQ, 10, -1);
     det_match_apply(&x.mc, &r);
-    CHECK("sub", det_flowint_get(x.fv, 0, &v) && v == -6);
-    CHECK("< 0", FI(DET_INT_CMP, DET_OP_LT, 0, -1));
+    TC_CHECK("sub", det_flowint_get(x.fv, 0, &v) && v == -6);
+    TC_CHECK("< 0", FI(DET_INT_CMP, DET_OP_LT, 0, -1));
     FI(DET_INT_SET, DET_OP_EQ, 7, -1);
     det_match_apply(&x.mc, &r);
-    CHECK("set", det_flowint_get(x.fv, 0, &v) && v == 7);
+    TC_CHECK("set", det_flowint_get(x.fv, 0, &v) && v == 7);
     /* Operand from another flowint (id 1), unset then set. */
-    CHECK("var operand unset", !FI(DET_INT_CMP, DET_OP_EQ, 0, 1));
+    TC_CHECK("var operand unset", !FI(DET_INT_CMP, DET_OP_EQ, 0, 1));
     det_flowint_put(&x.fv, &x.cap, &x.rs, 1, 7);
-    CHECK("var operand ==", FI(DET_INT_CMP, DET_OP_EQ, 0, 1));
-    CHECK("var operand !=", !FI(DET_INT_CMP, DET_OP_NE, 0, 1));
+    TC_CHECK("var operand ==", FI(DET_INT_CMP, DET_OP_EQ, 0, 1));
+    TC_CHECK("var operand !=", !FI(DET_INT_CMP, DET_OP_NE, 0, 1));
     FI(DET_INT_ADD, DET_OP_EQ, 0, 1);
     det_match_apply(&x.mc, &r);
-    CHECK("add var", det_flowint_get(x.fv, 0, &v) && v == 14);
-    CHECK(">= 14", FI(DET_INT_CMP, DET_OP_GE, 14, -1));
-    CHECK("<= 13/neg", !FI(DET_INT_CMP, DET_OP_LE, 13, -1));
+    TC_CHECK("add var", det_flowint_get(x.fv, 0, &v) && v == 14);
+    TC_CHECK(">= 14", FI(DET_INT_CMP, DET_OP_GE, 14, -1));
+    TC_CHECK("<= 13/neg", !FI(DET_INT_CMP, DET_OP_LE, 13, -1));
 #undef FI
     fx_fini(&x);
-    done();
+    tc_done();
 }
 
 static void test_match_rule_xbits(void **state)
@@ -1543,53 +1524,53 @@ static void test_match_rule_xbits(void **state)
 #define XB(op_, track_, exp_)                                                                      \
     (xb = (struct det_xbit){.op = (op_), .id = 5, .track = (track_), .expire_s = (exp_)},          \
      det_match_rule(&x.mc, &r))
-    CHECK("isset before", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
-    CHECK("isnotset before", XB(DET_BIT_ISNOTSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("isset before", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("isnotset before", XB(DET_BIT_ISNOTSET, DET_XB_IP_SRC, 0));
     XB(DET_BIT_SET, DET_XB_IP_SRC, 10);
     det_match_apply(&x.mc, &r);
-    CHECK("isset by src", XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
-    CHECK("dst is another host", !XB(DET_BIT_ISSET, DET_XB_IP_DST, 0));
+    TC_CHECK("isset by src", XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("dst is another host", !XB(DET_BIT_ISSET, DET_XB_IP_DST, 0));
     /* The reply (server -> client) has the client as its destination: same host entry. */
     x.mc.pkt = NULL;
     x.mc.dir = 1;
-    CHECK("reply: client is dst", XB(DET_BIT_ISSET, DET_XB_IP_DST, 0));
-    CHECK("reply: server is src", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("reply: client is dst", XB(DET_BIT_ISSET, DET_XB_IP_DST, 0));
+    TC_CHECK("reply: server is src", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
     /* Pair: either direction. */
     XB(DET_BIT_SET, DET_XB_IP_PAIR, 0);
     det_match_apply(&x.mc, &r);
     x.mc.dir = 0;
     x.mc.pkt = &x.p;
-    CHECK("pair other direction", XB(DET_BIT_ISSET, DET_XB_IP_PAIR, 0));
+    TC_CHECK("pair other direction", XB(DET_BIT_ISSET, DET_XB_IP_PAIR, 0));
     /* Expiry: 10 s for the host bit, the default 30 s for the pair. */
     x.mc.ts_ns = 1000 + 11 * 1000000000ull;
-    CHECK("host bit expired", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
-    CHECK("pair bit lives", XB(DET_BIT_ISSET, DET_XB_IP_PAIR, 0));
+    TC_CHECK("host bit expired", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("pair bit lives", XB(DET_BIT_ISSET, DET_XB_IP_PAIR, 0));
     x.mc.ts_ns = 1000 + 31 * 1000000000ull;
-    CHECK("pair bit expired", !XB(DET_BIT_ISSET, DET_XB_IP_PAIR, 0));
+    TC_CHECK("pair bit expired", !XB(DET_BIT_ISSET, DET_XB_IP_PAIR, 0));
     /* toggle and unset */
     XB(DET_BIT_TOGGLE, DET_XB_IP_SRC, 0);
     det_match_apply(&x.mc, &r);
-    CHECK("toggle on", XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("toggle on", XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
     XB(DET_BIT_TOGGLE, DET_XB_IP_SRC, 0);
     det_match_apply(&x.mc, &r);
-    CHECK("toggle off", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("toggle off", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
     XB(DET_BIT_SET, DET_XB_IP_SRC, 0);
     det_match_apply(&x.mc, &r);
     XB(DET_BIT_UNSET, DET_XB_IP_SRC, 0);
     det_match_apply(&x.mc, &r);
-    CHECK("unset", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("unset", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
     /* No addresses at all: conditions fail, effects are skipped. */
     x.mc.pkt = NULL;
     x.mc.flow = NULL;
-    CHECK("no addresses", !XB(DET_BIT_ISNOTSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("no addresses", !XB(DET_BIT_ISNOTSET, DET_XB_IP_SRC, 0));
     /* No table: isnotset holds, isset does not. */
     x.mc.pkt = &x.p;
     x.mc.xbits = NULL;
-    CHECK("no table isnotset", XB(DET_BIT_ISNOTSET, DET_XB_IP_SRC, 0));
-    CHECK("no table isset", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("no table isnotset", XB(DET_BIT_ISNOTSET, DET_XB_IP_SRC, 0));
+    TC_CHECK("no table isset", !XB(DET_BIT_ISSET, DET_XB_IP_SRC, 0));
 #undef XB
     fx_fini(&x);
-    done();
+    tc_done();
 }
 
 /* ---------- rules read by the parser (Suricata's documented examples) ---------- */
@@ -1660,11 +1641,11 @@ static void test_match_parsed_rules(void **state)
         struct det_ruleset *rsp = calloc(1, sizeof *rsp); /* det_ruleset_free frees it */
         assert_non_null(rsp);
         int rc = det_load_string(&opts, "test", text, strlen(text), rsp, err, sizeof err);
-        CHECK(rw->opts, rc == 0);
+        TC_CHECK(rw->opts, rc == 0);
         if (rsp->n_rules != 1) {
             fprintf(stderr, "rule not loaded: %s: %s\n", text,
                     rsp->n_skips ? rsp->skips[0].reason : err);
-            g_fail++;
+            tc_failf("parsed rule", __FILE__, __LINE__, "see the line above");
             det_ruleset_free(rsp);
             continue;
         }
@@ -1680,11 +1661,11 @@ static void test_match_parsed_rules(void **state)
         bool got = det_match_rule(&mc, rsp->rules[0]);
         if (got != rw->want)
             fprintf(stderr, "row %zu '%s': got %d want %d\n", k, rw->opts, got, rw->want);
-        CHECK(rw->opts, got == rw->want);
+        TC_CHECK(rw->opts, got == rw->want);
         free(copy);
         det_ruleset_free(rsp);
     }
-    done();
+    tc_done();
 }
 
 int main(void)

@@ -6,6 +6,7 @@
  * passed), a memcap too small for any entry (suppressed, counted, no crash).
  */
 #include "detect/detect_int.h"
+#include "testlib/tcheck.h"
 
 #include "core/mm.h"
 
@@ -18,24 +19,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-
-static unsigned g_fail;
-
-#define CHECK(row, cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "row '%s': %s:%d: check failed: %s\n", (row), __FILE__, __LINE__,      \
-                    #cond);                                                                        \
-            g_fail++;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-static void done(void)
-{
-    unsigned f = g_fail;
-    g_fail = 0;
-    assert_int_equal(f, 0);
-}
 
 #define MS 1000000ull
 #define MAX_EV 16
@@ -251,17 +234,17 @@ static void test_threshold_sequences(void **state)
             if (got != v->want)
                 fprintf(stderr, "row '%s' event %zu (t=%u ms): got %d want %d\n", rw->name, e,
                         v->t_ms, got, v->want);
-            CHECK(rw->name, got == v->want);
+            TC_CHECK(rw->name, got == v->want);
             alerts += got;
         }
         struct det_threshold_stats st;
         det_thresholds_get_stats(t, &st);
-        CHECK(rw->name, st.suppressed == rw->n - alerts);
+        TC_CHECK(rw->name, st.suppressed == rw->n - alerts);
         if (!rw->thr && !rw->df)
-            CHECK(rw->name, st.entries == 0);
+            TC_CHECK(rw->name, st.entries == 0);
         det_thresholds_free(t);
     }
-    done();
+    tc_done();
 }
 
 /* Rules are tracked apart by (gid, sid), and threshold and detection_filter of one rule
@@ -277,22 +260,22 @@ static void test_threshold_rules_apart(void **state)
         rs[k]->has_threshold = true;
         rs[k]->threshold = (struct det_threshold)T(LIMIT, DET_TRACK_RULE, 1, 60);
     }
-    CHECK("a", pass(t, &a, 1, 2, 0));
-    CHECK("b", pass(t, &b, 1, 2, 0));
-    CHECK("c (other gid)", pass(t, &c, 1, 2, 0));
-    CHECK("a again", !pass(t, &a, 1, 2, 1));
+    TC_CHECK("a", pass(t, &a, 1, 2, 0));
+    TC_CHECK("b", pass(t, &b, 1, 2, 0));
+    TC_CHECK("c (other gid)", pass(t, &c, 1, 2, 0));
+    TC_CHECK("a again", !pass(t, &a, 1, 2, 1));
     struct det_threshold_stats st;
     det_thresholds_get_stats(t, &st);
-    CHECK("three entries", st.entries == 3 && st.suppressed == 1 && st.evicted == 0);
+    TC_CHECK("three entries", st.entries == 3 && st.suppressed == 1 && st.evicted == 0);
     /* NULL table: the keywords have no state to use, the alert goes out. */
-    CHECK("NULL table", pass(NULL, &a, 1, 2, 0));
+    TC_CHECK("NULL table", pass(NULL, &a, 1, 2, 0));
     det_thresholds_get_stats(NULL, &st);
-    CHECK("NULL stats", st.entries == 0);
+    TC_CHECK("NULL stats", st.entries == 0);
     /* NULL addresses act as zero addresses. */
-    CHECK("NULL addrs", det_threshold_pass(t, &b, NULL, NULL, 5) == false);
+    TC_CHECK("NULL addrs", det_threshold_pass(t, &b, NULL, NULL, 5) == false);
     det_thresholds_free(t);
     det_thresholds_free(NULL);
-    done();
+    tc_done();
 }
 
 static void test_threshold_memcap(void **state)
@@ -308,16 +291,16 @@ static void test_threshold_memcap(void **state)
     assert_non_null(t);
     uint64_t held = 0;
     for (uint8_t s = 1; s <= 40; s++) {
-        CHECK("first match of each source alerts", pass(t, &r, s, 99, 0));
+        TC_CHECK("first match of each source alerts", pass(t, &r, s, 99, 0));
         det_thresholds_get_stats(t, &st);
         if (st.evicted == 0)
             held = st.entries;
     }
     det_thresholds_get_stats(t, &st);
-    CHECK("bounded", held > 0 && held < 40 && st.entries == held);
-    CHECK("evictions counted", st.evicted == 40 - held);
-    CHECK("newest remembered", !pass(t, &r, 40, 99, 1));
-    CHECK("oldest forgotten", pass(t, &r, 1, 99, 2));
+    TC_CHECK("bounded", held > 0 && held < 40 && st.entries == held);
+    TC_CHECK("evictions counted", st.evicted == 40 - held);
+    TC_CHECK("newest remembered", !pass(t, &r, 40, 99, 1));
+    TC_CHECK("oldest forgotten", pass(t, &r, 1, 99, 2));
     det_thresholds_free(t);
 
     /* Entries whose window has passed are taken over without counting an eviction. */
@@ -325,30 +308,30 @@ static void test_threshold_memcap(void **state)
     t = det_thresholds_new(512);
     assert_non_null(t);
     for (uint8_t s = 1; s <= held; s++)
-        CHECK("fill", pass(t, &r, s, 99, 0));
+        TC_CHECK("fill", pass(t, &r, s, 99, 0));
     for (uint8_t s = 100; s < 100 + held; s++)
-        CHECK("later sources", pass(t, &r, s, 99, 5000 * MS));
+        TC_CHECK("later sources", pass(t, &r, s, 99, 5000 * MS));
     det_thresholds_get_stats(t, &st);
-    CHECK("stale reuse is not eviction", st.evicted == 0 && st.entries == held);
-    CHECK("one more evicts", pass(t, &r, 200, 99, 5000 * MS));
+    TC_CHECK("stale reuse is not eviction", st.evicted == 0 && st.entries == held);
+    TC_CHECK("one more evicts", pass(t, &r, 200, 99, 5000 * MS));
     det_thresholds_get_stats(t, &st);
-    CHECK("counted", st.evicted == 1);
+    TC_CHECK("counted", st.evicted == 1);
     det_thresholds_free(t);
 
     /* Room for the buckets but no entry: matches are suppressed, counted, nothing breaks. */
     t = det_thresholds_new(16);
     assert_non_null(t);
     for (int k = 0; k < 5; k++)
-        CHECK("cannot track", !pass(t, &r, 1, 2, (uint64_t)k));
+        TC_CHECK("cannot track", !pass(t, &r, 1, 2, (uint64_t)k));
     det_thresholds_get_stats(t, &st);
-    CHECK("suppressed", st.suppressed == 5 && st.entries == 0);
+    TC_CHECK("suppressed", st.suppressed == 5 && st.entries == 0);
     /* Rules without the keywords need no memory. */
     struct det_rule plain = rule(1, 8);
-    CHECK("plain rule", pass(t, &plain, 1, 2, 0));
+    TC_CHECK("plain rule", pass(t, &plain, 1, 2, 0));
     det_thresholds_free(t);
 
-    CHECK("absurd memcap", det_thresholds_new(4) == NULL);
-    done();
+    TC_CHECK("absurd memcap", det_thresholds_new(4) == NULL);
+    tc_done();
 }
 
 int main(void)

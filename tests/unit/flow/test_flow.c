@@ -90,7 +90,7 @@ static void fx_free(struct fx *x)
     if (x->ft)
         flow_table_free(x->ft);
     dec_ctx_free(x->dec);
-    tp_free(&x->t);
+    tp_packet_free(&x->t);
     free(x->recs);
     free(x);
 }
@@ -941,7 +941,7 @@ static void test_flow_memcap_eviction(void **state)
         if (u.ended[i] != 1)
             fail_msg("flow %u ended %u times", i, u.ended[i]);
     free(u.ended);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(dec);
 }
 
@@ -968,7 +968,7 @@ static void test_flow_small_memcap_usable(void **state)
     tp_decode(dec, &t, L_ETH, pb_data(&b), pb_len(&b), 0, 1);
     enum flow_dir d;
     struct flow *f = flow_handle_packet(ft, &t.p, &d);
-    tp_free(&t);
+    tp_packet_free(&t);
     dec_ctx_free(dec);
     flow_table_free(ft);
     assert_non_null(f);

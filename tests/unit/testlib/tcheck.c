@@ -55,7 +55,7 @@ void tp_decode(dec_ctx_t *ctx, struct tpkt *t, int linktype, const uint8_t *d, s
     dec_packet(ctx, &t->p);
 }
 
-void tp_free(struct tpkt *t)
+void tp_packet_free(struct tpkt *t)
 {
     free(t->copy);
     t->copy = NULL;

@@ -47,11 +47,11 @@ struct tpkt {
 
 /*
  * Decode (d, len) as captured with link type `linktype`. wirelen 0 means len (nothing cut).
- * Frees the previous copy held by t. Call tp_free() when done.
+ * Frees the previous copy held by t. Call tp_packet_free() when done.
  */
 void tp_decode(dec_ctx_t *ctx, struct tpkt *t, int linktype, const uint8_t *d, size_t len,
                size_t wirelen, uint64_t ts_ns);
-void tp_free(struct tpkt *t);
+void tp_packet_free(struct tpkt *t);
 
 bool tp_has_event(const struct packet *p, enum dec_event ev);
 /* Event names of p, comma separated ("" when none). */

@@ -479,9 +479,10 @@ static int segment_dir(stream_ctx_t *ctx, struct stream_flow *sf, int dir, uint3
     }
     /* Nothing is delivered past a FIN: a receiver would drop such data too. */
     if (d->flags & SD_FIN_SEEN) {
+        /* Only ever shortens: with the FIN 2^31 away, seq_lt says both "before" and "after". */
         if (!seq_lt(dseq, d->fin_seq))
             len = 0;
-        else if (seq_lt(d->fin_seq, dseq + len))
+        else if (d->fin_seq - dseq < len)
             len = d->fin_seq - dseq;
     }
     if ((tcp_flags & TCP_FIN) && !(d->flags & SD_FIN_SEEN)) {

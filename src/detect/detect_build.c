@@ -351,22 +351,14 @@ static bool add_pattern_buf(struct build *b, int point, const struct det_rule *r
     struct pat_group *g = group_for(b, point, buf, l->xform, port);
     if (!g)
         return false;
-    if (g->n == g->cap) {
-        uint32_t nc = g->cap ? g->cap * 2 : 64;
-        struct det_pf_pattern *np = realloc(g->pats, (size_t)nc * sizeof *np);
-        if (!np)
-            return false;
-        g->pats = np;
-        g->cap = nc;
-    }
     bool chop = (c->flags & DET_CT_FP_CHOP) && (uint32_t)c->fp_off + c->fp_len <= c->len;
-    g->pats[g->n++] = (struct det_pf_pattern){
+    const struct det_pf_pattern pat = {
         .lit = chop ? c->pat + c->fp_off : c->pat,
         .len = chop ? c->fp_len : c->len,
         .nocase = (c->flags & DET_CT_NOCASE) != 0,
         .rule = r->idx,
     };
-    return true;
+    return append_pat(g, &pat);
 }
 
 static bool add_pattern_port(struct build *b, int point, const struct det_rule *r, int32_t port)

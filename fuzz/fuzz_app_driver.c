@@ -11,7 +11,7 @@
 #include "app/smtp.h"
 #include "app/tls.h"
 #include "output/eve_app.h"
-#include "output/json.h"
+#include "core/json.h"
 
 #define FNV_OFFSET 1469598103934665603ull
 #define FNV_PRIME 1099511628211ull

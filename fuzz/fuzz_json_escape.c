@@ -9,7 +9,7 @@
  * otherwise, never writing past the limit.
  */
 #include "core/mm.h"
-#include "output/json.h"
+#include "core/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>

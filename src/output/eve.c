@@ -7,7 +7,7 @@
 #include "eve_app.h"
 
 #include "community_id.h"
-#include "json.h"
+#include "core/json.h"
 
 #include "core/mm.h"
 #include "core/timefmt.h"

@@ -9,7 +9,7 @@
 #define MM_OUTPUT_EVE_APP_H
 
 #include "app/app.h"
-#include "output/json.h"
+#include "core/json.h"
 
 struct app_dns_rec;
 struct http_tx;

@@ -6,7 +6,7 @@
 #define MM_OUTPUT_EVE_INT_H
 
 #include "output/eve.h"
-#include "output/json.h"
+#include "core/json.h"
 
 struct out_eve {
     out_sink_t *sink;

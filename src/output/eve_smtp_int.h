@@ -6,7 +6,7 @@
 #define MM_OUTPUT_EVE_SMTP_INT_H
 
 #include "app/smtp.h"
-#include "output/json.h"
+#include "core/json.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
 #include "app/file.h"
 #include "core/mem.h"
 #include "output/eve_app.h"
-#include "output/json.h"
+#include "core/json.h"
 
 /* ---------- captured output ---------- */
 

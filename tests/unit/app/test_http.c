@@ -14,7 +14,7 @@
 #include "app_harness.h"
 #include "core/mem.h"
 #include "output/eve_app.h"
-#include "output/json.h"
+#include "core/json.h"
 
 #include <zlib.h>
 

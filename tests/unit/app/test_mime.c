@@ -12,7 +12,7 @@
 #include "core/mem.h"
 #include "core/mm.h"
 #include "output/eve_app.h"
-#include "output/json.h"
+#include "core/json.h"
 
 #include <openssl/evp.h>
 

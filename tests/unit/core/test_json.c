@@ -1,5 +1,5 @@
 /* Tests for src/output/json.c: the EVE JSON builder and its string escaping. */
-#include "output/json.h"
+#include "core/json.h"
 
 #include "core/mm.h"
 

@@ -22,8 +22,8 @@
  *
  * Not provided: pretty-printing, parsing, duplicate-key detection.
  */
-#ifndef MM_OUTPUT_JSON_H
-#define MM_OUTPUT_JSON_H
+#ifndef MM_CORE_JSON_H
+#define MM_CORE_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

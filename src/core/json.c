@@ -20,7 +20,7 @@
  * resumes at the next byte, so a broken sequence costs one escape per byte and never
  * swallows a following valid character.
  */
-#include "json.h"
+#include "core/json.h"
 
 #include "core/mm.h"
 

@@ -217,7 +217,7 @@ void app_login(struct app_session *s, int dir, struct app_login *l, const uint8_
     l->proto = (enum app_proto)s->proto;
     l->ts_ns = s->ts_ns;
     if (pw && s->ctx->pw_cb)
-        s->ctx->pw_cb(s->ctx->pw_user, l, pw, pw_len);
+        s->ctx->pw_cb(s->ctx->pw_user, s->f, l, pw, pw_len);
     app_emit(s, dir, APP_REC_LOGIN, l);
 }
 

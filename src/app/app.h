@@ -111,12 +111,12 @@ typedef void (*app_record_cb)(void *user, const struct flow *f, int dir, uint64_
 
 /*
  * Optional password checker (weak-password detection): called with a password seen on the
- * wire and the login it belongs to. The bytes are borrowed for the call only and are wiped
+ * wire, the flow it was seen on and the login it belongs to (before the login record). The bytes are borrowed for the call only and are wiped
  * from the parser's buffers afterwards; the checker must not copy them anywhere that
  * outlives the call (no output, log, file or database ever sees a password).
  */
-typedef void (*app_password_cb)(void *user, const struct app_login *login, const uint8_t *pw,
-                                size_t pw_len);
+typedef void (*app_password_cb)(void *user, const struct flow *f, const struct app_login *login,
+                                const uint8_t *pw, size_t pw_len);
 
 struct app_stats {
     uint64_t flows[APP_PROTO_COUNT];      /* flows per detected protocol */

@@ -20,7 +20,7 @@
 
 #include "core/mem.h"
 #include "core/mm.h"
-#include "detect/lru_table.h"
+#include "core/lru_table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -183,7 +183,7 @@ struct xb_entry {
 };
 
 struct det_xbits {
-    det_lru_t *lru;  /* age list by time of the last set */
+    mm_lru_t *lru;  /* age list by time of the last set */
     uint64_t now_ns; /* latest time seen by det_xbit_isset */
 };
 
@@ -199,14 +199,14 @@ struct det_xbits *det_xbits_new(size_t memcap_bytes)
     struct det_xbits *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
-    const struct det_lru_cfg cfg = {
+    const struct mm_lru_cfg cfg = {
         .name = "xbits",
         .memcap_bytes = memcap_bytes,
         .entry_size = sizeof(struct xb_entry),
         .key_len = sizeof(struct xb_key),
         .stale = xb_stale,
     };
-    x->lru = det_lru_new(&cfg);
+    x->lru = mm_lru_new(&cfg);
     if (!x->lru) {
         free(x);
         return NULL;
@@ -218,7 +218,7 @@ void det_xbits_free(struct det_xbits *x)
 {
     if (!x)
         return;
-    det_lru_free(x->lru);
+    mm_lru_free(x->lru);
     free(x);
 }
 
@@ -233,9 +233,9 @@ static struct xb_key xb_make_key(uint32_t id, const uint8_t addr[32])
 /* Drop one expired entry from the old end, so stale entries leave without a lookup. */
 static void xb_expire_oldest(struct det_xbits *x)
 {
-    struct xb_entry *e = det_lru_oldest(x->lru);
+    struct xb_entry *e = mm_lru_oldest(x->lru);
     if (e && e->expire_ns <= x->now_ns)
-        det_lru_remove(x->lru, e);
+        mm_lru_remove(x->lru, e);
 }
 
 bool det_xbit_isset(struct det_xbits *x, uint32_t id, const uint8_t key[32], uint64_t now_ns)
@@ -245,10 +245,10 @@ bool det_xbit_isset(struct det_xbits *x, uint32_t id, const uint8_t key[32], uin
     if (now_ns > x->now_ns)
         x->now_ns = now_ns;
     struct xb_key k = xb_make_key(id, key);
-    struct xb_entry *e = det_lru_lookup(x->lru, &k);
+    struct xb_entry *e = mm_lru_lookup(x->lru, &k);
     bool set = e != NULL;
     if (e && e->expire_ns <= now_ns) {
-        det_lru_remove(x->lru, e);
+        mm_lru_remove(x->lru, e);
         set = false;
     }
     xb_expire_oldest(x);
@@ -261,17 +261,17 @@ void det_xbit_set(struct det_xbits *x, uint32_t id, const uint8_t key[32], bool 
     if (!x)
         return;
     struct xb_key k = xb_make_key(id, key);
-    struct xb_entry *e = det_lru_lookup(x->lru, &k);
+    struct xb_entry *e = mm_lru_lookup(x->lru, &k);
     if (!on) {
         if (e)
-            det_lru_remove(x->lru, e);
+            mm_lru_remove(x->lru, e);
         return;
     }
     if (e) {
-        det_lru_touch(x->lru, e);
+        mm_lru_touch(x->lru, e);
     } else {
         /* When the memcap is full the entry set longest ago is taken over. */
-        e = det_lru_insert(x->lru, &k, x->now_ns);
+        e = mm_lru_insert(x->lru, &k, x->now_ns);
         if (!e)
             return; /* not even one entry fits the memcap (the refusal is counted) */
     }
@@ -283,8 +283,8 @@ void det_xbits_get_stats(const struct det_xbits *x, struct det_xbits_stats *out)
     memset(out, 0, sizeof *out);
     if (!x)
         return;
-    struct det_lru_stats st;
-    det_lru_get_stats(x->lru, &st);
+    struct mm_lru_stats st;
+    mm_lru_get_stats(x->lru, &st);
     out->entries = st.entries;
     out->evicted = st.evicted;
     out->memcap_hits = st.memcap_hits;

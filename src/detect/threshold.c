@@ -23,7 +23,7 @@
 #include "detect/detect_int.h"
 
 #include "core/mm.h"
-#include "detect/lru_table.h"
+#include "core/lru_table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ struct thr_entry {
 };
 
 struct det_thresholds {
-    det_lru_t *lru; /* age list by last match */
+    mm_lru_t *lru; /* age list by last match */
     uint64_t suppressed;
 };
 
@@ -72,14 +72,14 @@ struct det_thresholds *det_thresholds_new(size_t memcap_bytes)
     struct det_thresholds *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    const struct det_lru_cfg cfg = {
+    const struct mm_lru_cfg cfg = {
         .name = "threshold",
         .memcap_bytes = memcap_bytes,
         .entry_size = sizeof(struct thr_entry),
         .key_len = sizeof(struct thr_key),
         .stale = thr_stale,
     };
-    t->lru = det_lru_new(&cfg);
+    t->lru = mm_lru_new(&cfg);
     if (!t->lru) {
         free(t);
         return NULL;
@@ -91,7 +91,7 @@ void det_thresholds_free(struct det_thresholds *t)
 {
     if (!t)
         return;
-    det_lru_free(t->lru);
+    mm_lru_free(t->lru);
     free(t);
 }
 
@@ -126,9 +126,9 @@ static void thr_make_key(struct thr_key *k, const struct det_rule *r, enum thr_k
 static struct thr_entry *thr_entry_for(struct det_thresholds *t, const struct thr_key *k,
                                        uint64_t window_ns, uint64_t now_ns)
 {
-    struct thr_entry *e = det_lru_lookup(t->lru, k);
+    struct thr_entry *e = mm_lru_lookup(t->lru, k);
     if (e) {
-        det_lru_touch(t->lru, e);
+        mm_lru_touch(t->lru, e);
         e->window_ns = window_ns;
         if (window_passed(e, now_ns)) {
             e->start_ns = now_ns;
@@ -137,7 +137,7 @@ static struct thr_entry *thr_entry_for(struct det_thresholds *t, const struct th
         return e;
     }
     /* When the memcap is full the least recently used entry is taken over. */
-    e = det_lru_insert(t->lru, k, now_ns);
+    e = mm_lru_insert(t->lru, k, now_ns);
     if (!e)
         return NULL;
     e->start_ns = now_ns;
@@ -196,8 +196,8 @@ void det_thresholds_get_stats(const struct det_thresholds *t, struct det_thresho
     memset(out, 0, sizeof *out);
     if (!t)
         return;
-    struct det_lru_stats st;
-    det_lru_get_stats(t->lru, &st);
+    struct mm_lru_stats st;
+    mm_lru_get_stats(t->lru, &st);
     out->entries = st.entries;
     out->evicted = st.evicted;
     out->suppressed = t->suppressed;

@@ -98,8 +98,10 @@ void ah_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
     o->kind[o->n_rec++] = kind;
 }
 
-void ah_password(void *user, const struct app_login *l, const uint8_t *pw, size_t n)
+void ah_password(void *user, const struct flow *f, const struct app_login *l, const uint8_t *pw,
+                 size_t n)
 {
+    (void)f;
     (void)l;
     struct ah_out *o = user;
     o->pw_calls++;

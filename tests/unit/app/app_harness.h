@@ -67,7 +67,8 @@ void ah_format_eve(struct ah_out *o, int dir, enum app_record_kind kind, const v
  * when o->anomaly_proto says one); its text goes to o->s and o->rec. */
 void ah_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
                enum app_record_kind kind, const void *rec);
-void ah_password(void *user, const struct app_login *l, const uint8_t *pw, size_t n);
+void ah_password(void *user, const struct flow *f, const struct app_login *l, const uint8_t *pw,
+                 size_t n);
 /* Frees the results; the options stay. */
 void ah_out_free(struct ah_out *o);
 

@@ -4,7 +4,7 @@
  * with the counter (stale entries taken over uncounted), keys that all hash alike (one chain)
  * checked against a reference model, and refused charges at every position (mem_fault_at).
  */
-#include "detect/lru_table.h"
+#include "core/lru_table.h"
 
 #include "core/mem.h"
 #include "core/mm.h"
@@ -52,9 +52,9 @@ static void key_of(uint8_t k[KEY_LEN], uint32_t n)
     k[KEY_LEN - 1] = (uint8_t)n;
 }
 
-static struct det_lru_cfg cfg_of(size_t memcap, bool collide)
+static struct mm_lru_cfg cfg_of(size_t memcap, bool collide)
 {
-    struct det_lru_cfg c = {
+    struct mm_lru_cfg c = {
         .name = "test",
         .memcap_bytes = memcap,
         .entry_size = sizeof(struct tent),
@@ -65,15 +65,15 @@ static struct det_lru_cfg cfg_of(size_t memcap, bool collide)
     return c;
 }
 
-static struct tent *put(det_lru_t *t, uint32_t n, uint32_t val, uint64_t expire, uint64_t now)
+static struct tent *put(mm_lru_t *t, uint32_t n, uint32_t val, uint64_t expire, uint64_t now)
 {
     uint8_t k[KEY_LEN];
     key_of(k, n);
-    struct tent *e = det_lru_lookup(t, k);
+    struct tent *e = mm_lru_lookup(t, k);
     if (e) {
-        det_lru_touch(t, e);
+        mm_lru_touch(t, e);
     } else {
-        e = det_lru_insert(t, k, now);
+        e = mm_lru_insert(t, k, now);
         if (!e)
             return NULL;
     }
@@ -82,17 +82,17 @@ static struct tent *put(det_lru_t *t, uint32_t n, uint32_t val, uint64_t expire,
     return e;
 }
 
-static struct tent *get(det_lru_t *t, uint32_t n)
+static struct tent *get(mm_lru_t *t, uint32_t n)
 {
     uint8_t k[KEY_LEN];
     key_of(k, n);
-    return det_lru_lookup(t, k);
+    return mm_lru_lookup(t, k);
 }
 
-static struct det_lru_stats stats(const det_lru_t *t)
+static struct mm_lru_stats stats(const mm_lru_t *t)
 {
-    struct det_lru_stats st;
-    det_lru_get_stats(t, &st);
+    struct mm_lru_stats st;
+    mm_lru_get_stats(t, &st);
     return st;
 }
 
@@ -109,24 +109,24 @@ static void test_lru_new_invalid(void **state)
         {"good", 1u << 16, 24, 12, true},
         {"key is the whole entry", 1u << 16, 24, 24, true},
         {"unlimited", 0, 24, 12, true},
-        {"largest entry", 1u << 16, DET_LRU_MAX_ENTRY, 1, true},
+        {"largest entry", 1u << 16, MM_LRU_MAX_ENTRY, 1, true},
         {"zero entry size", 1u << 16, 0, 0, false},
         {"zero key", 1u << 16, 24, 0, false},
         {"key longer than entry", 1u << 16, 24, 25, false},
-        {"entry too large", 1u << 16, DET_LRU_MAX_ENTRY + 1, 1, false},
+        {"entry too large", 1u << 16, MM_LRU_MAX_ENTRY + 1, 1, false},
         {"memcap below one bucket", 4, 24, 12, false},
     };
     for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
-        struct det_lru_cfg c = cfg_of(rows[i].memcap, false);
+        struct mm_lru_cfg c = cfg_of(rows[i].memcap, false);
         c.entry_size = rows[i].entry_size;
         c.key_len = rows[i].key_len;
-        det_lru_t *t = det_lru_new(&c);
+        mm_lru_t *t = mm_lru_new(&c);
         TC_CHECK(rows[i].name, (t != NULL) == rows[i].ok);
-        det_lru_free(t);
+        mm_lru_free(t);
     }
-    TC_CHECK("NULL cfg", det_lru_new(NULL) == NULL);
-    det_lru_free(NULL);
-    struct det_lru_stats st = stats(NULL);
+    TC_CHECK("NULL cfg", mm_lru_new(NULL) == NULL);
+    mm_lru_free(NULL);
+    struct mm_lru_stats st = stats(NULL);
     TC_CHECK("NULL stats", st.entries == 0 && st.evicted == 0 && st.memcap_hits == 0);
     tc_done();
 }
@@ -137,52 +137,52 @@ static void test_lru_insert_lookup_remove(void **state)
 {
     (void)state;
     for (int collide = 0; collide < 2; collide++) {
-        struct det_lru_cfg c = cfg_of(1u << 16, collide);
-        det_lru_t *t = det_lru_new(&c);
+        struct mm_lru_cfg c = cfg_of(1u << 16, collide);
+        mm_lru_t *t = mm_lru_new(&c);
         assert_non_null(t);
         const char *row = collide ? "one chain" : "seeded hash";
 
-        TC_CHECK(row, get(t, 1) == NULL && det_lru_oldest(t) == NULL);
+        TC_CHECK(row, get(t, 1) == NULL && mm_lru_oldest(t) == NULL);
         uint8_t k[KEY_LEN];
         key_of(k, 1);
-        struct tent *e = det_lru_insert(t, k, 0);
+        struct tent *e = mm_lru_insert(t, k, 0);
         TC_CHECK(row, e != NULL);
         if (!e) {
-            det_lru_free(t);
+            mm_lru_free(t);
             continue;
         }
         TC_CHECK(row, memcmp(e->key, k, KEY_LEN) == 0 && e->val == 0 && e->expire == 0);
         e->val = 11;
-        TC_CHECK(row, get(t, 1) == e && det_lru_oldest(t) == e);
+        TC_CHECK(row, get(t, 1) == e && mm_lru_oldest(t) == e);
         /* Keys one byte apart, at either end, are different keys. */
         uint8_t k2[KEY_LEN];
         memcpy(k2, k, KEY_LEN);
         k2[0] ^= 1;
-        TC_CHECK(row, det_lru_lookup(t, k2) == NULL);
+        TC_CHECK(row, mm_lru_lookup(t, k2) == NULL);
         key_of(k2, 1u << 8);
-        TC_CHECK(row, det_lru_lookup(t, k2) == NULL);
+        TC_CHECK(row, mm_lru_lookup(t, k2) == NULL);
 
         TC_CHECK(row, put(t, 2, 22, 100, 0) && put(t, 3, 33, 100, 0));
         TC_CHECK(row, stats(t).entries == 3);
         TC_CHECK(row, get(t, 2)->val == 22 && get(t, 3)->val == 33 && get(t, 1)->val == 11);
-        TC_CHECK(row, det_lru_oldest(t) == get(t, 1));
-        det_lru_touch(t, get(t, 1));
-        TC_CHECK(row, det_lru_oldest(t) == get(t, 2));
-        det_lru_touch(t, get(t, 1)); /* already newest */
-        TC_CHECK(row, det_lru_oldest(t) == get(t, 2));
+        TC_CHECK(row, mm_lru_oldest(t) == get(t, 1));
+        mm_lru_touch(t, get(t, 1));
+        TC_CHECK(row, mm_lru_oldest(t) == get(t, 2));
+        mm_lru_touch(t, get(t, 1)); /* already newest */
+        TC_CHECK(row, mm_lru_oldest(t) == get(t, 2));
 
         /* Remove the middle, the newest, then the oldest; the rest stays intact. */
-        det_lru_remove(t, get(t, 3));
+        mm_lru_remove(t, get(t, 3));
         TC_CHECK(row, get(t, 3) == NULL && get(t, 2)->val == 22 && stats(t).entries == 2);
-        det_lru_remove(t, get(t, 1));
-        TC_CHECK(row, get(t, 1) == NULL && det_lru_oldest(t) == get(t, 2));
-        det_lru_remove(t, get(t, 2));
-        TC_CHECK(row, stats(t).entries == 0 && det_lru_oldest(t) == NULL);
+        mm_lru_remove(t, get(t, 1));
+        TC_CHECK(row, get(t, 1) == NULL && mm_lru_oldest(t) == get(t, 2));
+        mm_lru_remove(t, get(t, 2));
+        TC_CHECK(row, stats(t).entries == 0 && mm_lru_oldest(t) == NULL);
         /* A removed key can come back, fresh. */
         e = put(t, 2, 5, 100, 0);
         TC_CHECK(row, e && get(t, 2) == e && e->val == 5 && stats(t).entries == 1);
         TC_CHECK(row, stats(t).evicted == 0 && stats(t).memcap_hits == 0);
-        det_lru_free(t); /* frees what is left */
+        mm_lru_free(t); /* frees what is left */
     }
     tc_done();
 }
@@ -190,7 +190,7 @@ static void test_lru_insert_lookup_remove(void **state)
 /* ---------- eviction under a tiny memcap ---------- */
 
 /* Inserts keys 0.. until the first eviction; returns how many entries the memcap held. */
-static uint32_t fill_until_evict(det_lru_t *t, uint32_t limit)
+static uint32_t fill_until_evict(mm_lru_t *t, uint32_t limit)
 {
     uint32_t held = 0;
     for (uint32_t n = 0; n < limit; n++) {
@@ -206,11 +206,11 @@ static void test_lru_eviction_order(void **state)
     (void)state;
     for (int collide = 0; collide < 2; collide++) {
         const char *row = collide ? "one chain" : "seeded hash";
-        struct det_lru_cfg c = cfg_of(1024, collide);
-        det_lru_t *t = det_lru_new(&c);
+        struct mm_lru_cfg c = cfg_of(1024, collide);
+        mm_lru_t *t = mm_lru_new(&c);
         assert_non_null(t);
         uint32_t held = fill_until_evict(t, 100);
-        struct det_lru_stats st = stats(t);
+        struct mm_lru_stats st = stats(t);
         TC_CHECK(row, held > 1 && held < 100 && st.entries == held);
         TC_CHECK(row, st.evicted == 100 - held && st.memcap_hits == st.evicted);
         for (uint32_t n = 0; n < 100; n++) {
@@ -221,14 +221,14 @@ static void test_lru_eviction_order(void **state)
         }
         /* A touched entry is the newest: the next oldest goes instead. */
         uint32_t first = 100 - held;
-        det_lru_touch(t, get(t, first));
+        mm_lru_touch(t, get(t, first));
         put(t, 500, 500, UINT64_MAX, 0);
         TC_CHECK(row, get(t, first) != NULL && get(t, first + 1) == NULL && get(t, 500) != NULL);
         TC_CHECK(row, stats(t).evicted == 101 - held && stats(t).entries == held);
-        det_lru_free(t);
+        mm_lru_free(t);
 
         /* Entries that had run out are taken over without counting an eviction. */
-        t = det_lru_new(&c);
+        t = mm_lru_new(&c);
         assert_non_null(t);
         for (uint32_t n = 0; n < held; n++)
             put(t, n, n, 5, 0); /* stale from time 5 on */
@@ -240,26 +240,26 @@ static void test_lru_eviction_order(void **state)
         /* Not stale at time 5: counted. */
         put(t, 2000, 0, 50, 5);
         TC_CHECK(row, stats(t).evicted == 1 && get(t, 1000) == NULL);
-        det_lru_free(t);
+        mm_lru_free(t);
 
         /* Without a stale callback every take-over counts. */
         c.stale = NULL;
-        t = det_lru_new(&c);
+        t = mm_lru_new(&c);
         assert_non_null(t);
         for (uint32_t n = 0; n < held + 3; n++)
             put(t, n, n, 0, UINT64_MAX);
         TC_CHECK(row, stats(t).evicted == 3);
-        det_lru_free(t);
+        mm_lru_free(t);
 
         /* Room for the buckets but not one entry: insert fails, counted, nothing breaks. */
         c = cfg_of(16, collide);
-        t = det_lru_new(&c);
+        t = mm_lru_new(&c);
         assert_non_null(t);
         for (uint32_t n = 0; n < 5; n++)
             TC_CHECK(row, put(t, n, n, 1, 0) == NULL);
         st = stats(t);
         TC_CHECK(row, st.entries == 0 && st.evicted == 0 && st.memcap_hits == 5);
-        det_lru_free(t);
+        mm_lru_free(t);
     }
     tc_done();
 }
@@ -313,7 +313,7 @@ static uint64_t rng_next(uint64_t *s)
 }
 
 /* Table and model agree on every key, on the age order and on the counters. */
-static bool model_matches(det_lru_t *t, const struct model *m)
+static bool model_matches(mm_lru_t *t, const struct model *m)
 {
     for (uint32_t key = 0; key < MODEL_KEYS; key++) {
         int i = model_find(m, key);
@@ -321,22 +321,22 @@ static bool model_matches(det_lru_t *t, const struct model *m)
         if ((e != NULL) != (i >= 0) || (e && e->val != m->val[i]))
             return false;
     }
-    struct det_lru_stats st = stats(t);
+    struct mm_lru_stats st = stats(t);
     if (st.entries != m->n || st.evicted != m->evicted)
         return false;
-    return m->n == 0 ? det_lru_oldest(t) == NULL : det_lru_oldest(t) == get(t, m->key[0]);
+    return m->n == 0 ? mm_lru_oldest(t) == NULL : mm_lru_oldest(t) == get(t, m->key[0]);
 }
 
 static void run_model(size_t memcap, bool collide, uint64_t seed)
 {
-    struct det_lru_cfg c = cfg_of(memcap, collide);
-    det_lru_t *t = det_lru_new(&c);
+    struct mm_lru_cfg c = cfg_of(memcap, collide);
+    mm_lru_t *t = mm_lru_new(&c);
     assert_non_null(t);
     uint32_t cap = MODEL_KEYS;
     if (memcap) {
         cap = fill_until_evict(t, MODEL_KEYS);
-        det_lru_free(t);
-        t = det_lru_new(&c);
+        mm_lru_free(t);
+        t = mm_lru_new(&c);
         assert_non_null(t);
     }
     static struct model m;
@@ -348,7 +348,7 @@ static void run_model(size_t memcap, bool collide, uint64_t seed)
         if (r % 4 == 0) {
             struct tent *e = get(t, key);
             if (e)
-                det_lru_remove(t, e);
+                mm_lru_remove(t, e);
             int i = model_find(&m, key);
             if (i >= 0)
                 model_drop(&m, (uint32_t)i);
@@ -363,7 +363,7 @@ static void run_model(size_t memcap, bool collide, uint64_t seed)
         }
     }
     TC_CHECK("final", model_matches(t, &m));
-    det_lru_free(t);
+    mm_lru_free(t);
 }
 
 static void test_lru_colliding_keys(void **state)
@@ -383,10 +383,10 @@ static void test_lru_colliding_keys(void **state)
 static void test_lru_alloc_failure(void **state)
 {
     (void)state;
-    /* The bucket array is the first charge of det_lru_new. */
-    struct det_lru_cfg c = cfg_of(1u << 16, false);
+    /* The bucket array is the first charge of mm_lru_new. */
+    struct mm_lru_cfg c = cfg_of(1u << 16, false);
     mem_fault_at(1);
-    TC_CHECK("buckets refused", det_lru_new(&c) == NULL);
+    TC_CHECK("buckets refused", mm_lru_new(&c) == NULL);
     mem_fault_at(0);
 
     /*
@@ -395,7 +395,7 @@ static void test_lru_alloc_failure(void **state)
      */
     enum { N_PUT = 8 };
     for (uint64_t fault = 1; fault <= N_PUT + 1; fault++) {
-        det_lru_t *t = det_lru_new(&c);
+        mm_lru_t *t = mm_lru_new(&c);
         assert_non_null(t);
         mem_fault_at(fault);
         bool all = true;
@@ -404,7 +404,7 @@ static void test_lru_alloc_failure(void **state)
             all = all && (ok || (fault == 1 && n == 0));
         }
         mem_fault_at(0);
-        struct det_lru_stats st = stats(t);
+        struct mm_lru_stats st = stats(t);
         char row[48];
         snprintf(row, sizeof row, "fault at charge %llu", (unsigned long long)fault);
         TC_CHECK(row, all);
@@ -422,7 +422,7 @@ static void test_lru_alloc_failure(void **state)
             struct tent *e = get(t, n);
             TC_CHECK(row, e && e->val == n);
         }
-        det_lru_free(t);
+        mm_lru_free(t);
     }
     tc_done();
 }

@@ -6,7 +6,7 @@
  * singly linked, the age list is doubly linked from oldest to newest, so lookup is one chain
  * walk and touch, take-over and removal cost one chain walk at most.
  */
-#include "detect/lru_table.h"
+#include "core/lru_table.h"
 
 #include "core/mem.h"
 
@@ -23,9 +23,9 @@ struct lru_node {
     _Alignas(max_align_t) unsigned char data[]; /* the caller's entry_size bytes */
 };
 
-struct det_lru {
+struct mm_lru {
     struct mem_cap cap; /* buckets + entries */
-    struct det_lru_cfg cfg;
+    struct mm_lru_cfg cfg;
     size_t node_bytes; /* header + entry_size, as charged per entry */
     struct lru_node **buckets;
     size_t buckets_bytes;
@@ -79,17 +79,17 @@ static uint32_t lru_default_hash(const void *key, size_t key_len, uint64_t seed)
     return (uint32_t)h;
 }
 
-static bool cfg_valid(const struct det_lru_cfg *cfg)
+static bool cfg_valid(const struct mm_lru_cfg *cfg)
 {
-    return cfg && cfg->entry_size > 0 && cfg->entry_size <= DET_LRU_MAX_ENTRY && cfg->key_len > 0 &&
+    return cfg && cfg->entry_size > 0 && cfg->entry_size <= MM_LRU_MAX_ENTRY && cfg->key_len > 0 &&
            cfg->key_len <= cfg->entry_size;
 }
 
-det_lru_t *det_lru_new(const struct det_lru_cfg *cfg)
+mm_lru_t *mm_lru_new(const struct mm_lru_cfg *cfg)
 {
     if (!cfg_valid(cfg))
         return NULL;
-    det_lru_t *t = calloc(1, sizeof *t);
+    mm_lru_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->cfg = *cfg;
@@ -111,7 +111,7 @@ det_lru_t *det_lru_new(const struct det_lru_cfg *cfg)
     return t;
 }
 
-void det_lru_free(det_lru_t *t)
+void mm_lru_free(mm_lru_t *t)
 {
     if (!t)
         return;
@@ -125,7 +125,7 @@ void det_lru_free(det_lru_t *t)
     free(t);
 }
 
-static struct lru_node *lru_find(det_lru_t *t, const void *key, uint32_t hash)
+static struct lru_node *lru_find(mm_lru_t *t, const void *key, uint32_t hash)
 {
     for (struct lru_node *n = t->buckets[hash & t->mask]; n; n = n->hnext)
         if (n->hash == hash && memcmp(n->data, key, t->cfg.key_len) == 0)
@@ -133,13 +133,13 @@ static struct lru_node *lru_find(det_lru_t *t, const void *key, uint32_t hash)
     return NULL;
 }
 
-void *det_lru_lookup(det_lru_t *t, const void *key)
+void *mm_lru_lookup(mm_lru_t *t, const void *key)
 {
     struct lru_node *n = lru_find(t, key, t->cfg.hash(key, t->cfg.key_len, t->seed));
     return n ? n->data : NULL;
 }
 
-static void age_unlink(det_lru_t *t, struct lru_node *n)
+static void age_unlink(mm_lru_t *t, struct lru_node *n)
 {
     if (n->older)
         n->older->newer = n->newer;
@@ -152,7 +152,7 @@ static void age_unlink(det_lru_t *t, struct lru_node *n)
     n->older = n->newer = NULL;
 }
 
-static void age_push_newest(det_lru_t *t, struct lru_node *n)
+static void age_push_newest(mm_lru_t *t, struct lru_node *n)
 {
     n->older = t->newest;
     n->newer = NULL;
@@ -164,7 +164,7 @@ static void age_push_newest(det_lru_t *t, struct lru_node *n)
 }
 
 /* Takes n out of its chain and the age list; the memory stays with the caller. */
-static void lru_detach(det_lru_t *t, struct lru_node *n)
+static void lru_detach(mm_lru_t *t, struct lru_node *n)
 {
     struct lru_node **pp = &t->buckets[n->hash & t->mask];
     while (*pp && *pp != n)
@@ -177,7 +177,7 @@ static void lru_detach(det_lru_t *t, struct lru_node *n)
 }
 
 /* New memory, or the oldest entry (detached) when the memcap refuses; NULL when neither. */
-static struct lru_node *lru_take_node(det_lru_t *t, uint64_t now_ns)
+static struct lru_node *lru_take_node(mm_lru_t *t, uint64_t now_ns)
 {
     struct lru_node *n = mem_cap_alloc(&t->cap, t->node_bytes);
     if (n)
@@ -191,7 +191,7 @@ static struct lru_node *lru_take_node(det_lru_t *t, uint64_t now_ns)
     return n;
 }
 
-void *det_lru_insert(det_lru_t *t, const void *key, uint64_t now_ns)
+void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
 {
     uint32_t h = t->cfg.hash(key, t->cfg.key_len, t->seed);
     struct lru_node *n = lru_take_node(t, now_ns);
@@ -208,7 +208,7 @@ void *det_lru_insert(det_lru_t *t, const void *key, uint64_t now_ns)
     return n->data;
 }
 
-void det_lru_touch(det_lru_t *t, void *entry)
+void mm_lru_touch(mm_lru_t *t, void *entry)
 {
     struct lru_node *n = node_of(entry);
     if (t->newest == n)
@@ -217,19 +217,19 @@ void det_lru_touch(det_lru_t *t, void *entry)
     age_push_newest(t, n);
 }
 
-void det_lru_remove(det_lru_t *t, void *entry)
+void mm_lru_remove(mm_lru_t *t, void *entry)
 {
     struct lru_node *n = node_of(entry);
     lru_detach(t, n);
     mem_cap_free(&t->cap, n, t->node_bytes);
 }
 
-void *det_lru_oldest(det_lru_t *t)
+void *mm_lru_oldest(mm_lru_t *t)
 {
     return t->oldest ? t->oldest->data : NULL;
 }
 
-void det_lru_get_stats(const det_lru_t *t, struct det_lru_stats *out)
+void mm_lru_get_stats(const mm_lru_t *t, struct mm_lru_stats *out)
 {
     memset(out, 0, sizeof *out);
     if (!t)

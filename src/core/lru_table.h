@@ -1,7 +1,7 @@
 /*
  * A bounded hash table of fixed-size entries kept in age order, for per-worker detection
  * state keyed by address (xbits in flowvars.c, threshold / detection_filter in threshold.c).
- * Internal to the detect layer.
+ * Used by detection (xbits, thresholds), the detectors and enrichment.
  *
  * Each entry is entry_size bytes of the caller's state whose first key_len bytes are its key,
  * compared byte for byte (so the caller writes every key byte, padding included). The table's
@@ -15,22 +15,22 @@
  * stays valid until the entry is removed, taken over by an insert, or the table is freed.
  * Not thread-safe: one table per worker.
  */
-#ifndef MM_DETECT_LRU_TABLE_H
-#define MM_DETECT_LRU_TABLE_H
+#ifndef MM_CORE_LRU_TABLE_H
+#define MM_CORE_LRU_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct det_lru det_lru_t;
+typedef struct mm_lru mm_lru_t;
 
 /* Largest entry_size accepted: the state kept per address is small. */
-#define DET_LRU_MAX_ENTRY 4096u
+#define MM_LRU_MAX_ENTRY 4096u
 
-struct det_lru_cfg {
+struct mm_lru_cfg {
     const char *name;    /* memcap name, for stats and messages; static storage */
     size_t memcap_bytes; /* buckets + entries; 0 = unlimited */
-    size_t entry_size;   /* bytes per entry, 1..DET_LRU_MAX_ENTRY */
+    size_t entry_size;   /* bytes per entry, 1..MM_LRU_MAX_ENTRY */
     size_t key_len;      /* leading bytes of an entry that form its key, 1..entry_size */
     /*
      * Optional: true when the entry's state had run out by now_ns, so taking it over for a
@@ -45,7 +45,7 @@ struct det_lru_cfg {
     uint32_t (*hash)(const void *key, size_t key_len, uint64_t seed);
 };
 
-struct det_lru_stats {
+struct mm_lru_stats {
     uint64_t entries;     /* entries in the table now */
     uint64_t evicted;     /* live entries taken over because the memcap was reached */
     uint64_t memcap_hits; /* charges the memcap refused (buckets or entries) */
@@ -56,13 +56,13 @@ struct det_lru_stats {
  * invalid (sizes out of range), when the memcap cannot hold the bucket array, or when out of
  * memory. cfg is copied.
  */
-det_lru_t *det_lru_new(const struct det_lru_cfg *cfg);
+mm_lru_t *mm_lru_new(const struct mm_lru_cfg *cfg);
 
 /* Frees every entry and the table. NULL is a no-op. */
-void det_lru_free(det_lru_t *t);
+void mm_lru_free(mm_lru_t *t);
 
 /* The entry whose key equals key (key_len bytes), or NULL. Does not change its age. */
-void *det_lru_lookup(det_lru_t *t, const void *key);
+void *mm_lru_lookup(mm_lru_t *t, const void *key);
 
 /*
  * A new entry for key, which must not be in the table (look it up first): zeroed, key copied
@@ -70,18 +70,18 @@ void *det_lru_lookup(det_lru_t *t, const void *key);
  * the oldest entry is taken over for it (counted as an eviction unless cfg.stale(oldest,
  * now_ns)). NULL when not even one entry fits (the refusal is counted in memcap_hits).
  */
-void *det_lru_insert(det_lru_t *t, const void *key, uint64_t now_ns);
+void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns);
 
 /* Makes entry (from this table) the newest, so it is the last to be taken over. */
-void det_lru_touch(det_lru_t *t, void *entry);
+void mm_lru_touch(mm_lru_t *t, void *entry);
 
 /* Removes entry (from this table) and frees it; the pointer is invalid afterwards. */
-void det_lru_remove(det_lru_t *t, void *entry);
+void mm_lru_remove(mm_lru_t *t, void *entry);
 
 /* The oldest entry (the next to be taken over), or NULL when the table is empty. */
-void *det_lru_oldest(det_lru_t *t);
+void *mm_lru_oldest(mm_lru_t *t);
 
 /* Counters of t; all zero for NULL. */
-void det_lru_get_stats(const det_lru_t *t, struct det_lru_stats *out);
+void mm_lru_get_stats(const mm_lru_t *t, struct mm_lru_stats *out);
 
 #endif

@@ -19,6 +19,9 @@ PKGS=(
     iproute2 ethtool       # live tests between network namespaces (veth, offloads off)
     clang libclang-rt-14-dev  # libFuzzer and sanitizers
     python3 python3-yaml python3-jsonschema  # pcap test runner, schema validation
+    wamerican              # dictionary words for the weak-password check (T7)
+    # live detector tests (loopback and test namespaces only): real attack tools and servers
+    nmap hydra hping3 sqlmap curl dovecot-imapd dovecot-pop3d
 )
 # Hyperscan is x86-64 only in Debian; Vectorscan is its portable fork with the same API.
 case "$(dpkg --print-architecture)" in

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 /* $XDG_CACHE_HOME/mamori, else ~/.cache/mamori, else none (no cache). */
@@ -40,7 +41,19 @@ size_t cli_rule_files(const struct cli_config *c, const char **out, size_t max)
             out[n++] = c->cfg_rule_files[i];
     for (size_t i = 0; i < c->n_cli_rule_files && n < max; i++)
         out[n++] = c->cli_rule_files[i];
+    /* The shipped T3 rules come with the detectors; -S means exactly the files given. */
+    if (c->web_rules && c->dtr.enabled && !c->cli_rules_exclusive && n < max &&
+        access(cli_web_rules_path(c), R_OK) == 0) /* missing: warned about at start */
+        out[n++] = cli_web_rules_path(c);
     return n;
+}
+
+const char *cli_web_rules_path(const struct cli_config *c)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/mamori-web.rules",
+             c->dtr.data_dir ? c->dtr.data_dir : dtr_default_data_dir());
+    return path;
 }
 
 /* A copy that lives as long as the process (the config tree is freed after loading). */
@@ -113,6 +126,130 @@ static int load_rule_files(const cfg_node_t *root, struct cli_config *c, char *e
     return 0;
 }
 
+/* A list of file names (or one name) at `path` into out[*n..max); names kept. */
+static int load_file_list(const cfg_node_t *node, const char *path, const char **out,
+                          size_t *n, size_t max, char *e, size_t elen)
+{
+    size_t count = cfg_type(node) == CFG_SEQ ? cfg_count(node) : 1;
+    for (size_t i = 0; i < count; i++) {
+        const cfg_node_t *f = cfg_type(node) == CFG_SEQ ? cfg_child(node, i) : node;
+        const char *name = cfg_scalar(f);
+        if (!name || !name[0]) {
+            snprintf(e, elen, "line %u: %s: expected a file name or a list of them",
+                     cfg_line(f), path);
+            return MM_EINVAL;
+        }
+        if (*n >= max) {
+            snprintf(e, elen, "line %u: %s: more than %zu files", cfg_line(f), path, max);
+            return MM_EINVAL;
+        }
+        out[(*n)++] = keep_str(name);
+    }
+    return 0;
+}
+
+/*
+ * detectors: {enabled, update-interval, web-rules, <detector>: {<param>: value}}. The values
+ * of a detector's section are passed on as text; dtr_new checks names and values.
+ */
+static int load_detectors(const cfg_node_t *root, struct cli_config *c, char *e, size_t elen)
+{
+    const cfg_node_t *dn = cfg_get(root, "detectors");
+    if (!dn)
+        return 0;
+    if (cfg_type(dn) != CFG_MAP) {
+        snprintf(e, elen, "line %u: detectors: expected a map", cfg_line(dn));
+        return MM_EINVAL;
+    }
+    int rc;
+    if ((rc = cfg_get_bool(root, "detectors.enabled", &c->dtr.enabled, e, elen)) != 0 ||
+        (rc = cfg_get_bool(root, "detectors.web-rules", &c->web_rules, e, elen)) != 0)
+        return rc;
+    for (size_t i = 0; i < cfg_count(dn); i++) {
+        const char *name = cfg_key(dn, i);
+        const cfg_node_t *sec = cfg_child(dn, i);
+        if (!strcmp(name, "enabled") || !strcmp(name, "web-rules"))
+            continue;
+        if (!strcmp(name, "update-interval")) {
+            const char *s = cfg_scalar(sec);
+            if (!s || !dtr_parse_duration(s, &c->dtr.update_interval_ns) ||
+                c->dtr.update_interval_ns < 1000000000ull) {
+                snprintf(e, elen, "line %u: detectors.update-interval: expected a duration of "
+                         "at least 1s such as 10m", cfg_line(sec));
+                return MM_EINVAL;
+            }
+            continue;
+        }
+        if (cfg_type(sec) != CFG_MAP) {
+            snprintf(e, elen, "line %u: detectors.%s: expected a map of settings", cfg_line(sec),
+                     name);
+            return MM_EINVAL;
+        }
+        for (size_t k = 0; k < cfg_count(sec); k++) {
+            const char *param = cfg_key(sec, k);
+            const cfg_node_t *v = cfg_child(sec, k);
+            if (!strcmp(name, "intel") && !strcmp(param, "files")) {
+                if ((rc = load_file_list(v, "detectors.intel.files", c->dtr.intel_files,
+                                         &c->dtr.n_intel, DTR_MAX_INTEL, e, elen)) != 0)
+                    return rc;
+                continue;
+            }
+            if (!cfg_scalar(v)) {
+                snprintf(e, elen, "line %u: detectors.%s.%s: expected a single value",
+                         cfg_line(v), name, param);
+                return MM_EINVAL;
+            }
+            if (c->n_dtr_settings >= CLI_MAX_DTR_SETTINGS) {
+                snprintf(e, elen, "line %u: detectors: more than %d settings", cfg_line(v),
+                         CLI_MAX_DTR_SETTINGS);
+                return MM_EINVAL;
+            }
+            c->dtr_settings[c->n_dtr_settings++] = (struct dtr_setting){
+                .detector = keep_str(name),
+                .param = keep_str(param),
+                .value = keep_str(cfg_scalar(v)),
+                .line = cfg_line(v),
+            };
+        }
+    }
+    c->dtr.settings = c->dtr_settings;
+    c->dtr.n_settings = c->n_dtr_settings;
+    return 0;
+}
+
+/* enrichment: {oui-file, geoip: [files], mac-memcap, dns-memcap}; data-dir. */
+static int load_enrichment(const cfg_node_t *root, struct cli_config *c, char *e, size_t elen)
+{
+    const cfg_node_t *n = cfg_get(root, "enrichment.oui-file");
+    if (n) {
+        if (!cfg_scalar(n)) {
+            snprintf(e, elen, "line %u: enrichment.oui-file: expected a file name", cfg_line(n));
+            return MM_EINVAL;
+        }
+        c->enrich.oui_path = keep_str(cfg_scalar(n));
+    }
+    n = cfg_get(root, "enrichment.geoip");
+    if (n) {
+        int rc = load_file_list(n, "enrichment.geoip", c->enrich.geoip_paths, &c->enrich.n_geoip,
+                                ENRICH_MAX_GEOIP, e, elen);
+        if (rc)
+            return rc;
+    }
+    uint64_t v = c->enrich.mac_memcap;
+    int rc = cfg_get_size(root, "enrichment.mac-memcap", 64u << 10, 1ull << 36, &v, e, elen);
+    if (rc)
+        return rc;
+    c->enrich.mac_memcap = (size_t)v;
+    v = c->enrich.dns_memcap;
+    if ((rc = cfg_get_size(root, "enrichment.dns-memcap", 64u << 10, 1ull << 36, &v, e, elen)))
+        return rc;
+    c->enrich.dns_memcap = (size_t)v;
+    n = cfg_get(root, "data-dir");
+    if (n && cfg_scalar(n))
+        c->dtr.data_dir = keep_str(cfg_scalar(n));
+    return 0;
+}
+
 void cli_config_defaults(struct cli_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -132,6 +269,9 @@ void cli_config_defaults(struct cli_config *c)
     (void)cli_parse_nets("[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]", c->home_net, CLI_MAX_NETS,
                          &n, err, sizeof err);
     c->n_home_net = n;
+    dtr_config_defaults(&c->dtr);
+    c->web_rules = true;
+    enrich_config_defaults(&c->enrich);
 }
 
 static int parse_one_net(const char *tok, struct cli_net *out, char *err, size_t errlen)
@@ -253,6 +393,8 @@ static const char *const known_paths[] = {
     "app-layer.mime.max-depth", "app-layer.mime.max-parts", "app-layer.mime.max-header-bytes",
     "rule-files", "default-rule-path", "classification-file", "detect.cache-dir",
     "detect.thresholds.memcap", "detect.xbits.memcap", "detect.flowvars.memcap",
+    "detectors.*", "data-dir", "enrichment.oui-file", "enrichment.geoip",
+    "enrichment.mac-memcap", "enrichment.dns-memcap",
 };
 
 /* Whether `path` is a known setting or lies on the way to one. */
@@ -433,6 +575,10 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
         SIZE("detect.thresholds.memcap", 64u << 10, 1ull << 36, c->det.threshold_memcap, size_t);
         SIZE("detect.xbits.memcap", 64u << 10, 1ull << 36, c->det.xbits_memcap, size_t);
         SIZE("detect.flowvars.memcap", 64u << 10, 1ull << 36, c->det.flowvar_memcap, size_t);
+        if ((rc = load_detectors(root, c, e, sizeof e)) != 0 ||
+            (rc = load_enrichment(root, c, e, sizeof e)) != 0 ||
+            (rc = dtr_check_config(&c->dtr, e, sizeof e)) != 0)
+            goto out;
     }
     NUM("capture.snaplen", 64, 262144, c->snaplen, int);
     NUM("capture.buffer-size-mib", 1, 4096, c->buffer_size_mib, int);

@@ -16,11 +16,14 @@
 #include "stream/stream.h"
 #include "app/app.h"
 #include "detect/detect.h"
+#include "detect/dtr.h"
+#include "enrich/enrich.h"
 
 #define CLI_MAX_INPUTS 256
 #define CLI_MAX_NETS 256
 #define CLI_MAX_RULE_FILES 256
 #define CLI_MAX_VARS 128
+#define CLI_MAX_DTR_SETTINGS 512
 
 /* One CIDR block of HOME_NET. */
 struct cli_net {
@@ -69,7 +72,17 @@ struct cli_config {
     bool cli_rules_exclusive;  /* -S given: the config's rule-files are not loaded */
     struct det_config det;     /* parse options point into the vars below */
     struct det_var addr_vars[CLI_MAX_VARS], port_vars[CLI_MAX_VARS];
+    /* built-in detectors (detectors.*, --intel, --no-detectors) and enrichment
+     * (enrichment.*, --geoip); HOME_NET above feeds enrichment too */
+    struct dtr_config dtr;
+    struct dtr_setting dtr_settings[CLI_MAX_DTR_SETTINGS];
+    size_t n_dtr_settings;
+    bool web_rules;            /* detectors.web-rules: load <data-dir>/mamori-web.rules (T3) */
+    struct enrich_config enrich;
 };
+
+/* The shipped T3 rule file, <data-dir>/mamori-web.rules. */
+const char *cli_web_rules_path(const struct cli_config *c);
 
 /* The rule files to load (config's and/or the command line's), in order. */
 size_t cli_rule_files(const struct cli_config *c, const char **out, size_t max);

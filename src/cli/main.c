@@ -58,6 +58,17 @@ static const char usage_text[] =
     "                          keywords by frequency (-v: every skipped rule); --json prints\n"
     "                          {\"total\", \"loaded\", \"skipped\": [...]} for scripts.\n"
     "\n"
+    "DETECTORS\n"
+    "    Built-in detectors for port scans, floods, brute force, botnet C2, web attacks,\n"
+    "    malicious attachments and weak passwords run by default; docs/detectors.md.\n"
+    "        --intel FILE      Threat-intel list (IPs/CIDRs, domains, Feodo/SSLBL/URLhaus CSV,\n"
+    "                          hosts files; format detected from the content). Repeatable.\n"
+    "        --geoip FILE      MaxMind-format database (.mmdb) for country/ASN of alert\n"
+    "                          addresses. Repeatable.\n"
+    "        --data-dir DIR    Where the shipped data is (mamori-web.rules, password list).\n"
+    "        --no-detectors    Run without the built-in detectors and their rule file.\n"
+    "    mamori detectors      List every detector signature (gid 6100) as rule text.\n"
+    "\n"
     "GENERAL\n"
     "    -c, --config FILE     YAML configuration (HOME_NET, memcaps, timeouts, limits);\n"
     "                          see docs/configuration.md. Flags override it.\n"
@@ -87,7 +98,7 @@ static const char usage_text[] =
 
 enum {
     OPT_EVE = 256, OPT_SNAPLEN, OPT_BUFSIZE, OPT_COUNT, OPT_DURATION, OPT_STATS_INTERVAL,
-    OPT_NO_PROGRESS, OPT_SUMMARY,
+    OPT_NO_PROGRESS, OPT_SUMMARY, OPT_INTEL, OPT_GEOIP, OPT_DATA_DIR, OPT_NO_DETECTORS,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +119,10 @@ static const struct option long_opts[] = {
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"intel", required_argument, NULL, OPT_INTEL},
+    {"geoip", required_argument, NULL, OPT_GEOIP},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"no-detectors", no_argument, NULL, OPT_NO_DETECTORS},
     {NULL, 0, NULL, 0},
 };
 /* Leading ':' makes getopt report a missing value as ':' rather than '?'. */
@@ -209,6 +224,10 @@ int main(int argc, char **argv)
 
     if (argc >= 3 && !strcmp(argv[1], "rules") && !strcmp(argv[2], "check"))
         return rules_check_main(argc - 3, argv + 3, &cfg);
+    if (argc == 2 && !strcmp(argv[1], "detectors")) {
+        dtr_print_signatures(stdout);
+        return CLI_EXIT_OK;
+    }
 
     /* First pass: only -c, so that the file's values can be overridden by flags. */
     opterr = 0;
@@ -287,6 +306,22 @@ int main(int argc, char **argv)
             break;
         case OPT_NO_PROGRESS: cfg.progress = false; break;
         case OPT_SUMMARY: cfg.summary = true; break;
+        case OPT_INTEL:
+            if (cfg.dtr.n_intel >= DTR_MAX_INTEL) {
+                log_err("too many intel files (at most %d)", DTR_MAX_INTEL);
+                return CLI_EXIT_USAGE;
+            }
+            cfg.dtr.intel_files[cfg.dtr.n_intel++] = optarg;
+            break;
+        case OPT_GEOIP:
+            if (cfg.enrich.n_geoip >= ENRICH_MAX_GEOIP) {
+                log_err("too many GeoIP databases (at most %d)", ENRICH_MAX_GEOIP);
+                return CLI_EXIT_USAGE;
+            }
+            cfg.enrich.geoip_paths[cfg.enrich.n_geoip++] = optarg;
+            break;
+        case OPT_DATA_DIR: cfg.dtr.data_dir = optarg; break;
+        case OPT_NO_DETECTORS: cfg.dtr.enabled = false; break;
         case ':':
             log_err("option %s needs a value (see mamori --help)", argv[optind - 1]);
             return CLI_EXIT_USAGE;

@@ -20,6 +20,9 @@
 #include "stream/stream.h"
 #include "app/app.h"
 #include "detect/detect.h"
+#include "detect/dtr.h"
+#include "detect/rule.h"
+#include "enrich/enrich.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17
@@ -60,6 +64,8 @@ struct engine {
     app_ctx_t *app;       /* protocol detection and parsers; flow->app is the app_session */
     det_engine_t *det;    /* compiled rules; NULL when no rule file is configured */
     det_worker_t *detw;   /* inspects traffic against det */
+    enrich_t *enrich;     /* host facts for alerts (MAC/vendor, GeoIP, DNS names) */
+    dtr_host_t *dtr;      /* built-in detectors; NULL with --no-detectors */
     out_eve_t *eve;
     struct summary *sum;
     struct cap_stats cap_total; /* counters of finished sources */
@@ -91,10 +97,20 @@ static void on_stream_data(void *user, int dir, enum stream_event ev, const uint
         det_stream(en->detw, f, dir, data, len, f->last_ns, app_session_proto(as));
 }
 
+/* The rule's mamori_threat metadata ("T1".."T7"), for the summary; NULL when absent. */
+static const char *rule_threat(const struct det_rule *r)
+{
+    for (uint32_t i = 0; i < r->n_metadata; i++)
+        if (!strcmp(r->metadata[i].key, "mamori_threat"))
+            return r->metadata[i].value;
+    return NULL;
+}
+
+/* Rule alerts and built-in detector alerts alike. */
 static void on_alert(void *user, const struct det_alert *a)
 {
     struct engine *en = user;
-    summary_alert(en->sum, a->rule->sid, a->rule->msg);
+    summary_alert(en->sum, a->rule->gid, a->rule->sid, a->rule->msg, rule_threat(a->rule));
     out_eve_alert(en->eve, a);
 }
 
@@ -106,6 +122,10 @@ static void on_app_record(void *user, const struct flow *f, int dir, uint64_t ts
      * variables), so the const the app layer hands out is dropped here. */
     if (en->detw)
         det_record(en->detw, (struct flow *)(uintptr_t)f, dir, ts_ns, kind, rec);
+    if (kind == APP_REC_DNS && en->enrich)
+        enrich_dns(en->enrich, rec, ts_ns);
+    if (en->dtr)
+        dtr_record(en->dtr, f, dir, ts_ns, kind, rec);
     if (kind == APP_REC_LOGIN) {
         summary_login(en->sum, ((const struct app_login *)rec)->outcome);
         if (!en->cfg->app.log_login)
@@ -207,6 +227,8 @@ static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void 
     }
     if (en->detw)
         det_flow_end(en->detw, mf);
+    if (en->dtr)
+        dtr_flow_end(en->dtr, f);
     out_eve_flow_app(en->eve, f, reason, proto, orig);
     summary_flow(en->sum, f);
 }
@@ -250,6 +272,8 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
         det_worker_get_stats(en->detw, &ds);
     struct out_stats_input in = {
         .det = en->detw ? &ds : NULL,
+        .dtr = en->dtr,
+        .enrich = en->enrich,
         .stream = &sts,
         .app = &as,
         .ts_ns = ts_ns,
@@ -287,6 +311,44 @@ static int load_rules(struct engine *en, det_engine_t **out)
                  "above or run 'mamori rules check')", rep.skipped, rep.total);
     summary_rules(en->sum, rep.loaded, rep.skipped);
     *out = e;
+    return 0;
+}
+
+/* Enrichment and the built-in detectors. 0, or -1 when a setting or file is unusable
+ * (reported). */
+static int start_detectors(struct engine *en)
+{
+    const struct cli_config *cfg = en->cfg;
+    char err[1024];
+    struct enrich_config ec = cfg->enrich;
+    struct enrich_net nets[CLI_MAX_NETS];
+    for (size_t i = 0; i < cfg->n_home_net; i++) {
+        nets[i].ip_ver = cfg->home_net[i].ip_ver;
+        nets[i].prefix = cfg->home_net[i].prefix;
+        nets[i].negated = cfg->home_net[i].negated;
+        memcpy(nets[i].addr, cfg->home_net[i].addr, sizeof nets[i].addr);
+    }
+    ec.home_net = nets;
+    ec.n_home_net = cfg->n_home_net;
+    en->enrich = enrich_new(&ec, err, sizeof err);
+    if (!en->enrich) {
+        log_err("enrichment: %s", err);
+        return -1;
+    }
+    if (!cfg->dtr.enabled)
+        return 0;
+    if (cfg->web_rules && !cfg->cli_rules_exclusive && access(cli_web_rules_path(cfg), R_OK) != 0)
+        log_warn("detectors: %s not found; the T3 web-attack rules are not loaded (set "
+                 "data-dir or --data-dir)", cli_web_rules_path(cfg));
+    struct dtr_config dc = cfg->dtr;
+    dc.parse = &cfg->det.parse;
+    en->dtr = dtr_new(&dc, en->enrich, on_alert, en, err, sizeof err);
+    if (!en->dtr) {
+        log_err("detectors: %s", err);
+        enrich_free(en->enrich);
+        en->enrich = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -335,6 +397,13 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 log_err("cannot reopen the EVE output file");
             if (live && en->detw)
                 reload_rules(en);
+            if (live && en->dtr) {
+                char rerr[512];
+                if (dtr_reload(en->dtr, rerr, sizeof rerr) != 0)
+                    log_err("detectors: reload failed (%s); the previous lists stay in use", rerr);
+                else
+                    log_info("detectors: intel lists reloaded");
+            }
         }
         int r = cap_next(src, &cp);
         if (r == MM_EAGAIN) {
@@ -370,10 +439,16 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 else if (p.proto == IPPROTO_UDP_NUM && cfg->app_enabled)
                     udp_packet(en, f, dir, &p);
             }
-            if (en->detw) {
+            if (en->detw)
                 detect_packet(en, f, dir, &p);
-                det_set_packet(en->detw, NULL); /* flow-end records have no packet */
+            if (en->enrich)
+                enrich_packet(en->enrich, &p);
+            if (en->dtr) {
+                dtr_time(en->dtr, p.ts_ns);
+                dtr_packet(en->dtr, f, f ? (int)dir : 0, &p);
             }
+            if (en->detw)
+                det_set_packet(en->detw, NULL); /* flow-end records have no packet */
             if (MM_UNLIKELY(p.n_events))
                 out_eve_anomalies(en->eve, &p);
             if (p.ts_ns > en->last_ts_ns)
@@ -522,6 +597,12 @@ int cli_run(const struct cli_config *cfg)
         cap_free_paths(paths, n_paths);
         return CLI_EXIT_ERROR;
     }
+    if (start_detectors(&en) != 0) {
+        summary_free(en.sum);
+        det_engine_free(en.det);
+        cap_free_paths(paths, n_paths);
+        return CLI_EXIT_USAGE;
+    }
     /* The run's time (and so the packet rates of the summary) starts after the rules are
      * loaded: their load time is logged on its own. */
     en.start_s = progress_now();
@@ -530,6 +611,8 @@ int cli_run(const struct cli_config *cfg)
         log_err("%s", err);
         summary_free(en.sum);
         det_engine_free(en.det);
+        dtr_free(en.dtr);
+        enrich_free(en.enrich);
         cap_free_paths(paths, n_paths);
         return CLI_EXIT_ERROR;
     }
@@ -544,6 +627,9 @@ int cli_run(const struct cli_config *cfg)
         getrandom(&fcfg.hash_seed, sizeof fcfg.hash_seed, 0) != sizeof fcfg.hash_seed)
         log_warn("no random hash seed available; using the fixed one");
     en.flows = flow_table_new(&fcfg, on_flow_end, &en);
+    out_eve_set_enrich(en.eve, en.enrich);
+    if (en.dtr && en.app)
+        app_ctx_set_password_checker(en.app, dtr_password, en.dtr);
     if (en.det)
         en.detw = det_worker_new(en.det, &cfg->det, on_alert, &en);
     if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream || !en.app ||
@@ -583,6 +669,8 @@ int cli_run(const struct cli_config *cfg)
         files_done = 1;
         /* Flows end before the source closes: in_iface must stay valid for their events. */
         flow_end_all(en.flows, FLOW_END_SHUTDOWN);
+        if (en.dtr)
+            dtr_finish(en.dtr, en.last_ts_ns);
         cap_close(src);
     } else {
         for (size_t i = 0; i < n_paths && !g_stop; i++) {
@@ -606,6 +694,8 @@ int cli_run(const struct cli_config *cfg)
         }
         progress_done(&pr);
         flow_end_all(en.flows, FLOW_END_SHUTDOWN);
+        if (en.dtr)
+            dtr_finish(en.dtr, en.last_ts_ns);
     }
     write_stats(&en, NULL, en.last_ts_ns);
 
@@ -649,12 +739,19 @@ done:;
         }
         t.eve_path = eve_path;
         t.eve_lines = ss.lines;
+        struct dtr_det_stats dets[DTR_MAX_DETECTORS];
+        if (en.dtr) {
+            t.n_dets = dtr_get_stats(en.dtr, dets, DTR_MAX_DETECTORS);
+            t.dets = dets;
+        }
         if (cfg->verbosity >= 0)
             summary_print(en.sum, &t, cfg->verbosity >= 1 || cfg->summary, stderr);
     }
     flow_table_free(en.flows); /* no flows remain: nothing more is written */
     det_worker_free(en.detw);
     det_engine_free(en.det);
+    dtr_free(en.dtr);
+    enrich_free(en.enrich);
     stream_ctx_free(en.stream); /* after the flows, which held its per-flow state */
     app_ctx_free(en.app);
     dec_ctx_free(en.dec);

@@ -14,8 +14,9 @@ struct summary {
     bool rules;               /* a rule set was loaded */
     uint32_t rules_loaded, rules_skipped;
     uint64_t alerts;
+    uint64_t threats[8];      /* alerts per threat T1..T7 (index 1..7) */
     struct {
-        uint32_t sid;
+        uint32_t gid, sid;
         uint64_t n;
         char msg[96];         /* copied: a reload frees the rule */
     } by_sid[32];             /* the first 32 distinct signatures; the rest only counted */
@@ -45,15 +46,19 @@ void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped)
     s->rules_skipped = skipped;
 }
 
-void summary_alert(struct summary *s, uint32_t sid, const char *msg)
+void summary_alert(struct summary *s, uint32_t gid, uint32_t sid, const char *msg,
+                   const char *threat)
 {
     s->alerts++;
+    if (threat && threat[0] == 'T' && threat[1] >= '1' && threat[1] <= '7' && !threat[2])
+        s->threats[threat[1] - '0']++;
     for (uint32_t i = 0; i < s->n_sids; i++)
-        if (s->by_sid[i].sid == sid) {
+        if (s->by_sid[i].sid == sid && s->by_sid[i].gid == gid) {
             s->by_sid[i].n++;
             return;
         }
     if (s->n_sids < MM_ARRAY_LEN(s->by_sid)) {
+        s->by_sid[s->n_sids].gid = gid;
         s->by_sid[s->n_sids].sid = sid;
         s->by_sid[s->n_sids].n = 1;
         snprintf(s->by_sid[s->n_sids].msg, sizeof s->by_sid[0].msg, "%s", msg ? msg : "");
@@ -112,20 +117,49 @@ void summary_print(const struct summary *s, const struct summary_totals *t, bool
     if (s && s->rules)
         fprintf(out, "  rules: %u loaded, %u skipped; %llu alerts\n", s->rules_loaded,
                 s->rules_skipped, (unsigned long long)s->alerts);
+    else if (s && s->alerts)
+        fprintf(out, "  %llu alerts\n", (unsigned long long)s->alerts);
+    if (s) {
+        static const char *const names[] = {"", "botnet C2", "port scan", "web attack",
+                                            "flood/DoS", "brute force", "malicious attachment",
+                                            "weak password"};
+        bool any = false;
+        for (int i = 1; i <= 7; i++) {
+            if (!s->threats[i])
+                continue;
+            fprintf(out, "%s T%d %s %llu", any ? "," : "  alerts by threat:", i, names[i],
+                    (unsigned long long)s->threats[i]);
+            any = true;
+        }
+        if (any)
+            fprintf(out, "\n");
+    }
     if (!detailed || !s)
         return;
+    if (t->n_dets) {
+        fprintf(out, "  detectors (first alerts + updates):");
+        for (size_t i = 0; i < t->n_dets; i++) {
+            const struct dtr_det_stats *d = &t->dets[i];
+            if (!d->enabled)
+                fprintf(out, "%s %s off", i ? "," : "", d->name);
+            else
+                fprintf(out, "%s %s (%s) %llu+%llu", i ? "," : "", d->name, d->threat,
+                        (unsigned long long)d->alerts, (unsigned long long)d->updates);
+        }
+        fprintf(out, "\n");
+    }
     if (s->alerts) {
         /* Busiest signatures first (selection over at most 32 entries). */
         bool shown[MM_ARRAY_LEN(s->by_sid)] = {false};
         fprintf(out, "  alerts by signature:\n");
-        for (uint32_t k = 0; k < 10 && k < s->n_sids; k++) {
+        for (uint32_t k = 0; k < 20 && k < s->n_sids; k++) {
             uint32_t best = UINT32_MAX;
             for (uint32_t i = 0; i < s->n_sids; i++)
                 if (!shown[i] && (best == UINT32_MAX || s->by_sid[i].n > s->by_sid[best].n))
                     best = i;
             shown[best] = true;
-            fprintf(out, "    %8llu  sid %u  %s\n", (unsigned long long)s->by_sid[best].n,
-                    s->by_sid[best].sid, s->by_sid[best].msg);
+            fprintf(out, "    %8llu  %u:%u  %s\n", (unsigned long long)s->by_sid[best].n,
+                    s->by_sid[best].gid, s->by_sid[best].sid, s->by_sid[best].msg);
         }
     }
     fprintf(out, "  flows by protocol: tcp %llu, udp %llu, icmp %llu, other %llu\n",

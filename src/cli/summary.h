@@ -13,6 +13,7 @@
 #include "decode/decode.h"
 #include "flow/flow.h"
 #include "app/app.h"
+#include "detect/dtr.h"
 
 struct summary;
 
@@ -22,8 +23,10 @@ void summary_free(struct summary *s);
 void summary_login(struct summary *s, enum app_login_outcome outcome);
 /* The rule set in use (printed with the alert count). */
 void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped);
-/* Count an alert of signature sid (msg copied). */
-void summary_alert(struct summary *s, uint32_t sid, const char *msg);
+/* Count an alert of signature gid:sid (msg copied); threat "T1".."T7" from its
+ * mamori_threat metadata, or NULL. */
+void summary_alert(struct summary *s, uint32_t gid, uint32_t sid, const char *msg,
+                   const char *threat);
 /* Count a finished flow (called from the flow-end callback). */
 void summary_flow(struct summary *s, const struct flow *f);
 
@@ -36,6 +39,8 @@ struct summary_totals {
     const struct app_stats *app; /* may be NULL */
     const char *eve_path;
     uint64_t eve_lines;
+    const struct dtr_det_stats *dets; /* built-in detectors, or NULL */
+    size_t n_dets;
 };
 void summary_print(const struct summary *s, const struct summary_totals *t, bool detailed,
                    FILE *out);

@@ -237,4 +237,6 @@ void mm_lru_get_stats(const mm_lru_t *t, struct mm_lru_stats *out)
     out->entries = t->entries;
     out->evicted = t->evicted;
     out->memcap_hits = t->cap.hits;
+    out->memuse = t->cap.used;
+    out->memcap = t->cap.limit;
 }

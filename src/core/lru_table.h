@@ -49,6 +49,7 @@ struct mm_lru_stats {
     uint64_t entries;     /* entries in the table now */
     uint64_t evicted;     /* live entries taken over because the memcap was reached */
     uint64_t memcap_hits; /* charges the memcap refused (buckets or entries) */
+    size_t memuse, memcap; /* bytes charged now (buckets + entries); the memcap (0 = none) */
 };
 
 /*

@@ -75,6 +75,10 @@ struct det_alert {
     int app_proto;                  /* enum app_proto of the flow, 0 unknown */
     enum app_record_kind rec_kind;  /* valid when rec != NULL */
     const void *rec;                /* the app-layer record that matched, or NULL */
+    /* Built-in detectors (dtr.h): members for the alert's "mamori" object, as the text of
+     * one JSON object ({"threat": ..., "evidence": {...}}); NULL for rule alerts. */
+    const char *mamori_json;
+    size_t mamori_len;
 };
 typedef void (*det_alert_cb)(void *user, const struct det_alert *a);
 

@@ -59,6 +59,11 @@ void out_eve_set_iface(out_eve_t *e, const char *iface)
     e->iface = iface ? iface : "";
 }
 
+void out_eve_set_enrich(out_eve_t *e, enrich_t *en)
+{
+    e->enrich = en;
+}
+
 int out_eve_flush(out_eve_t *e)
 {
     return out_sink_flush(e->sink);
@@ -420,6 +425,65 @@ static void put_detect_stats(struct jb *jb, const struct det_stats *ds)
     jb_close_object(jb);
 }
 
+/* One service-latency figure (stats.mamori.latency[]), for the report's charts. */
+static void put_metric(void *u, const struct dtr_metric *m)
+{
+    struct jb *jb = u;
+    jb_open_object(jb, NULL);
+    jb_string(jb, "server", m->server);
+    jb_uint(jb, "port", m->port);
+    jb_string(jb, "service", m->service);
+    jb_string(jb, "kind", m->kind);
+    jb_double(jb, "last_ms", m->last_ms, 3);
+    jb_double(jb, "baseline_ms", m->baseline_ms, 3);
+    jb_double(jb, "p95_ms", m->p95_ms, 3);
+    jb_uint(jb, "samples", m->samples);
+    jb_close_object(jb);
+}
+
+/* mamori.detectors: per built-in detector, its alerts and the state its memcap bounds. */
+static void put_detector_stats(struct jb *jb, const dtr_host_t *h)
+{
+    struct dtr_det_stats st[DTR_MAX_DETECTORS];
+    size_t n = dtr_get_stats(h, st, DTR_MAX_DETECTORS);
+    jb_open_object(jb, "detectors");
+    for (size_t i = 0; i < n; i++) {
+        jb_open_object(jb, st[i].name);
+        jb_string(jb, "threat", st[i].threat);
+        jb_bool(jb, "enabled", st[i].enabled);
+        jb_uint(jb, "alerts", st[i].alerts);
+        jb_uint(jb, "updates", st[i].updates);
+        jb_uint(jb, "entries", st[i].entries);
+        jb_uint(jb, "evicted", st[i].evicted);
+        jb_uint(jb, "memcap_hits", st[i].memcap_hits);
+        jb_uint(jb, "memuse", st[i].memuse);
+        jb_uint(jb, "memcap", st[i].memcap);
+        jb_close_object(jb);
+    }
+    jb_close_object(jb);
+    jb_open_array(jb, "latency");
+    dtr_get_metrics(h, put_metric, jb);
+    jb_close_array(jb);
+}
+
+static void put_enrich_stats(struct jb *jb, const enrich_t *en)
+{
+    struct enrich_stats s;
+    enrich_get_stats(en, &s);
+    jb_open_object(jb, "enrichment");
+    jb_uint(jb, "oui_entries", s.oui_entries);
+    jb_uint(jb, "geoip_databases", s.geoip_databases);
+    jb_uint(jb, "geoip_lookups", s.geoip_lookups);
+    jb_uint(jb, "geoip_errors", s.geoip_errors);
+    jb_uint(jb, "mac_entries", s.mac_entries);
+    jb_uint(jb, "mac_evicted", s.mac_evicted);
+    jb_uint(jb, "dns_entries", s.dns_entries);
+    jb_uint(jb, "dns_evicted", s.dns_evicted);
+    jb_uint(jb, "memuse", s.memuse);
+    jb_uint(jb, "memcap", s.memcap);
+    jb_close_object(jb);
+}
+
 void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
 {
     struct jb *jb = &e->jb;
@@ -598,6 +662,10 @@ void out_eve_stats(out_eve_t *e, const struct out_stats_input *in)
     }
     if (in->det)
         put_detect_stats(jb, in->det);
+    if (in->dtr)
+        put_detector_stats(jb, in->dtr);
+    if (in->enrich)
+        put_enrich_stats(jb, in->enrich);
     jb_open_object(jb, "eve");
     jb_uint(jb, "flow", e->ctr.flow);
     jb_uint(jb, "anomaly", e->ctr.anomaly);

@@ -23,6 +23,8 @@
 #include "output/sink.h"
 #include "stream/stream.h"
 #include "app/app.h"
+#include "enrich/enrich.h"
+#include "detect/dtr.h"
 
 struct det_alert;
 struct det_stats;
@@ -54,6 +56,8 @@ void out_eve_free(out_eve_t *e);
 
 /* Value of in_iface for the following events (borrowed; must outlive its use). */
 void out_eve_set_iface(out_eve_t *e, const char *iface);
+/* Alerts get host objects (mamori.src_host / dest_host) from en (borrowed; NULL = none). */
+void out_eve_set_enrich(out_eve_t *e, enrich_t *en);
 
 void out_eve_flow(out_eve_t *e, const struct flow *f, enum flow_end_reason reason);
 /* The same with the flow's application protocol ("http", "failed" ...; NULL: not known)
@@ -91,6 +95,8 @@ struct out_stats_input {
     const struct stream_stats *stream; /* may be NULL */
     const struct app_stats *app;       /* may be NULL */
     const struct det_stats *det;       /* may be NULL */
+    const dtr_host_t *dtr;             /* built-in detectors; may be NULL */
+    const enrich_t *enrich;            /* may be NULL */
     size_t defrag_memuse, defrag_memcap;
     uint64_t defrag_memcap_hits;
     const struct out_sink_stats *sink;

@@ -32,6 +32,7 @@
 
 #include "app/dns_rec.h"
 #include "app/file.h"
+#include "app/http.h"
 #include "detect/detect.h"
 #include "detect/rule.h"
 
@@ -445,6 +446,26 @@ static void put_flowvars(struct jb *jb, const struct det_alert *a)
         jb_close_object(jb);
 }
 
+/* For an alert on an HTTP transaction, what the server's answer means for the person reading
+ * it: a 2xx to an attack may be a success, a 4xx a refusal. */
+static const char *http_outcome(const struct det_alert *a)
+{
+    if (a->rec_kind != APP_REC_HTTP || !a->rec)
+        return NULL;
+    int st = ((const struct http_tx *)a->rec)->status;
+    if (st < 100)
+        return "no_response";
+    if (st < 200)
+        return "informational";
+    if (st < 300)
+        return "success";
+    if (st < 400)
+        return "redirect";
+    if (st < 500)
+        return "client_error";
+    return "server_error";
+}
+
 /* The whole event into e->jb; rp NULL: without the record (see record_omitted). */
 static void build_alert(out_eve_t *e, const struct det_alert *a, const struct rec_parts *rp,
                         bool record_omitted)
@@ -468,7 +489,9 @@ static void build_alert(out_eve_t *e, const struct det_alert *a, const struct re
     put_flowvars(jb, a);
     const char *act = rule_action_name(a->rule->action);
     bool rec_mamori = rp && rp->mamori.val;
-    if (act || record_omitted || rec_mamori) {
+    bool hosts = e->enrich && a->ip_ver;
+    const char *outcome = http_outcome(a);
+    if (act || record_omitted || rec_mamori || a->mamori_json || hosts || outcome) {
         jb_open_object(jb, "mamori");
         if (act)
             jb_string(jb, "rule_action", act);
@@ -476,6 +499,14 @@ static void build_alert(out_eve_t *e, const struct det_alert *a, const struct re
             jb_bool(jb, "record_omitted", true);
         if (rec_mamori)
             copy_members(jb, rp->mamori.val, rp->mamori.val_len);
+        if (outcome)
+            jb_string(jb, "http_outcome", outcome);
+        if (a->mamori_json) /* a built-in detector's threat, variant and evidence */
+            copy_members(jb, a->mamori_json, a->mamori_len);
+        if (hosts) {
+            enrich_write_host(e->enrich, jb, "src_host", &a->src, a->ip_ver);
+            enrich_write_host(e->enrich, jb, "dest_host", &a->dst, a->ip_ver);
+        }
         jb_close_object(jb);
     }
     jb_close_object(jb);

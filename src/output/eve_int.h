@@ -14,6 +14,7 @@ struct out_eve {
     struct jb jb;
     struct jb scratch;      /* an alert's app-layer record, built apart to merge (eve_alert.c) */
     const char *iface;
+    enrich_t *enrich;       /* host objects of alerts (mamori.src_host/dest_host); may be NULL */
     uint64_t anomaly_sec;   /* second of packet time the rate counter is for */
     uint32_t anomaly_in_sec;
     struct out_eve_counters ctr;

@@ -9,7 +9,8 @@ and stderr - is searched for each password.
 
 A password is only checkable when its bytes occur in the capture no more often than tshark saw
 it sent as a password (otherwise it also appears legitimately, e.g. "password" in a SQL
-injection URL) and when it is at least 4 bytes long and not also a user name. A checkable
+injection URL), when it is at least 4 bytes long and not also a user name, and when mamori
+does not print it anyway on a capture without logins (its own words: "rules", "data" ...). A checkable
 password leaks when it is a token of any JSON string value of the output (split at blanks and
 : , = & / ; ? quotes) or of any line mamori printed; JSON member names are not searched (a
 password "code" would otherwise match "completion_code"). The base64 form of HTTP Basic
@@ -155,6 +156,11 @@ def main():
               % args.shared_data)
     leaks = checked = captures = 0
     with tempfile.TemporaryDirectory(prefix="mm-nopw-") as tmp:
+        # mamori's own vocabulary: what it writes for a capture with no login at all.
+        empty = os.path.join(tmp, "empty.pcap")
+        with open(empty, "wb") as f:
+            f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+        own_words, _ = run_mamori(args.mamori, empty, tmp)
         for pcap in pcaps:
             users, pws = credentials(pcap)
             if not pws:
@@ -162,7 +168,8 @@ def main():
             with open(pcap, "rb") as f:
                 raw = f.read()
             usable = [p for p, sends in sorted(pws.items())
-                      if len(p) >= 4 and p not in users and elsewhere(raw, p, sends) == 0]
+                      if len(p) >= 4 and p not in users and p not in own_words
+                      and elsewhere(raw, p, sends) == 0]
             out, logins = run_mamori(args.mamori, pcap, tmp)
             captures += 1
             name = os.path.relpath(pcap, args.source_dir)

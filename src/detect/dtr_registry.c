@@ -12,7 +12,7 @@ extern const struct dtr_ops dt_portscan_ops __attribute__((weak));   /* T2 */
 extern const struct dtr_ops dt_webscan_ops __attribute__((weak));    /* T3: 4xx bursts, URI sweeps */
 extern const struct dtr_ops dt_flood_ops __attribute__((weak));      /* T4: floods */
 extern const struct dtr_ops dt_latency_ops __attribute__((weak));    /* T4: service latency */
-extern const struct dtr_ops dt_bruteforce_ops __attribute__((weak)); /* T5 */
+extern const struct dtr_ops dt_bruteforce_ops; /* T5 */
 extern const struct dtr_ops dt_attachment_ops __attribute__((weak)); /* T6 */
 extern const struct dtr_ops dt_weakpass_ops __attribute__((weak));   /* T7 */
 

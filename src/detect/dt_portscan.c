@@ -1,0 +1,1267 @@
+/*
+ * T2: port scans (docs/detectors/portscan.md).
+ *
+ * Sees the first packet of every flow in each direction, ICMP destination-unreachable errors
+ * and flow ends; never the packets in between. A flow's first client packet is a probe when
+ * it is a TCP SYN, FIN, NULL or XMAS segment, or a UDP datagram; a first client ACK without
+ * payload is an ACK probe when the server answers it with a RST (an ACK alone is also what a
+ * connection picked up mid-stream starts with). Each probe gets an outcome:
+ *
+ *   open        SYN-ACK to a SYN, or a UDP reply
+ *   closed      RST, or ICMP port unreachable quoting the probe
+ *   filtered    any other ICMP destination unreachable quoting the probe
+ *   unanswered  a SYN whose flow ended without a reply (flow timeout or end of input)
+ *
+ * Three bounded tables (mm_lru, one memcap split between them) keep the state:
+ *
+ *   source         per scanning address: a sequential hypothesis test in the spirit of
+ *                  Threshold Random Walk (Jung, Paxson, Berger, Balakrishnan 2004) over the
+ *                  outcomes of its first contacts to (host, port), distinct hosts and ports,
+ *                  horizontal and block scan reports;
+ *   source->host   per (scanner, target), made once the source shows negative evidence
+ *                  (a failure or a stealth probe): distinct ports, open ports found, stealth
+ *                  probes, the vertical scan report;
+ *   target         per probed address: failed probes from sources that each probed few of
+ *                  its ports (the distributed scan report).
+ *
+ * The walk adds ln((1-t1)/(1-t0)) for each failed first contact and ln(t1/t0) for each
+ * successful one (t0, t1: success probability of a benign host and of a scanner); it is held
+ * at its lower bound ln((1-b)/(1-a)) so that a long benign history buys only a bounded
+ * credit, and marks the source a scanner at ln(b/a) (a, b: false-positive and detection
+ * probabilities). A variant is reported when the source is a scanner (or sent stealth
+ * probes) and its distinct-count threshold holds in the window; the first report waits until
+ * the scan is quiet (bounded), so that it tells the whole scan.
+ *
+ * Left out: ICMP host sweeps (ping scans), IP protocol scans, scans spread across VLANs with
+ * overlapping addresses (VLAN ids are not part of the keys), SCTP.
+ */
+#include "detect/dtr_int.h"
+
+#include "core/mm.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- configuration --------------------------------------------------------------------- */
+
+struct ps_cfg {
+    size_t memcap;
+    uint64_t window_ns;
+    uint32_t min_ports;
+    uint32_t min_hosts;
+    uint32_t stealth_min_ports;
+    double theta0, theta1, alpha, beta;
+    uint32_t dist_min_sources;
+    uint32_t dist_min_ports;
+    uint64_t dist_window_ns;
+    uint64_t connect_max_ns;
+    uint64_t report_delay_ns;
+    uint64_t report_quiet_ns;
+};
+
+#define PS_STEALTH_MAX 16u /* distinct stealth-probed ports remembered per (scanner, host) */
+#define PS_EXAMPLES 10u    /* ports, hosts, sources and open services listed in evidence */
+
+static const struct dtr_param ps_params[] = {
+    {"memcap", DTR_P_SIZE, offsetof(struct ps_cfg, memcap), "16mb", 262144, 68719476736.0,
+     "memory for the source, source-host and target tables together; about 20,000 scanning "
+     "sources fit in the default, and a spoofed flood only takes over the oldest entries"},
+    {"window", DTR_P_DURATION, offsetof(struct ps_cfg, window_ns), "5m", 1, 86400,
+     "counting window: distinct ports and hosts must reach their thresholds within it (as "
+     "Zeek's scan policy); a reported scan stays one activity while probes keep coming less "
+     "than a window apart"},
+    {"min-ports", DTR_P_U32, offsetof(struct ps_cfg, min_ports), "10", 2, 65536,
+     "distinct ports on one host for a vertical scan, and over all hosts for a block scan; "
+     "above the ~7 ports a mail client guessing an account's settings tries"},
+    {"min-hosts", DTR_P_U32, offsetof(struct ps_cfg, min_hosts), "10", 2, 16777216,
+     "distinct hosts for a horizontal or block scan of a source the walk marked (Zeek uses 25 "
+     "on failures alone)"},
+    {"stealth-min-ports", DTR_P_U32, offsetof(struct ps_cfg, stealth_min_ports), "3", 1,
+     PS_STEALTH_MAX,
+     "distinct ports of one host that received FIN, NULL or XMAS probes: no stack opens a "
+     "connection that way, but one stray segment is not yet a scan"},
+    {"trw-theta0", DTR_P_DOUBLE, offsetof(struct ps_cfg, theta0), "0.8", 0.001, 0.999,
+     "probability that a first contact of a benign host succeeds (Jung et al. 2004)"},
+    {"trw-theta1", DTR_P_DOUBLE, offsetof(struct ps_cfg, theta1), "0.2", 0.001, 0.999,
+     "probability that a first contact of a scanner succeeds (Jung et al. 2004)"},
+    {"trw-alpha", DTR_P_DOUBLE, offsetof(struct ps_cfg, alpha), "0.01", 0.0001, 0.5,
+     "accepted false-positive probability of the walk; with beta it sets the bounds"},
+    {"trw-beta", DTR_P_DOUBLE, offsetof(struct ps_cfg, beta), "0.99", 0.5, 0.9999,
+     "wanted detection probability of the walk; the defaults flag a source after 4 failed "
+     "first contacts in a row, or 7 after a long run of successes"},
+    {"distributed-min-sources", DTR_P_U32, offsetof(struct ps_cfg, dist_min_sources), "5", 2,
+     1000000, "distinct sources whose probes to one host failed, for a distributed scan"},
+    {"distributed-min-ports", DTR_P_U32, offsetof(struct ps_cfg, dist_min_ports), "20", 2, 65536,
+     "distinct failed ports of one host for a distributed scan; a flood hits one port, and a "
+     "host's own closed services are few"},
+    {"distributed-window", DTR_P_DURATION, offsetof(struct ps_cfg, dist_window_ns), "60s", 1, 86400,
+     "window of the distributed count, shorter than `window` so that the Internet's slow "
+     "background of unrelated probes does not add up to a scan"},
+    {"connect-max-duration", DTR_P_DURATION, offsetof(struct ps_cfg, connect_max_ns), "2s", 0.001,
+     3600,
+     "a completed handshake closed by the client without sending data within this time is a "
+     "connect() scan probe"},
+    {"report-delay", DTR_P_DURATION, offsetof(struct ps_cfg, report_delay_ns), "30s", 0, 3600,
+     "longest wait between crossing a threshold and the first report, so that the report "
+     "tells how far the scan went (ports, open ports) rather than its first few probes; 0 "
+     "reports at once"},
+    {"report-quiet", DTR_P_DURATION, offsetof(struct ps_cfg, report_quiet_ns), "2s", 0.001, 3600,
+     "the held first report goes out as soon as the scan sent nothing for this long (nmap's "
+     "initial probe timeout is 1 s)"},
+};
+
+enum { PS_SIG_VERTICAL = 0, PS_SIG_HORIZONTAL, PS_SIG_BLOCK, PS_SIG_DISTRIBUTED };
+
+static const struct dtr_sig ps_sigs[] = {
+    {"vertical", "MAMORI T2 vertical port scan (many ports of one host)", "attempted-recon", 2},
+    {"horizontal", "MAMORI T2 horizontal port scan (one port across many hosts)", "attempted-recon",
+     2},
+    {"block", "MAMORI T2 block port scan (many ports across many hosts)", "attempted-recon", 2},
+    {"distributed", "MAMORI T2 distributed port scan (many sources against one host)",
+     "attempted-recon", 2},
+};
+
+/* --- state ----------------------------------------------------------------------------- */
+
+enum ps_type { PS_SYN = 0, PS_CONNECT, PS_FIN, PS_NULL, PS_XMAS, PS_ACK, PS_UDP, PS_NTYPES };
+static const char *const ps_type_names[PS_NTYPES] = {"syn",  "connect", "fin", "null",
+                                                     "xmas", "ack",     "udp"};
+
+enum ps_outcome { PS_O_OPEN = 0, PS_O_CLOSED, PS_O_FILTERED, PS_O_UNANSWERED };
+
+#define PS_P_TCP 1u
+#define PS_P_UDP 2u
+#define PS_PK_UDP 0x10000u /* port key: port | PS_PK_UDP for UDP */
+
+struct ps_addr_key {
+    uint8_t addr[16];
+    uint8_t ip_ver;
+    uint8_t pad[3];
+};
+
+struct ps_pair_key {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint8_t ip_ver;
+    uint8_t pad[3];
+};
+
+/* What every entry counts over its window. */
+struct ps_counts {
+    uint64_t win_start_ns; /* start of the counting window */
+    uint64_t first_ns, last_ns;
+    uint64_t expire_ns; /* after this the entry holds nothing worth keeping (stale) */
+    uint32_t probes, open, closed, filtered, unanswered;
+    uint32_t failed; /* closed + filtered + unanswered TCP: the negative evidence */
+    uint32_t by_type[PS_NTYPES];
+    uint8_t protos; /* PS_P_TCP | PS_P_UDP */
+};
+
+struct ps_svc {
+    struct mm_addr host;
+    uint16_t port;
+    uint8_t udp;
+};
+
+/* One scanning address. */
+struct ps_src {
+    struct ps_addr_key k; /* key: first */
+    struct ps_counts c;
+    double llr;               /* the walk: log likelihood ratio scanner : benign */
+    uint32_t stealth_targets; /* distinct (host, port) that received FIN/NULL/XMAS */
+    bool trw_crossed;
+    uint8_t n_hosts_ex, n_open_ex;
+    struct mm_addr hosts_ex[PS_EXAMPLES];
+    struct ps_svc open_ex[PS_EXAMPLES];
+    struct dtr_distinct hosts; /* dtr_addr_key32 of targets */
+    struct dtr_distinct ports; /* port keys over all targets */
+    struct dtr_report rep_h, rep_b;
+    uint64_t pending_ns; /* first report held since (0 = none) */
+};
+
+/* One (scanner, target host). */
+struct ps_pair {
+    struct ps_pair_key k;
+    struct ps_counts c;
+    uint8_t n_stealth, n_open;
+    uint16_t stealth_ports[PS_STEALTH_MAX];
+    uint32_t open_ports[PS_EXAMPLES]; /* port keys answered SYN-ACK / a UDP reply */
+    uint64_t icmp_seen[8];            /* 512-bit set of port keys answered by ICMP errors */
+    struct dtr_distinct ports;        /* port keys probed */
+    struct dtr_distinct outcomes;     /* port keys whose first outcome fed the walk */
+    struct dtr_report rep;
+    uint64_t pending_ns; /* first report held since (0 = none) */
+};
+
+/* One probed address, for distributed scans: failed probes only. */
+struct ps_tgt {
+    struct ps_addr_key k;
+    struct ps_counts c;
+    uint8_t n_src_ex;
+    struct mm_addr src_ex[PS_EXAMPLES];
+    struct dtr_distinct sources;
+    struct dtr_distinct ports;
+    struct dtr_report rep;
+    uint64_t pending_ns; /* first report held since (0 = none) */
+};
+
+enum ps_kind { PS_K_SRC = 0, PS_K_PAIR, PS_K_TGT };
+
+/* A first report held back (see "reports"); the entry is found again by its key. */
+struct ps_pending {
+    uint8_t kind;                            /* enum ps_kind */
+    uint8_t key[sizeof(struct ps_pair_key)]; /* the entry's key (a prefix for the others) */
+};
+
+/* First reports held at once; more are written at once. Each holds until its scan is
+ * quiet or report-delay passes, so this many scans would have to start within that time. */
+#define PS_PENDING_MAX 256u
+
+struct ps_st {
+    const struct ps_cfg *cfg;
+    mm_lru_t *src, *pair, *tgt;
+    struct ps_pending pend[PS_PENDING_MAX];
+    size_t n_pend;
+    double step_ok, step_fail; /* walk increments */
+    double upper, lower;       /* walk bounds */
+};
+
+/* --- small helpers --------------------------------------------------------------------- */
+
+static uint64_t ps_max64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+static void ps_addr_key(struct ps_addr_key *k, const struct mm_addr *a, int ip_ver)
+{
+    memset(k, 0, sizeof *k);
+    memcpy(k->addr, a->b, 16);
+    k->ip_ver = (uint8_t)ip_ver;
+}
+
+static void ps_pair_key(struct ps_pair_key *k, const struct mm_addr *s, const struct mm_addr *d,
+                        int ip_ver)
+{
+    memset(k, 0, sizeof *k);
+    memcpy(k->src, s->b, 16);
+    memcpy(k->dst, d->b, 16);
+    k->ip_ver = (uint8_t)ip_ver;
+}
+
+static struct mm_addr ps_addr_of(const uint8_t b[16])
+{
+    struct mm_addr a;
+    memcpy(a.b, b, 16);
+    return a;
+}
+
+/* A distinct count, never above the number of probes it counts (the estimate beyond
+ * DTR_DISTINCT_EXACT values is about 2 % off either way). */
+static uint32_t ps_distinct(const struct dtr_distinct *c, uint32_t probes)
+{
+    uint32_t n = dtr_distinct_count(c);
+    return n < probes ? n : probes;
+}
+
+/* Whether a distinct count is the sketch's estimate rather than exact. */
+static void ps_ev_estimated(struct jb *jb, const char *key, const struct dtr_distinct *c)
+{
+    jb_bool(jb, key, c->n_exact >= DTR_DISTINCT_EXACT);
+}
+
+static unsigned ps_icmp_bit(uint32_t pk)
+{
+    return (unsigned)((pk * 2654435761u) >> 23); /* 9 bits */
+}
+
+static void ps_counts_start(struct ps_counts *c, uint64_t now)
+{
+    memset(c, 0, sizeof *c);
+    c->win_start_ns = c->first_ns = c->last_ns = now;
+}
+
+/*
+ * Whether an entry's window is over: the window has passed since it started and, when the
+ * entry's activity was reported, no probe came for a whole window. Packet time may step back
+ * a little in a capture; that never ends a window.
+ */
+static bool ps_window_over(const struct ps_counts *c, bool active, uint64_t now, uint64_t win)
+{
+    if (now <= c->win_start_ns || now - c->win_start_ns <= win)
+        return false;
+    if (!active)
+        return true;
+    return now > c->last_ns && now - c->last_ns > win;
+}
+
+static void ps_counts_touch(struct ps_counts *c, bool active, uint64_t now, uint64_t win)
+{
+    c->last_ns = ps_max64(c->last_ns, now);
+    c->expire_ns = mm_sat_add(active ? c->last_ns : c->win_start_ns, win);
+}
+
+/*
+ * The tables' stale callbacks: an entry past its expiry, or one that holds no sign of a scan
+ * (no refusal, no silence, no stealth probe, nothing reported or held), is taken over without
+ * counting an eviction. Ordinary clients create such entries with every new flow; losing
+ * them costs nothing, so "evicted" counts only scan evidence lost to the memcap (memcap_hits
+ * counts every take-over).
+ */
+static bool ps_counts_clean(const struct ps_counts *c)
+{
+    return !c->failed;
+}
+
+static bool ps_src_stale(const void *e, uint64_t now)
+{
+    const struct ps_src *s = e;
+    return now > s->c.expire_ns ||
+           (ps_counts_clean(&s->c) && !s->trw_crossed && !s->stealth_targets && !s->rep_h.reports &&
+            !s->rep_b.reports && !s->pending_ns);
+}
+
+static bool ps_pair_stale(const void *e, uint64_t now)
+{
+    const struct ps_pair *pr = e;
+    return now > pr->c.expire_ns ||
+           (ps_counts_clean(&pr->c) && !pr->n_stealth && !pr->rep.reports && !pr->pending_ns);
+}
+
+static bool ps_tgt_stale(const void *e, uint64_t now)
+{
+    return now > ((const struct ps_tgt *)e)->c.expire_ns;
+}
+
+static bool ps_src_suspicious(const struct ps_st *st, const struct ps_src *s)
+{
+    return s->trw_crossed || s->stealth_targets >= st->cfg->stealth_min_ports;
+}
+
+/* A source with negative evidence in its window: its (source, host) entries are kept. */
+static bool ps_src_interesting(const struct ps_src *s)
+{
+    return s->c.failed || s->stealth_targets || s->trw_crossed;
+}
+
+static bool ps_src_active(const struct ps_st *st, const struct ps_src *s)
+{
+    return ps_src_suspicious(st, s) || s->rep_h.reports || s->rep_b.reports || s->pending_ns;
+}
+
+/* UDP datagrams that are not probes: traceroute's port range (answered by routers and by
+ * port unreachables on the last hop), what looks like a server's answer (a service port to a
+ * high port: reflection floods), and broadcast / multicast. */
+static bool ps_udp_probe_ok(uint16_t sport, uint16_t dport, const struct mm_addr *dst, int ip_ver)
+{
+    if (dport >= 33434 && dport <= 33534)
+        return false;
+    if (sport < 1024 && dport >= 1024)
+        return false;
+    if (ip_ver == 4)
+        return dst->b[0] < 224 && !(dst->b[0] == 255 && dst->b[3] == 255);
+    return dst->b[0] != 0xff;
+}
+
+/* --- table access ---------------------------------------------------------------------- */
+
+/* Write an entry's held first report now (see "reports"). */
+static void ps_release_src(struct ps_st *st, struct dtr *d, struct ps_src *s, uint64_t now);
+static void ps_release_pair(struct ps_st *st, struct dtr *d, struct ps_pair *pr, uint64_t now);
+static void ps_release_tgt(struct dtr *d, struct ps_tgt *t, uint64_t now);
+
+/*
+ * The getters start an entry's window over when it ran out. A first report still held then
+ * is written before the counts go: long silences in a capture can let flow ends reach an
+ * entry before the next tick.
+ */
+
+static struct ps_src *ps_src_get(struct ps_st *st, struct dtr *d, const struct mm_addr *a,
+                                 int ip_ver, uint64_t now, bool create)
+{
+    struct ps_addr_key k;
+    ps_addr_key(&k, a, ip_ver);
+    struct ps_src *s = mm_lru_lookup(st->src, &k);
+    if (s) {
+        if (ps_window_over(&s->c, ps_src_active(st, s), now, st->cfg->window_ns)) {
+            if (s->pending_ns)
+                ps_release_src(st, d, s, now);
+            memset((unsigned char *)s + sizeof s->k, 0, sizeof *s - sizeof s->k);
+            ps_counts_start(&s->c, now);
+        }
+        /* Only sources with something to lose are kept young: ordinary clients age out in
+         * the order they came, and touching them would cost cache misses on every flow. */
+        if (ps_src_interesting(s) || ps_src_active(st, s))
+            mm_lru_touch(st->src, s);
+        return s;
+    }
+    if (!create)
+        return NULL;
+    s = mm_lru_insert(st->src, &k, now);
+    if (s)
+        ps_counts_start(&s->c, now);
+    return s;
+}
+
+/*
+ * A (source, host) entry is made only for a source with negative evidence (see ps_probe), so
+ * it may start after the source's first probes. When the source has probed no other host in
+ * its window, everything it counted belongs to this host and starts the entry: a vertical
+ * scan loses nothing. Otherwise the entry starts empty.
+ */
+static bool ps_pair_seed(struct ps_pair *pr, const struct ps_src *s, const struct mm_addr *dst,
+                         int ip_ver)
+{
+    if (!s || s->hosts.n_exact != 1 || s->hosts.exact[0] != dtr_addr_key32(dst, ip_ver))
+        return false;
+    uint64_t start = pr->c.win_start_ns;
+    pr->c = s->c;
+    if (pr->c.win_start_ns < start)
+        pr->c.win_start_ns = start; /* the window counts from the entry's start */
+    pr->ports = s->ports;
+    for (size_t i = 0; i < s->n_open_ex && pr->n_open < PS_EXAMPLES; i++)
+        pr->open_ports[pr->n_open++] = s->open_ex[i].port | (s->open_ex[i].udp ? PS_PK_UDP : 0u);
+    return true;
+}
+
+/* The (source, host) entry. With `create`, a missing one is made (and a restarted one kept),
+ * seeded from `seed` (may be NULL); *seeded (may be NULL) tells whether that happened. */
+static struct ps_pair *ps_pair_get(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
+                                   const struct mm_addr *dst, int ip_ver, uint64_t now, bool create,
+                                   const struct ps_src *seed, bool *seeded)
+{
+    bool sd = false;
+    struct ps_pair_key k;
+    ps_pair_key(&k, src, dst, ip_ver);
+    struct ps_pair *pr = mm_lru_lookup(st->pair, &k);
+    if (pr) {
+        if (ps_window_over(&pr->c, pr->rep.reports || pr->pending_ns, now, st->cfg->window_ns)) {
+            if (pr->pending_ns)
+                ps_release_pair(st, d, pr, now);
+            memset((unsigned char *)pr + sizeof pr->k, 0, sizeof *pr - sizeof pr->k);
+            ps_counts_start(&pr->c, now);
+            if (create)
+                sd = ps_pair_seed(pr, seed, dst, ip_ver);
+        }
+        mm_lru_touch(st->pair, pr);
+    } else if (create) {
+        pr = mm_lru_insert(st->pair, &k, now);
+        if (pr) {
+            ps_counts_start(&pr->c, now);
+            sd = ps_pair_seed(pr, seed, dst, ip_ver);
+        }
+    }
+    if (seeded)
+        *seeded = sd;
+    return pr;
+}
+
+static struct ps_tgt *ps_tgt_get(struct ps_st *st, struct dtr *d, const struct mm_addr *a,
+                                 int ip_ver, uint64_t now)
+{
+    struct ps_addr_key k;
+    ps_addr_key(&k, a, ip_ver);
+    struct ps_tgt *t = mm_lru_lookup(st->tgt, &k);
+    if (t) {
+        if (ps_window_over(&t->c, t->rep.reports || t->pending_ns, now, st->cfg->dist_window_ns)) {
+            if (t->pending_ns)
+                ps_release_tgt(d, t, now);
+            memset((unsigned char *)t + sizeof t->k, 0, sizeof *t - sizeof t->k);
+            ps_counts_start(&t->c, now);
+        }
+        mm_lru_touch(st->tgt, t);
+        return t;
+    }
+    t = mm_lru_insert(st->tgt, &k, now);
+    if (t)
+        ps_counts_start(&t->c, now);
+    return t;
+}
+
+/* --- evidence -------------------------------------------------------------------------- */
+
+static void ps_ev_ip_array(struct jb *jb, const char *key, const struct mm_addr *a, size_t n,
+                           int ip_ver)
+{
+    char s[64];
+    jb_open_array(jb, key);
+    for (size_t i = 0; i < n; i++)
+        jb_string(jb, NULL, dtr_addr_str(&a[i], ip_ver, s, sizeof s));
+    jb_close_array(jb);
+}
+
+/* The first ports seen, as numbers (the protocol is in "protocols"). */
+static void ps_ev_ports(struct jb *jb, const char *key, const struct dtr_distinct *c)
+{
+    jb_open_array(jb, key);
+    for (size_t i = 0; i < c->n_exact && i < PS_EXAMPLES; i++)
+        jb_uint(jb, NULL, c->exact[i] & 0xffffu);
+    jb_close_array(jb);
+}
+
+static enum ps_type ps_main_type(const struct ps_counts *c)
+{
+    enum ps_type best = PS_SYN;
+    for (int t = 1; t < PS_NTYPES; t++)
+        if (c->by_type[t] > c->by_type[best])
+            best = (enum ps_type)t;
+    return best;
+}
+
+/* Probe types, outcomes, protocols and the time window. */
+static void ps_ev_counts(struct jb *jb, const struct ps_counts *c)
+{
+    jb_string(jb, "scan_type", ps_type_names[ps_main_type(c)]);
+    jb_open_array(jb, "scan_types");
+    for (int t = 0; t < PS_NTYPES; t++)
+        if (c->by_type[t])
+            jb_string(jb, NULL, ps_type_names[t]);
+    jb_close_array(jb);
+    jb_open_object(jb, "probes_by_type");
+    for (int t = 0; t < PS_NTYPES; t++)
+        if (c->by_type[t])
+            jb_uint(jb, ps_type_names[t], c->by_type[t]);
+    jb_close_object(jb);
+    jb_open_array(jb, "protocols");
+    if (c->protos & PS_P_TCP)
+        jb_string(jb, NULL, "tcp");
+    if (c->protos & PS_P_UDP)
+        jb_string(jb, NULL, "udp");
+    jb_close_array(jb);
+    jb_uint(jb, "probes", c->probes);
+    jb_uint(jb, "open", c->open);
+    jb_uint(jb, "closed", c->closed);
+    jb_uint(jb, "filtered", c->filtered);
+    jb_uint(jb, "unanswered", c->unanswered);
+    dtr_ev_ts(jb, "first_seen", c->first_ns);
+    dtr_ev_ts(jb, "last_seen", c->last_ns);
+    dtr_ev_secs(jb, "duration", c->last_ns - c->first_ns);
+}
+
+static void ps_ev_trw(struct jb *jb, const struct ps_st *st, const struct ps_src *s)
+{
+    jb_open_object(jb, "trw");
+    jb_double(jb, "log_ratio", s->llr, 3);
+    jb_double(jb, "threshold", st->upper, 3);
+    jb_bool(jb, "scanner", s->trw_crossed);
+    jb_close_object(jb);
+}
+
+static uint8_t ps_alert_proto(uint8_t protos)
+{
+    return protos == PS_P_TCP ? 6 : protos == PS_P_UDP ? 17 : 0;
+}
+
+/* --- reports --------------------------------------------------------------------------- */
+
+/*
+ * A threshold crossed says "scan", but not yet how far the scan goes: a fast scan crosses
+ * after a few of its thousand probes. So the first report of an activity waits in a bounded
+ * queue until the activity has been quiet for report-quiet, or report-delay has passed, and
+ * then tells the whole scan; later reports are updates at most every update-interval. With
+ * report-delay 0, or when the queue is full, the first report goes out at once.
+ */
+
+/* Vertical: this (source, host) qualifies now. */
+static bool ps_vertical_ready(const struct ps_st *st, const struct ps_pair *pr,
+                              const struct ps_src *s, bool *by_trw)
+{
+    *by_trw = s && ps_src_suspicious(st, s) &&
+              ps_distinct(&pr->ports, pr->c.probes) >= st->cfg->min_ports;
+    return *by_trw || pr->n_stealth >= st->cfg->stealth_min_ports;
+}
+
+/* The source's variant now: PS_SIG_HORIZONTAL, PS_SIG_BLOCK, or -1 (none). */
+static int ps_src_variant(const struct ps_st *st, const struct ps_src *s)
+{
+    if (!ps_src_suspicious(st, s) || ps_distinct(&s->hosts, s->c.probes) < st->cfg->min_hosts)
+        return -1;
+    return ps_distinct(&s->ports, s->c.probes) >= st->cfg->min_ports ? PS_SIG_BLOCK
+                                                                     : PS_SIG_HORIZONTAL;
+}
+
+/* A block scan reported (or about to be) covers the hosts it went through. */
+static bool ps_block_covers(const struct ps_st *st, const struct ps_src *s)
+{
+    return s && (s->rep_b.reports || (s->pending_ns && ps_src_variant(st, s) == PS_SIG_BLOCK));
+}
+
+static bool ps_pend_add(struct ps_st *st, enum ps_kind kind, const void *key, size_t key_len)
+{
+    if (st->n_pend >= PS_PENDING_MAX)
+        return false;
+    struct ps_pending *it = &st->pend[st->n_pend++];
+    memset(it, 0, sizeof *it);
+    it->kind = (uint8_t)kind;
+    memcpy(it->key, key, key_len);
+    return true;
+}
+
+static void ps_emit_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr,
+                             const struct ps_src *s, uint64_t crossed, uint64_t now, bool update)
+{
+    bool by_trw;
+    ps_vertical_ready(st, pr, s, &by_trw);
+    uint32_t ports = ps_distinct(&pr->ports, pr->c.probes);
+    int ipv = pr->k.ip_ver;
+    struct mm_addr src = ps_addr_of(pr->k.src), dst = ps_addr_of(pr->k.dst);
+    struct jb *jb = dtr_alert_begin(d);
+    dtr_ev_ip(jb, "scanner", &src, ipv);
+    dtr_ev_ip(jb, "target", &dst, ipv);
+    jb_string(jb, "detected_by", by_trw ? "trw" : "stealth_probes");
+    dtr_ev_ts(jb, "detected", crossed);
+    ps_ev_counts(jb, &pr->c);
+    jb_uint(jb, "ports", ports);
+    ps_ev_estimated(jb, "ports_estimated", &pr->ports);
+    ps_ev_ports(jb, "ports_first", &pr->ports);
+    jb_open_array(jb, "open_ports");
+    for (size_t i = 0; i < pr->n_open; i++)
+        if (!(pr->open_ports[i] & PS_PK_UDP))
+            jb_uint(jb, NULL, pr->open_ports[i] & 0xffffu);
+    jb_close_array(jb);
+    if (pr->c.protos & PS_P_UDP) {
+        jb_open_array(jb, "open_udp_ports");
+        for (size_t i = 0; i < pr->n_open; i++)
+            if (pr->open_ports[i] & PS_PK_UDP)
+                jb_uint(jb, NULL, pr->open_ports[i] & 0xffffu);
+        jb_close_array(jb);
+    }
+    jb_uint(jb, "stealth_ports", pr->n_stealth);
+    if (s)
+        ps_ev_trw(jb, st, s);
+    struct dtr_alert_args a = {
+        .sig = PS_SIG_VERTICAL,
+        .ts_ns = now,
+        .src = src,
+        .dst = dst,
+        .ip_ver = (uint8_t)ipv,
+        .proto = ps_alert_proto(pr->c.protos),
+        .dport = ports == 1 && pr->ports.n_exact ? (uint16_t)(pr->ports.exact[0] & 0xffffu) : 0,
+        .update = update,
+    };
+    dtr_alert_emit(d, &a);
+}
+
+static void ps_emit_src(struct ps_st *st, struct dtr *d, const struct ps_src *s, size_t sig,
+                        uint64_t crossed, uint64_t now, bool update)
+{
+    uint32_t hosts = ps_distinct(&s->hosts, s->c.probes);
+    uint32_t ports = ps_distinct(&s->ports, s->c.probes);
+    int ipv = s->k.ip_ver;
+    struct mm_addr src = ps_addr_of(s->k.addr);
+    struct jb *jb = dtr_alert_begin(d);
+    dtr_ev_ip(jb, "scanner", &src, ipv);
+    jb_string(jb, "detected_by", s->trw_crossed ? "trw" : "stealth_probes");
+    dtr_ev_ts(jb, "detected", crossed);
+    ps_ev_counts(jb, &s->c);
+    jb_uint(jb, "hosts", hosts);
+    ps_ev_estimated(jb, "hosts_estimated", &s->hosts);
+    ps_ev_ip_array(jb, "hosts_first", s->hosts_ex, s->n_hosts_ex, ipv);
+    jb_uint(jb, "ports", ports);
+    ps_ev_estimated(jb, "ports_estimated", &s->ports);
+    ps_ev_ports(jb, "ports_first", &s->ports);
+    if (ports == 1 && s->ports.n_exact)
+        jb_uint(jb, "port", s->ports.exact[0] & 0xffffu);
+    jb_open_array(jb, "open_services");
+    for (size_t i = 0; i < s->n_open_ex; i++) {
+        char a[64];
+        jb_open_object(jb, NULL);
+        jb_string(jb, "host", dtr_addr_str(&s->open_ex[i].host, ipv, a, sizeof a));
+        jb_uint(jb, "port", s->open_ex[i].port);
+        jb_string(jb, "proto", s->open_ex[i].udp ? "udp" : "tcp");
+        jb_close_object(jb);
+    }
+    jb_close_array(jb);
+    ps_ev_trw(jb, st, s);
+    struct dtr_alert_args a = {
+        .sig = sig,
+        .ts_ns = now,
+        .src = src,
+        .dst = s->hosts_ex[0],
+        .ip_ver = (uint8_t)ipv,
+        .proto = ps_alert_proto(s->c.protos),
+        .dport = ports == 1 && s->ports.n_exact ? (uint16_t)(s->ports.exact[0] & 0xffffu) : 0,
+        .update = update,
+    };
+    dtr_alert_emit(d, &a);
+}
+
+static void ps_emit_tgt(struct dtr *d, const struct ps_tgt *t, uint64_t crossed, uint64_t now,
+                        bool update)
+{
+    int ipv = t->k.ip_ver;
+    struct mm_addr dst = ps_addr_of(t->k.addr);
+    struct jb *jb = dtr_alert_begin(d);
+    dtr_ev_ip(jb, "target", &dst, ipv);
+    dtr_ev_ts(jb, "detected", crossed);
+    ps_ev_counts(jb, &t->c);
+    jb_uint(jb, "sources", ps_distinct(&t->sources, t->c.probes));
+    ps_ev_estimated(jb, "sources_estimated", &t->sources);
+    ps_ev_ip_array(jb, "sources_first", t->src_ex, t->n_src_ex, ipv);
+    jb_uint(jb, "ports", ps_distinct(&t->ports, t->c.probes));
+    ps_ev_estimated(jb, "ports_estimated", &t->ports);
+    ps_ev_ports(jb, "ports_first", &t->ports);
+    struct dtr_alert_args a = {
+        .sig = PS_SIG_DISTRIBUTED,
+        .ts_ns = now,
+        .src = t->src_ex[0],
+        .dst = dst,
+        .ip_ver = (uint8_t)ipv,
+        .proto = ps_alert_proto(t->c.protos),
+        .update = update,
+    };
+    dtr_alert_emit(d, &a);
+}
+
+/* Whether a first report waits (queued) rather than going out now. */
+static bool ps_hold(struct ps_st *st, uint64_t *pending_ns, enum ps_kind kind, const void *key,
+                    size_t key_len, uint64_t now)
+{
+    if (*pending_ns)
+        return true;
+    if (!st->cfg->report_delay_ns || !ps_pend_add(st, kind, key, key_len))
+        return false;
+    *pending_ns = now ? now : 1; /* 0 means "not pending" */
+    return true;
+}
+
+/* After an event on (source, host): report or queue a vertical scan when it qualifies. */
+static void ps_check_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr,
+                              const struct ps_src *s, uint64_t now)
+{
+    bool by_trw;
+    if (!ps_vertical_ready(st, pr, s, &by_trw) || ps_block_covers(st, s))
+        return;
+    if (!pr->rep.reports && ps_hold(st, &pr->pending_ns, PS_K_PAIR, &pr->k, sizeof pr->k, now))
+        return;
+    enum dtr_due due = dtr_report_due(d, &pr->rep, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_vertical(st, d, pr, s, now, now, due == DTR_DUE_UPDATE);
+}
+
+static void ps_check_src(struct ps_st *st, struct dtr *d, struct ps_src *s, uint64_t now)
+{
+    int sig = ps_src_variant(st, s);
+    if (sig < 0 || (sig == PS_SIG_HORIZONTAL && s->rep_b.reports))
+        return; /* reported as a block scan already: stays one */
+    struct dtr_report *r = sig == PS_SIG_BLOCK ? &s->rep_b : &s->rep_h;
+    if (!r->reports && ps_hold(st, &s->pending_ns, PS_K_SRC, &s->k, sizeof s->k, now))
+        return;
+    enum dtr_due due = dtr_report_due(d, r, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_src(st, d, s, (size_t)sig, now, now, due == DTR_DUE_UPDATE);
+}
+
+static void ps_check_tgt(struct ps_st *st, struct dtr *d, struct ps_tgt *t, uint64_t now)
+{
+    if (ps_distinct(&t->sources, t->c.probes) < st->cfg->dist_min_sources ||
+        ps_distinct(&t->ports, t->c.probes) < st->cfg->dist_min_ports)
+        return;
+    if (!t->rep.reports && ps_hold(st, &t->pending_ns, PS_K_TGT, &t->k, sizeof t->k, now))
+        return;
+    enum dtr_due due = dtr_report_due(d, &t->rep, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_tgt(d, t, now, now, due == DTR_DUE_UPDATE);
+}
+
+/* Whether a held first report is due: the activity went quiet, or it waited long enough. */
+static bool ps_hold_over(const struct ps_st *st, uint64_t pending_ns, uint64_t last_ns,
+                         uint64_t now, bool all)
+{
+    return all || (now > pending_ns && now - pending_ns >= st->cfg->report_delay_ns) ||
+           (now > last_ns && now - last_ns >= st->cfg->report_quiet_ns);
+}
+
+static void ps_release_src(struct ps_st *st, struct dtr *d, struct ps_src *s, uint64_t now)
+{
+    uint64_t crossed = s->pending_ns;
+    s->pending_ns = 0;
+    int sig = ps_src_variant(st, s);
+    if (sig < 0 || (sig == PS_SIG_HORIZONTAL && s->rep_b.reports))
+        return;
+    enum dtr_due due = dtr_report_due(d, sig == PS_SIG_BLOCK ? &s->rep_b : &s->rep_h, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_src(st, d, s, (size_t)sig, crossed, now, due == DTR_DUE_UPDATE);
+}
+
+static void ps_release_pair(struct ps_st *st, struct dtr *d, struct ps_pair *pr, uint64_t now)
+{
+    uint64_t crossed = pr->pending_ns;
+    pr->pending_ns = 0;
+    struct ps_addr_key k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.addr, pr->k.src, 16);
+    k.ip_ver = pr->k.ip_ver;
+    const struct ps_src *s = mm_lru_lookup(st->src, &k);
+    if (ps_block_covers(st, s))
+        return;
+    enum dtr_due due = dtr_report_due(d, &pr->rep, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_vertical(st, d, pr, s, crossed, now, due == DTR_DUE_UPDATE);
+}
+
+static void ps_release_tgt(struct dtr *d, struct ps_tgt *t, uint64_t now)
+{
+    uint64_t crossed = t->pending_ns;
+    t->pending_ns = 0;
+    enum dtr_due due = dtr_report_due(d, &t->rep, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_tgt(d, t, crossed, now, due == DTR_DUE_UPDATE);
+}
+
+/* One queued first report: true when done with it (written, or its entry gone: taken over,
+ * or its window started over and wrote it then). */
+static bool ps_pend_run(struct ps_st *st, struct dtr *d, const struct ps_pending *it, uint64_t now,
+                        bool all)
+{
+    switch ((enum ps_kind)it->kind) {
+    case PS_K_SRC: {
+        struct ps_src *s = mm_lru_lookup(st->src, it->key);
+        if (!s || !s->pending_ns)
+            return true;
+        if (!ps_hold_over(st, s->pending_ns, s->c.last_ns, now, all))
+            return false;
+        ps_release_src(st, d, s, now);
+        return true;
+    }
+    case PS_K_PAIR: {
+        struct ps_pair *pr = mm_lru_lookup(st->pair, it->key);
+        if (!pr || !pr->pending_ns)
+            return true;
+        if (!ps_hold_over(st, pr->pending_ns, pr->c.last_ns, now, all))
+            return false;
+        ps_release_pair(st, d, pr, now);
+        return true;
+    }
+    case PS_K_TGT: {
+        struct ps_tgt *t = mm_lru_lookup(st->tgt, it->key);
+        if (!t || !t->pending_ns)
+            return true;
+        if (!ps_hold_over(st, t->pending_ns, t->c.last_ns, now, all))
+            return false;
+        ps_release_tgt(d, t, now);
+        return true;
+    }
+    }
+    return true;
+}
+
+/* Write the held first reports that are due (all of them at the end of input). Sources go
+ * first: a block scan they report covers the vertical scans queued for its hosts. */
+static void ps_pend_flush(struct ps_st *st, struct dtr *d, uint64_t now, bool all)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        size_t w = 0;
+        for (size_t i = 0; i < st->n_pend; i++) {
+            const struct ps_pending *it = &st->pend[i];
+            bool mine = (it->kind == PS_K_SRC) == (pass == 0);
+            if (mine && ps_pend_run(st, d, it, now, all))
+                continue;
+            if (w != i)
+                st->pend[w] = *it;
+            w++;
+        }
+        st->n_pend = w;
+    }
+}
+
+/* --- events ---------------------------------------------------------------------------- */
+
+/* A probe from src to dst:port (pk = port key), of the given type. */
+static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
+                     const struct mm_addr *dst, int ip_ver, uint32_t pk, enum ps_type type,
+                     uint64_t now)
+{
+    const struct ps_cfg *cfg = st->cfg;
+    uint8_t proto_bit = (pk & PS_PK_UDP) ? PS_P_UDP : PS_P_TCP;
+    bool stealth = type == PS_FIN || type == PS_NULL || type == PS_XMAS;
+    struct ps_src *s = ps_src_get(st, d, src, ip_ver, now, true);
+    if (s) {
+        s->c.probes++;
+        s->c.by_type[type]++;
+        s->c.protos |= proto_bit;
+        dtr_distinct_add(&s->ports, pk);
+        if (dtr_distinct_add(&s->hosts, dtr_addr_key32(dst, ip_ver)) && s->n_hosts_ex < PS_EXAMPLES)
+            s->hosts_ex[s->n_hosts_ex++] = *dst;
+    }
+    /* Most sources are ordinary clients whose connections succeed: they get no (source,
+     * host) entries, which would cost a table insert for every new flow. */
+    struct ps_pair *pr = NULL;
+    if (!s || stealth || ps_src_interesting(s)) {
+        bool seeded;
+        pr = ps_pair_get(st, d, src, dst, ip_ver, now, true, s, &seeded);
+        if (pr && !seeded) { /* a seeded entry already holds this probe */
+            pr->c.probes++;
+            pr->c.by_type[type]++;
+            pr->c.protos |= proto_bit;
+            dtr_distinct_add(&pr->ports, pk);
+        }
+    }
+    if (pr) {
+        if (stealth) {
+            uint16_t port = (uint16_t)(pk & 0xffffu);
+            bool known = false;
+            for (size_t i = 0; i < pr->n_stealth && !known; i++)
+                known = pr->stealth_ports[i] == port;
+            if (!known && pr->n_stealth < PS_STEALTH_MAX) {
+                pr->stealth_ports[pr->n_stealth++] = port;
+                if (s)
+                    s->stealth_targets++;
+            }
+        }
+        ps_counts_touch(&pr->c, pr->rep.reports || pr->pending_ns, now, cfg->window_ns);
+    }
+    if (s)
+        ps_counts_touch(&s->c, ps_src_active(st, s), now, cfg->window_ns);
+    /* The source first: when it becomes a block scan, that report covers this host. */
+    if (s)
+        ps_check_src(st, d, s, now);
+    if (pr)
+        ps_check_vertical(st, d, pr, s, now);
+}
+
+static void ps_walk(struct ps_st *st, struct ps_src *s, bool ok)
+{
+    if (ok) {
+        s->llr += st->step_ok;
+        if (s->llr < st->lower)
+            s->llr = st->lower;
+    } else {
+        s->llr += st->step_fail;
+    }
+    if (s->llr >= st->upper)
+        s->trw_crossed = true;
+}
+
+static void ps_count_outcome(struct ps_counts *c, enum ps_outcome o, bool udp)
+{
+    switch (o) {
+    case PS_O_OPEN: c->open++; break;
+    case PS_O_CLOSED: c->closed++; break;
+    case PS_O_FILTERED: c->filtered++; break;
+    case PS_O_UNANSWERED: c->unanswered++; break;
+    }
+    if (o != PS_O_OPEN && (o != PS_O_UNANSWERED || !udp))
+        c->failed++;
+}
+
+/*
+ * The outcome of a probe from src to dst:pk. Only probes whose (source, host) is tracked
+ * count: an answer to a probe never seen (capture started late, entry taken over) is not
+ * evidence. The first outcome per (host, port) in the window moves the walk.
+ */
+static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
+                       const struct mm_addr *dst, int ip_ver, uint32_t pk, enum ps_type type,
+                       enum ps_outcome o, bool icmp, uint64_t now)
+{
+    const struct ps_cfg *cfg = st->cfg;
+    bool udp = pk & PS_PK_UDP;
+    bool failed = o == PS_O_CLOSED || o == PS_O_FILTERED || (o == PS_O_UNANSWERED && !udp);
+    struct ps_src *s = ps_src_get(st, d, src, ip_ver, now, false);
+    if (!s)
+        return; /* an answer to a probe never seen: capture started late, or taken over */
+                /* Negative evidence makes the (source, host) entry; an answer only updates one. */
+    struct ps_pair *pr = ps_pair_get(st, d, src, dst, ip_ver, now, failed, s, NULL);
+    bool first = true;
+    if (pr) {
+        unsigned bit = ps_icmp_bit(pk);
+        bool icmp_answered = (pr->icmp_seen[bit >> 6] >> (bit & 63)) & 1u;
+        /* A probe answered by an ICMP error also times out unanswered (its flow saw no
+         * reply): that is not silence. The set can err towards "answered" once it fills. */
+        if (o == PS_O_UNANSWERED && icmp_answered)
+            return;
+        if (icmp)
+            pr->icmp_seen[bit >> 6] |= 1ull << (bit & 63);
+        /* A probe sent before the entry existed (and not in its seed) counts now. */
+        if (dtr_distinct_add(&pr->ports, pk)) {
+            pr->c.probes++;
+            pr->c.by_type[type]++;
+            pr->c.protos |= udp ? PS_P_UDP : PS_P_TCP;
+        }
+        first = dtr_distinct_add(&pr->outcomes, pk);
+        ps_count_outcome(&pr->c, o, udp);
+        if (o == PS_O_OPEN) {
+            bool known = false;
+            for (size_t i = 0; i < pr->n_open && !known; i++)
+                known = pr->open_ports[i] == pk;
+            if (!known && pr->n_open < PS_EXAMPLES)
+                pr->open_ports[pr->n_open++] = pk;
+        }
+        ps_counts_touch(&pr->c, pr->rep.reports || pr->pending_ns, now, cfg->window_ns);
+    }
+    uint32_t pair_ports = pr ? dtr_distinct_count(&pr->ports) : 1;
+
+    ps_count_outcome(&s->c, o, udp);
+    /* UDP silence is what an open port and a filtered one both give: no evidence. Without a
+     * (source, host) entry (an ordinary client) successes are not told apart per port: the
+     * walk's lower bound caps what they are worth anyway. */
+    if (first && (o != PS_O_UNANSWERED || !udp))
+        ps_walk(st, s, o == PS_O_OPEN);
+    if (o == PS_O_OPEN) {
+        bool known = false;
+        for (size_t i = 0; i < s->n_open_ex && !known; i++)
+            known = s->open_ex[i].port == (pk & 0xffffu) && s->open_ex[i].udp == (udp ? 1 : 0) &&
+                    !memcmp(s->open_ex[i].host.b, dst->b, 16);
+        if (!known && s->n_open_ex < PS_EXAMPLES) {
+            struct ps_svc *v = &s->open_ex[s->n_open_ex++];
+            v->host = *dst;
+            v->port = (uint16_t)(pk & 0xffffu);
+            v->udp = udp ? 1 : 0;
+        }
+    }
+    ps_counts_touch(&s->c, ps_src_active(st, s), now, cfg->window_ns);
+
+    ps_check_src(st, d, s, now);
+    if (pr)
+        ps_check_vertical(st, d, pr, s, now);
+
+    /* Distributed: failures from sources that each probed few ports of this host (one that
+     * probed many is a vertical scan of its own). pr and s stay valid: other tables. */
+    if (failed && pair_ports < cfg->min_ports) {
+        struct ps_tgt *t = ps_tgt_get(st, d, dst, ip_ver, now);
+        if (!t)
+            return;
+        t->c.probes++;
+        t->c.protos |= udp ? PS_P_UDP : PS_P_TCP;
+        ps_count_outcome(&t->c, o, udp);
+        t->c.by_type[type]++;
+        dtr_distinct_add(&t->ports, pk);
+        if (dtr_distinct_add(&t->sources, dtr_addr_key32(src, ip_ver)) && t->n_src_ex < PS_EXAMPLES)
+            t->src_ex[t->n_src_ex++] = *src;
+        ps_counts_touch(&t->c, t->rep.reports || t->pending_ns, now, cfg->dist_window_ns);
+        ps_check_tgt(st, d, t, now);
+    }
+}
+
+/* The probe type of a flow's first client segment, or -1 when it is no probe. */
+static int ps_tcp_probe_type(uint8_t flags)
+{
+    uint8_t core = flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK | TCP_URG);
+    if ((core & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN)
+        return PS_SYN;
+    if (core == 0)
+        return PS_NULL;
+    if (core == TCP_FIN)
+        return PS_FIN;
+    if ((core & (TCP_FIN | TCP_PSH | TCP_URG)) == (TCP_FIN | TCP_PSH | TCP_URG) &&
+        !(core & (TCP_SYN | TCP_RST | TCP_ACK)))
+        return PS_XMAS;
+    return -1;
+}
+
+static void ps_icmp_error(struct ps_st *st, struct dtr *d, const struct packet *p)
+{
+    bool unreach = (p->proto == 1 && p->icmp_type == 3) || (p->proto == 58 && p->icmp_type == 1);
+    if (!unreach)
+        return;
+    const struct icmp_inner *in = &p->icmp_inner;
+    if ((in->proto != 6 && in->proto != 17) || in->dport == 0 || in->ip_ver != p->ip_ver)
+        return;
+    /* The error goes back to whoever sent the quoted packet, or it is not about its probe. */
+    if (memcmp(in->src.b, p->dst.b, 16) != 0)
+        return;
+    bool udp = in->proto == 17;
+    if (udp && !ps_udp_probe_ok(in->sport, in->dport, &in->dst, in->ip_ver))
+        return;
+    bool port_unreach =
+        (p->proto == 1 && p->icmp_code == 3) || (p->proto == 58 && p->icmp_code == 4);
+    ps_outcome(st, d, &in->src, &in->dst, in->ip_ver, in->dport | (udp ? PS_PK_UDP : 0u),
+               udp ? PS_UDP : PS_SYN, port_unreach ? PS_O_CLOSED : PS_O_FILTERED, true, p->ts_ns);
+}
+
+/* --- callbacks ------------------------------------------------------------------------- */
+
+static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
+{
+    const struct ps_cfg *cfg = cfgv;
+    if (cfg->theta1 >= cfg->theta0) {
+        snprintf(err, errlen, "trw-theta1 (%g) must be below trw-theta0 (%g)", cfg->theta1,
+                 cfg->theta0);
+        return NULL;
+    }
+    if (cfg->alpha >= cfg->beta) {
+        snprintf(err, errlen, "trw-alpha (%g) must be below trw-beta (%g)", cfg->alpha, cfg->beta);
+        return NULL;
+    }
+    struct ps_st *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->cfg = cfg;
+    st->step_ok = log(cfg->theta1 / cfg->theta0);
+    st->step_fail = log((1 - cfg->theta1) / (1 - cfg->theta0));
+    st->upper = log(cfg->beta / cfg->alpha);
+    st->lower = log((1 - cfg->beta) / (1 - cfg->alpha));
+    /* Sources and (source, host) pairs are what a scan creates; targets are few. */
+    size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
+    size_t cap_tgt = cfg->memcap - cap_src - cap_pair;
+    st->src = dtr_table_new(d, "portscan.sources", cap_src, sizeof(struct ps_src),
+                            sizeof(struct ps_addr_key), ps_src_stale);
+    st->pair = dtr_table_new(d, "portscan.source_hosts", cap_pair, sizeof(struct ps_pair),
+                             sizeof(struct ps_pair_key), ps_pair_stale);
+    st->tgt = dtr_table_new(d, "portscan.targets", cap_tgt, sizeof(struct ps_tgt),
+                            sizeof(struct ps_addr_key), ps_tgt_stale);
+    if (!st->src || !st->pair || !st->tgt) {
+        snprintf(err, errlen, "memcap %zu bytes cannot hold the tables (or out of memory)",
+                 cfg->memcap);
+        mm_lru_free(st->src);
+        mm_lru_free(st->pair);
+        mm_lru_free(st->tgt);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void ps_fini(void *stv)
+{
+    struct ps_st *st = stv;
+    mm_lru_free(st->src);
+    mm_lru_free(st->pair);
+    mm_lru_free(st->tgt);
+    free(st);
+}
+
+static void ps_packet(void *stv, struct dtr *d, const struct flow *f, int dir,
+                      const struct packet *p)
+{
+    struct ps_st *st = stv;
+    if (MM_UNLIKELY(p->flags & PKT_F_ICMP_INNER)) {
+        ps_icmp_error(st, d, p);
+        return;
+    }
+    /* Only the first packet of each direction of a flow says anything about probes. */
+    if (!f || (dir != FLOW_TOSERVER && dir != FLOW_TOCLIENT) || f->pkts[dir] != 1 ||
+        !(p->flags & PKT_F_L4))
+        return;
+    if (p->proto == 6) {
+        if (dir == FLOW_TOSERVER) {
+            int t = ps_tcp_probe_type(p->tcp_flags);
+            if (t >= 0)
+                ps_probe(st, d, &p->src, &p->dst, p->ip_ver, p->dport, (enum ps_type)t, p->ts_ns);
+            return;
+        }
+        uint8_t cflags = f->tcp_flags[FLOW_TOSERVER];
+        if (!f->pkts[FLOW_TOSERVER])
+            return; /* the server spoke first: reflection or a capture started late */
+        if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+            if (cflags & TCP_SYN)
+                ps_outcome(st, d, &p->dst, &p->src, p->ip_ver, p->sport, PS_SYN, PS_O_OPEN, false,
+                           p->ts_ns);
+            return;
+        }
+        if (!(p->tcp_flags & TCP_RST))
+            return;
+        int t = ps_tcp_probe_type(cflags);
+        if (t >= 0) {
+            ps_outcome(st, d, &p->dst, &p->src, p->ip_ver, p->sport, (enum ps_type)t, PS_O_CLOSED,
+                       false, p->ts_ns);
+        } else if ((cflags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_PSH | TCP_URG | TCP_ACK)) ==
+                       TCP_ACK &&
+                   f->payload[FLOW_TOSERVER] == 0 && f->pkts[FLOW_TOSERVER] <= 2) {
+            /* An ACK out of nowhere answered by RST: an ACK scan probe (firewall mapping). */
+            ps_probe(st, d, &p->dst, &p->src, p->ip_ver, p->sport, PS_ACK, p->ts_ns);
+            ps_outcome(st, d, &p->dst, &p->src, p->ip_ver, p->sport, PS_ACK, PS_O_CLOSED, false,
+                       p->ts_ns);
+        }
+        return;
+    }
+    if (p->proto == 17) {
+        if (dir == FLOW_TOSERVER) {
+            if (ps_udp_probe_ok(p->sport, p->dport, &p->dst, p->ip_ver))
+                ps_probe(st, d, &p->src, &p->dst, p->ip_ver, p->dport | PS_PK_UDP, PS_UDP,
+                         p->ts_ns);
+        } else if (f->pkts[FLOW_TOSERVER] &&
+                   ps_udp_probe_ok(p->dport, p->sport, &p->src, p->ip_ver)) {
+            ps_outcome(st, d, &p->dst, &p->src, p->ip_ver, p->sport | PS_PK_UDP, PS_UDP, PS_O_OPEN,
+                       false, p->ts_ns);
+        }
+    }
+}
+
+static void ps_flow_end(void *stv, struct dtr *d, const struct flow *f)
+{
+    struct ps_st *st = stv;
+    const struct ps_cfg *cfg = st->cfg;
+    if ((f->key.proto != 6 && f->key.proto != 17) || !f->pkts[FLOW_TOSERVER])
+        return;
+    struct mm_addr cli = ps_addr_of(flow_client_addr(f));
+    struct mm_addr srv = ps_addr_of(flow_server_addr(f));
+    int ipv = f->key.ip_ver;
+    uint16_t sport = flow_client_port(f), dport = flow_server_port(f);
+    uint64_t now = f->last_ns;
+    if (f->key.proto == 17) {
+        if (!f->pkts[FLOW_TOCLIENT] && ps_udp_probe_ok(sport, dport, &srv, ipv))
+            ps_outcome(st, d, &cli, &srv, ipv, dport | PS_PK_UDP, PS_UDP, PS_O_UNANSWERED, false,
+                       now);
+        return;
+    }
+    uint8_t c = f->tcp_flags[FLOW_TOSERVER], s = f->tcp_flags[FLOW_TOCLIENT];
+    if (!f->pkts[FLOW_TOCLIENT]) {
+        if ((c & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN)
+            ps_outcome(st, d, &cli, &srv, ipv, dport, PS_SYN, PS_O_UNANSWERED, false, now);
+        return;
+    }
+    /* connect(): handshake completed, then closed by the client at once, nothing sent. */
+    bool connect_scan =
+        (c & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (c & (TCP_RST | TCP_FIN)) &&
+        (s & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && f->payload[FLOW_TOSERVER] == 0 &&
+        f->last_ns - f->first_ns <= cfg->connect_max_ns;
+    if (!connect_scan)
+        return;
+    struct ps_pair *pr = ps_pair_get(st, d, &cli, &srv, ipv, now, false, NULL, NULL);
+    if (pr && pr->c.by_type[PS_SYN]) {
+        pr->c.by_type[PS_SYN]--;
+        pr->c.by_type[PS_CONNECT]++;
+    }
+    struct ps_src *sr = ps_src_get(st, d, &cli, ipv, now, false);
+    if (sr && sr->c.by_type[PS_SYN]) {
+        sr->c.by_type[PS_SYN]--;
+        sr->c.by_type[PS_CONNECT]++;
+    }
+}
+
+static void ps_tick(void *stv, struct dtr *d, uint64_t now)
+{
+    struct ps_st *st = stv;
+    if (st->n_pend)
+        ps_pend_flush(st, d, now, false);
+}
+
+static void ps_finish(void *stv, struct dtr *d, uint64_t now)
+{
+    struct ps_st *st = stv;
+    ps_pend_flush(st, d, now, true);
+}
+
+static void ps_stats(const void *stv, struct dtr_det_stats *out)
+{
+    const struct ps_st *st = stv;
+    mm_lru_t *const t[] = {st->src, st->pair, st->tgt};
+    dtr_table_stats(out, t, MM_ARRAY_LEN(t));
+}
+
+const struct dtr_ops dt_portscan_ops = {
+    .name = "portscan",
+    .threat = "T2",
+    .summary = "vertical, horizontal, block and distributed port scans (TCP SYN, connect, FIN, "
+               "NULL, XMAS, ACK; UDP through ICMP port unreachable), with a Threshold Random "
+               "Walk over first-contact outcomes",
+    .sid_base = 2001,
+    .sigs = ps_sigs,
+    .n_sigs = MM_ARRAY_LEN(ps_sigs),
+    .params = ps_params,
+    .n_params = MM_ARRAY_LEN(ps_params),
+    .cfg_size = sizeof(struct ps_cfg),
+    .init = ps_init,
+    .fini = ps_fini,
+    .packet = ps_packet,
+    .flow_end = ps_flow_end,
+    .tick = ps_tick,
+    .finish = ps_finish,
+    .stats = ps_stats,
+};

@@ -1,0 +1,1299 @@
+/*
+ * T2 port-scan detector (src/detect/dt_portscan.c), driven through the detector host
+ * (dtr_new) with real packets: pktbuild -> dec_packet -> flow table -> dtr_packet, flow ends
+ * -> dtr_flow_end. Covers each variant (vertical, horizontal, block, distributed), each
+ * probe type (SYN, connect, FIN, NULL, XMAS, ACK, UDP with ICMP port unreachable), the
+ * thresholds at their edges, the walk (a busy benign client is not flagged), the window, the
+ * update rate limit, bad settings, and the memcap under a million spoofed sources. The
+ * labelled captures of ../shared/data (when present) and demo/demo.pcap are replayed through
+ * the same pipeline with exact alert counts.
+ */
+#include "capture/capture.h"
+#include "core/mm.h"
+#include "decode/decode.h"
+#include "detect/dtr_int.h"
+#include "detect/rule.h"
+#include "flow/flow.h"
+#include "testlib/pktbuild.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define T0 (1713830400ull * SEC) /* 2024-04-23T00:00:00Z */
+#define MAX_ALERTS 4096
+
+#define SID_VERTICAL 2001u
+#define SID_HORIZONTAL 2002u
+#define SID_BLOCK 2003u
+#define SID_DISTRIBUTED 2004u
+
+struct alert_rec {
+    uint32_t sid;
+    char src[64], dst[64];
+    uint16_t dport;
+    uint8_t proto;
+    bool update;
+    uint64_t ts_ns;
+    char *json; /* the mamori object */
+};
+
+struct harness {
+    dtr_host_t *h;
+    dec_ctx_t *dec;
+    flow_table_t *ft;
+    struct alert_rec al[MAX_ALERTS];
+    size_t n;
+    uint64_t now;
+    struct dtr_setting settings[32];
+    size_t n_settings;
+    bool no_time; /* do not call dtr_time (no ticks) */
+};
+
+static void on_alert(void *u, const struct det_alert *a)
+{
+    struct harness *H = u;
+    if (H->n >= MAX_ALERTS)
+        return;
+    struct alert_rec *r = &H->al[H->n++];
+    r->sid = a->rule->sid;
+    dec_addr_str(&a->src, a->ip_ver, r->src, sizeof r->src);
+    dec_addr_str(&a->dst, a->ip_ver, r->dst, sizeof r->dst);
+    r->dport = a->dport;
+    r->proto = a->proto;
+    r->ts_ns = a->ts_ns;
+    r->json = malloc(a->mamori_len + 1);
+    assert_non_null(r->json);
+    memcpy(r->json, a->mamori_json, a->mamori_len);
+    r->json[a->mamori_len] = 0;
+    r->update = strstr(r->json, "\"update\":true") != NULL;
+}
+
+static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *u)
+{
+    (void)reason;
+    struct harness *H = u;
+    if (H->h)
+        dtr_flow_end(H->h, f);
+}
+
+/* Settings over the defaults: "param=value" strings for the portscan detector. Every other
+ * registered detector is turned off so that only this one speaks. */
+static struct harness *hn_new_cfg(uint64_t update_interval_ns, const char *const *kv, size_t n)
+{
+    struct harness *H = calloc(1, sizeof *H);
+    assert_non_null(H);
+    static char keys[32][64];
+    static char vals[32][64];
+    for (size_t k = 0; k < dtr_registry_len; k++) {
+        const struct dtr_ops *o = dtr_registry[k];
+        if (!o || !strcmp(o->name, "portscan"))
+            continue;
+        H->settings[H->n_settings++] =
+            (struct dtr_setting){.detector = o->name, .param = "enabled", .value = "no"};
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(kv[i], '=');
+        assert_non_null(eq);
+        snprintf(keys[i], sizeof keys[i], "%.*s", (int)(eq - kv[i]), kv[i]);
+        snprintf(vals[i], sizeof vals[i], "%s", eq + 1);
+        H->settings[H->n_settings++] =
+            (struct dtr_setting){.detector = "portscan", .param = keys[i], .value = vals[i]};
+    }
+    struct dtr_config cfg;
+    dtr_config_defaults(&cfg);
+    cfg.update_interval_ns = update_interval_ns;
+    cfg.settings = H->settings;
+    cfg.n_settings = H->n_settings;
+    char err[512] = "";
+    H->h = dtr_new(&cfg, NULL, on_alert, H, err, sizeof err);
+    if (!H->h)
+        fail_msg("dtr_new: %s", err);
+    struct dec_config dc;
+    dec_config_defaults(&dc);
+    H->dec = dec_ctx_new(&dc);
+    struct flow_config fc;
+    flow_config_defaults(&fc);
+    H->ft = flow_table_new(&fc, on_flow_end, H);
+    assert_non_null(H->dec);
+    assert_non_null(H->ft);
+    return H;
+}
+
+static struct harness *hn_new(void)
+{
+    return hn_new_cfg(600 * SEC, NULL, 0);
+}
+
+/* Reports at the moment a threshold is crossed (report-delay 0): for tests of the edges. */
+static struct harness *hn_new_now(void)
+{
+    static const char *const kv[] = {"report-delay=0"};
+    return hn_new_cfg(600 * SEC, kv, 1);
+}
+
+/* End every flow (as at the end of input) and tell the detectors. */
+static void hn_finish(struct harness *H)
+{
+    flow_end_all(H->ft, FLOW_END_SHUTDOWN);
+    dtr_finish(H->h, H->now);
+}
+
+static void hn_free(struct harness *H)
+{
+    flow_table_free(H->ft);
+    H->ft = NULL;
+    dtr_free(H->h);
+    H->h = NULL;
+    dec_ctx_free(H->dec);
+    for (size_t i = 0; i < H->n; i++)
+        free(H->al[i].json);
+    free(H);
+}
+
+static void hn_feed(struct harness *H, const struct pb *b, uint64_t ts)
+{
+    struct packet p;
+    memset(&p, 0, sizeof p);
+    p.data = pb_data(b);
+    p.caplen = p.wirelen = (uint32_t)pb_len(b);
+    p.ts_ns = ts;
+    p.linktype = 1;
+    dec_packet(H->dec, &p);
+    enum flow_dir dir = FLOW_TOSERVER;
+    struct flow *f = flow_handle_packet(H->ft, &p, &dir);
+    H->now = ts;
+    if (!H->no_time)
+        dtr_time(H->h, ts);
+    dtr_packet(H->h, f, f ? (int)dir : 0, &p);
+}
+
+static uint32_t ip4(const char *s)
+{
+    unsigned a, b, c, d;
+    assert_int_equal(sscanf(s, "%u.%u.%u.%u", &a, &b, &c, &d), 4);
+    return IP4(a, b, c, d);
+}
+
+static void tcp(struct harness *H, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                uint8_t flags, uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_tcp_simple(&b, sport, dport, flags, 1000, (flags & PB_ACK) ? 2000 : 0);
+    pb_ipv4(&b, ip4(src), ip4(dst), PB_TCP);
+    pb_eth(&b, PB_ETH_IPV4);
+    hn_feed(H, &b, ts);
+}
+
+static void tcp6(struct harness *H, const char *src, const char *dst, uint16_t sport,
+                 uint16_t dport, uint8_t flags, uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_tcp_simple(&b, sport, dport, flags, 1000, (flags & PB_ACK) ? 2000 : 0);
+    pb_ipv6(&b, src, dst, PB_TCP);
+    pb_eth(&b, PB_ETH_IPV6);
+    hn_feed(H, &b, ts);
+}
+
+static void udp(struct harness *H, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_udp(&b, sport, dport);
+    pb_ipv4(&b, ip4(src), ip4(dst), PB_UDP);
+    pb_eth(&b, PB_ETH_IPV4);
+    hn_feed(H, &b, ts);
+}
+
+/* ICMP destination unreachable (code) from `from` to the prober, quoting its UDP probe. */
+static void icmp_unreach_udp(struct harness *H, const char *from, const char *prober,
+                             const char *target, uint16_t sport, uint16_t dport, uint8_t code,
+                             uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_udp(&b, sport, dport);
+    pb_ipv4(&b, ip4(prober), ip4(target), PB_UDP);
+    pb_icmp4(&b, 3, code, 0);
+    pb_ipv4(&b, ip4(from), ip4(prober), PB_ICMP);
+    pb_eth(&b, PB_ETH_IPV4);
+    hn_feed(H, &b, ts);
+}
+
+#define SYN PB_SYN
+#define RST PB_RST
+#define ACK PB_ACK
+#define FIN PB_FIN
+#define PSH PB_PSH
+#define URG 0x20
+#define SYNACK (PB_SYN | PB_ACK)
+#define RSTACK (PB_RST | PB_ACK)
+
+/* A SYN probe and the target's answer: 'R' closed (RST-ACK), 'O' open (SYN-ACK, then the
+ * scanner's RST), '-' none. */
+static void syn_probe(struct harness *H, const char *scanner, const char *target, uint16_t sport,
+                      uint16_t port, char answer, uint64_t ts)
+{
+    tcp(H, scanner, target, sport, port, SYN, ts);
+    if (answer == 'R') {
+        tcp(H, target, scanner, port, sport, RSTACK, ts + MS);
+    } else if (answer == 'O') {
+        tcp(H, target, scanner, port, sport, SYNACK, ts + MS);
+        tcp(H, scanner, target, sport, port, RST, ts + 2 * MS);
+    }
+}
+
+static size_t count_sid(const struct harness *H, uint32_t sid)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < H->n; i++)
+        n += H->al[i].sid == sid;
+    return n;
+}
+
+/* A uint member of the evidence ("key":N); -1 when absent. Keys are unique in our evidence
+ * except inside nested objects, which the tests do not ask about through this. */
+static long long ev_num(const struct alert_rec *r, const char *key)
+{
+    char pat[80];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(r->json, pat);
+    if (!p)
+        return -1;
+    return strtoll(p + strlen(pat), NULL, 10);
+}
+
+static bool ev_has(const struct alert_rec *r, const char *text)
+{
+    return strstr(r->json, text) != NULL;
+}
+
+static void dump(const struct harness *H)
+{
+    for (size_t i = 0; i < H->n; i++)
+        print_message("alert %zu: sid %u %s -> %s dport %u proto %u %s\n", i, H->al[i].sid,
+                      H->al[i].src, H->al[i].dst, H->al[i].dport, H->al[i].proto, H->al[i].json);
+}
+
+/* --- vertical -------------------------------------------------------------------------- */
+
+/* SYN scan of ports 1..30 with 5 open: nothing before the 10th distinct port, exactly one
+ * alert at it, nothing more within the update interval. */
+static void test_vertical_syn_scan_edge(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 30; port++) {
+        syn_probe(H, "198.51.100.77", "192.168.10.80", 45678, port, port == 5 ? 'O' : 'R', t);
+        t += 20 * MS;
+        if (port == 9)
+            assert_int_equal(H->n, 0);
+        if (port == 10)
+            assert_int_equal(H->n, 1);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_VERTICAL);
+    assert_string_equal(a->src, "198.51.100.77");
+    assert_string_equal(a->dst, "192.168.10.80");
+    assert_int_equal(a->dport, 0);
+    assert_int_equal(a->proto, 6);
+    assert_false(a->update);
+    assert_true(ev_has(a, "\"variant\":\"vertical\""));
+    assert_true(ev_has(a, "\"threat\":\"T2\""));
+    assert_true(ev_has(a, "\"scan_type\":\"syn\""));
+    assert_true(ev_has(a, "\"detected_by\":\"trw\""));
+    assert_true(ev_has(a, "\"open_ports\":[5]"));
+    assert_true(ev_has(a, "\"ports_first\":[1,2,3,4,5,6,7,8,9,10]"));
+    assert_int_equal(ev_num(a, "ports"), 10);
+    assert_int_equal(ev_num(a, "probes"), 10);
+    assert_true(ev_has(a, "\"ports_estimated\":false"));
+    assert_int_equal(ev_num(a, "closed"), 8); /* ports 1-9 but 5; 10 not answered yet */
+    assert_int_equal(ev_num(a, "open"), 1);
+    assert_true(ev_has(a, "\"first_seen\":\"2024-04-23T00:00:00.000000+0000\"") ||
+                ev_has(a, "\"first_seen\":\"2024-04-23T00:00:00"));
+    hn_free(H);
+}
+
+/* min-ports is a setting: with 12, the 11th port does not alert, the 12th does. */
+static void test_vertical_min_ports_setting(void **state)
+{
+    (void)state;
+    const char *kv[] = {"min-ports=12", "report-delay=0"};
+    struct harness *H = hn_new_cfg(600 * SEC, kv, 2);
+    uint64_t t = T0;
+    for (uint16_t port = 100; port < 111; port++, t += 10 * MS)
+        syn_probe(H, "203.0.113.5", "192.168.1.2", 40000, port, 'R', t);
+    assert_int_equal(H->n, 0);
+    syn_probe(H, "203.0.113.5", "192.168.1.2", 40000, 111, 'R', t);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(ev_num(&H->al[0], "ports"), 12);
+    hn_free(H);
+}
+
+/* Repeated probes of the same few ports are not more ports. */
+static void test_vertical_same_ports_repeated(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (int round = 0; round < 20; round++)
+        for (uint16_t port = 1; port <= 9; port++, t += 10 * MS)
+            syn_probe(H, "203.0.113.5", "192.168.1.2", (uint16_t)(40000 + round), port, 'R', t);
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* A filtered host answers nothing: the walk moves when the probes' flows time out, so the
+ * scan is reported at the end of input (or the flow timeout), not before. */
+static void test_vertical_unanswered(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 20; port++, t += 10 * MS)
+        syn_probe(H, "203.0.113.9", "192.168.1.3", 50000, port, '-', t);
+    assert_int_equal(H->n, 0);
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(H->al[0].sid, SID_VERTICAL);
+    assert_int_equal(ev_num(&H->al[0], "unanswered"), 20);
+    hn_free(H);
+}
+
+/* IPv6 works the same way. */
+static void test_vertical_ipv6(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 20; port < 40; port++, t += 10 * MS) {
+        tcp6(H, "2001:db8::77", "2001:db8:1::80", 41000, port, SYN, t);
+        tcp6(H, "2001:db8:1::80", "2001:db8::77", port, 41000, RSTACK, t + MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    assert_string_equal(H->al[0].src, "2001:db8::77");
+    assert_string_equal(H->al[0].dst, "2001:db8:1::80");
+    assert_int_equal(H->al[0].sid, SID_VERTICAL);
+    hn_free(H);
+}
+
+/* --- the walk -------------------------------------------------------------------------- */
+
+/* A busy client: 200 connections to 40 hosts on 10 ports each of a few servers, one first
+ * contact in five refused. Many hosts, many ports, some failures: no alert. */
+static void test_busy_benign_client(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    int n = 0;
+    char dst[32];
+    for (int host = 1; host <= 40; host++) {
+        snprintf(dst, sizeof dst, "10.1.0.%d", host);
+        for (uint16_t port = 1; port <= 5; port++, t += 50 * MS) {
+            bool fail = ++n % 5 == 0;
+            uint16_t sport = (uint16_t)(30000 + n);
+            tcp(H, "192.168.1.50", dst, sport, (uint16_t)(8000 + port), SYN, t);
+            if (fail) {
+                tcp(H, dst, "192.168.1.50", (uint16_t)(8000 + port), sport, RSTACK, t + MS);
+            } else {
+                tcp(H, dst, "192.168.1.50", (uint16_t)(8000 + port), sport, SYNACK, t + MS);
+                tcp(H, "192.168.1.50", dst, sport, (uint16_t)(8000 + port), ACK, t + 2 * MS);
+            }
+        }
+    }
+    hn_finish(H);
+    if (H->n)
+        dump(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* After a run of successes the walk sits at its lower bound: 6 straight failures are not
+ * enough (they would be from a fresh start), the 7th is. */
+static void test_walk_lower_bound(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 20; port++, t += 10 * MS)
+        syn_probe(H, "10.9.9.9", "10.0.0.1", 40000, port, 'O', t);
+    for (uint16_t port = 21; port <= 26; port++, t += 10 * MS)
+        syn_probe(H, "10.9.9.9", "10.0.0.1", 40000, port, 'R', t);
+    assert_int_equal(H->n, 0);
+    syn_probe(H, "10.9.9.9", "10.0.0.1", 40000, 27, 'R', t);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    hn_free(H);
+}
+
+/* --- horizontal, block ----------------------------------------------------------------- */
+
+static void test_horizontal(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 30; host++, t += 30 * MS) {
+        snprintf(dst, sizeof dst, "192.168.20.%d", host);
+        syn_probe(H, "203.0.113.200", dst, 60000, 445, host % 7 == 0 ? 'O' : 'R', t);
+        if (host == 9)
+            assert_int_equal(H->n, 0);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_HORIZONTAL);
+    assert_string_equal(a->src, "203.0.113.200");
+    assert_string_equal(a->dst, "192.168.20.1");
+    assert_int_equal(a->dport, 445);
+    assert_int_equal(ev_num(a, "hosts"), 10);
+    assert_int_equal(ev_num(a, "port"), 445);
+    assert_true(ev_has(a, "\"hosts_first\":[\"192.168.20.1\",\"192.168.20.2\""));
+    assert_true(ev_has(a, "\"open_services\":[{\"host\":\"192.168.20.7\",\"port\":445,"
+                          "\"proto\":\"tcp\"}]"));
+    hn_free(H);
+}
+
+/* A horizontal sweep of hosts that do not exist: nothing answers; the report comes when the
+ * flows end. */
+static void test_horizontal_unanswered(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 15; host++, t += 30 * MS) {
+        snprintf(dst, sizeof dst, "10.20.0.%d", host);
+        syn_probe(H, "10.30.0.5", dst, 60000, 3389, '-', t);
+    }
+    assert_int_equal(H->n, 0);
+    hn_finish(H);
+    assert_int_equal(count_sid(H, SID_HORIZONTAL), 1);
+    assert_int_equal(H->n, 1);
+    hn_free(H);
+}
+
+static void block_port_major(struct harness *H)
+{
+    uint64_t t = T0;
+    char dst[32];
+    for (uint16_t port = 1; port <= 12; port++)
+        for (int host = 1; host <= 12; host++, t += 5 * MS) {
+            snprintf(dst, sizeof dst, "172.16.5.%d", host);
+            syn_probe(H, "172.16.9.9", dst, 61000, port, 'R', t);
+        }
+    hn_finish(H);
+}
+
+/* Ports of many hosts, port by port. Reported at once, it is first a horizontal scan, then
+ * the block scan; held until the scan is over, one block scan. */
+static void test_block_port_major(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    block_port_major(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(H->al[0].sid, SID_BLOCK);
+    assert_int_equal(ev_num(&H->al[0], "hosts"), 12);
+    assert_int_equal(ev_num(&H->al[0], "ports"), 12);
+    assert_int_equal(ev_num(&H->al[0], "probes"), 144);
+    hn_free(H);
+
+    H = hn_new_now();
+    block_port_major(H);
+    if (H->n != 2)
+        dump(H);
+    assert_int_equal(H->n, 2);
+    assert_int_equal(H->al[0].sid, SID_HORIZONTAL);
+    assert_int_equal(H->al[1].sid, SID_BLOCK);
+    assert_string_equal(H->al[1].src, "172.16.9.9");
+    assert_string_equal(H->al[1].dst, "172.16.5.1");
+    assert_int_equal(H->al[1].dport, 0);
+    assert_int_equal(ev_num(&H->al[1], "hosts"), 12);
+    assert_int_equal(ev_num(&H->al[1], "ports"), 10);
+    hn_free(H);
+}
+
+static void block_host_major(struct harness *H, uint64_t per_host)
+{
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 14; host++, t += per_host)
+        for (uint16_t port = 1; port <= 12; port++) {
+            snprintf(dst, sizeof dst, "172.16.5.%d", host);
+            syn_probe(H, "172.16.9.9", dst, 61000, port, 'R', t + port * 5 * MS);
+        }
+    hn_finish(H);
+}
+
+/* Host by host. Reported at once: each fully scanned host is a vertical scan until the
+ * source reaches min-hosts; then the block report takes over and later hosts add no
+ * vertical alerts. Held: the vertical scans of hosts done (quiet) before the block threshold
+ * are reported; a fast sweep is one block scan. */
+static void test_block_host_major(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    block_host_major(H, 100 * MS);
+    assert_int_equal(count_sid(H, SID_VERTICAL), 9);
+    assert_int_equal(count_sid(H, SID_BLOCK), 1);
+    assert_int_equal(H->n, 10);
+    hn_free(H);
+
+    H = hn_new();
+    block_host_major(H, 100 * MS);
+    assert_int_equal(count_sid(H, SID_BLOCK), 1);
+    assert_int_equal(H->n, 1);
+    hn_free(H);
+
+    /* 5 s per host: each host's vertical scan is quiet (2 s) before the next; hosts 1-9 are
+     * reported, the 10th makes it a block scan. */
+    H = hn_new();
+    block_host_major(H, 5 * SEC);
+    if (H->n != 10)
+        dump(H);
+    assert_int_equal(count_sid(H, SID_VERTICAL), 9);
+    assert_int_equal(count_sid(H, SID_BLOCK), 1);
+    hn_free(H);
+}
+
+/* --- distributed ----------------------------------------------------------------------- */
+
+static void distributed(struct harness *H, int sources, int ports_each, uint64_t gap)
+{
+    uint64_t t = T0;
+    char src[32];
+    for (int s = 0; s < sources; s++) {
+        snprintf(src, sizeof src, "198.51.100.%d", 10 + s);
+        for (int i = 0; i < ports_each; i++, t += gap) {
+            uint16_t port = (uint16_t)(1000 + s * ports_each + i);
+            syn_probe(H, src, "192.168.10.25", (uint16_t)(50000 + s), port, 'R', t);
+        }
+    }
+}
+
+static void test_distributed(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    distributed(H, 8, 3, 100 * MS);
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_DISTRIBUTED);
+    assert_string_equal(a->src, "198.51.100.10");
+    assert_string_equal(a->dst, "192.168.10.25");
+    assert_int_equal(ev_num(a, "ports"), 20);
+    assert_int_equal(ev_num(a, "sources"), 7);
+    assert_true(ev_has(a, "\"sources_first\":[\"198.51.100.10\",\"198.51.100.11\""));
+    hn_free(H);
+
+    /* Held until quiet: the report has every source and port. */
+    H = hn_new();
+    distributed(H, 8, 3, 100 * MS);
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(H->al[0].sid, SID_DISTRIBUTED);
+    assert_int_equal(ev_num(&H->al[0], "sources"), 8);
+    long long ports = ev_num(&H->al[0], "ports");
+    assert_true(ports >= 23 && ports <= 25); /* 24, estimated beyond 16 */
+    assert_true(ev_has(&H->al[0], "\"ports_estimated\":true"));
+    assert_true(ev_has(&H->al[0], "\"sources_estimated\":false"));
+    hn_free(H);
+}
+
+/* Too few sources, or the probes spread wider than distributed-window: no alert. */
+static void test_distributed_edges(void **state)
+{
+    (void)state;
+    const char *kv[] = {"distributed-min-ports=12"};
+    struct harness *H = hn_new_cfg(600 * SEC, kv, 1);
+    distributed(H, 4, 4, 100 * MS); /* 16 ports, 4 sources */
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+
+    H = hn_new();
+    distributed(H, 8, 3, 4 * SEC); /* 24 ports over 96 s: at most 16 in 60 s */
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+
+    /* One vertical scan (40 ports) beside 4 sources with 2 refused ports each: the vertical
+     * scanner's ports beyond min-ports do not make a distributed scan of the target. */
+    H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 40; port++, t += 50 * MS)
+        syn_probe(H, "203.0.113.99", "192.168.10.25", 41000, port, 'R', t);
+    distributed(H, 4, 2, 100 * MS);
+    hn_finish(H);
+    assert_int_equal(count_sid(H, SID_VERTICAL), 1);
+    assert_int_equal(H->n, 1);
+    hn_free(H);
+}
+
+/* The demo's T4 flood: 3000 SYNs from 490 spoofed sources to one port, every fifth answered.
+ * One port: a flood, not a scan of any kind. */
+static void test_syn_flood_is_not_a_scan(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char src[32];
+    for (int i = 0; i < 3000; i++, t += 3 * MS) {
+        int s = i % 490;
+        snprintf(src, sizeof src, "%s.%d", s < 245 ? "203.0.113" : "198.51.100", 5 + s % 245);
+        uint16_t sport = (uint16_t)(1024 + (i * 7919) % 60000);
+        tcp(H, src, "192.168.10.25", sport, 110, SYN, t);
+        if (i % 5 == 0)
+            tcp(H, "192.168.10.25", src, 110, sport, SYNACK, t + MS);
+    }
+    hn_finish(H);
+    if (H->n)
+        dump(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* --- probe types ----------------------------------------------------------------------- */
+
+/* One XMAS probe is no scan; three XMAS to one port neither; FIN, NULL and XMAS to three
+ * ports are (stealth-min-ports 3). */
+static void test_stealth_probes(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    tcp(H, "192.168.1.178", "192.168.1.2", 53695, 3392, FIN | PSH | URG, t);
+    tcp(H, "192.168.1.2", "192.168.1.178", 3392, 53695, RSTACK, t + MS);
+    for (uint16_t i = 1; i <= 2; i++)
+        tcp(H, "192.168.1.178", "192.168.1.2", (uint16_t)(53695 + i), 3392, FIN | PSH | URG,
+            t + i * SEC);
+    assert_int_equal(H->n, 0);
+    tcp(H, "192.168.1.178", "192.168.1.2", 62971, 3390, FIN, t + 5 * SEC);
+    assert_int_equal(H->n, 0);
+    tcp(H, "192.168.1.178", "192.168.1.2", 57916, 3391, 0, t + 6 * SEC);
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_VERTICAL);
+    assert_true(ev_has(a, "\"detected_by\":\"stealth_probes\""));
+    assert_true(ev_has(a, "\"scan_type\":\"xmas\""));
+    assert_true(ev_has(a, "\"scan_types\":[\"fin\",\"null\",\"xmas\"]"));
+    assert_true(ev_has(a, "\"probes_by_type\":{\"fin\":1,\"null\":1,\"xmas\":3}"));
+    hn_free(H);
+}
+
+/* Single stray FIN / NULL packets to many hosts (one port each) are not a scan either. */
+static void test_ack_scan(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 12; port++, t += 10 * MS) {
+        tcp(H, "203.0.113.44", "192.168.3.3", 33333, port, ACK, t);
+        tcp(H, "192.168.3.3", "203.0.113.44", port, 33333, RST, t + MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    assert_true(ev_has(&H->al[0], "\"scan_type\":\"ack\""));
+    hn_free(H);
+
+    /* A connection picked up mid-stream (ACK answered by ACK) is no probe. */
+    H = hn_new();
+    t = T0;
+    for (uint16_t port = 1; port <= 12; port++, t += 10 * MS) {
+        tcp(H, "203.0.113.44", "192.168.3.3", 33333, port, ACK, t);
+        tcp(H, "192.168.3.3", "203.0.113.44", port, 33333, ACK, t + MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* UDP probes answered by ICMP port unreachable. */
+static void test_udp_scan(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    static const uint16_t ports[] = {7, 9, 17, 19, 49, 67, 68, 69, 80, 88, 111, 123, 135};
+    for (size_t i = 0; i < MM_ARRAY_LEN(ports); i++, t += 100 * MS) {
+        udp(H, "198.51.100.77", "192.168.10.53", 45682, ports[i], t);
+        if (ports[i] == 123)
+            udp(H, "192.168.10.53", "198.51.100.77", 123, 45682, t + MS);
+        else
+            icmp_unreach_udp(H, "192.168.10.53", "198.51.100.77", "192.168.10.53", 45682, ports[i],
+                             3, t + MS);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_VERTICAL);
+    assert_int_equal(a->proto, 17);
+    assert_string_equal(a->dst, "192.168.10.53");
+    assert_true(ev_has(a, "\"scan_type\":\"udp\""));
+    assert_true(ev_has(a, "\"protocols\":[\"udp\"]"));
+    assert_int_equal(ev_num(a, "closed"), 12);
+    assert_int_equal(ev_num(a, "open"), 1);
+    /* The probes' UDP flows end without a reply, but their ICMP errors were the answer. */
+    assert_int_equal(ev_num(a, "unanswered"), 0);
+    assert_true(ev_has(a, "\"open_udp_ports\":[123]"));
+    hn_free(H);
+
+    /* Without the ICMP errors the silence proves nothing (open|filtered). */
+    H = hn_new();
+    t = T0;
+    for (size_t i = 0; i < MM_ARRAY_LEN(ports); i++, t += 100 * MS)
+        udp(H, "198.51.100.77", "192.168.10.53", 45682, ports[i], t);
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* traceroute: UDP to 33434+ answered by port unreachable from the last hop: not a scan. */
+static void test_traceroute_not_a_scan(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 33434; port < 33434 + 45; port++, t += 50 * MS) {
+        udp(H, "192.168.1.10", "203.0.113.1", 40123, port, t);
+        icmp_unreach_udp(H, "203.0.113.1", "192.168.1.10", "203.0.113.1", 40123, port, 3, t + MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* Reflection: an NTP server's answers to spoofed requests land on 20 ports of the victim,
+ * which answers each with ICMP port unreachable. Answers from a service port to high ports
+ * are not probes: no scan by the reflector. */
+static void test_reflection_not_a_scan(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t i = 0; i < 20; i++, t += 10 * MS) {
+        uint16_t port = (uint16_t)(40000 + i * 97);
+        udp(H, "203.0.113.123", "192.168.1.9", 123, port, t);
+        icmp_unreach_udp(H, "192.168.1.9", "203.0.113.123", "192.168.1.9", 123, port, 3, t + MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* connect() probes: open ports answered, handshake completed, the scanner closes at once;
+ * the probe type is known when the flow ends. */
+static void test_connect_scan(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_cfg(1 * SEC, NULL, 0);
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 3; port++, t += 10 * MS) {
+        tcp(H, "10.5.5.5", "10.6.6.6", (uint16_t)(42000 + port), port, SYN, t);
+        tcp(H, "10.6.6.6", "10.5.5.5", port, (uint16_t)(42000 + port), SYNACK, t + MS);
+        tcp(H, "10.5.5.5", "10.6.6.6", (uint16_t)(42000 + port), port, ACK, t + 2 * MS);
+        tcp(H, "10.5.5.5", "10.6.6.6", (uint16_t)(42000 + port), port, RSTACK, t + 3 * MS);
+    }
+    /* Let those flows time out (closed flows: 60 s) while the window still runs. */
+    t += 70 * SEC;
+    tcp(H, "10.7.7.7", "10.8.8.8", 1, 2, ACK, t);
+    for (uint16_t port = 10; port < 30; port++, t += 10 * MS) {
+        uint16_t sport = (uint16_t)(43000 + port);
+        tcp(H, "10.5.5.5", "10.6.6.6", sport, port, SYN, t);
+        tcp(H, "10.6.6.6", "10.5.5.5", port, sport, RSTACK, t + MS);
+    }
+    hn_finish(H);
+    assert_true(H->n >= 1);
+    assert_int_equal(H->al[0].sid, SID_VERTICAL);
+    assert_true(ev_has(&H->al[0], "\"connect\":3"));
+    assert_true(ev_has(&H->al[0], "\"open_ports\":[1,2,3]"));
+    hn_free(H);
+}
+
+/* --- reporting ------------------------------------------------------------------------- */
+
+/* A slow scan over 190 s with the update interval at 60 s: the first report, then updates
+ * 60 s apart while it goes on (at 60, 120 and 180 s after the first), never more often. */
+static void test_update_rate_limit(void **state)
+{
+    (void)state;
+    const char *kv[] = {"report-delay=0"};
+    struct harness *H = hn_new_cfg(60 * SEC, kv, 1);
+    uint64_t t = T0;
+    for (int i = 0; i < 190; i++, t += SEC)
+        syn_probe(H, "192.0.2.66", "192.168.50.5", 44444, (uint16_t)(1 + i), 'R', t);
+    hn_finish(H);
+    if (H->n != 4)
+        dump(H);
+    assert_int_equal(H->n, 4);
+    assert_false(H->al[0].update);
+    for (size_t i = 1; i < 4; i++) {
+        assert_true(H->al[i].update);
+        assert_int_equal(H->al[i].sid, SID_VERTICAL);
+        assert_true(H->al[i].ts_ns - H->al[i - 1].ts_ns >= 60 * SEC);
+    }
+    /* Beyond 16 distinct ports the count is an estimate (dtr_distinct: ~2 %). */
+    long long ports = ev_num(&H->al[3], "ports");
+    assert_true(ports >= 180 && ports <= 200);
+    struct dtr_det_stats ds[DTR_MAX_DETECTORS];
+    size_t n = dtr_get_stats(H->h, ds, DTR_MAX_DETECTORS);
+    bool found = false;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(ds[i].name, "portscan")) {
+            found = true;
+            assert_int_equal(ds[i].alerts, 1);
+            assert_int_equal(ds[i].updates, 3);
+        }
+    assert_true(found);
+    hn_free(H);
+}
+
+/* Distinct ports must come within the window: 9 ports, a pause longer than the window,
+ * 9 more ports: no alert. Then a new activity after a reported one gets a first report. */
+static void test_window(void **state)
+{
+    (void)state;
+    const char *kv[] = {"window=60s", "report-delay=0"};
+    struct harness *H = hn_new_cfg(600 * SEC, kv, 2);
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 9; port++, t += SEC)
+        syn_probe(H, "192.0.2.67", "192.168.50.6", 44444, port, 'R', t);
+    t += 61 * SEC;
+    for (uint16_t port = 11; port <= 19; port++, t += SEC)
+        syn_probe(H, "192.0.2.67", "192.168.50.6", 44445, port, 'R', t);
+    assert_int_equal(H->n, 0);
+    syn_probe(H, "192.0.2.67", "192.168.50.6", 44445, 20, 'R', t);
+    assert_int_equal(H->n, 1);
+    t += 200 * SEC;
+    for (uint16_t port = 100; port < 110; port++, t += SEC)
+        syn_probe(H, "192.0.2.67", "192.168.50.6", 44446, port, 'R', t);
+    assert_int_equal(H->n, 2);
+    assert_false(H->al[1].update);
+    hn_free(H);
+}
+
+/* The first report waits until the scan is quiet (2 s), and tells the whole scan. */
+static void test_report_held_until_quiet(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 15; port++, t += 20 * MS)
+        syn_probe(H, "198.51.100.7", "192.168.10.9", 45678, port,
+                  port == 5 || port == 12 ? 'O' : 'R', t);
+    uint64_t last = t;
+    /* Unrelated traffic moves packet time on; the second ticks report the quiet scan. */
+    for (uint64_t i = 0; i < 4; i++)
+        udp(H, "10.1.1.1", "10.1.1.2", 5000, 53, last + i * SEC);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_VERTICAL);
+    assert_true(a->ts_ns >= last + 2 * SEC - 20 * MS);
+    assert_true(a->ts_ns <= last + 3 * SEC);
+    assert_int_equal(ev_num(a, "ports"), 15);
+    assert_int_equal(ev_num(a, "probes"), 15);
+    assert_int_equal(ev_num(a, "closed"), 13);
+    assert_true(ev_has(a, "\"open_ports\":[5,12]"));
+    assert_true(ev_has(a, "\"detected\":\"2024-04-23T00:00:00.180000+0000\""));
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    hn_free(H);
+}
+
+/* A slow scan never goes quiet: the first report comes report-delay (30 s) after the
+ * threshold was crossed. */
+static void test_report_held_at_most_delay(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 60; port++, t += SEC) {
+        syn_probe(H, "198.51.100.8", "192.168.10.9", 45678, port, 'R', t);
+        if (port == 39)
+            assert_int_equal(H->n, 0);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    /* Crossed at the 10th probe (9 s), reported at the first tick 30 s later. */
+    assert_int_equal(H->al[0].ts_ns, T0 + 39 * SEC);
+    /* The tick at 39 s runs before that second's probe: 39 probes, 39 ports. */
+    assert_int_equal(ev_num(&H->al[0], "probes"), 39);
+    long long ports = ev_num(&H->al[0], "ports");
+    assert_true(ports >= 38 && ports <= 39);
+    hn_free(H);
+}
+
+/* More scans crossing at once than the queue holds: the rest are reported at once. */
+static void test_report_queue_full(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0 + 100 * MS;
+    char src[32], dst[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(src, sizeof src, "10.%d.%d.1", 100 + i / 200, i % 200);
+        snprintf(dst, sizeof dst, "10.%d.%d.2", 100 + i / 200, i % 200);
+        for (uint16_t port = 1; port <= 10; port++, t += 100000)
+            syn_probe(H, src, dst, 40000, port, 'R', t);
+    }
+    assert_int_equal(H->n, 300 - 256);
+    hn_finish(H);
+    assert_int_equal(H->n, 300);
+    assert_int_equal(count_sid(H, SID_VERTICAL), 300);
+    hn_free(H);
+}
+
+/* Without ticks (a caller that never gives the time), a held report is still written when
+ * its entry's window starts over, before the counts go. */
+static void test_report_held_released_at_reset(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    H->no_time = true;
+    uint64_t t = T0;
+    for (uint16_t port = 1; port <= 15; port++, t += 20 * MS)
+        syn_probe(H, "198.51.100.9", "192.168.10.9", 45678, port, 'R', t);
+    assert_int_equal(H->n, 0);
+    t += 400 * SEC;
+    syn_probe(H, "198.51.100.9", "192.168.10.9", 45679, 100, 'R', t);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(ev_num(&H->al[0], "probes"), 15);
+    /* Written when the entry is next touched: at the new probe's refusal. */
+    assert_int_equal(H->al[0].ts_ns, t + MS);
+    hn_free(H);
+}
+
+static void test_bad_settings(void **state)
+{
+    (void)state;
+    static const char *const bad[][2] = {
+        {"trw-theta1", "0.9"}, /* above theta0 */
+        {"trw-alpha", "0.6"},  /* out of range */
+        {"min-ports", "1"},    /* out of range */
+        {"memcap", "1kb"},     /* out of range */
+        {"window", "soon"},    /* not a duration */
+        {"no-such-thing", "1"},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(bad); i++) {
+        struct dtr_setting s[DTR_MAX_DETECTORS + 1];
+        size_t n = 0;
+        for (size_t k = 0; k < dtr_registry_len; k++)
+            if (dtr_registry[k] && strcmp(dtr_registry[k]->name, "portscan") != 0)
+                s[n++] = (struct dtr_setting){
+                    .detector = dtr_registry[k]->name, .param = "enabled", .value = "no"};
+        s[n++] =
+            (struct dtr_setting){.detector = "portscan", .param = bad[i][0], .value = bad[i][1]};
+        struct dtr_config cfg;
+        dtr_config_defaults(&cfg);
+        cfg.settings = s;
+        cfg.n_settings = n;
+        char err[512] = "";
+        dtr_host_t *h = dtr_new(&cfg, NULL, NULL, NULL, err, sizeof err);
+        if (h)
+            fail_msg("setting %s=%s accepted", bad[i][0], bad[i][1]);
+        assert_true(strstr(err, "portscan") || strstr(err, "trw"));
+    }
+}
+
+/* --- memory ---------------------------------------------------------------------------- */
+
+static bool portscan_stats(const struct harness *H, struct dtr_det_stats *out)
+{
+    struct dtr_det_stats ds[DTR_MAX_DETECTORS];
+    size_t n = dtr_get_stats(H->h, ds, DTR_MAX_DETECTORS);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(ds[i].name, "portscan")) {
+            *out = ds[i];
+            return true;
+        }
+    return false;
+}
+
+/* One SYN from each of n spoofed sources to 192.168.0.1:port, answered with `answer` (RST-ACK
+ * or SYN-ACK). Fed without the flow table: each SYN is a flow's first packet. */
+static void spoofed_syns(struct harness *H, uint32_t n, uint32_t salt, uint16_t port,
+                         uint8_t answer)
+{
+    struct flow f;
+    struct packet p, r;
+    memset(&f, 0, sizeof f);
+    memset(&p, 0, sizeof p);
+    p.ip_ver = 4;
+    p.proto = 6;
+    p.flags = PKT_F_L4;
+    p.tcp_flags = TCP_SYN;
+    p.dport = port;
+    p.dst.b[0] = 192;
+    p.dst.b[1] = 168;
+    p.dst.b[3] = 1;
+    f.key.proto = 6;
+    f.key.ip_ver = 4;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t a = 0x0b000000u + (i * 2654435761u + salt) % 0x00ffffffu;
+        p.src.b[0] = (uint8_t)(a >> 24);
+        p.src.b[1] = (uint8_t)(a >> 16);
+        p.src.b[2] = (uint8_t)(a >> 8);
+        p.src.b[3] = (uint8_t)a;
+        p.sport = (uint16_t)(1024 + i % 60000);
+        p.ts_ns = H->now += 10000; /* 100,000 SYNs per second */
+        f.pkts[FLOW_TOSERVER] = 1;
+        f.pkts[FLOW_TOCLIENT] = 0;
+        f.tcp_flags[FLOW_TOSERVER] = TCP_SYN;
+        dtr_packet(H->h, &f, FLOW_TOSERVER, &p);
+        r = p;
+        r.src = p.dst;
+        r.dst = p.src;
+        r.sport = p.dport;
+        r.dport = p.sport;
+        r.tcp_flags = answer;
+        r.ts_ns = p.ts_ns + 1000;
+        f.pkts[FLOW_TOCLIENT] = 1;
+        dtr_packet(H->h, &f, FLOW_TOCLIENT, &r);
+    }
+}
+
+/* A million spoofed sources: the tables stay within the memcap. Sources refused (RST) hold
+ * scan evidence, so taking them over counts as an eviction; sources answered SYN-ACK hold
+ * none, so they are taken over without counting (memcap_hits still counts every take-over).
+ * A one-port flood is no scan of any kind. */
+static void test_memcap_million_sources(void **state)
+{
+    (void)state;
+    const char *kv[] = {"memcap=4mb"};
+    struct harness *H = hn_new_cfg(600 * SEC, kv, 1);
+    H->now = T0;
+    struct dtr_det_stats st;
+
+    spoofed_syns(H, 1000000, 0, 81, TCP_RST | TCP_ACK);
+    assert_true(portscan_stats(H, &st));
+    print_message("refused: memuse %zu memcap %zu entries %llu evicted %llu memcap_hits %llu\n",
+                  st.memuse, st.memcap, (unsigned long long)st.entries,
+                  (unsigned long long)st.evicted, (unsigned long long)st.memcap_hits);
+    assert_int_equal(st.memcap, 4u << 20);
+    assert_true(st.memuse <= st.memcap);
+    assert_true(st.memuse > st.memcap / 2);
+    assert_true(st.evicted > 1900000); /* two tables, a million each, all but the last few */
+    assert_true(st.entries > 1000);
+    uint64_t evicted = st.evicted, hits = st.memcap_hits;
+
+    spoofed_syns(H, 1000000, 12345, 80, TCP_SYN | TCP_ACK);
+    assert_true(portscan_stats(H, &st));
+    print_message("answered: memuse %zu memcap %zu entries %llu evicted %llu memcap_hits %llu\n",
+                  st.memuse, st.memcap, (unsigned long long)st.entries,
+                  (unsigned long long)st.evicted, (unsigned long long)st.memcap_hits);
+    assert_true(st.memuse <= st.memcap);
+    /* Answered sources are ordinary clients: a source entry each, no (source, host) entry. */
+    assert_true(st.memcap_hits > hits + 990000);
+    /* Only the refused entries still there when the answered flood began were evicted. */
+    assert_true(st.evicted - evicted <= 10000);
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* --- captures -------------------------------------------------------------------------- */
+
+/* Replay a capture through the pipeline; false when the file is absent. */
+static bool replay(struct harness *H, const char *path)
+{
+    if (access(path, R_OK) != 0)
+        return false;
+    char err[512];
+    cap_source_t *src = cap_open_file(path, err, sizeof err);
+    if (!src)
+        fail_msg("%s", err);
+    struct cap_pkt cp;
+    int r;
+    while ((r = cap_next(src, &cp)) == 1) {
+        struct packet p;
+        memset(&p, 0, sizeof p);
+        p.data = cp.data;
+        p.caplen = cp.caplen;
+        p.wirelen = cp.wirelen;
+        p.ts_ns = cp.ts_ns;
+        p.pkt_no = cp.pkt_no;
+        p.linktype = cp.linktype;
+        dec_packet(H->dec, &p);
+        enum flow_dir dir = FLOW_TOSERVER;
+        struct flow *f = flow_handle_packet(H->ft, &p, &dir);
+        H->now = cp.ts_ns;
+        dtr_time(H->h, cp.ts_ns);
+        dtr_packet(H->h, f, f ? (int)dir : 0, &p);
+    }
+    if (r != MM_EOF)
+        fail_msg("%s: %s", path, cap_error(src));
+    cap_close(src);
+    hn_finish(H);
+    return true;
+}
+
+struct cap_expect {
+    const char *file; /* under MM_SHARED_DIR/pcaps/ */
+    size_t alerts;    /* exactly this many portscan alerts */
+    uint32_t sid;     /* all with this sid, src and dst */
+    const char *src, *dst;
+    const char *evidence; /* a substring the first alert's JSON holds, or NULL */
+};
+
+static void test_shared_captures(void **state)
+{
+    (void)state;
+    static const struct cap_expect rows[] = {
+        {"portscan/chrissanders_synscan.pcapng", 1, SID_VERTICAL, "172.16.0.8", "64.13.134.52",
+         "\"scan_type\":\"syn\""},
+        {"portscan/ndpi_synscan.pcap", 1, SID_VERTICAL, "172.16.0.8", "64.13.134.52", NULL},
+        {"portscan/evilfingers_nmap_XMAS_TREE_SCAN.pcap", 1, SID_VERTICAL, "192.168.1.10",
+         "192.168.1.25", "\"scan_type\":\"xmas\""},
+        {"portscan/evilfingers_xprobe_tcp_scan_filter.pcap", 1, SID_VERTICAL, "192.168.1.20",
+         "192.168.1.25", NULL},
+        {"portscan/evilfingers_xprobe_icmp_udp_scan.pcap", 1, SID_VERTICAL, "192.168.1.20",
+         "192.168.1.25", "\"scan_type\":\"udp\""},
+        {"portscan/ndpi_tcp_scan.pcapng", 1, SID_VERTICAL, "192.168.1.178", "192.168.1.2",
+         "\"detected_by\":\"stealth_probes\""},
+        {"portscan/esnet_nmap_80_vanilla.pcap", 0, 0, NULL, NULL, NULL},
+        {"web_attacks/ndpi_bot.pcap", 0, 0, NULL, NULL, NULL},
+        {"email/zeek_smtp.pcap", 0, 0, NULL, NULL, NULL},
+        {"email/ndpi_smtp.pcap", 0, 0, NULL, NULL, NULL},
+        {"email/chrissanders_mail_sender_attachment.pcapng", 0, 0, NULL, NULL, NULL},
+        {"bruteforce/ppa_ftp-crack.pcap", 0, 0, NULL, NULL, NULL},
+        {"bruteforce/ndpi_pop3.pcap", 0, 0, NULL, NULL, NULL},
+        {"bruteforce/ndpi_imap.pcap", 0, 0, NULL, NULL, NULL},
+        {"bruteforce/ndpi_http_auth.pcap", 0, 0, NULL, NULL, NULL},
+        {"bruteforce/ndpi_ftp_failed.pcap", 0, 0, NULL, NULL, NULL},
+        {"web_attacks/chrissanders_http_dvwa_sqlinjection.pcapng", 0, 0, NULL, NULL, NULL},
+        {"web_attacks/ndpi_sql_injection.pcap", 0, 0, NULL, NULL, NULL},
+        {"botnet_c2/chrissanders_ratinfected.pcapng", 0, 0, NULL, NULL, NULL},
+        {"botnet_c2/chrissanders_ek_to_cryptowall4.pcapng", 0, 0, NULL, NULL, NULL},
+        {"botnet_c2/ndpi_malware.pcap", 0, 0, NULL, NULL, NULL},
+        {"botnet_c2/ndpi_mining.pcapng", 0, 0, NULL, NULL, NULL},
+        {"dos/stopddos_pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng", 0, 0, NULL, NULL, NULL},
+        {"dos/stopddos_amp.TCP.reflection.SYNACK.pcap", 0, 0, NULL, NULL, NULL},
+        {"dos/stopddos_amp.TCP.syn.optionallyACK.optionallysamePort.pcapng", 0, 0, NULL, NULL,
+         NULL},
+        {"dos/stopddos_amp.UDP.bacnet.IOT.37810.pcapng", 0, 0, NULL, NULL, NULL},
+        {"dos/zeek_dhcp_flood.pcap", 0, 0, NULL, NULL, NULL},
+    };
+    size_t ran = 0, bad = 0;
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        const struct cap_expect *e = &rows[i];
+        char path[1024];
+        snprintf(path, sizeof path, "%s/pcaps/%s", MM_SHARED_DIR, e->file);
+        struct harness *H = hn_new();
+        if (!replay(H, path)) {
+            hn_free(H);
+            continue;
+        }
+        ran++;
+        bool ok = H->n == e->alerts;
+        for (size_t k = 0; ok && k < H->n; k++)
+            ok = H->al[k].sid == e->sid && !strcmp(H->al[k].src, e->src) &&
+                 !strcmp(H->al[k].dst, e->dst);
+        if (ok && e->evidence && H->n)
+            ok = strstr(H->al[0].json, e->evidence) != NULL;
+        print_message("%s %s: %zu alert(s)\n", ok ? "ok  " : "FAIL", e->file, H->n);
+        if (!ok) {
+            bad++;
+            dump(H);
+        }
+        hn_free(H);
+    }
+    if (!ran)
+        skip();
+    assert_int_equal(bad, 0);
+}
+
+/* The demo: the SYN scan of 192.168.10.80 (with the FIN/NULL/XMAS probes after it: the same
+ * activity) and the UDP scan of 192.168.10.53, both by 198.51.100.77: two vertical scans.
+ * The T4 SYN flood (490 sources, one port) is nothing here. */
+static void test_demo_capture(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    if (!replay(H, MM_SOURCE_DIR "/demo/demo.pcap")) {
+        hn_free(H);
+        skip();
+    }
+    dump(H);
+    assert_int_equal(H->n, 2);
+    assert_int_equal(H->al[0].sid, SID_VERTICAL);
+    assert_string_equal(H->al[0].src, "198.51.100.77");
+    assert_string_equal(H->al[0].dst, "192.168.10.80");
+    assert_int_equal(H->al[0].proto, 6);
+    assert_int_equal(H->al[1].sid, SID_VERTICAL);
+    assert_string_equal(H->al[1].src, "198.51.100.77");
+    assert_string_equal(H->al[1].dst, "192.168.10.53");
+    assert_int_equal(H->al[1].proto, 17);
+    hn_free(H);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vertical_syn_scan_edge),
+        cmocka_unit_test(test_vertical_min_ports_setting),
+        cmocka_unit_test(test_vertical_same_ports_repeated),
+        cmocka_unit_test(test_vertical_unanswered),
+        cmocka_unit_test(test_vertical_ipv6),
+        cmocka_unit_test(test_busy_benign_client),
+        cmocka_unit_test(test_walk_lower_bound),
+        cmocka_unit_test(test_horizontal),
+        cmocka_unit_test(test_horizontal_unanswered),
+        cmocka_unit_test(test_block_port_major),
+        cmocka_unit_test(test_block_host_major),
+        cmocka_unit_test(test_distributed),
+        cmocka_unit_test(test_distributed_edges),
+        cmocka_unit_test(test_syn_flood_is_not_a_scan),
+        cmocka_unit_test(test_stealth_probes),
+        cmocka_unit_test(test_ack_scan),
+        cmocka_unit_test(test_udp_scan),
+        cmocka_unit_test(test_traceroute_not_a_scan),
+        cmocka_unit_test(test_reflection_not_a_scan),
+        cmocka_unit_test(test_connect_scan),
+        cmocka_unit_test(test_update_rate_limit),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_report_held_until_quiet),
+        cmocka_unit_test(test_report_held_at_most_delay),
+        cmocka_unit_test(test_report_queue_full),
+        cmocka_unit_test(test_report_held_released_at_reset),
+        cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_memcap_million_sources),
+        cmocka_unit_test(test_shared_captures),
+        cmocka_unit_test(test_demo_capture),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

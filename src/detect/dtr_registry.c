@@ -7,14 +7,14 @@
 #include "core/mm.h"
 
 extern const struct dtr_ops dt_intel_ops;      /* T1: threat-intel lists */
-extern const struct dtr_ops dt_beacon_ops __attribute__((weak));     /* T1: beaconing */
+extern const struct dtr_ops dt_beacon_ops;     /* T1: beaconing */
 extern const struct dtr_ops dt_portscan_ops;   /* T2 */
 extern const struct dtr_ops dt_webscan_ops __attribute__((weak));    /* T3: 4xx bursts, URI sweeps */
 extern const struct dtr_ops dt_flood_ops __attribute__((weak));      /* T4: floods */
 extern const struct dtr_ops dt_latency_ops __attribute__((weak));    /* T4: service latency */
 extern const struct dtr_ops dt_bruteforce_ops; /* T5 */
 extern const struct dtr_ops dt_attachment_ops __attribute__((weak)); /* T6 */
-extern const struct dtr_ops dt_weakpass_ops __attribute__((weak));   /* T7 */
+extern const struct dtr_ops dt_weakpass_ops;   /* T7 */
 
 const struct dtr_ops *const dtr_registry[] = {
     &dt_intel_ops,   &dt_beacon_ops,     &dt_portscan_ops,   &dt_webscan_ops, &dt_flood_ops,

@@ -17,6 +17,13 @@ password "code" would otherwise match "completion_code"). The base64 form of HTT
 "user:password" is searched for too. The test also requires at least one login event per
 capture with passwords, so it cannot pass by writing nothing.
 
+With the built-in detectors on (the weak-password detector sees every password), the demo is
+also run as the demo runs (HOME_NET 192.168.10.0/24, login events on) and every password that
+demo/README.md names is searched for: in everything mamori wrote when the password's bytes occur
+in the capture only where it is sent as a password, and in any case in the "mamori" object of
+every detector alert (the evidence). That run must give at least one weak-password alert (sid
+7001), so it cannot pass with the detector off.
+
 Usage: test_no_passwords.py --mamori BUILD/mamori --source-dir DIR [--shared-data DIR]
 Exit: 0 ok, 1 a password leaked, 77 tshark is missing.
 """
@@ -108,12 +115,16 @@ def tokens_of(value, out):
             tokens_of(v, out)
 
 
-def run_mamori(mamori, pcap, tmp):
+def run_mamori(mamori, pcap, tmp, home_net=None, alerts=None):
+    """Tokens of everything mamori wrote for pcap, and the number of login events. alerts, a
+    list, receives the detector alerts (gid 6100) of eve.json."""
     logdir = os.path.join(tmp, "log")
     os.makedirs(logdir, exist_ok=True)
     cfg = os.path.join(tmp, "mamori.yaml")
     with open(cfg, "w") as f:
         f.write("outputs:\n  eve:\n    login: true\n")
+        if home_net:
+            f.write('vars:\n  address-groups:\n    HOME_NET: "%s"\n' % home_net)
     r = subprocess.run([mamori, "-r", pcap, "-l", logdir, "-c", cfg, "-v", "--summary"],
                        capture_output=True)
     toks = set()
@@ -133,6 +144,9 @@ def run_mamori(mamori, pcap, tmp):
                 tokens_of(ev, toks)
                 if ev.get("event_type") == "login":
                     logins += 1
+                if alerts is not None and ev.get("event_type") == "alert" and \
+                        ev.get("alert", {}).get("gid") == 6100:
+                    alerts.append(ev)
     shutil.rmtree(logdir)
     return toks, logins
 
@@ -161,6 +175,11 @@ def main():
         with open(empty, "wb") as f:
             f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
         own_words, _ = run_mamori(args.mamori, empty, tmp)
+        # ... and for alerts without logins (the summary's "alerts by signature" heading; an FTP
+        # dictionary attack guesses "signature").
+        no_logins = os.path.join(args.source_dir, "tests", "pcap", "dt_beacon_c2", "input.pcap")
+        if os.path.exists(no_logins) and not credentials(no_logins)[1]:
+            own_words |= run_mamori(args.mamori, no_logins, tmp)[0]
         for pcap in pcaps:
             users, pws = credentials(pcap)
             if not pws:
@@ -184,8 +203,61 @@ def main():
                     print("FAIL %s: password %r... found in mamori's output" % (name, p[:3]))
             print("ok   %s: %d login events, %d of %d passwords checkable"
                   % (name, logins, len(usable), len(pws)))
+        demo_leaks, demo_checked = check_demo_readme(args, tmp)
+        leaks += demo_leaks
+        checked += demo_checked
     print("%d captures, %d passwords checked, %d failures" % (captures, checked, leaks))
     return 1 if leaks else 0
+
+
+def readme_passwords(path):
+    """The passwords demo/README.md names: "`user` / `password`" pairs, "(password `x`" and the
+    spray's LOGIN "<account>" "x"."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    pws = set(re.findall(r"`[^`\s]+` / `([^`\s]+)`", text))
+    pws.update(re.findall(r"\(password `([^`]+)`", text))
+    pws.update(re.findall(r'LOGIN "<account>" "([^"]+)"', text))
+    return sorted(pws)
+
+
+def check_demo_readme(args, tmp):
+    """The demo with the detectors on: (failures, passwords checked)."""
+    demo = os.path.join(args.source_dir, "demo", "demo.pcap")
+    pws = readme_passwords(os.path.join(args.source_dir, "demo", "README.md"))
+    if not pws:
+        print("FAIL demo/README.md: no passwords found in it (has its format changed?)")
+        return 1, 0
+    with open(demo, "rb") as f:
+        raw = f.read()
+    users, sent = credentials(demo)
+    alerts = []
+    out, _ = run_mamori(args.mamori, demo, tmp, home_net="[192.168.10.0/24]", alerts=alerts)
+    fails = checked = 0
+    weak = [a for a in alerts if a.get("alert", {}).get("signature_id") == 7001]
+    if not weak:
+        print("FAIL demo with detectors: no weak-password alert (sid 7001); the detector must "
+              "see the demo's passwords for this check to mean anything")
+        fails += 1
+    evidence = set()
+    for a in alerts:
+        tokens_of(a.get("mamori", {}), evidence)
+    for p in pws:
+        checked += 1
+        if p in evidence:
+            fails += 1
+            print("FAIL demo with detectors: password %r... in a detector alert" % p[:3])
+        if elsewhere(raw, p, sent.get(p, 0)) == 0 and p not in users:
+            if p in out:
+                fails += 1
+                print("FAIL demo with detectors: password %r... in mamori's output" % p[:3])
+        else:
+            print("note demo: %r... also occurs in the capture outside logins: checked in the "
+                  "detector alerts only" % p[:3])
+    print("ok   demo with detectors: %d README passwords, %d detector alerts (%d weak-password)"
+          % (len(pws), len(alerts), len(weak)) if not fails else
+          "FAIL demo with detectors: %d failures" % fails)
+    return fails, checked
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ extern const struct dtr_ops dt_webscan_ops __attribute__((weak));    /* T3: 4xx 
 extern const struct dtr_ops dt_flood_ops __attribute__((weak));      /* T4: floods */
 extern const struct dtr_ops dt_latency_ops __attribute__((weak));    /* T4: service latency */
 extern const struct dtr_ops dt_bruteforce_ops; /* T5 */
-extern const struct dtr_ops dt_attachment_ops __attribute__((weak)); /* T6 */
+extern const struct dtr_ops dt_attachment_ops; /* T6 */
 extern const struct dtr_ops dt_weakpass_ops;   /* T7 */
 
 const struct dtr_ops *const dtr_registry[] = {

@@ -1,0 +1,7 @@
+# T6 malicious attachments: the content scanner (src/detect/zipscan.c) on archives, Office
+# files and executables built in the test, and the detector (src/detect/dt_attachment.c)
+# through the detector host with file and HTTP records.
+mm_unit_test(test_dt_attachment SOURCES test_dt_attachment.c
+             DEPS mm_detect mm_enrich mm_app mm_flow mm_core)
+target_sources(test_dt_attachment PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
+target_include_directories(test_dt_attachment PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)

@@ -1,0 +1,1459 @@
+/*
+ * Malicious attachments (src/detect/zipscan.c, src/detect/dt_attachment.c).
+ *
+ * zipscan: file-name rows (double extension, RTL override, padding, trailing junk), and
+ * content built here byte by byte: PE/MZ/ELF, ZIP (stored, deflated, encrypted in the local
+ * header only / the central directory only, AES, truncated to a prefix, nested past the depth
+ * limit, more entries than the limit, a deflate bomb against the byte budget, overlapping
+ * entries against the work budget), OOXML with and without vbaProject.bin, OLE2 (VBA storage,
+ * MSI class id, EncryptedPackage, a FAT loop, a directory out of reach), RAR 4/5 (encrypted
+ * headers, encrypted files), 7z (AES coder, encrypted header, header past the prefix), LNK,
+ * ISO 9660, OneNote, HTA, every prefix of a ZIP (never a crash, ASan checks the reads).
+ *
+ * The detector through the detector host: each signature with its evidence, benign files
+ * silent, settings (encrypted-archives, type-mismatch, name-padding at its edge), one alert
+ * per file per flow then updates at the update interval, sightings across flows, HTTP
+ * downloads (status, Content-Disposition, JavaScript), memcap evictions counted.
+ */
+#include "detect/dtr_int.h"
+#include "detect/rule.h"
+#include "detect/zipscan.h"
+#include "testlib/tcheck.h"
+
+#include "app/file.h"
+#include "app/http.h"
+#include "app/mime.h"
+#include "app/smtp.h"
+#include "core/mm.h"
+
+#include <openssl/evp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+extern const struct dtr_ops dt_attachment_ops;
+
+#define S_NS ((uint64_t)1000000000)
+#define MIN_NS ((uint64_t)60 * S_NS)
+#define T0 ((uint64_t)1713830400 * S_NS)
+
+/* ---- byte builders -------------------------------------------------------------------- */
+
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void b_put(struct buf *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->len + n)
+            nc *= 2;
+        b->p = realloc(b->p, nc);
+        assert_non_null(b->p);
+        b->cap = nc;
+    }
+    if (n)
+        memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+
+static void b_u8(struct buf *b, uint8_t v)
+{
+    b_put(b, &v, 1);
+}
+
+static void b_le16(struct buf *b, uint32_t v)
+{
+    uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    b_put(b, x, 2);
+}
+
+static void b_le32(struct buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    b_put(b, x, 4);
+}
+
+static void b_le64(struct buf *b, uint64_t v)
+{
+    b_le32(b, (uint32_t)v);
+    b_le32(b, (uint32_t)(v >> 32));
+}
+
+static void b_zero(struct buf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        b_u8(b, 0);
+}
+
+static void b_free(struct buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+static void wr_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* A small PE32 image: MZ, e_lfanew 0x80, PE\0\0, COFF (i386, executable), optional header
+ * (PE32, GUI). */
+static struct buf mk_pe(size_t size, bool dll)
+{
+    struct buf b = {0};
+    b_put(&b, "MZ", 2);
+    b_zero(&b, 0x3a);
+    b_le32(&b, 0x80);
+    b_zero(&b, 0x80 - b.len);
+    b_put(&b, "PE\0\0", 4);
+    b_le16(&b, 0x014c);
+    b_le16(&b, 1);
+    b_zero(&b, 12);
+    b_le16(&b, 0xe0);
+    b_le16(&b, dll ? 0x2102 : 0x0102);
+    size_t opt = b.len;
+    b_le16(&b, 0x10b);
+    b_zero(&b, 66);
+    b_le16(&b, 2); /* subsystem GUI at opt + 68 */
+    b_zero(&b, 0xe0 - (b.len - opt));
+    while (b.len < size)
+        b_u8(&b, (uint8_t)(b.len * 7));
+    return b;
+}
+
+static struct buf mk_elf(void)
+{
+    struct buf b = {0};
+    b_put(&b, "\x7f" "ELF", 4);
+    b_u8(&b, 2); /* 64-bit */
+    b_u8(&b, 1); /* LSB */
+    b_u8(&b, 1);
+    b_zero(&b, 9);
+    b_le16(&b, 2);    /* executable */
+    b_le16(&b, 0x3e); /* x86-64 */
+    b_zero(&b, 200);
+    return b;
+}
+
+static size_t raw_deflate(const uint8_t *in, size_t n, struct buf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t start = out->len;
+    uint8_t chunk[16384];
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    int rc;
+    do {
+        z.next_out = chunk;
+        z.avail_out = sizeof chunk;
+        rc = deflate(&z, Z_FINISH);
+        b_put(out, chunk, sizeof chunk - z.avail_out);
+    } while (rc == Z_OK);
+    assert_int_equal(rc, Z_STREAM_END);
+    deflateEnd(&z);
+    return out->len - start;
+}
+
+/* ZIP writer: entries appended, then the central directory and its end. */
+struct zipw {
+    struct buf data, cd;
+    uint16_t n;
+};
+
+struct zent_opt {
+    uint16_t method;       /* 0 stored, 8 deflate, 99 AES */
+    uint16_t lflags, cflags; /* general-purpose flags of the local / central header */
+};
+
+static void zip_add(struct zipw *z, const char *name, const uint8_t *d, size_t n,
+                    struct zent_opt o)
+{
+    struct buf comp = {0};
+    if (o.method == 8)
+        raw_deflate(d, n, &comp);
+    else
+        b_put(&comp, d, n);
+    uint32_t crc = (uint32_t)crc32(0, d, (uInt)n);
+    size_t off = z->data.len;
+    size_t nl = strlen(name);
+    b_le32(&z->data, 0x04034b50);
+    b_le16(&z->data, 20);
+    b_le16(&z->data, o.lflags);
+    b_le16(&z->data, o.method);
+    b_le32(&z->data, 0);
+    b_le32(&z->data, crc);
+    b_le32(&z->data, (uint32_t)comp.len);
+    b_le32(&z->data, (uint32_t)n);
+    b_le16(&z->data, (uint32_t)nl);
+    b_le16(&z->data, 0);
+    b_put(&z->data, name, nl);
+    b_put(&z->data, comp.p, comp.len);
+    b_le32(&z->cd, 0x02014b50);
+    b_le16(&z->cd, 20);
+    b_le16(&z->cd, 20);
+    b_le16(&z->cd, o.cflags);
+    b_le16(&z->cd, o.method);
+    b_le32(&z->cd, 0);
+    b_le32(&z->cd, crc);
+    b_le32(&z->cd, (uint32_t)comp.len);
+    b_le32(&z->cd, (uint32_t)n);
+    b_le16(&z->cd, (uint32_t)nl);
+    b_zero(&z->cd, 8);
+    b_le32(&z->cd, 0x20);
+    b_le32(&z->cd, (uint32_t)off);
+    b_put(&z->cd, name, nl);
+    z->n++;
+    b_free(&comp);
+}
+
+static struct buf zip_end(struct zipw *z)
+{
+    struct buf out = {0};
+    b_put(&out, z->data.p, z->data.len);
+    b_put(&out, z->cd.p, z->cd.len);
+    b_le32(&out, 0x06054b50);
+    b_le16(&out, 0);
+    b_le16(&out, 0);
+    b_le16(&out, z->n);
+    b_le16(&out, z->n);
+    b_le32(&out, (uint32_t)z->cd.len);
+    b_le32(&out, (uint32_t)z->data.len);
+    b_le16(&out, 0);
+    b_free(&z->data);
+    b_free(&z->cd);
+    z->n = 0;
+    return out;
+}
+
+static const struct zent_opt STORED = {0, 0, 0}, DEFL = {8, 0, 0};
+
+/* An OLE2 file (version 3, 512-byte sectors): sector 0 the FAT, then the directory. Entry i
+ * has names[i] and types[i] (1 storage, 2 stream); a root entry comes first. */
+static struct buf mk_ole(const char *const *names, const uint8_t *types, size_t n,
+                         const uint8_t *root_clsid, bool fat_loop)
+{
+    struct buf b = {0};
+    size_t dir_sectors = (n + 1 + 3) / 4;
+    b_put(&b, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
+    b_zero(&b, 16);
+    b_le16(&b, 0x3e);
+    b_le16(&b, 3);
+    b_le16(&b, 0xfffe);
+    b_le16(&b, 9);
+    b_le16(&b, 6);
+    b_zero(&b, 6);
+    b_le32(&b, 0);             /* directory sectors (v3: 0) */
+    b_le32(&b, 1);             /* FAT sectors */
+    b_le32(&b, 1);             /* first directory sector */
+    b_le32(&b, 0);
+    b_le32(&b, 4096);
+    b_le32(&b, 0xfffffffe);    /* mini FAT */
+    b_le32(&b, 0);
+    b_le32(&b, 0xfffffffe);    /* DIFAT sector */
+    b_le32(&b, 0);
+    b_le32(&b, 0);             /* DIFAT[0] = sector 0 */
+    for (int i = 1; i < 109; i++)
+        b_le32(&b, 0xffffffff);
+    assert_int_equal(b.len, 512);
+    /* FAT */
+    b_le32(&b, 0xfffffffd);
+    for (size_t i = 0; i < dir_sectors; i++)
+        b_le32(&b, fat_loop ? 1u : i + 1 < dir_sectors ? (uint32_t)(i + 2) : 0xfffffffe);
+    while (b.len < 1024)
+        b_le32(&b, 0xffffffff);
+    /* directory */
+    for (size_t i = 0; i < dir_sectors * 4; i++) {
+        uint8_t e[128];
+        memset(e, 0, sizeof e);
+        const char *nm = i == 0 ? "Root Entry" : i <= n ? names[i - 1] : NULL;
+        if (nm) {
+            size_t k = strlen(nm);
+            for (size_t j = 0; j < k && j < 31; j++)
+                e[2 * j] = (uint8_t)nm[j];
+            e[64] = (uint8_t)(2 * (k + 1));
+            e[66] = i == 0 ? 5 : types[i - 1];
+            if (i == 0 && root_clsid)
+                memcpy(e + 80, root_clsid, 16);
+        }
+        memset(e + 68, 0xff, 12);
+        b_put(&b, e, sizeof e);
+    }
+    return b;
+}
+
+/* ---- zipscan: names ------------------------------------------------------------------- */
+
+struct name_row {
+    const char *name;
+    const char *ext, *ext2;
+    uint8_t cls;
+    bool dbl, bidi, trailing;
+    uint32_t pad;
+};
+
+static const struct name_row name_rows[] = {
+    {"scan.pdf.exe", "exe", "pdf", ZS_X_EXEC, true, false, false, 0},
+    {"SCAN.PDF.EXE", "exe", "pdf", ZS_X_EXEC, true, false, false, 0},
+    {"invoice\xe2\x80\xae" "fdp.exe", "exe", "", ZS_X_EXEC, false, true, false, 0},
+    {"photo\xe2\x80\xae" "gpj.js", "js", "", ZS_X_SCRIPT, false, true, false, 0},
+    {"invoice.pdf     .exe", "exe", "pdf", ZS_X_EXEC, true, false, false, 5},
+    {"invoice.pdf\xe3\x80\x80\xe3\x80\x80.scr", "scr", "pdf", ZS_X_EXEC, true, false, false, 2},
+    {"setup.exe. . ", "exe", "", ZS_X_EXEC, false, false, true, 0},
+    {"setup.x64.exe", "exe", "x64", ZS_X_EXEC, false, false, false, 0},
+    {"report.docm", "docm", "", ZS_X_MACRO_DOC, false, false, false, 0},
+    {"Photo.JPG", "jpg", "", ZS_X_DECOY, false, false, false, 0},
+    {"dir/sub\\x.doc.js", "js", "doc", ZS_X_SCRIPT, true, false, false, 0},
+    {"archive.tar.gz", "gz", "tar", ZS_X_ARCHIVE, false, false, false, 0},
+    {"invoice.zip.lnk", "lnk", "zip", ZS_X_SHORTCUT, true, false, false, 0},
+    {".pdf.exe", "exe", "", ZS_X_EXEC, false, false, false, 0},
+    {"noext", "", "", ZS_X_NONE, false, false, false, 0},
+    {".hidden", "", "", ZS_X_NONE, false, false, false, 0},
+    {"x.verylongextension16", "", "", ZS_X_NONE, false, false, false, 0},
+    {"disk.iso", "iso", "", ZS_X_DISKIMAGE, false, false, false, 0},
+    {"notes.one", "one", "", ZS_X_ONENOTE, false, false, false, 0},
+    {"\xe8\xab\x8b\xe6\xb1\x82\xe6\x9b\xb8.pdf.exe", "exe", "pdf", ZS_X_EXEC, true, false, false, 0},
+    {"a.pdf.e\xcc\x81xe", "", "", ZS_X_NONE, false, false, false, 0},
+    {"zero\xe2\x80\x8b.exe\xe2\x80\x8b", "exe", "", ZS_X_EXEC, false, false, true, 0},
+    {"", "", "", ZS_X_NONE, false, false, false, 0},
+};
+
+static void test_name_parse(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < MM_ARRAY_LEN(name_rows); i++) {
+        const struct name_row *r = &name_rows[i];
+        struct zs_name nm;
+        size_t len = strlen(r->name);
+        uint8_t *copy = malloc(len ? len : 1); /* exact size: ASan sees an over-read */
+        assert_non_null(copy);
+        memcpy(copy, r->name, len);
+        zs_name_parse(copy, len, &nm);
+        free(copy);
+        TC_CHECK(r->name, !strcmp(nm.ext, r->ext));
+        TC_CHECK(r->name, !strcmp(nm.ext2, r->ext2));
+        TC_EQ(r->name, nm.cls, r->cls);
+        TC_EQ(r->name, zs_name_double_ext(&nm), r->dbl);
+        TC_EQ(r->name, nm.bidi, r->bidi);
+        TC_EQ(r->name, nm.trailing_junk, r->trailing);
+        TC_EQ(r->name, nm.pad, r->pad);
+    }
+    tc_done();
+}
+
+/* ---- zipscan: content ----------------------------------------------------------------- */
+
+static zs_work_t *work(uint32_t depth, uint32_t entries, size_t entry_bytes, size_t total)
+{
+    struct zs_limits lim = {depth, entries, entry_bytes, total};
+    zs_work_t *w = zs_work_new(&lim);
+    assert_non_null(w);
+    return w;
+}
+
+/* Scan from an exact-size copy so ASan catches a read one byte past the end. */
+static void scan(zs_work_t *w, const uint8_t *d, size_t n, uint64_t full, struct zs_result *r)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    if (n)
+        memcpy(copy, d, n);
+    zs_scan(w, copy, n, full, r);
+    free(copy);
+}
+
+static const struct zs_item *item(const struct zs_result *r, const char *path)
+{
+    for (uint32_t i = 0; i < r->n_items; i++)
+        if (!strcmp(r->items[i].path, path))
+            return &r->items[i];
+    return NULL;
+}
+
+/* The item, or the test fails here. */
+static const struct zs_item *need_item(const struct zs_result *r, const char *path)
+{
+    const struct zs_item *it = item(r, path);
+    if (!it) {
+        fprintf(stderr, "no inner item '%s' (%u items)\n", path, r->n_items);
+        for (uint32_t i = 0; i < r->n_items; i++)
+            fprintf(stderr, "  item '%s'\n", r->items[i].path);
+        fail();
+        abort();
+    }
+    return it;
+}
+
+static void test_scan_executables(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    struct buf pe = mk_pe(2048, false);
+    scan(w, pe.p, pe.len, pe.len, &r);
+    assert_int_equal(r.kind, ZS_K_PE);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_string_equal(r.desc, "PE32 executable (GUI) Intel 80386");
+    assert_int_equal(r.status, 0);
+    /* cut before the PE header: still an MZ executable, and truncated */
+    scan(w, pe.p, 0x60, pe.len, &r);
+    assert_int_equal(r.kind, ZS_K_MZ);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_true(r.status & ZS_S_TRUNCATED);
+    struct buf dll = mk_pe(1024, true);
+    scan(w, dll.p, dll.len, dll.len, &r);
+    assert_string_equal(r.desc, "PE32 DLL (GUI) Intel 80386");
+    struct buf elf = mk_elf();
+    scan(w, elf.p, elf.len, elf.len, &r);
+    assert_int_equal(r.kind, ZS_K_ELF);
+    assert_string_equal(r.desc, "ELF 64-bit LSB executable, x86-64");
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    /* text, an HTA, an encoded script, a PDF */
+    static const char hta[] = "<html><head><HTA:APPLICATION ID=\"x\"></head></html>";
+    scan(w, (const uint8_t *)hta, strlen(hta), strlen(hta), &r);
+    assert_int_equal(r.kind, ZS_K_HTML);
+    assert_true(r.flags & ZS_F_SCRIPT);
+    static const char enc[] = "#@~^XQAAAA==v,Zk";
+    scan(w, (const uint8_t *)enc, strlen(enc), strlen(enc), &r);
+    assert_true(r.flags & ZS_F_SCRIPT);
+    static const char pdf[] = "%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n";
+    scan(w, (const uint8_t *)pdf, strlen(pdf), strlen(pdf), &r);
+    assert_int_equal(r.kind, ZS_K_PDF);
+    assert_int_equal(r.flags, 0);
+    scan(w, (const uint8_t *)"", 0, 0, &r);
+    assert_int_equal(r.kind, ZS_K_EMPTY);
+    b_free(&pe);
+    b_free(&dll);
+    b_free(&elf);
+    zs_work_free(w);
+}
+
+static void test_scan_zip(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    struct buf pe = mk_pe(3000, false);
+    static const char txt[] = "hello world, nothing to see here\r\n";
+    struct zipw z = {0};
+
+    /* plain archive: nothing to report */
+    zip_add(&z, "readme.txt", (const uint8_t *)txt, strlen(txt), DEFL);
+    struct buf a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_int_equal(r.kind, ZS_K_ZIP);
+    assert_int_equal(r.flags, 0);
+    assert_int_equal(r.entries, 1);
+    assert_int_equal(r.n_names, 1);
+    assert_string_equal(r.names[0].s, "readme.txt");
+    assert_false(r.names[0].encrypted);
+    b_free(&a);
+
+    /* an executable inside, stored and deflated: found by content */
+    zip_add(&z, "invoice.pdf", pe.p, pe.len, DEFL);
+    zip_add(&z, "tool.bin", pe.p, pe.len, STORED);
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    const struct zs_item *it = need_item(&r, "invoice.pdf");
+    assert_int_equal(it->kind, ZS_K_PE);
+    assert_non_null(item(&r, "tool.bin"));
+    assert_true(r.inflated_bytes > 0);
+    b_free(&a);
+
+    /* encrypted: the flag in the central directory only, then in the local header only */
+    struct zent_opt cd_only = {8, 0, 1}, local_only = {8, 1, 0};
+    zip_add(&z, "invoice.doc", (const uint8_t *)txt, strlen(txt), cd_only);
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_int_equal(r.encrypted_entries, 1);
+    assert_string_equal(r.encryption, "zipcrypto");
+    assert_true(r.names[0].encrypted);
+    b_free(&a);
+    zip_add(&z, "invoice.doc", (const uint8_t *)txt, strlen(txt), local_only);
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    /* the same archive cut before its central directory: local headers still tell */
+    scan(w, a.p, 40, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.status & ZS_S_TRUNCATED);
+    b_free(&a);
+    struct zent_opt aes = {99, 1, 1};
+    zip_add(&z, "secret.xlsx", (const uint8_t *)txt, strlen(txt), aes);
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_string_equal(r.encryption, "aes");
+    b_free(&a);
+
+    /* an encrypted archive with an executable name inside: both reasons */
+    struct zent_opt enc = {8, 1, 1};
+    zip_add(&z, "scan.pdf.exe", pe.p, pe.len, enc);
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_true(r.flags & ZS_F_DISGUISED);
+    it = need_item(&r, "scan.pdf.exe");
+    assert_true(it->encrypted);
+    b_free(&a);
+    b_free(&pe);
+    zs_work_free(w);
+}
+
+static void test_scan_zip_limits(void **state)
+{
+    (void)state;
+    struct zs_result r;
+    struct buf pe = mk_pe(1024, false);
+    struct zipw z = {0};
+    /* nesting: zip(zip(zip(zip(pe)))): seen with depth 4, not with depth 3 */
+    struct buf cur = {0};
+    b_put(&cur, pe.p, pe.len);
+    for (int level = 0; level < 4; level++) {
+        zip_add(&z, level == 0 ? "payload.exe.bin" : "inner.zip", cur.p, cur.len, DEFL);
+        b_free(&cur);
+        cur = zip_end(&z);
+    }
+    zs_work_t *w3 = work(3, 256, 512 << 10, 4 << 20);
+    zs_work_t *w4 = work(4, 256, 512 << 10, 4 << 20);
+    scan(w3, cur.p, cur.len, cur.len, &r);
+    assert_false(r.flags & ZS_F_EXECUTABLE);
+    assert_true(r.status & ZS_S_LIMIT);
+    assert_int_equal(r.depth, 3);
+    scan(w4, cur.p, cur.len, cur.len, &r);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_non_null(item(&r, "inner.zip!/inner.zip!/inner.zip!/payload.exe.bin"));
+    b_free(&cur);
+
+    /* more entries than the limit: the rest is not examined, and that is said */
+    zs_work_t *w10 = work(3, 10, 512 << 10, 4 << 20);
+    char name[32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "f%02d.txt", i);
+        zip_add(&z, name, (const uint8_t *)"x", 1, STORED);
+    }
+    zip_add(&z, "late.exe", pe.p, pe.len, STORED);
+    cur = zip_end(&z);
+    scan(w10, cur.p, cur.len, cur.len, &r);
+    assert_int_equal(r.entries, 10);
+    assert_true(r.status & ZS_S_LIMIT);
+    assert_false(r.flags & ZS_F_EXECUTABLE);
+    scan(w3, cur.p, cur.len, cur.len, &r);
+    assert_int_equal(r.entries, 13);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_int_equal(r.entries_declared, 13);
+    b_free(&cur);
+
+    /* a deflate bomb: 4 x 8 MiB of zeros named as disk images (inflated in full, not just
+     * their first 4 KiB); the byte budget stops it */
+    size_t big = 8u << 20;
+    uint8_t *zeros = calloc(1, big);
+    assert_non_null(zeros);
+    struct buf bomb = {0};
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "disk%d.iso", i);
+        zip_add(&z, name, zeros, big, DEFL);
+    }
+    free(zeros);
+    bomb = zip_end(&z);
+    assert_true(bomb.len < (1u << 20));
+    zs_work_t *wsmall = work(3, 256, 1 << 20, 2 << 20);
+    scan(wsmall, bomb.p, bomb.len, bomb.len, &r);
+    assert_int_equal(r.inflated_bytes, 2u << 20);
+    assert_true(r.status & ZS_S_LIMIT);
+    assert_true(r.flags & ZS_F_CONTAINER); /* by name */
+    b_free(&bomb);
+
+    /* a central directory whose 200 entries all point at one stored 300 KiB entry:
+     * the work budget bounds the rescanning */
+    struct buf blob = {0};
+    for (size_t i = 0; i < 300u << 10; i++)
+        b_u8(&blob, (uint8_t)(i * 31 + 7));
+    zip_add(&z, "blob.bin", blob.p, blob.len, STORED);
+    struct buf one = zip_end(&z);
+    /* copy the single central entry 199 more times */
+    size_t cd_off = 30 + 8 + blob.len, cd_len = 46 + 8;
+    struct buf many = {0};
+    b_put(&many, one.p, cd_off);
+    for (int i = 0; i < 200; i++)
+        b_put(&many, one.p + cd_off, cd_len);
+    b_le32(&many, 0x06054b50);
+    b_le16(&many, 0);
+    b_le16(&many, 0);
+    b_le16(&many, 200);
+    b_le16(&many, 200);
+    b_le32(&many, (uint32_t)(200 * cd_len));
+    b_le32(&many, (uint32_t)cd_off);
+    b_le16(&many, 0);
+    zs_work_t *wwork = work(3, 1000, 512 << 10, 1 << 20);
+    scan(wwork, many.p, many.len, many.len, &r);
+    assert_int_equal(r.entries, 200);
+    assert_true(r.status & ZS_S_LIMIT); /* 4 x 1 MiB + the file: about 14 rescans */
+    b_free(&blob);
+    b_free(&one);
+    b_free(&many);
+
+    b_free(&pe);
+    zs_work_free(w3);
+    zs_work_free(w4);
+    zs_work_free(w10);
+    zs_work_free(wsmall);
+    zs_work_free(wwork);
+}
+
+static const char CT_PLAIN[] =
+    "<?xml version=\"1.0\"?><Types><Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+    "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-"
+    "officedocument.wordprocessingml.document.main+xml\"/></Types>";
+static const char CT_MACRO[] =
+    "<?xml version=\"1.0\"?><Types><Override PartName=\"/word/document.xml\" ContentType="
+    "\"application/vnd.ms-word.document.macroEnabled.main+xml\"/></Types>";
+
+static void test_scan_office(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    static const char *const vba_names[] = {"WordDocument", "Macros", "VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {2, 1, 1, 2};
+    static const char *const plain_names[] = {"WordDocument", "1Table"};
+    static const uint8_t plain_types[] = {2, 2};
+    struct buf ole_vba = mk_ole(vba_names, vba_types, 4, NULL, false);
+    struct buf ole_plain = mk_ole(plain_names, plain_types, 2, NULL, false);
+
+    scan(w, ole_vba.p, ole_vba.len, ole_vba.len, &r);
+    assert_int_equal(r.kind, ZS_K_OLE);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_string_equal(r.desc, "Microsoft Word 97-2003 document with VBA macros");
+    scan(w, ole_plain.p, ole_plain.len, ole_plain.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.desc, "Microsoft Word 97-2003 document");
+
+    /* MSI: the root entry's class id */
+    static const uint8_t msi[16] = {0x84, 0x10, 0x0c, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46};
+    struct buf ole_msi = mk_ole(plain_names, plain_types, 2, msi, false);
+    scan(w, ole_msi.p, ole_msi.len, ole_msi.len, &r);
+    assert_int_equal(r.kind, ZS_K_MSI);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    /* password-protected OOXML */
+    static const char *const enc_names[] = {"EncryptionInfo", "EncryptedPackage"};
+    struct buf ole_enc = mk_ole(enc_names, plain_types, 2, NULL, false);
+    scan(w, ole_enc.p, ole_enc.len, ole_enc.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_string_equal(r.encryption, "office");
+    /* an embedded package object is noted */
+    static const char *const pkg_names[] = {"WordDocument", "\001Ole10Native"};
+    struct buf ole_pkg = mk_ole(pkg_names, plain_types, 2, NULL, false);
+    scan(w, ole_pkg.p, ole_pkg.len, ole_pkg.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_non_null(strstr(r.note, "Ole10Native"));
+    b_free(&ole_pkg);
+    /* a directory chain that loops on itself ends */
+    struct buf ole_loop = mk_ole(vba_names, vba_types, 4, NULL, true);
+    scan(w, ole_loop.p, ole_loop.len, ole_loop.len, &r);
+    assert_true(r.flags & ZS_F_MACRO);
+    /* only the header: the directory is out of reach; the VBA name in the bytes still says
+     * macros, and the scan says truncated */
+    struct buf hdr = {0};
+    b_put(&hdr, ole_vba.p, 512);
+    static const uint8_t u16[] = {'_', 0, 'V', 0, 'B', 0, 'A', 0, '_', 0, 'P', 0, 'R', 0, 'O', 0,
+                                  'J', 0, 'E', 0, 'C', 0, 'T', 0};
+    b_put(&hdr, u16, sizeof u16);
+    scan(w, hdr.p, hdr.len, 100000, &r);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_true(r.status & ZS_S_TRUNCATED);
+    b_free(&hdr);
+
+    /* OOXML: vbaProject.bin with a VBA project inside, or only the content type */
+    struct zipw z = {0};
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", (const uint8_t *)"<w:document/>", 13, DEFL);
+    struct buf docx = zip_end(&z);
+    scan(w, docx.p, docx.len, docx.len, &r);
+    assert_int_equal(r.kind, ZS_K_OOXML);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.desc, "Microsoft Word 2007+ document");
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", (const uint8_t *)"<w:document/>", 13, DEFL);
+    zip_add(&z, "word/vbaProject.bin", ole_vba.p, ole_vba.len, DEFL);
+    struct buf docm = zip_end(&z);
+    scan(w, docm.p, docm.len, docm.len, &r);
+    assert_int_equal(r.kind, ZS_K_OOXML);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_string_equal(r.desc, "Microsoft Word 2007+ document (macro-enabled)");
+    const struct zs_item *it = need_item(&r, "word/vbaProject.bin");
+    assert_int_equal(it->kind, ZS_K_OLE);
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_MACRO, strlen(CT_MACRO), DEFL);
+    zip_add(&z, "xl/workbook.xml", (const uint8_t *)"<workbook/>", 11, DEFL);
+    struct buf ct = zip_end(&z);
+    scan(w, ct.p, ct.len, ct.len, &r);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_string_equal(r.desc, "Microsoft Excel 2007+ document (macro-enabled)");
+    /* a macro document inside a plain zip */
+    zip_add(&z, "report.docm", docm.p, docm.len, STORED);
+    struct buf outer = zip_end(&z);
+    scan(w, outer.p, outer.len, outer.len, &r);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_non_null(item(&r, "report.docm!/word/vbaProject.bin"));
+
+    b_free(&ole_vba);
+    b_free(&ole_plain);
+    b_free(&ole_msi);
+    b_free(&ole_enc);
+    b_free(&ole_loop);
+    b_free(&docx);
+    b_free(&docm);
+    b_free(&ct);
+    b_free(&outer);
+    zs_work_free(w);
+}
+
+static void test_scan_rar_7z(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    /* RAR 4: main header with encrypted block headers */
+    struct buf b = {0};
+    b_put(&b, "Rar!\x1a\x07\x00", 7);
+    b_le16(&b, 0);
+    b_u8(&b, 0x73);
+    b_le16(&b, 0x0080);
+    b_le16(&b, 13);
+    b_zero(&b, 6);
+    b_zero(&b, 64);
+    scan(w, b.p, b.len, b.len, &r);
+    assert_int_equal(r.kind, ZS_K_RAR);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.flags & ZS_F_NAMES_HIDDEN);
+    b_free(&b);
+    /* RAR 4: one encrypted file "a.pdf.exe", then the end block */
+    b_put(&b, "Rar!\x1a\x07\x00", 7);
+    b_le16(&b, 0);
+    b_u8(&b, 0x73);
+    b_le16(&b, 0);
+    b_le16(&b, 13);
+    b_zero(&b, 6);
+    const char *nm = "a.pdf.exe";
+    b_le16(&b, 0);
+    b_u8(&b, 0x74);
+    b_le16(&b, 0x8004);
+    b_le16(&b, (uint32_t)(32 + strlen(nm)));
+    b_le32(&b, 5);  /* packed size */
+    b_le32(&b, 5);
+    b_u8(&b, 2);
+    b_le32(&b, 0);
+    b_le32(&b, 0);
+    b_u8(&b, 29);
+    b_u8(&b, 0x30);
+    b_le16(&b, (uint32_t)strlen(nm));
+    b_le32(&b, 0x20);
+    b_put(&b, nm, strlen(nm));
+    b_put(&b, "\x11\x22\x33\x44\x55", 5);
+    b_le16(&b, 0);
+    b_u8(&b, 0x7b);
+    b_le16(&b, 0);
+    b_le16(&b, 7);
+    scan(w, b.p, b.len, b.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_false(r.flags & ZS_F_NAMES_HIDDEN);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_true(r.flags & ZS_F_DISGUISED);
+    assert_int_equal(r.n_names, 1);
+    assert_string_equal(r.names[0].s, "a.pdf.exe");
+    /* every prefix: no over-read, and a cut is said */
+    for (size_t k = 0; k < b.len; k++)
+        scan(w, b.p, k, b.len, &r);
+    b_free(&b);
+    /* RAR 5: archive encryption header */
+    b_put(&b, "Rar!\x1a\x07\x01\x00", 8);
+    b_le32(&b, 0);
+    b_u8(&b, 3);  /* header size */
+    b_u8(&b, 4);  /* type: encryption */
+    b_u8(&b, 0);
+    b_u8(&b, 0);
+    scan(w, b.p, b.len, b.len, &r);
+    assert_true(r.flags & ZS_F_NAMES_HIDDEN);
+    b_free(&b);
+    /* RAR 5: a file header with an encryption extra record */
+    struct buf h = {0};
+    b_u8(&h, 2);      /* type file */
+    b_u8(&h, 0x03);   /* extra + data */
+    b_u8(&h, 3);      /* extra size */
+    b_u8(&h, 4);      /* data size */
+    b_u8(&h, 0);      /* file flags */
+    b_u8(&h, 4);      /* unpacked size */
+    b_u8(&h, 0);      /* attributes */
+    b_u8(&h, 0);      /* compression */
+    b_u8(&h, 0);      /* host os */
+    b_u8(&h, 6);
+    b_put(&h, "run.js", 6);
+    b_u8(&h, 2);      /* extra record: size 2 */
+    b_u8(&h, 1);      /* type 1: encryption */
+    b_u8(&h, 0);
+    b_put(&b, "Rar!\x1a\x07\x01\x00", 8);
+    b_le32(&b, 0);
+    b_u8(&b, (uint8_t)h.len);
+    b_put(&b, h.p, h.len);
+    b_put(&b, "DATA", 4);
+    scan(w, b.p, b.len, b.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.flags & ZS_F_SCRIPT);
+    assert_string_equal(r.names[0].s, "run.js");
+    for (size_t k = 0; k < b.len; k++)
+        scan(w, b.p, k, b.len, &r);
+    b_free(&h);
+    b_free(&b);
+    /* 7z: AES coder in a plain header, in an encoded header, header beyond the prefix */
+    for (int variant = 0; variant < 3; variant++) {
+        b_put(&b, "7z\xbc\xaf\x27\x1c\x00\x04", 8);
+        b_le32(&b, 0);
+        b_le64(&b, 16);
+        b_le64(&b, 12);
+        b_le32(&b, 0);
+        b_zero(&b, 16);
+        b_u8(&b, variant == 1 ? 0x17 : 0x01);
+        b_put(&b, "\x0b\x01\x00\x24\x06\xf1\x07\x01\x00\x00\x00", 11);
+        scan(w, b.p, variant == 2 ? 40 : b.len, b.len, &r);
+        assert_int_equal(r.kind, ZS_K_7Z);
+        if (variant == 2) {
+            assert_false(r.flags & ZS_F_ENCRYPTED);
+            assert_true(r.status & ZS_S_TRUNCATED);
+        } else {
+            assert_true(r.flags & ZS_F_ENCRYPTED);
+            assert_int_equal(!!(r.flags & ZS_F_NAMES_HIDDEN), variant == 1);
+        }
+        b_free(&b);
+    }
+    zs_work_free(w);
+}
+
+static struct buf mk_lnk(void)
+{
+    struct buf b = {0};
+    b_le32(&b, 0x4c);
+    b_put(&b, "\x01\x14\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46", 16);
+    b_le32(&b, 0x08 | 0x20 | 0x80);
+    b_zero(&b, 0x4c - b.len);
+    static const char rel[] = "..\\..\\Windows\\System32\\cmd.exe";
+    static const char args[] = "/c start invoice.pdf & payload.dll";
+    b_le16(&b, (uint32_t)strlen(rel));
+    for (size_t i = 0; i < strlen(rel); i++)
+        b_le16(&b, (uint8_t)rel[i]);
+    b_le16(&b, (uint32_t)strlen(args));
+    for (size_t i = 0; i < strlen(args); i++)
+        b_le16(&b, (uint8_t)args[i]);
+    return b;
+}
+
+static void test_scan_containers(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    struct buf lnk = mk_lnk();
+    scan(w, lnk.p, lnk.len, lnk.len, &r);
+    assert_int_equal(r.kind, ZS_K_LNK);
+    assert_true(r.flags & ZS_F_CONTAINER);
+    assert_non_null(strstr(r.note, "cmd.exe"));
+    assert_non_null(strstr(r.note, "payload.dll"));
+    for (size_t k = 0; k < lnk.len; k++)
+        scan(w, lnk.p, k, lnk.len, &r);
+
+    /* ISO 9660: root directory at sector 20 with INVOICE.LNK at sector 21 */
+    struct buf iso = {0};
+    b_zero(&iso, 0x8000);
+    b_u8(&iso, 1);
+    b_put(&iso, "CD001", 5);
+    b_u8(&iso, 1);
+    b_zero(&iso, 156 - 7);
+    uint8_t root[34] = {34};
+    wr_le32(root + 2, 20);
+    wr_le32(root + 10, 2048);
+    root[25] = 2;
+    root[32] = 1;
+    b_put(&iso, root, sizeof root);
+    b_zero(&iso, 20 * 2048 - iso.len);
+    uint8_t rec[48];
+    for (int i = 0; i < 2; i++) { /* "." and ".." */
+        memset(rec, 0, sizeof rec);
+        rec[0] = 34;
+        wr_le32(rec + 2, 20);
+        rec[25] = 2;
+        rec[32] = 1;
+        rec[33] = (uint8_t)i;
+        b_put(&iso, rec, 34);
+    }
+    memset(rec, 0, sizeof rec);
+    const char *fn = "INVOICE.LNK;1";
+    rec[0] = (uint8_t)(33 + strlen(fn) + 1);
+    wr_le32(rec + 2, 21);
+    wr_le32(rec + 10, (uint32_t)lnk.len);
+    rec[32] = (uint8_t)strlen(fn);
+    memcpy(rec + 33, fn, strlen(fn));
+    b_put(&iso, rec, rec[0]);
+    b_zero(&iso, 21 * 2048 - iso.len);
+    b_put(&iso, lnk.p, lnk.len);
+    b_zero(&iso, 22 * 2048 - iso.len);
+    scan(w, iso.p, iso.len, iso.len, &r);
+    assert_int_equal(r.kind, ZS_K_ISO);
+    assert_true(r.flags & ZS_F_CONTAINER);
+    const struct zs_item *it = need_item(&r, "INVOICE.LNK");
+    assert_int_equal(it->kind, ZS_K_LNK);
+    assert_non_null(strstr(r.note, "INVOICE.LNK: shortcut target"));
+    /* a root directory pointing past the bytes */
+    scan(w, iso.p, 0x8800, iso.len, &r);
+    assert_int_equal(r.kind, ZS_K_ISO);
+    assert_true(r.status & ZS_S_TRUNCATED);
+
+    /* OneNote with an embedded PE */
+    struct buf pe = mk_pe(1024, false);
+    struct buf one = {0};
+    b_put(&one, "\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3", 16);
+    b_zero(&one, 200);
+    b_put(&one, "\xe7\x16\xe3\xbd\x65\x26\x11\x45\xa4\xc4\x8d\x4d\x0b\x7a\x9e\xac", 16);
+    b_le64(&one, pe.len);
+    b_zero(&one, 12);
+    b_put(&one, pe.p, pe.len);
+    scan(w, one.p, one.len, one.len, &r);
+    assert_int_equal(r.kind, ZS_K_ONENOTE);
+    assert_true(r.flags & ZS_F_CONTAINER);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_non_null(item(&r, "embedded file 1"));
+    for (size_t k = 0; k < one.len; k += 7)
+        scan(w, one.p, k, one.len, &r);
+    b_free(&one);
+    b_free(&pe);
+    b_free(&iso);
+    b_free(&lnk);
+    zs_work_free(w);
+}
+
+/* Every prefix and a few bit flips of a nested archive: nothing read out of bounds. */
+static void test_scan_prefixes(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 64, 64 << 10, 1 << 20);
+    struct zs_result r;
+    static const char *const vba_names[] = {"VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {1, 2};
+    struct buf ole = mk_ole(vba_names, vba_types, 2, NULL, false);
+    struct buf pe = mk_pe(600, false);
+    struct zipw z = {0};
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_MACRO, strlen(CT_MACRO), DEFL);
+    zip_add(&z, "word/vbaProject.bin", ole.p, ole.len, DEFL);
+    struct buf inner = zip_end(&z);
+    zip_add(&z, "a.docm", inner.p, inner.len, DEFL);
+    zip_add(&z, "b.exe", pe.p, pe.len, STORED);
+    struct buf a = zip_end(&z);
+    for (size_t k = 0; k <= a.len; k++)
+        scan(w, a.p, k, a.len, &r);
+    uint32_t seed = 12345;
+    for (int i = 0; i < 3000; i++) {
+        struct buf c = {0};
+        b_put(&c, a.p, a.len);
+        for (int f = 0; f < 4; f++) {
+            seed = seed * 1103515245u + 12345u;
+            c.p[(seed >> 8) % c.len] ^= (uint8_t)(1u << ((seed >> 4) & 7));
+        }
+        scan(w, c.p, c.len, c.len, &r);
+        b_free(&c);
+    }
+    b_free(&ole);
+    b_free(&pe);
+    b_free(&inner);
+    b_free(&a);
+    zs_work_free(w);
+}
+
+/* ---- the detector --------------------------------------------------------------------- */
+
+#define MAX_AL 64
+
+struct col {
+    size_t n;
+    uint32_t sid[MAX_AL];
+    bool update[MAX_AL];
+    struct mm_addr src[MAX_AL], dst[MAX_AL];
+    uint16_t sport[MAX_AL], dport[MAX_AL];
+    char *json[MAX_AL];
+};
+
+static void collect(void *u, const struct det_alert *a)
+{
+    struct col *c = u;
+    assert_true(c->n < MAX_AL);
+    c->sid[c->n] = a->rule->sid;
+    assert_int_equal(a->rule->gid, DTR_GID);
+    c->src[c->n] = a->src;
+    c->dst[c->n] = a->dst;
+    c->sport[c->n] = a->sport;
+    c->dport[c->n] = a->dport;
+    c->json[c->n] = strndup(a->mamori_json, a->mamori_len);
+    c->update[c->n] = strstr(c->json[c->n], "\"update\":true") != NULL;
+    c->n++;
+}
+
+static void col_reset(struct col *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->json[i]);
+    memset(c, 0, sizeof *c);
+}
+
+static dtr_host_t *host(struct col *c, const struct dtr_setting *s, size_t n)
+{
+    assert_string_equal(dt_attachment_ops.name, "attachment"); /* links the detector in */
+    struct dtr_config cfg;
+    dtr_config_defaults(&cfg);
+    cfg.settings = s;
+    cfg.n_settings = n;
+    cfg.update_interval_ns = 10 * MIN_NS;
+    char err[512] = "";
+    dtr_host_t *h = dtr_new(&cfg, NULL, collect, c, err, sizeof err);
+    if (!h)
+        fail_msg("dtr_new: %s", err);
+    return h;
+}
+
+/* A TCP flow from 203.0.113.<c> (client) to 192.168.10.<s>:<port>. */
+static struct flow mk_flow(uint64_t id, uint8_t c, uint8_t s, uint16_t port)
+{
+    struct flow f;
+    memset(&f, 0, sizeof f);
+    f.key.ip_ver = 4;
+    f.key.proto = 6;
+    f.key.a[0] = 203, f.key.a[1] = 0, f.key.a[2] = 113, f.key.a[3] = c;
+    f.key.b[0] = 192, f.key.b[1] = 168, f.key.b[2] = 10, f.key.b[3] = s;
+    f.key.port_a = 40000;
+    f.key.port_b = port;
+    f.client_is_a = true;
+    f.flow_id = id;
+    return f;
+}
+
+static struct mime_email the_email = {
+    .from = "keiri@trade-partner.example",
+    .to = {"sato@sakura-trading.example"},
+    .n_to = 1,
+    .subject = "Re: invoice",
+    .message_id = "<1@trade-partner.example>",
+};
+
+/* A file record as MIME hands it over (no SMTP envelope: POP3/IMAP-like). */
+static struct app_file mk_file(enum app_proto proto, const char *name, const uint8_t *d,
+                               size_t n, const char *ctype)
+{
+    struct app_file f;
+    memset(&f, 0, sizeof f);
+    f.proto = proto;
+    f.name = (const uint8_t *)name;
+    f.name_len = strlen(name);
+    f.content_type = ctype;
+    f.size = n;
+    unsigned int len = 0;
+    f.sha256_valid = EVP_Digest(d, n, f.sha256, &len, EVP_sha256(), NULL) == 1;
+    f.head = d;
+    f.head_len = n;
+    f.email = &the_email;
+    return f;
+}
+
+static void feed(dtr_host_t *h, const struct flow *fl, int dir, uint64_t ts,
+                 const struct app_file *f)
+{
+    dtr_record(h, fl, dir, ts, APP_REC_FILE, f);
+}
+
+static bool has_str(const char *json, const char *s)
+{
+    return strstr(json, s) != NULL;
+}
+
+static void test_detector_signatures(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct flow fl = mk_flow(1, 120, 25, 25);
+    struct buf pe = mk_pe(2048, false);
+    static const char *const vba_names[] = {"WordDocument", "Macros", "VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {2, 1, 1, 2};
+    struct buf ole = mk_ole(vba_names, vba_types, 4, NULL, false);
+    struct zipw z = {0};
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_MACRO, strlen(CT_MACRO), DEFL);
+    zip_add(&z, "word/vbaProject.bin", ole.p, ole.len, DEFL);
+    struct buf docm = zip_end(&z);
+    zip_add(&z, "invoice.doc", ole.p, ole.len, (struct zent_opt){8, 1, 1});
+    struct buf enc = zip_end(&z);
+    static const char pdf[] = "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<<>>\n%%EOF\n";
+    static const char js[] = "var s = new ActiveXObject('WScript.Shell'); s.Run('calc');\n";
+
+    struct {
+        const char *name;
+        const uint8_t *d;
+        size_t n;
+        uint32_t sid; /* 0: no alert */
+        const char *reasons;
+    } rows[] = {
+        {"invoice_2024-04.pdf", (const uint8_t *)pdf, strlen(pdf), 0, NULL},
+        {"NEWS.txt", (const uint8_t *)"plain words\r\n", 13, 0, NULL},
+        {"scan.pdf.exe", pe.p, pe.len, 6001, "[\"double_extension\",\"executable\"]"},
+        {"setup.exe", pe.p, pe.len, 6002, "[\"executable\"]"},
+        {"tool.dat", pe.p, pe.len, 6002, "[\"executable\"]"},
+        {"invoice.js", (const uint8_t *)js, strlen(js), 6003, "[\"script\"]"},
+        {"report.docm", docm.p, docm.len, 6004, "[\"macro\"]"},
+        {"report.doc", ole.p, ole.len, 6004, "[\"macro\"]"},
+        {"invoice_0423.zip", enc.p, enc.len, 6005, "[\"encrypted_archive\"]"},
+        {"invoice.pdf", docm.p, docm.len, 6004, "[\"macro\",\"type_mismatch\"]"},
+        {"photo.jpg", enc.p, enc.len, 6005, "[\"encrypted_archive\",\"type_mismatch\"]"},
+        {"invoice.pdf", pe.p, pe.len, 6002, "[\"executable\",\"type_mismatch\"]"},
+        {"invoice\xe2\x80\xae" "fdp.exe", pe.p, pe.len, 6001,
+         "[\"rtl_override\",\"executable\"]"},
+        {"\xe2\x80\x8f" "report.pdf", (const uint8_t *)pdf,
+         strlen(pdf), 0, NULL},
+    };
+    uint64_t ts = T0;
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        size_t before = c.n;
+        struct flow f = mk_flow(100 + i, 120, 25, 25);
+        struct app_file af = mk_file(APP_PROTO_SMTP, rows[i].name, rows[i].d, rows[i].n, NULL);
+        feed(h, &f, FLOW_TOSERVER, ts, &af);
+        ts += S_NS;
+        if (!rows[i].sid) {
+            TC_EQ(rows[i].name, c.n, before);
+            continue;
+        }
+        TC_EQ(rows[i].name, c.n, before + 1);
+        if (c.n != before + 1)
+            continue;
+        TC_EQ(rows[i].name, c.sid[before], rows[i].sid);
+        char want[160];
+        snprintf(want, sizeof want, "\"reasons\":%s", rows[i].reasons);
+        TC_CHECK(rows[i].name, has_str(c.json[before], want));
+        if (!has_str(c.json[before], want))
+            fprintf(stderr, "  got %s\n", c.json[before]);
+        /* sender to receiver: the SMTP client gave the file to the server */
+        TC_EQ(rows[i].name, c.src[before].b[3], 120);
+        TC_EQ(rows[i].name, c.dst[before].b[3], 25);
+        TC_EQ(rows[i].name, c.dport[before], 25);
+    }
+    tc_done();
+
+    /* the evidence of the Emotet-style zip (the 7th alert) */
+    size_t k = 8; /* k - 2 = 6 */
+    assert_true(has_str(c.json[k - 2], "\"encryption\":\"zipcrypto\""));
+    assert_true(has_str(c.json[k - 2], "\"names\":[\"invoice.doc\"]"));
+    assert_true(has_str(c.json[k - 2], "\"contents_visible\":false"));
+    assert_true(has_str(c.json[k - 2], "cannot be checked for macros"));
+    assert_true(has_str(c.json[k - 2], "\"sender\":\"keiri@trade-partner.example\""));
+    assert_true(has_str(c.json[k - 2], "\"recipients\":[\"sato@sakura-trading.example\"]"));
+    assert_true(has_str(c.json[k - 2], "\"subject\":\"Re: invoice\""));
+    assert_true(has_str(c.json[k - 2], "\"protocol\":\"smtp\""));
+    assert_true(has_str(c.json[k - 2], "\"direction\":\"inbound\""));
+    char sha[80];
+    {
+        struct app_file af = mk_file(APP_PROTO_SMTP, "x", enc.p, enc.len, NULL);
+        char hex[65];
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", af.sha256[i]);
+        snprintf(sha, sizeof sha, "\"sha256\":\"%s\"", hex);
+    }
+    assert_true(has_str(c.json[k - 2], sha));
+    (void)fl;
+    col_reset(&c);
+    dtr_free(h);
+    b_free(&pe);
+    b_free(&ole);
+    b_free(&docm);
+    b_free(&enc);
+}
+
+static void test_detector_settings(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    struct buf pe = mk_pe(1024, false);
+    struct zipw z = {0};
+    zip_add(&z, "a.txt", (const uint8_t *)"abc", 3, (struct zent_opt){0, 1, 1});
+    struct buf enc = zip_end(&z);
+    zip_add(&z, "a.txt", (const uint8_t *)"abc", 3, STORED);
+    struct buf plain = zip_end(&z);
+    struct flow f = mk_flow(7, 120, 25, 25);
+
+    /* encrypted-archives off; type-mismatch off */
+    struct dtr_setting off[] = {{"attachment", "encrypted-archives", "no", 0},
+                                {"attachment", "type-mismatch", "no", 0}};
+    dtr_host_t *h = host(&c, off, 2);
+    struct app_file af = mk_file(APP_PROTO_SMTP, "a.zip", enc.p, enc.len, NULL);
+    feed(h, &f, 0, T0, &af);
+    af = mk_file(APP_PROTO_SMTP, "picture.png", plain.p, plain.len, NULL);
+    feed(h, &f, 0, T0, &af);
+    assert_int_equal(c.n, 0);
+    dtr_free(h);
+    h = host(&c, NULL, 0);
+    af = mk_file(APP_PROTO_SMTP, "picture.png", plain.p, plain.len, NULL);
+    feed(h, &f, 0, T0, &af);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.sid[0], 6006);
+    col_reset(&c);
+    dtr_free(h);
+
+    /* name-padding at its edge: 3 spaces hide the extension, 2 do not (default 3) */
+    h = host(&c, NULL, 0);
+    af = mk_file(APP_PROTO_SMTP, "invoice   .exe", (const uint8_t *)"text", 4, NULL);
+    feed(h, &f, 0, T0, &af);
+    af = mk_file(APP_PROTO_SMTP, "invoice  .exe", (const uint8_t *)"text2", 5, NULL);
+    feed(h, &f, 0, T0, &af);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.sid[0], 6001);
+    assert_true(has_str(c.json[0], "\"reasons\":[\"extension_padding\",\"executable\"]"));
+    assert_int_equal(c.sid[1], 6002);
+    col_reset(&c);
+    dtr_free(h);
+    struct dtr_setting pad2[] = {{"attachment", "name-padding", "2", 0}};
+    h = host(&c, pad2, 1);
+    feed(h, &f, 0, T0, &af);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.sid[0], 6001);
+    col_reset(&c);
+    dtr_free(h);
+
+    /* bad settings are refused with the parameter named */
+    struct dtr_config cfg;
+    dtr_config_defaults(&cfg);
+    struct dtr_setting bad[] = {{"attachment", "max-depth", "9", 3}};
+    cfg.settings = bad;
+    cfg.n_settings = 1;
+    char err[256] = "";
+    assert_null(dtr_new(&cfg, NULL, collect, &c, err, sizeof err));
+    assert_non_null(strstr(err, "max-depth"));
+    b_free(&pe);
+    b_free(&enc);
+    b_free(&plain);
+}
+
+static void test_detector_once_per_flow(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct buf pe = mk_pe(1500, false);
+    struct flow smtp = mk_flow(11, 150, 25, 25);
+    struct flow imap = mk_flow(12, 30, 25, 143);
+    struct app_file af = mk_file(APP_PROTO_SMTP, "scan.pdf.exe", pe.p, pe.len, NULL);
+    /* the same file three times in one SMTP flow: one alert */
+    feed(h, &smtp, 0, T0, &af);
+    feed(h, &smtp, 0, T0 + S_NS, &af);
+    feed(h, &smtp, 0, T0 + 9 * MIN_NS, &af);
+    assert_int_equal(c.n, 1);
+    assert_false(c.update[0]);
+    assert_true(has_str(c.json[0], "\"sightings\":{\"count\":1"));
+    /* after the update interval: an update with the copies counted */
+    feed(h, &smtp, 0, T0 + 10 * MIN_NS, &af);
+    assert_int_equal(c.n, 2);
+    assert_true(c.update[1]);
+    assert_true(has_str(c.json[1], "\"copies_on_flow\":4"));
+    feed(h, &smtp, 0, T0 + 11 * MIN_NS, &af);
+    assert_int_equal(c.n, 2);
+    /* the same file crossing IMAP (server to client): a new alert, sighting 2 */
+    af.proto = APP_PROTO_IMAP;
+    feed(h, &imap, FLOW_TOCLIENT, T0 + 12 * MIN_NS, &af);
+    assert_int_equal(c.n, 3);
+    assert_false(c.update[2]);
+    assert_true(has_str(c.json[2], "\"count\":2"));
+    assert_true(has_str(c.json[2], "\"first_protocol\":\"smtp\""));
+    assert_true(has_str(c.json[2], "\"transfer\":\"server_to_client\""));
+    assert_int_equal(c.src[2].b[3], 25);  /* the mail server gave it */
+    assert_int_equal(c.dst[2].b[3], 30);  /* to the client */
+    assert_int_equal(c.sport[2], 143);
+    /* a file without a digest (gaps): identified by name, size and bytes */
+    struct app_file g = af;
+    g.sha256_valid = false;
+    g.gaps = true;
+    g.state = APP_FILE_TRUNCATED;
+    struct flow f3 = mk_flow(13, 30, 25, 143);
+    feed(h, &f3, 1, T0 + 13 * MIN_NS, &g);
+    feed(h, &f3, 1, T0 + 13 * MIN_NS, &g);
+    assert_int_equal(c.n, 4);
+    assert_true(has_str(c.json[3], "\"sha256\":null"));
+    assert_true(has_str(c.json[3], "\"truncated\":true"));
+    col_reset(&c);
+    dtr_free(h);
+    b_free(&pe);
+}
+
+static void test_detector_memcap(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    struct dtr_setting s[] = {{"attachment", "memcap", "64kb", 0}};
+    dtr_host_t *h = host(&c, s, 1);
+    uint8_t data[64];
+    struct dtr_det_stats st[DTR_MAX_DETECTORS];
+    for (uint32_t i = 0; i < 3000; i++) {
+        memset(data, 0, sizeof data);
+        memcpy(data, &i, sizeof i);
+        struct flow f = mk_flow(1000 + i, 1, 25, 25);
+        struct app_file af = mk_file(APP_PROTO_SMTP, "x.js", data, sizeof data, NULL);
+        feed(h, &f, 0, T0 + i * S_NS, &af);
+        col_reset(&c);
+    }
+    size_t n = dtr_get_stats(h, st, DTR_MAX_DETECTORS);
+    const struct dtr_det_stats *a = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(st[i].name, "attachment"))
+            a = &st[i];
+    if (!a) {
+        fail_msg("no stats for the attachment detector");
+        abort();
+    }
+    assert_int_equal(a->alerts, 3000);
+    assert_true(a->evicted > 0);
+    assert_true(a->memuse <= a->memcap);
+    assert_int_equal(a->memcap, 65536);
+    dtr_free(h);
+}
+
+/* ---- HTTP downloads ------------------------------------------------------------------- */
+
+static struct http_tx mk_tx(const char *uri, int status, const uint8_t *body, size_t n,
+                            const struct http_header *hdrs, size_t nh, const char *ctype)
+{
+    struct http_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.uri.p = (const uint8_t *)uri;
+    tx.uri.len = strlen(uri);
+    tx.hostname.p = (const uint8_t *)"dl.example.com";
+    tx.hostname.len = 14;
+    tx.status = status;
+    tx.resp_body = body;
+    tx.resp_body_len = n;
+    tx.resp_decoded = tx.resp_entity = tx.resp_wire = n;
+    tx.resp_headers = hdrs;
+    tx.n_resp_headers = nh;
+    if (ctype) {
+        tx.resp_content_type.p = (const uint8_t *)ctype;
+        tx.resp_content_type.len = strlen(ctype);
+    }
+    return tx;
+}
+
+static struct http_header hdr(const char *name, const char *value)
+{
+    struct http_header h;
+    h.name.p = (const uint8_t *)name;
+    h.name.len = strlen(name);
+    h.value.p = (const uint8_t *)value;
+    h.value.len = strlen(value);
+    return h;
+}
+
+static void test_detector_http(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct buf pe = mk_pe(4096, false);
+    static const char js[] = "function f(){return 1}\n";
+    static const char html[] = "<!DOCTYPE html><html><body>not found</body></html>";
+    static const char hta[] = "<html><head><HTA:APPLICATION ID=\"a\"></head></html>";
+    struct http_header att_js = hdr("Content-Disposition", "attachment; filename=\"update.js\"");
+    struct http_header star = hdr("content-disposition",
+                                  "attachment; filename=\"x.pdf\"; filename*=UTF-8''"
+                                  "%E8%AB%8B%E6%B1%82.pdf.exe");
+    struct http_header range0 = hdr("Content-Range", "bytes 0-4095/8192");
+    struct http_header range1 = hdr("Content-Range", "bytes 4096-8191/8192");
+    struct {
+        const char *name;
+        struct http_tx tx;
+        uint32_t sid;
+    } rows[] = {
+        {"exe 200", mk_tx("/files/setup.exe?v=2", 200, pe.p, pe.len, NULL, 0,
+                          "application/octet-stream"), 6002},
+        {"exe 404", mk_tx("/files/setup.exe", 404, pe.p, pe.len, NULL, 0, NULL), 0},
+        {"page js", mk_tx("/static/app.js", 200, (const uint8_t *)js, strlen(js), NULL, 0,
+                          "application/javascript"), 0},
+        {"download js", mk_tx("/get?id=1", 200, (const uint8_t *)js, strlen(js), &att_js, 1,
+                              "application/octet-stream"), 6003},
+        {"filename*", mk_tx("/get?id=2", 200, pe.p, pe.len, &star, 1, NULL), 6001},
+        {"soft 404 html as pdf", mk_tx("/doc.pdf", 200, (const uint8_t *)html, strlen(html),
+                                       NULL, 0, "text/html"), 0},
+        {"png url serving an exe: no mismatch from a URL", mk_tx("/a.png", 200, pe.p, 64, NULL, 0,
+                                                              NULL), 6002},
+        {"range from 0", mk_tx("/big.bin", 206, pe.p, pe.len, &range0, 1, NULL), 6002},
+        {"range later", mk_tx("/big2.bin", 206, pe.p, pe.len, &range1, 1, NULL), 0},
+        {"hta as a page: not judged", mk_tx("/index.html", 200, (const uint8_t *)hta,
+                                            strlen(hta), NULL, 0, "text/html"), 0},
+        {"hta by content type", mk_tx("/open", 200, (const uint8_t *)hta, strlen(hta), NULL, 0,
+                                      "application/hta"), 6003},
+        {"hta by name", mk_tx("/x/open.hta", 200, (const uint8_t *)hta, strlen(hta), NULL, 0,
+                              "text/html"), 6003},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        size_t before = c.n;
+        struct flow f = mk_flow(500 + i, 80, 21, 80);
+        /* the client is the office PC here: swap so that 192.168.10.21 is the client */
+        f.client_is_a = false;
+        dtr_record(h, &f, 1, T0 + i * S_NS, APP_REC_HTTP, &rows[i].tx);
+        TC_EQ(rows[i].name, c.n, before + (rows[i].sid ? 1 : 0));
+        if (rows[i].sid && c.n == before + 1) {
+            TC_EQ(rows[i].name, c.sid[before], rows[i].sid);
+            TC_EQ(rows[i].name, c.src[before].b[0], 203); /* the web server */
+            TC_EQ(rows[i].name, c.dst[before].b[0], 192); /* the PC */
+            TC_CHECK(rows[i].name, has_str(c.json[before], "\"protocol\":\"http\""));
+            TC_CHECK(rows[i].name, has_str(c.json[before], "\"hostname\":\"dl.example.com\""));
+        }
+    }
+    tc_done();
+    assert_true(has_str(c.json[0], "\"name\":\"setup.exe\""));
+    assert_true(has_str(c.json[0], "\"declared_type\":\"application/octet-stream\""));
+    assert_true(has_str(c.json[0], "\"direction\":\"inbound\""));
+    assert_true(has_str(c.json[2], "\"name\":\"\xe8\xab\x8b\xe6\xb1\x82.pdf.exe\""));
+    /* http: no */
+    col_reset(&c);
+    dtr_free(h);
+    struct dtr_setting s[] = {{"attachment", "http", "no", 0}};
+    h = host(&c, s, 1);
+    struct flow f = mk_flow(600, 80, 21, 80);
+    dtr_record(h, &f, 1, T0, APP_REC_HTTP, &rows[0].tx);
+    assert_int_equal(c.n, 0);
+    dtr_free(h);
+    b_free(&pe);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_name_parse),
+        cmocka_unit_test(test_scan_executables),
+        cmocka_unit_test(test_scan_zip),
+        cmocka_unit_test(test_scan_zip_limits),
+        cmocka_unit_test(test_scan_office),
+        cmocka_unit_test(test_scan_rar_7z),
+        cmocka_unit_test(test_scan_containers),
+        cmocka_unit_test(test_scan_prefixes),
+        cmocka_unit_test(test_detector_signatures),
+        cmocka_unit_test(test_detector_settings),
+        cmocka_unit_test(test_detector_once_per_flow),
+        cmocka_unit_test(test_detector_memcap),
+        cmocka_unit_test(test_detector_http),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -394,7 +394,7 @@ static void emit(struct dt_intel *st, struct dtr *d, struct dt_intel_pair *pr, c
         jb_uint(jb, "distinct_names", dtr_distinct_count(&pr->names));
     dtr_ev_ts(jb, "first_seen", pr->first_ns);
     dtr_ev_ts(jb, "last_seen", pr->last_ns);
-    dtr_ev_secs(jb, "duration", pr->last_ns - pr->first_ns);
+    dtr_ev_secs(jb, "duration_s", pr->last_ns - pr->first_ns);
     if (!h)
         jb_bool(jb, "end_of_input", true);
     pr->reported = pr->sightings;

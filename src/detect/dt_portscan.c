@@ -538,7 +538,7 @@ static void ps_ev_counts(struct jb *jb, const struct ps_counts *c)
     jb_uint(jb, "unanswered", c->unanswered);
     dtr_ev_ts(jb, "first_seen", c->first_ns);
     dtr_ev_ts(jb, "last_seen", c->last_ns);
-    dtr_ev_secs(jb, "duration", c->last_ns - c->first_ns);
+    dtr_ev_secs(jb, "duration_s", c->last_ns - c->first_ns);
 }
 
 static void ps_ev_trw(struct jb *jb, const struct ps_st *st, const struct ps_src *s)

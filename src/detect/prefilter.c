@@ -104,6 +104,23 @@ static hs_database_t *cache_load(const char *path)
     return db;
 }
 
+/* mkdir -p: the default cache directory (~/.cache/mamori) may lack its parent on a fresh
+ * account. Failures show up when the file is written. */
+static void make_dirs(const char *dir)
+{
+    char p[4096];
+    if ((size_t)snprintf(p, sizeof p, "%s", dir) >= sizeof p)
+        return;
+    for (char *s = p + 1; *s; s++) {
+        if (*s == '/') {
+            *s = 0;
+            (void)mkdir(p, 0750);
+            *s = '/';
+        }
+    }
+    (void)mkdir(p, 0750);
+}
+
 static void cache_store(const char *dir, const char *path, const hs_database_t *db)
 {
     static bool warned;
@@ -113,7 +130,7 @@ static void cache_store(const char *dir, const char *path, const hs_database_t *
         return;
     char tmp[4096];
     bool ok = false;
-    (void)mkdir(dir, 0750);
+    make_dirs(dir);
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) < sizeof tmp) {
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd >= 0) {

@@ -251,8 +251,17 @@ static void put_head(out_eve_t *e, const struct det_alert *a)
     const struct flow *f = a->flow;
     /* A packet cut inside its transport header has no ports to show. */
     bool ports_known = p ? (p->flags & PKT_F_L4) != 0 : true;
+    /* A built-in detector's alert about many connections has no source port (0), and may
+     * have no destination port either: 0 is not written as if it were a port. */
+    bool dport_only = false;
+    if (a->mamori_json && !p && a->sport == 0) {
+        ports_known = false;
+        dport_only = a->dport != 0 && has_ports(a->proto);
+    }
     eve_head(e, a->ts_ns, f ? f->flow_id : 0, "alert", a->ip_ver, a->src.b, a->sport, a->dst.b,
              a->dport, a->proto, ports_known);
+    if (dport_only)
+        jb_uint(jb, "dest_port", a->dport);
     if (a->ip_ver && is_icmp(a->proto))
         put_icmp(jb, a);
     if (p && p->pkt_no)

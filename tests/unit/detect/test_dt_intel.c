@@ -846,7 +846,7 @@ static void test_flow_alert_then_updates(void **state)
     assert_true(has(&g, 1, "\"update\":true"));
     assert_true(has(&g, 1, "\"sightings\":16"));
     assert_true(has(&g, 1, "\"first_seen\":\"2024-04-23T00:00:00.000000+0000\""));
-    assert_true(has(&g, 1, "\"duration\":600.000"));
+    assert_true(has(&g, 1, "\"duration_s\":600.000"));
     /* Another internal host: its own alert. */
     struct flow f4 = mkflow("192.168.10.31", 40000, "203.0.113.66", 443, 6);
     first_packet(h, &f4, T0 + 601 * S_NS);
@@ -872,7 +872,7 @@ static void test_flow_alert_then_updates(void **state)
     assert_true(has(&g, 4, "\"sightings\":2,"));
     assert_true(has(&g, 4, "\"indicator\":\"203.0.113.66\""));
     assert_true(has(&g, 4, "\"label\":\"demo.txt: demo C2 server\""));
-    assert_true(has(&g, 4, "\"duration\":99.000"));
+    assert_true(has(&g, 4, "\"duration_s\":99.000"));
     struct dtr_det_stats ds[DTR_MAX_DETECTORS];
     size_t nd = dtr_get_stats(h, ds, DTR_MAX_DETECTORS);
     bool found = false;

@@ -423,6 +423,16 @@ static void finish_ctx(det_worker_t *w, struct det_match_ctx *mc)
     w->st.pcre_errors += mc->pcre_errors;
 }
 
+static bool index_empty(const struct det_addr_index *ix)
+{
+    return !ix->n_entries && !ix->n_generic && !ix->n_v6;
+}
+
+static bool point_empty(const struct det_point *pt)
+{
+    return !pt->n_bg && !pt->n_pg && !pt->n_nopat && (!pt->aix || index_empty(pt->aix));
+}
+
 void det_packet(det_worker_t *w, struct flow *f, int dir, const struct packet *p,
                 bool stream_active, enum app_proto app_proto)
 {
@@ -436,6 +446,12 @@ void det_packet(det_worker_t *w, struct flow *f, int dir, const struct packet *p
     case IPPROTO_ICMPV6_NUM: pti = PT_PKT_ICMP; break;
     default: pti = PT_PKT_OTHER; break;
     }
+    /* Nothing to do at this point (rule sets of only app-layer rules, such as the shipped web
+     * rules): no context to set up for every packet. */
+    if (point_empty(&w->e->pt[pti]) && ((f && f->pkts[dir] != 1) || index_empty(&w->e->ipo)) &&
+        (p->proto != IPPROTO_TCP_NUM || stream_active ||
+         point_empty(&w->e->pt[dir == 0 ? PT_STREAM_TS : PT_STREAM_TC])))
+        return;
     uint16_t server_port = dir == 0 ? p->dport : p->sport;
     w->st.inspected_pkts++;
     struct det_match_ctx mc;

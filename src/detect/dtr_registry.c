@@ -10,8 +10,8 @@ extern const struct dtr_ops dt_intel_ops;      /* T1: threat-intel lists */
 extern const struct dtr_ops dt_beacon_ops;     /* T1: beaconing */
 extern const struct dtr_ops dt_portscan_ops;   /* T2 */
 extern const struct dtr_ops dt_webscan_ops;    /* T3: 4xx bursts, URI sweeps */
-extern const struct dtr_ops dt_flood_ops __attribute__((weak));      /* T4: floods */
-extern const struct dtr_ops dt_latency_ops __attribute__((weak));    /* T4: service latency */
+extern const struct dtr_ops dt_flood_ops;      /* T4: floods */
+extern const struct dtr_ops dt_latency_ops;    /* T4: service latency */
 extern const struct dtr_ops dt_bruteforce_ops; /* T5 */
 extern const struct dtr_ops dt_attachment_ops; /* T6 */
 extern const struct dtr_ops dt_weakpass_ops;   /* T7 */

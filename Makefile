@@ -29,7 +29,7 @@ build: deps
 demo: build
 	@rm -rf demo-out && mkdir -p demo-out
 	@echo "== mamori on demo/demo.pcap (see demo/README.md for what is in it) =="
-	@$(BUILD)/mamori -r demo/demo.pcap -l demo-out --summary --no-progress
+	@$(BUILD)/mamori -r demo/demo.pcap -c demo/mamori.yaml -l demo-out --summary --no-progress
 	@echo "== events by type in demo-out/eve.json =="
 	@python3 scripts/eve_summary.py demo-out/eve.json
 

@@ -406,6 +406,18 @@ static enum ev eval_content(struct det_eval *e, uint32_t i, uint32_t cursor)
 
 /* ---------------- pcre ---------------- */
 
+/* MAMORI_PCRE_JIT=0 runs every pattern in the interpreter: memory checkers such as
+ * valgrind cannot see into JIT-generated code and report its reads as uninitialised. */
+static bool pcre_jit_wanted(void)
+{
+    static int wanted = -1;
+    if (wanted < 0) {
+        const char *v = getenv("MAMORI_PCRE_JIT");
+        wanted = !(v && v[0] == '0' && !v[1]);
+    }
+    return wanted;
+}
+
 /* JIT on first use. The rule is read-only shared data except for this one flag: a rule set
  * is evaluated by one thread at a time, so the write cannot race. A JIT failure only means
  * the interpreter runs the pattern. */
@@ -415,7 +427,8 @@ static void pcre_jit_once(const struct det_pcre *pc)
         return;
     struct det_pcre *w = (struct det_pcre *)(uintptr_t)pc;
     w->jit_tried = true;
-    (void)pcre2_jit_compile(w->re, PCRE2_JIT_COMPLETE);
+    if (pcre_jit_wanted())
+        (void)pcre2_jit_compile(w->re, PCRE2_JIT_COMPLETE);
 }
 
 static pcre2_match_data *match_data(struct det_eval *e)

@@ -143,6 +143,11 @@ BAD_CONFIGS = [
     ("wrong value type (text for a size)", "flow:\n  memcap: lots\n", 2),
     ("wrong value type (text for a boolean)", "outputs:\n  eve:\n    community-id: maybe\n", 3),
     ("negative memcap", "flow:\n  memcap: -5\n", 2),
+    ("unknown detector", "detectors:\n  nosuch:\n    memcap: 1mb\n", 3),
+    ("unknown detector setting", "detectors:\n  portscan:\n    bogus: 1\n", 3),
+    ("bad detector size", "detectors:\n  portscan:\n    memcap: lots\n", 3),
+    ("bad detector boolean", "detectors:\n  flood:\n    enabled: perhaps\n", 3),
+    ("bad update interval", "detectors:\n  update-interval: soon\n", 2),
     # Billion laughs: 9^9 "lol"s once expanded; must be refused quickly, not expanded.
     ("YAML alias bomb",
      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" +
@@ -551,6 +556,38 @@ def test_rule_cases_load_every_rule():
         expect(doc.get("skipped") == [] and doc.get("loaded") == doc.get("total"),
                "%s: every rule must load, skipped: %r" % (os.path.relpath(path, SRC),
                                                          doc.get("skipped")), res)
+
+
+def test_detectors_list_and_switches():
+    res = run(["detectors"])
+    out = text(res.stdout)
+    expect(res.returncode == 0, "mamori detectors failed", res)
+    names = set(re.findall(r"mamori_detector (\w+)", out))
+    want = {"intel", "beacon", "portscan", "webscan", "flood", "latency", "bruteforce",
+            "attachment", "weakpass"}
+    expect(names == want, "detectors listed: %s, expected %s" % (sorted(names), sorted(want)))
+    sigs = re.findall(r"gid:(\d+); sid:(\d+);", out)
+    expect(sigs and all(g == "6100" for g, _ in sigs), "every signature has gid 6100", res)
+    expect(len({s for _, s in sigs}) == len(sigs), "signature ids are unique", res)
+    # The signatures are real rules: the rule checker loads every one of them.
+    path = os.path.join(TMP, "detectors.rules")
+    with open(path, "w") as f:
+        f.write(out)
+    chk = run(["rules", "check", "--json", path])
+    doc = json.loads(text(chk.stdout))
+    expect(doc["loaded"] == len(sigs) and not doc["skipped"], "signatures load as rules", chk)
+    # A list that cannot be read stops the start with its name; nothing is written.
+    res, data = run_eve(["-r", BASIC, "--intel", os.path.join(TMP, "no-such-list.txt")])
+    expect(res.returncode == 2 and "no-such-list.txt" in text(res.stderr) and not data,
+           "--intel with a missing file: exit 2 naming it, no output", res)
+    # --no-detectors: the demo has every threat, yet no detector alert and no web rules.
+    demo = os.path.join(SRC, "demo", "demo.pcap")
+    res, data = run_eve(["-r", demo, "--no-detectors"])
+    evs = events_of(data)
+    expect(res.returncode == 0 and not [e for e in evs if e["event_type"] == "alert"],
+           "--no-detectors writes no alert", res)
+    stats = [e for e in evs if e["event_type"] == "stats"][-1]
+    expect("detectors" not in stats["mamori"], "--no-detectors: no detector stats", res)
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]

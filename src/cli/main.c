@@ -68,6 +68,8 @@ static const char usage_text[] =
     "        --data-dir DIR    Where the shipped data is (mamori-web.rules, password list).\n"
     "        --no-detectors    Run without the built-in detectors and their rule file.\n"
     "    mamori detectors      List every detector signature (gid 6100) as rule text.\n"
+    "    mamori detectors --config\n"
+    "                          Print every detector setting with its default (YAML).\n"
     "\n"
     "GENERAL\n"
     "    -c, --config FILE     YAML configuration (HOME_NET, memcaps, timeouts, limits);\n"
@@ -226,6 +228,10 @@ int main(int argc, char **argv)
         return rules_check_main(argc - 3, argv + 3, &cfg);
     if (argc == 2 && !strcmp(argv[1], "detectors")) {
         dtr_print_signatures(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc == 3 && !strcmp(argv[1], "detectors") && !strcmp(argv[2], "--config")) {
+        dtr_print_config(stdout);
         return CLI_EXIT_OK;
     }
 

@@ -123,7 +123,9 @@ struct dtr_metric {
 typedef void (*dtr_metric_cb)(void *u, const struct dtr_metric *m);
 void dtr_get_metrics(const dtr_host_t *h, dtr_metric_cb cb, void *u);
 
-/* Every detector's signatures as rule text (docs, `mamori detectors list`). */
+/* Every detector's signatures as rule text (`mamori detectors`). */
 void dtr_print_signatures(FILE *out);
+/* Every detector's settings with defaults and reasons, as YAML (`mamori detectors --config`). */
+void dtr_print_config(FILE *out);
 
 #endif

@@ -590,6 +590,19 @@ def test_detectors_list_and_switches():
     expect("detectors" not in stats["mamori"], "--no-detectors: no detector stats", res)
 
 
+def test_sample_config_matches_detectors():
+    # etc/mamori.yaml ends with the detectors section `mamori detectors --config` prints: the
+    # documented defaults are the code's, and the sample loads.
+    res = run(["detectors", "--config"])
+    with open(os.path.join(SRC, "etc", "mamori.yaml")) as f:
+        sample = f.read()
+    expect(res.returncode == 0 and sample.endswith(text(res.stdout)),
+           "etc/mamori.yaml's detectors section differs from `mamori detectors --config` "
+           "(regenerate it)", res)
+    res, data = run_eve(["-c", os.path.join(SRC, "etc", "mamori.yaml"), "-r", BASIC])
+    expect(res.returncode == 0 and data, "etc/mamori.yaml loads", res)
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
 
 

@@ -26,11 +26,18 @@ with open(sys.argv[1], encoding="utf-8") as f:
             anomalies[e["anomaly"]["event"]] += 1
         elif t == "alert":
             a = e["alert"]
-            threat = (a.get("metadata", {}).get("mamori_threat") or ["-"])[0]
-            key = (threat, a["gid"], a["signature_id"])
+            md = a.get("metadata", {})
+            threat = (md.get("mamori_threat") or ["-"])[0]
+            # Detectors: one line per signature. Rules of the shipped web rule file: one line
+            # per kind (sqli, probe_path ...), else the demo's scanner fills a page.
+            if a["gid"] != 6100 and md.get("mamori_variant"):
+                key = (threat, "rules", md["mamori_variant"][0])
+            else:
+                key = (threat, a["gid"], a["signature_id"])
             if key not in alerts:
-                alerts[key] = [0, e]
+                alerts[key] = [0, e, set()]
             alerts[key][0] += 1
+            alerts[key][2].add(a["signature_id"])
 print("events: " + ", ".join(f"{t} {n}" for t, n in by_type.most_common()))
 print("flows:  " + ", ".join(f"{p} {n}" for p, n in by_proto.most_common()))
 if anomalies:
@@ -39,7 +46,7 @@ if alerts:
     print("alerts by threat:")
     for threat in sorted({k[0] for k in alerts}):
         print(f"  {threat} {THREATS.get(threat, 'other rules')}")
-        for key, (n, ev) in alerts.items():
+        for key, (n, ev, sids) in alerts.items():
             if key[0] != threat:
                 continue
             a = ev["alert"]
@@ -48,5 +55,8 @@ if alerts:
             dst = ev.get("dest_ip", "?")
             if ev.get("dest_port"):
                 dst += f":{ev['dest_port']}"
-            print(f"    {n:5d} x [{det}] {a['signature']} ({a['gid']}:{a['signature_id']}); "
-                  f"first: {src} -> {dst}")
+            if key[1] == "rules":
+                what = f"{key[2]}: {len(sids)} signature(s), e.g. {a['signature']}"
+            else:
+                what = f"{a['signature']} ({a['gid']}:{a['signature_id']})"
+            print(f"    {n:5d} x [{det}] {what}; first: {src} -> {dst}")

@@ -35,7 +35,7 @@
 
 #define AT_NAME_MAX 256u  /* bytes of an HTTP file name built here */
 #define AT_CTYPE_MAX 128u
-#define AT_DETAIL_MAX 240u
+#define AT_DETAIL_MAX 512u /* fixed text (about 200 bytes) plus an entry path (ZS_PATH_MAX) */
 
 struct at_cfg {
     size_t memcap;

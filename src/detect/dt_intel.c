@@ -462,7 +462,10 @@ static void report(struct dt_intel *st, struct dtr *d, struct hit *h)
     pr->host_port = h->host_port;
     pr->peer_port = h->peer_port;
     pr->proto = h->f ? h->f->key.proto : 0;
-    snprintf(pr->ind, sizeof pr->ind, "%s", h->indicator);
+    /* Indicators longer than the kept copy are cut (the evidence says which list matched). */
+    size_t il = strnlen(h->indicator, sizeof pr->ind - 1);
+    memcpy(pr->ind, h->indicator, il);
+    pr->ind[il] = 0;
 
     enum dtr_due due = dtr_report_due(d, &pr->rep, h->ts_ns);
     if (due != DTR_DUE_NO)

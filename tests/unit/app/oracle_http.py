@@ -73,12 +73,16 @@ def tshark(path, display, fields):
 
 
 def tshark_side(path):
-    """{(client, cport, server, sport): {"req": [(host, uri, method)], "resp": [code]}}"""
+    """{(client, cport, server, sport): {"req": [(host, uri, method)], "resp": [code]}}
+
+    HTTP over TCP only: tshark also reads SSDP/UPnP discovery (HTTP-formatted datagrams to
+    239.255.255.250:1900) as HTTP, which is not web traffic and mamori does not parse."""
     conns = collections.defaultdict(lambda: {"req": [], "resp": []})
     for _, src, sp, dst, dp, (host, uri, method) in tshark(
-            path, "http.request", ["http.host", "http.request.uri", "http.request.method"]):
+            path, "http.request && tcp", ["http.host", "http.request.uri", "http.request.method"]):
         conns[(src, sp, dst, dp)]["req"].append((host, uri, method))
-    for _, src, sp, dst, dp, (code,) in tshark(path, "http.response", ["http.response.code"]):
+    for _, src, sp, dst, dp, (code,) in tshark(path, "http.response && tcp",
+                                               ["http.response.code"]):
         conns[(dst, dp, src, sp)]["resp"].append(int(code) if code.isdigit() else None)
     return conns
 

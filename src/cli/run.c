@@ -320,6 +320,8 @@ static int start_detectors(struct engine *en)
 {
     const struct cli_config *cfg = en->cfg;
     char err[1024];
+    if (!cfg->dtr.enabled && !en->det)
+        return 0; /* no alert can be written: host facts would be learned for nothing */
     struct enrich_config ec = cfg->enrich;
     struct enrich_net nets[CLI_MAX_NETS];
     for (size_t i = 0; i < cfg->n_home_net; i++) {

@@ -1,20 +1,59 @@
 /*
  * The bounded, age-ordered hash table behind xbits and thresholds; see lru_table.h.
  *
- * Each entry is one allocation: a node header (hash chain link, age list links, the key's
- * hash) followed by the caller's entry_size bytes. Buckets are a power of two, chains are
- * singly linked, the age list is doubly linked from oldest to newest, so lookup is one chain
- * walk and touch, take-over and removal cost one chain walk at most.
+ * Each entry is a node: a header (hash chain link, age list links, the key's hash) followed
+ * by the caller's entry_size bytes. Buckets are a power of two, chains are singly linked, the
+ * age list is doubly linked from oldest to newest, so lookup is one chain walk and touch,
+ * take-over and removal cost one chain walk at most.
+ *
+ * Nodes are cut from chunks the table allocates (growing from a few nodes to LRU_CHUNK_MAX
+ * bytes) and removed nodes wait on a free list for the next insert: detectors insert and
+ * remove an entry for many flows, and a malloc and free each time, with the heap's own
+ * bookkeeping, cost more than the table work; freeing a table frees its chunks without
+ * walking its entries. Large chunks are mapped, so a node used for the first time is already
+ * zero and is not cleared again: of a large entry only the lines its owner writes are
+ * touched. The memcap is charged per node as it is handed out and released as it is removed,
+ * exactly as if each were its own allocation; the chunks' unused tail and the free list are
+ * not charged (at most one chunk's worth beyond the peak of the entries).
  */
 #include "core/lru_table.h"
 
 #include "core/mem.h"
+#include "core/mm.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Enough to spread any realistic per-worker table; more would only cost memory up front. */
 #define LRU_MAX_BUCKETS (1u << 16)
+/* Buckets of a new table; the array doubles when the entries outnumber the buckets, up to
+ * the count lru_bucket_count allows. Most tables hold few entries most of the time, and a
+ * lookup in a small array stays in cache, where one in an array sized for the memcap misses
+ * (and each page of which is faulted in as lookups touch it). */
+#define LRU_INIT_BUCKETS 64u
+/* Node chunks: the first holds LRU_CHUNK_MIN_NODES, each next one twice as many, up to this
+ * many bytes (or one node, if larger). */
+#define LRU_CHUNK_MIN_NODES 8u
+#define LRU_CHUNK_MAX (256u << 10)
+
+/* AddressSanitizer keeps reporting use of a removed entry although its node stays in a
+ * chunk: nodes on the free list are poisoned. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LRU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LRU_ASAN 1
+#endif
+#endif
+#ifdef LRU_ASAN
+#include <sanitizer/asan_interface.h>
+#define LRU_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define LRU_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define LRU_POISON(p, n) ((void)(p), (void)(n))
+#define LRU_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 struct lru_node {
     struct lru_node *hnext;         /* hash chain */
@@ -23,14 +62,35 @@ struct lru_node {
     _Alignas(max_align_t) unsigned char data[]; /* the caller's entry_size bytes */
 };
 
+/* A block of nodes; mem holds the nodes, node_stride bytes apart. */
+struct lru_chunk {
+    struct lru_chunk *next;
+    size_t bytes;  /* the whole block, header included */
+    bool mapped;   /* from mmap (fresh zero pages), else from malloc */
+    _Alignas(max_align_t) unsigned char mem[];
+};
+
+/* Chunks at least this large are mapped: their pages arrive zeroed from the kernel, so a node
+ * handed out for the first time needs no clearing (see lru_new_node). */
+#define LRU_CHUNK_MAP_MIN (64u << 10)
+
 struct mm_lru {
     struct mem_cap cap; /* buckets + entries */
     struct mm_lru_cfg cfg;
-    size_t node_bytes; /* header + entry_size, as charged per entry */
+    size_t node_bytes;  /* header + entry_size, as charged per entry */
+    size_t node_stride; /* node_bytes rounded up to the nodes' alignment */
+    struct lru_chunk *chunks;
+    unsigned char *chunk_next; /* the next node never handed out, in the newest chunk */
+    size_t chunk_left;         /* nodes left after chunk_next */
+    size_t chunk_nodes;        /* nodes of the newest chunk (the next one doubles it) */
+    bool chunk_mapped;         /* the newest chunk is mapped: its unused nodes are zero */
+    struct lru_node *free_nodes; /* removed nodes, linked through hnext */
     struct lru_node **buckets;
     size_t buckets_bytes;
     uint32_t mask; /* buckets - 1 (a power of two) */
+    uint32_t max_buckets; /* what the array may grow to */
     uint64_t seed;
+    bool own_hash; /* cfg.hash is the built-in one: called inline */
     struct lru_node *oldest, *newest;
     uint64_t entries, evicted;
 };
@@ -40,14 +100,18 @@ static struct lru_node *node_of(void *entry)
     return (struct lru_node *)(void *)((unsigned char *)entry - offsetof(struct lru_node, data));
 }
 
-/* A power of two of buckets using at most an eighth of the memcap (0 = unlimited). */
-static uint32_t lru_bucket_count(size_t memcap)
+/*
+ * The largest bucket array of a table: a power of two of buckets using at most an eighth of
+ * the memcap (0 = unlimited), and no more than the entries the memcap can hold.
+ */
+static uint32_t lru_bucket_count(size_t memcap, size_t node_bytes)
 {
     if (memcap == 0)
         return LRU_MAX_BUCKETS;
     size_t want = memcap / 8 / sizeof(struct lru_node *);
+    size_t entries = memcap / node_bytes;
     uint32_t n = 1;
-    while (n < LRU_MAX_BUCKETS && (size_t)n * 2 <= want)
+    while (n < LRU_MAX_BUCKETS && (size_t)n * 2 <= want && n < entries)
         n *= 2;
     return n;
 }
@@ -59,24 +123,58 @@ static uint64_t lru_mix(uint64_t h, uint64_t w)
     return h ^ (h >> 29);
 }
 
-/* Seeded hash over the key bytes, eight at a time; the length goes into the last word. */
-static uint32_t lru_default_hash(const void *key, size_t key_len, uint64_t seed)
+/* Seeded hash over the key bytes, eight at a time; the length goes into the last word. Keys
+ * shorter than 8 bytes are read byte by byte, longer ones end with the (overlapping) last
+ * eight bytes: no variable-length copy on the path of every lookup. */
+static inline uint32_t lru_hash_bytes(const void *key, size_t key_len, uint64_t seed)
 {
     const unsigned char *p = key;
-    uint64_t h = seed;
+    uint64_t h = seed, w;
     size_t off = 0;
     for (; off + 8 <= key_len; off += 8) {
-        uint64_t w;
         memcpy(&w, p + off, 8);
         h = lru_mix(h, w);
     }
     uint64_t tail = 0;
-    memcpy(&tail, p + off, key_len - off);
+    if (off < key_len) {
+        if (key_len >= 8) {
+            memcpy(&tail, p + key_len - 8, 8);
+        } else {
+            for (size_t i = 0; i < key_len; i++)
+                tail |= (uint64_t)p[i] << (8 * i);
+        }
+    }
     h = lru_mix(h, tail ^ ((uint64_t)key_len << 56));
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     return (uint32_t)h;
+}
+
+static uint32_t lru_default_hash(const void *key, size_t key_len, uint64_t seed)
+{
+    return lru_hash_bytes(key, key_len, seed);
+}
+
+/* Equality of two keys of len bytes, a word at a time (keys are a few dozen bytes: a libc
+ * memcmp call costs more than the comparison). */
+static inline bool lru_key_eq(const unsigned char *a, const unsigned char *b, size_t len)
+{
+    if (len < 8)
+        return memcmp(a, b, len) == 0;
+    uint64_t x, y, diff = 0;
+    size_t off = 0;
+    for (; off + 8 <= len; off += 8) {
+        memcpy(&x, a + off, 8);
+        memcpy(&y, b + off, 8);
+        diff |= x ^ y;
+    }
+    if (off < len) {
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+        diff |= x ^ y;
+    }
+    return diff == 0;
 }
 
 static bool cfg_valid(const struct mm_lru_cfg *cfg)
@@ -93,11 +191,16 @@ mm_lru_t *mm_lru_new(const struct mm_lru_cfg *cfg)
     if (!t)
         return NULL;
     t->cfg = *cfg;
-    if (!t->cfg.hash)
+    if (!t->cfg.hash) {
         t->cfg.hash = lru_default_hash;
+        t->own_hash = true;
+    }
     t->node_bytes = offsetof(struct lru_node, data) + cfg->entry_size;
+    t->node_stride = (t->node_bytes + _Alignof(max_align_t) - 1) &
+                     ~(size_t)(_Alignof(max_align_t) - 1);
     mem_cap_init(&t->cap, cfg->name ? cfg->name : "lru", cfg->memcap_bytes);
-    uint32_t nb = lru_bucket_count(cfg->memcap_bytes);
+    t->max_buckets = lru_bucket_count(cfg->memcap_bytes, t->node_bytes);
+    uint32_t nb = t->max_buckets < LRU_INIT_BUCKETS ? t->max_buckets : LRU_INIT_BUCKETS;
     t->buckets_bytes = (size_t)nb * sizeof(struct lru_node *);
     t->buckets = mem_cap_calloc(&t->cap, t->buckets_bytes);
     if (!t->buckets) {
@@ -115,27 +218,38 @@ void mm_lru_free(mm_lru_t *t)
 {
     if (!t)
         return;
-    struct lru_node *n = t->oldest;
-    while (n) {
-        struct lru_node *next = n->newer;
-        mem_cap_free(&t->cap, n, t->node_bytes);
-        n = next;
+    for (struct lru_chunk *c = t->chunks, *next; c; c = next) {
+        next = c->next;
+        LRU_UNPOISON(c, c->bytes); /* free-listed nodes in it were poisoned */
+        if (c->mapped)
+            munmap(c, c->bytes);
+        else
+            free(c);
     }
+    mem_cap_release(&t->cap, (size_t)t->entries * t->node_bytes);
     mem_cap_free(&t->cap, t->buckets, t->buckets_bytes);
     free(t);
+}
+
+/* The table's hash of a key: the built-in one inline, a configured one through its pointer. */
+static inline uint32_t lru_hash(const mm_lru_t *t, const void *key)
+{
+    if (MM_LIKELY(t->own_hash))
+        return lru_hash_bytes(key, t->cfg.key_len, t->seed);
+    return t->cfg.hash(key, t->cfg.key_len, t->seed);
 }
 
 static struct lru_node *lru_find(mm_lru_t *t, const void *key, uint32_t hash)
 {
     for (struct lru_node *n = t->buckets[hash & t->mask]; n; n = n->hnext)
-        if (n->hash == hash && memcmp(n->data, key, t->cfg.key_len) == 0)
+        if (n->hash == hash && lru_key_eq(n->data, key, t->cfg.key_len))
             return n;
     return NULL;
 }
 
 void *mm_lru_lookup(mm_lru_t *t, const void *key)
 {
-    struct lru_node *n = lru_find(t, key, t->cfg.hash(key, t->cfg.key_len, t->seed));
+    struct lru_node *n = lru_find(t, key, lru_hash(t, key));
     return n ? n->data : NULL;
 }
 
@@ -176,12 +290,89 @@ static void lru_detach(mm_lru_t *t, struct lru_node *n)
     t->entries--;
 }
 
-/* New memory, or the oldest entry (detached) when the memcap refuses; NULL when neither. */
-static struct lru_node *lru_take_node(mm_lru_t *t, uint64_t now_ns)
+/* A chunk of `bytes`: mapped when large (zero pages, touched only as nodes are used: the
+ * kernel's zeroing on first touch is all the clearing a never-used node gets), else from
+ * malloc. NULL when out of memory. */
+static struct lru_chunk *lru_chunk_new(size_t bytes)
 {
-    struct lru_node *n = mem_cap_alloc(&t->cap, t->node_bytes);
-    if (n)
+    if (bytes >= LRU_CHUNK_MAP_MIN) {
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) {
+            struct lru_chunk *c = m;
+            c->bytes = bytes;
+            c->mapped = true;
+            return c;
+        }
+    }
+    struct lru_chunk *c = malloc(bytes);
+    if (c) {
+        c->bytes = bytes;
+        c->mapped = false;
+    }
+    return c;
+}
+
+/* Memory for one more node (the memcap already charged): a removed node, the next of the
+ * newest chunk, or a new chunk. *zeroed: a node of a mapped chunk never handed out before,
+ * all zero already. NULL when out of memory. */
+static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
+{
+    struct lru_node *n = t->free_nodes;
+    *zeroed = false;
+    if (n) {
+        LRU_UNPOISON(n, t->node_stride);
+        t->free_nodes = n->hnext;
         return n;
+    }
+    if (!t->chunk_left) {
+        size_t want = t->chunk_nodes ? t->chunk_nodes * 2 : LRU_CHUNK_MIN_NODES;
+        size_t most = LRU_CHUNK_MAX / t->node_stride;
+        if (want > most)
+            want = most ? most : 1;
+        if (t->cap.limit) {
+            /* Never more nodes than the memcap still lets the table have. */
+            size_t room = (t->cap.limit - t->cap.used) / t->node_bytes + 1;
+            if (want > room)
+                want = room;
+        }
+        struct lru_chunk *c =
+            lru_chunk_new(offsetof(struct lru_chunk, mem) + want * t->node_stride);
+        if (!c)
+            return NULL;
+        c->next = t->chunks;
+        t->chunks = c;
+        t->chunk_next = c->mem;
+        t->chunk_left = want;
+        t->chunk_nodes = want;
+        t->chunk_mapped = c->mapped;
+    }
+    n = (struct lru_node *)(void *)t->chunk_next;
+    t->chunk_next += t->node_stride;
+    t->chunk_left--;
+    *zeroed = t->chunk_mapped;
+    return n;
+}
+
+/* A node back to the free list (its charge released by the caller). */
+static void lru_put_node(mm_lru_t *t, struct lru_node *n)
+{
+    n->hnext = t->free_nodes;
+    t->free_nodes = n;
+    LRU_POISON(n, t->node_stride);
+}
+
+/* New memory, or the oldest entry (detached) when the memcap refuses; NULL when neither.
+ * *zeroed as for lru_new_node. */
+static struct lru_node *lru_take_node(mm_lru_t *t, uint64_t now_ns, bool *zeroed)
+{
+    struct lru_node *n = NULL;
+    *zeroed = false;
+    if (mem_cap_charge(&t->cap, t->node_bytes)) {
+        n = lru_new_node(t, zeroed);
+        if (n)
+            return n;
+        mem_cap_release(&t->cap, t->node_bytes);
+    }
     n = t->oldest;
     if (!n)
         return NULL;
@@ -191,13 +382,42 @@ static struct lru_node *lru_take_node(mm_lru_t *t, uint64_t now_ns)
     return n;
 }
 
+/*
+ * Entries outnumber buckets: twice the array (up to max_buckets), when the memcap has room
+ * for it beside the current one (checked first, so a table at its cap neither counts a
+ * refusal nor retries a charge on every insert: its chains just get longer).
+ */
+static void lru_grow(mm_lru_t *t)
+{
+    uint32_t nb = t->mask + 1;
+    uint32_t want = nb * 2 < t->max_buckets ? nb * 2 : t->max_buckets;
+    size_t bytes = (size_t)want * sizeof(struct lru_node *);
+    if (t->cap.limit && (bytes > t->cap.limit || t->cap.used > t->cap.limit - bytes))
+        return;
+    struct lru_node **nbk = mem_cap_calloc(&t->cap, bytes);
+    if (!nbk)
+        return;
+    uint32_t mask = want - 1;
+    for (struct lru_node *n = t->oldest; n; n = n->newer) {
+        struct lru_node **b = &nbk[n->hash & mask];
+        n->hnext = *b;
+        *b = n;
+    }
+    mem_cap_free(&t->cap, t->buckets, t->buckets_bytes);
+    t->buckets = nbk;
+    t->buckets_bytes = bytes;
+    t->mask = mask;
+}
+
 void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
 {
-    uint32_t h = t->cfg.hash(key, t->cfg.key_len, t->seed);
-    struct lru_node *n = lru_take_node(t, now_ns);
+    uint32_t h = lru_hash(t, key);
+    bool zeroed;
+    struct lru_node *n = lru_take_node(t, now_ns, &zeroed);
     if (!n)
         return NULL;
-    memset(n, 0, t->node_bytes);
+    if (!zeroed)
+        memset(n, 0, t->node_bytes);
     memcpy(n->data, key, t->cfg.key_len);
     n->hash = h;
     struct lru_node **b = &t->buckets[h & t->mask];
@@ -205,6 +425,8 @@ void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
     *b = n;
     age_push_newest(t, n);
     t->entries++;
+    if (MM_UNLIKELY(t->entries > (uint64_t)t->mask + 1) && t->mask + 1 < t->max_buckets)
+        lru_grow(t);
     return n->data;
 }
 
@@ -221,7 +443,8 @@ void mm_lru_remove(mm_lru_t *t, void *entry)
 {
     struct lru_node *n = node_of(entry);
     lru_detach(t, n);
-    mem_cap_free(&t->cap, n, t->node_bytes);
+    mem_cap_release(&t->cap, t->node_bytes);
+    lru_put_node(t, n);
 }
 
 void *mm_lru_oldest(mm_lru_t *t)

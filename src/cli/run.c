@@ -443,7 +443,9 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
             }
             if (en->detw)
                 detect_packet(en, f, dir, &p);
-            if (en->enrich)
+            /* A host's MAC is learned from the first packet of each direction of a flow (the
+             * rest of the flow repeats it), and from packets that have no flow. */
+            if (en->enrich && (!f || f->pkts[dir] == 1))
                 enrich_packet(en->enrich, &p);
             if (en->dtr) {
                 dtr_time(en->dtr, p.ts_ns);

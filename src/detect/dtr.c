@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,25 @@ struct dtr {
     size_t n_strings;
 };
 
+/* One enabled detector's callback of one kind, with what it needs: the feeds walk dense arrays
+ * of these, built once at dtr_new, instead of testing every registered detector per packet. */
+struct dtr_pkt_cb {
+    void (*fn)(void *st, struct dtr *d, const struct flow *f, int dir, const struct packet *p);
+    void *st;
+    struct dtr *d;
+};
+struct dtr_rec_cb {
+    void (*fn)(void *st, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
+               enum app_record_kind kind, const void *rec);
+    void *st;
+    struct dtr *d;
+};
+struct dtr_end_cb {
+    void (*fn)(void *st, struct dtr *d, const struct flow *f);
+    void *st;
+    struct dtr *d;
+};
+
 struct dtr_host {
     struct dtr_config cfg;
     enrich_t *en;
@@ -51,6 +71,10 @@ struct dtr_host {
     bool building;                     /* between dtr_alert_begin and dtr_alert_emit */
     uint64_t next_tick_ns;
     uint64_t now_ns;
+    struct dtr_pkt_cb pkt_cb[DTR_MAX_DETECTORS];
+    struct dtr_rec_cb rec_cb[DTR_MAX_DETECTORS];
+    struct dtr_end_cb end_cb[DTR_MAX_DETECTORS];
+    size_t n_pkt_cb, n_rec_cb, n_end_cb;
 };
 
 void dtr_config_defaults(struct dtr_config *cfg)
@@ -452,6 +476,12 @@ dtr_host_t *dtr_new(const struct dtr_config *cfg, enrich_t *en, det_alert_cb cb,
             snprintf(err, errlen, "detector %s: %s", d->ops->name, e[0] ? e : "out of memory");
             goto fail;
         }
+        if (d->ops->packet)
+            h->pkt_cb[h->n_pkt_cb++] = (struct dtr_pkt_cb){d->ops->packet, d->st, d};
+        if (d->ops->record)
+            h->rec_cb[h->n_rec_cb++] = (struct dtr_rec_cb){d->ops->record, d->st, d};
+        if (d->ops->flow_end)
+            h->end_cb[h->n_end_cb++] = (struct dtr_end_cb){d->ops->flow_end, d->st, d};
     }
     return h;
 fail:
@@ -500,21 +530,24 @@ int dtr_reload(dtr_host_t *h, char *err, size_t errlen)
 
 void dtr_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p)
 {
-    FOR_ENABLED(h, d, packet)
-    d->ops->packet(d->st, d, f, dir, p);
+    const struct dtr_pkt_cb *c = h->pkt_cb, *end = c + h->n_pkt_cb;
+    for (; c < end; c++)
+        c->fn(c->st, c->d, f, dir, p);
 }
 
 void dtr_record(dtr_host_t *h, const struct flow *f, int dir, uint64_t ts_ns,
                 enum app_record_kind kind, const void *rec)
 {
-    FOR_ENABLED(h, d, record)
-    d->ops->record(d->st, d, f, dir, ts_ns, kind, rec);
+    const struct dtr_rec_cb *c = h->rec_cb, *end = c + h->n_rec_cb;
+    for (; c < end; c++)
+        c->fn(c->st, c->d, f, dir, ts_ns, kind, rec);
 }
 
 void dtr_flow_end(dtr_host_t *h, const struct flow *f)
 {
-    FOR_ENABLED(h, d, flow_end)
-    d->ops->flow_end(d->st, d, f);
+    const struct dtr_end_cb *c = h->end_cb, *end = c + h->n_end_cb;
+    for (; c < end; c++)
+        c->fn(c->st, c->d, f);
 }
 
 void dtr_password(void *hv, const struct flow *f, const struct app_login *login,
@@ -725,17 +758,32 @@ bool dtr_distinct_add(struct dtr_distinct *c, uint32_t v)
     return fresh_bit;
 }
 
+/* Linear counting: n = -m ln(empty / m) for every possible number of bits set (a full sketch
+ * is reported at its bound). Counts are asked for on hot paths (a scan's every probe): one
+ * table read instead of a log(). */
+#define DTR_SKETCH_BITS 1024u
+static uint32_t dtr_lc_table[DTR_SKETCH_BITS + 1];
+static pthread_once_t dtr_lc_once = PTHREAD_ONCE_INIT;
+
+static void dtr_lc_init(void)
+{
+    const double m = DTR_SKETCH_BITS;
+    for (uint32_t set = 0; set <= DTR_SKETCH_BITS; set++) {
+        double empty = m - set;
+        if (empty < 1)
+            empty = 1;
+        double est = -m * log(empty / m);
+        dtr_lc_table[set] = (uint32_t)(est + 0.5);
+    }
+}
+
 uint32_t dtr_distinct_count(const struct dtr_distinct *c)
 {
     if (c->n_exact < DTR_DISTINCT_EXACT)
         return c->n_exact;
-    /* Linear counting: n = -m ln(empty / m); a full sketch is reported at its bound. */
-    const double m = 1024.0;
-    double empty = m - c->sketch_set;
-    if (empty < 1)
-        empty = 1;
-    double est = -m * log(empty / m);
-    uint32_t n = (uint32_t)(est + 0.5);
+    pthread_once(&dtr_lc_once, dtr_lc_init);
+    uint32_t set = c->sketch_set <= DTR_SKETCH_BITS ? c->sketch_set : DTR_SKETCH_BITS;
+    uint32_t n = dtr_lc_table[set];
     return n < c->n_exact ? c->n_exact : n;
 }
 

@@ -64,9 +64,18 @@ struct en_geo {
     bool open;
 };
 
+/* An IPv4 block as a mask and the masked network, host order: the test of every address an
+ * alert or a detector asks about is a few integer operations per block. */
+struct en_net4 {
+    uint32_t net, mask;
+    bool negated;
+};
+
 struct enrich {
     struct en_net *nets;
     size_t n_nets;
+    struct en_net4 *nets4; /* the IPv4 blocks of nets, in the same order */
+    size_t n_nets4;
     bool any_positive; /* false: only negated blocks, everything else is internal */
     struct enrich_oui *oui;
     struct en_geo geo[ENRICH_MAX_GEOIP];
@@ -107,6 +116,11 @@ static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
     return (a[full] & mask) == net[full];
 }
 
+static uint32_t en_v4(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 static int nets_init(enrich_t *en, const struct enrich_config *cfg, char *err, size_t errlen)
 {
     const struct enrich_net *src = cfg->home_net;
@@ -120,7 +134,8 @@ static int nets_init(enrich_t *en, const struct enrich_config *cfg, char *err, s
         return MM_EINVAL;
     }
     en->nets = calloc(n, sizeof *en->nets);
-    if (!en->nets) {
+    en->nets4 = calloc(n, sizeof *en->nets4);
+    if (!en->nets || !en->nets4) {
         snprintf(err, errlen, "out of memory");
         return MM_ENOMEM;
     }
@@ -144,6 +159,12 @@ static int nets_init(enrich_t *en, const struct enrich_config *cfg, char *err, s
         }
         if (!d->negated)
             en->any_positive = true;
+        if (d->ip_ver == 4) {
+            struct en_net4 *d4 = &en->nets4[en->n_nets4++];
+            d4->mask = d->prefix ? 0xffffffffu << (32 - d->prefix) : 0;
+            d4->net = en_v4(d->addr) & d4->mask;
+            d4->negated = d->negated;
+        }
     }
     en->n_nets = n;
     return 0;
@@ -185,6 +206,19 @@ bool enrich_is_internal(const enrich_t *en, const struct mm_addr *a, int ip_ver)
                 prefix_match(a->b, en_default_nets[i].addr, en_default_nets[i].prefix))
                 return true;
         return false;
+    }
+    if (ip_ver == 4) {
+        uint32_t v = en_v4(a->b);
+        bool in = !en->any_positive;
+        for (size_t i = 0; i < en->n_nets4; i++) {
+            const struct en_net4 *b = &en->nets4[i];
+            if ((v & b->mask) != b->net)
+                continue;
+            if (b->negated)
+                return false; /* an excluded block wins over every included one */
+            in = true;
+        }
+        return in;
     }
     return nets_match(en->nets, en->n_nets, en->any_positive, a->b, ip_ver);
 }
@@ -567,6 +601,7 @@ void enrich_free(enrich_t *en)
     mm_lru_free(en->mac_tab);
     mm_lru_free(en->dns_tab);
     free(en->nets);
+    free(en->nets4);
     free(en);
 }
 

@@ -934,13 +934,30 @@ static size_t at_uri_name(const struct http_tx *tx, uint8_t *out, size_t cap)
     return at_pct_decode(u + s, n - s, out, cap);
 }
 
+/* A name whose last component is plain ASCII without a dot: it has no extension and no
+ * bidirectional control, so parsing it (an extension table search) can tell nothing. Most
+ * URLs of an API or a CMS look like this. */
+static bool at_name_plain(const uint8_t *name, size_t len)
+{
+    for (size_t i = len; i > 0; i--) {
+        uint8_t c = name[i - 1];
+        if (c == '/' || c == '\\')
+            break;
+        if (c == '.' || c >= 0x80)
+            return false;
+    }
+    return true;
+}
+
 /* A URL name or declared type that can give a reason by itself (not a page's .js). */
 static bool at_http_name_matters(const uint8_t *name, size_t len, const char *ctype)
 {
-    struct zs_name nm;
-    zs_name_parse(name, len, &nm);
     if (ctype && strstr(ctype, "hta"))
         return true; /* application/hta: what mshta fetches */
+    if (at_name_plain(name, len))
+        return false;
+    struct zs_name nm;
+    zs_name_parse(name, len, &nm);
     if (nm.bidi || nm.cls == ZS_X_MACRO_DOC)
         return true;
     return zs_ext_dangerous((enum zs_ext_class)nm.cls) && strcmp(nm.ext, "js") != 0;

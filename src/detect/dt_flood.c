@@ -46,20 +46,89 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------------------------
  * Shared T4 helpers (dt_flood.h)
  * ---------------------------------------------------------------------------------------- */
+
+/* Slots i < n whose key is `key`, as a bit mask: with SSE2, four compares of four keys
+ * each, where a miss (every packet of a spoofed flood) used to cost sixteen compare-and-branch
+ * steps. */
+static uint32_t topk_key_hits(const struct dt_flood_topk *t, uint32_t key)
+{
+    uint32_t m = 0;
+#if defined(__SSE2__)
+    _Static_assert(DT_FLOOD_TOPK == 16, "four vectors of four keys");
+    __m128i k = _mm_set1_epi32((int)key);
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)&t->key[4 * i]);
+        m |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, k))) << (4 * i);
+    }
+#else
+    for (uint32_t i = 0; i < DT_FLOOD_TOPK; i++)
+        m |= (uint32_t)(t->key[i] == key) << i;
+#endif
+    return t->n >= DT_FLOOD_TOPK ? m : m & ((1u << t->n) - 1u);
+}
+
+/* The first slot (lowest index) holding the smallest count of a non-empty sketch. In a flood
+ * of spoofed sources every packet takes a slot over, so this runs per packet: with SSE2 the
+ * minimum of four counts at a time (unsigned order through a sign flip), then the first slot
+ * equal to it. */
+static size_t topk_min_slot(const struct dt_flood_topk *t)
+{
+    size_t n = t->n, i = 0;
+    uint32_t min = UINT32_MAX;
+#if defined(__SSE2__)
+    if (n >= 4) {
+        const __m128i flip = _mm_set1_epi32(INT32_MIN);
+        __m128i vmin =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)t->count), flip);
+        for (i = 4; i + 4 <= n; i += 4) {
+            __m128i v = _mm_xor_si128(
+                _mm_loadu_si128((const __m128i *)(const void *)&t->count[i]), flip);
+            __m128i lt = _mm_cmplt_epi32(v, vmin);
+            vmin = _mm_or_si128(_mm_and_si128(lt, v), _mm_andnot_si128(lt, vmin));
+        }
+        for (int sh = 0; sh < 2; sh++) { /* lanes 0-1 against 2-3, then 0 against 1 */
+            __m128i o = sh == 0 ? _mm_shuffle_epi32(vmin, _MM_SHUFFLE(1, 0, 3, 2))
+                                : _mm_shuffle_epi32(vmin, _MM_SHUFFLE(2, 3, 0, 1));
+            __m128i lt = _mm_cmplt_epi32(o, vmin);
+            vmin = _mm_or_si128(_mm_and_si128(lt, o), _mm_andnot_si128(lt, vmin));
+        }
+        min = (uint32_t)_mm_cvtsi128_si32(vmin) ^ 0x80000000u;
+    }
+#endif
+    for (size_t k = i; k < n; k++)
+        min = t->count[k] < min ? t->count[k] : min;
+    size_t k = 0;
+#if defined(__SSE2__)
+    const __m128i m = _mm_set1_epi32((int)min);
+    for (; k + 4 <= n; k += 4) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)&t->count[k]);
+        int hit = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, m)));
+        if (hit)
+            return k + (size_t)__builtin_ctz((unsigned)hit);
+    }
+#endif
+    for (; k < n; k++)
+        if (t->count[k] == min)
+            return k;
+    return 0;
+}
 
 static void topk_add(struct dt_flood_topk *t, size_t cap, const struct mm_addr *a, int ip_ver,
                      uint32_t key, uint32_t inc)
 {
     if (cap > DT_FLOOD_TOPK)
         cap = DT_FLOOD_TOPK;
-    for (size_t i = 0; i < t->n; i++) {
+    for (uint32_t m = topk_key_hits(t, key); m; m &= m - 1) {
+        size_t i = (size_t)__builtin_ctz(m); /* lowest first: the first match, as a scan finds */
         /* IPv4 addresses and ports are their own keys; IPv6 keys are hashes. */
-        if (t->key[i] == key && t->ip_ver[i] == ip_ver &&
-            (ip_ver != 6 || !memcmp(t->addr[i].b, a->b, 16))) {
+        if (t->ip_ver[i] == ip_ver && (ip_ver != 6 || !memcmp(t->addr[i].b, a->b, 16))) {
             t->count[i] = t->count[i] > UINT32_MAX - inc ? UINT32_MAX : t->count[i] + inc;
             return;
         }
@@ -71,10 +140,7 @@ static void topk_add(struct dt_flood_topk *t, size_t cap, const struct mm_addr *
     } else {
         /* Space-Saving: the smallest counter is taken over and its count becomes the new
          * item's possible error (the first smallest, so results are deterministic). */
-        slot = 0;
-        for (size_t i = 1; i < t->n; i++)
-            if (t->count[i] < t->count[slot])
-                slot = i;
+        slot = topk_min_slot(t);
         base = t->count[slot];
     }
     if (a)
@@ -403,6 +469,7 @@ struct fl_state {
     struct fl_cfg cfg;
     mm_lru_t *svc, *hot;
     uint64_t width_ns;            /* bucket width */
+    uint64_t update_ns;           /* the host's update interval */
     uint32_t thr[4][FL_NCTR];     /* per kind and counter: alert level per bucket (0: none) */
     uint32_t promote[4][FL_NCTR]; /* ... and the level that makes an entry hot */
     struct dt_flood_ports amp, conn;
@@ -440,6 +507,7 @@ static void *fl_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
         !dt_flood_ports_parse(&s->conn, s->cfg.conn_ports, "detectors.flood.conn-ports", err,
                               errlen))
         goto fail;
+    s->update_ns = dtr_host_config(d)->update_interval_ns;
     s->width_ns = s->cfg.window_ns / FL_BUCKETS;
     if (s->width_ns == 0)
         s->width_ns = 1;
@@ -696,30 +764,38 @@ static void fl_maybe_report(struct fl_state *s, struct dtr *d, const struct fl_s
         fl_emit(s, d, sv, h, sig, due == DTR_DUE_UPDATE, now_ns);
 }
 
+/* Whether dtr_report_due could say yes now: a report that is not due makes evaluating its
+ * conditions pointless, and a reported flood would otherwise evaluate them on every packet. */
+static bool fl_may_report(const struct fl_state *s, const struct dtr_report *r, uint64_t now_ns)
+{
+    return !r->reports || (now_ns >= r->last_ns && now_ns - r->last_ns >= s->update_ns);
+}
+
 static void fl_evaluate(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
                         struct fl_hot *h, uint64_t now_ns)
 {
     const uint32_t *thr = s->thr[sv->key.kind];
     uint64_t sum[FL_NCTR];
+    bool may0 = fl_may_report(s, &h->rep[0], now_ns);
     switch ((enum fl_kind)sv->key.kind) {
     case FL_K_TCP:
-        if (fl_peak_in_window(sv, FL_C_SYN) >= thr[FL_C_SYN]) {
+        if (may0 && fl_peak_in_window(sv, FL_C_SYN) >= thr[FL_C_SYN]) {
             fl_sums(sv, sum);
             uint64_t half = sum[FL_C_SYN] > sum[FL_C_EST] ? sum[FL_C_SYN] - sum[FL_C_EST] : 0;
             if ((double)half >= s->cfg.half_open * (double)sum[FL_C_SYN])
                 fl_maybe_report(s, d, sv, h, &h->rep[0], FL_SIG_SYN, now_ns);
         }
-        if (dt_flood_ports_has(&s->conn, sv->key.port) &&
+        if (dt_flood_ports_has(&s->conn, sv->key.port) && fl_may_report(s, &h->rep[1], now_ns) &&
             fl_peak_in_window(sv, FL_C_EST) >= thr[FL_C_EST] && h->srcs.total_adds &&
             dtr_distinct_count(&h->srcs) <= s->cfg.conn_max_sources)
             fl_maybe_report(s, d, sv, h, &h->rep[1], FL_SIG_CONN, now_ns);
         break;
     case FL_K_REFL:
-        if (fl_peak_in_window(sv, FL_C_RSYNACK) >= thr[FL_C_RSYNACK])
+        if (may0 && fl_peak_in_window(sv, FL_C_RSYNACK) >= thr[FL_C_RSYNACK])
             fl_maybe_report(s, d, sv, h, &h->rep[0], FL_SIG_REFL, now_ns);
         break;
     case FL_K_UDP:
-        if (fl_peak_in_window(sv, FL_C_PKTS) >= thr[FL_C_PKTS] &&
+        if (may0 && fl_peak_in_window(sv, FL_C_PKTS) >= thr[FL_C_PKTS] &&
             dtr_distinct_count(&h->srcs) >= s->cfg.udp_min_sources) {
             fl_sums(sv, sum);
             bool amp = sum[FL_C_PKTS] &&

@@ -269,7 +269,13 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
         s->svc_evicted++;
     }
     v = &s->svc[slot];
-    memset(v, 0, sizeof *v);
+    /* A service uses u.k, a host u.h (never the other): only that part is cleared, not the
+     * 3 KiB of the larger one for every new service. */
+    memset(v, 0, offsetof(struct lat_svc, u));
+    if (port == 0)
+        memset(&v->u.h, 0, sizeof v->u.h);
+    else
+        memset(&v->u.k, 0, sizeof v->u.k);
     memcpy(v->addr, addr, 16);
     v->port = port;
     v->ip_ver = ip_ver;
@@ -593,11 +599,47 @@ static void lat_flow_sample(struct lat_state *s, struct dtr *d, const struct flo
     lat_sample(s, d, v, kind, p->ts_ns - since_ns, &o);
 }
 
+static void lat_packet_slow(struct lat_state *s, struct dtr *d, const struct flow *f, int dir,
+                            const struct packet *p) __attribute__((noinline));
+
+/* Whether a data segment in the middle of a connection can start or end a measurement (see
+ * lat_packet_slow): the server's first payload, the first segment of an HTTP response, the
+ * client's data before the server spoke or to an HTTP port. */
+static bool lat_segment_wanted(const struct lat_state *s, const struct flow *f, int dir,
+                               const struct packet *p, uint16_t sport)
+{
+    if (dir == FLOW_TOCLIENT)
+        return f->payload[FLOW_TOCLIENT] == p->payload_len ||
+               (p->payload_len >= 5 && !memcmp(p->payload, "HTTP/", 5));
+    return f->payload[FLOW_TOCLIENT] == 0 || dt_flood_ports_has(&s->httpw, sport);
+}
+
+/*
+ * Most packets are segments in the middle of a connection: bare ACKs, and data that neither
+ * starts nor ends a measurement. They return here, without a lookup and without the set-up
+ * of the full path; SYNs, SYN-ACKs, the client's second packet and the segments that matter
+ * go on to lat_packet_slow, which decides with the full set of tests.
+ */
 static void lat_packet(void *st, struct dtr *d, const struct flow *f, int dir,
                        const struct packet *p)
 {
-    struct lat_state *s = st;
-    if (!f || p->proto != 6 || !(p->flags & PKT_F_L4) || (p->ip_ver != 4 && p->ip_ver != 6))
+    const struct lat_state *s = st;
+    if (!f || p->proto != 6 || !(p->flags & PKT_F_L4))
+        return;
+    if (!(p->tcp_flags & TCP_SYN) && !(dir == FLOW_TOSERVER && f->pkts[FLOW_TOSERVER] == 2)) {
+        if ((p->tcp_flags & TCP_RST) || p->payload_len == 0 || !p->payload)
+            return;
+        uint16_t sport = flow_server_port(f);
+        if (!dt_flood_ports_has(&s->watch, sport) || !lat_segment_wanted(s, f, dir, p, sport))
+            return;
+    }
+    lat_packet_slow(st, d, f, dir, p);
+}
+
+static void lat_packet_slow(struct lat_state *s, struct dtr *d, const struct flow *f, int dir,
+                            const struct packet *p)
+{
+    if (p->ip_ver != 4 && p->ip_ver != 6)
         return;
     uint8_t fl = p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST);
     if (fl == TCP_SYN) {
@@ -653,13 +695,7 @@ static void lat_packet(void *st, struct dtr *d, const struct flow *f, int dir,
          * segment of a download: the server's first payload (a greeting), the first segment
          * of an HTTP response, the client's data before the server spoke (then there is no
          * greeting to time) or to an HTTP port (a request). */
-        bool want;
-        if (dir == FLOW_TOCLIENT)
-            want = f->payload[FLOW_TOCLIENT] == p->payload_len ||
-                   (p->payload_len >= 5 && !memcmp(p->payload, "HTTP/", 5));
-        else
-            want = f->payload[FLOW_TOCLIENT] == 0 || dt_flood_ports_has(&s->httpw, sport);
-        if (!want)
+        if (!lat_segment_wanted(s, f, dir, p, sport))
             return;
         lf = mm_lru_lookup(s->flows, &f->flow_id);
         if (!lf)

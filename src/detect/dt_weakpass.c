@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "core/mm.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -82,6 +84,12 @@ struct wp_state {
     pwcheck_words_t *dict, *common;
     uint32_t report_mask; /* rules reported (all but ignore-rules) */
     mm_lru_t *accounts;
+    /* The word lists are read at the first password, not at start: reading wamerican costs
+     * about 10 ms, which a capture or a sensor without cleartext logins never needs. A list
+     * that cannot be opened is reported (and its rule turned off) at start. */
+    bool lists_read;
+    uint32_t max_words;
+    char dict_path[4096], common_path[4096]; /* "" = that rule is off */
 };
 
 static uint32_t wp_fnv(const uint8_t *s, size_t n)
@@ -117,29 +125,49 @@ static int wp_parse_rules(const char *s, uint32_t *mask, char *err, size_t errle
     return 0;
 }
 
-/* A word list, or NULL (rule off) with one warning saying why. */
-static pwcheck_words_t *wp_load_list(struct dtr *d, const char *what, const char *name,
-                                     bool in_data_dir, size_t min_len, bool letters_only,
-                                     uint32_t max_words, const char *rule)
+/* The path of a word list into out, or false (rule off) with one warning saying why: no
+ * name, a path too long, or a file that cannot be opened. */
+static bool wp_list_path(struct dtr *d, const char *what, const char *name, bool in_data_dir,
+                         const char *rule, char *out, size_t outlen)
 {
+    out[0] = 0;
     if (!name || !name[0])
-        return NULL;
-    char path[4096];
+        return false;
     if (in_data_dir && name[0] != '/') {
-        if (!dtr_data_path(d, name, path, sizeof path)) {
+        if (!dtr_data_path(d, name, out, outlen)) {
             log_warn("weakpass: %s path too long; the %s rule is off", what, rule);
-            return NULL;
+            out[0] = 0;
+            return false;
         }
-    } else {
-        snprintf(path, sizeof path, "%s", name);
+    } else if ((size_t)snprintf(out, outlen, "%s", name) >= outlen) {
+        log_warn("weakpass: %s path too long; the %s rule is off", what, rule);
+        out[0] = 0;
+        return false;
     }
+    FILE *fp = fopen(out, "r");
+    if (!fp) {
+        log_warn("weakpass: %s %s: %s; the %s rule is off%s", what, out, strerror(errno), rule,
+                 !strcmp(rule, "dictionary_word") ? " (install the Debian package wamerican)" : "");
+        out[0] = 0;
+        return false;
+    }
+    fclose(fp);
+    return true;
+}
+
+/* A word list, or NULL (rule off) with one warning saying why. */
+static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t min_len,
+                                     bool letters_only, uint32_t max_words, const char *rule)
+{
+    if (!path[0])
+        return NULL;
     pwcheck_words_t *w = pwcheck_words_new(max_words);
     if (!w) {
         log_warn("weakpass: out of memory for the %s; the %s rule is off", what, rule);
         return NULL;
     }
     char err[512] = "";
-    /* A list is read once at start: 64 MiB is far beyond any word list. */
+    /* A list is read once: 64 MiB is far beyond any word list. */
     int rc = pwcheck_words_load(w, path, min_len, letters_only, 64u << 20, err, sizeof err);
     if (rc == MM_ELIMIT) {
         log_warn("weakpass: %s %s", what, err);
@@ -156,6 +184,17 @@ static pwcheck_words_t *wp_load_list(struct dtr *d, const char *what, const char
     }
     log_debug("weakpass: %zu words from %s", pwcheck_words_count(w), path);
     return w;
+}
+
+/* Read the word lists, once, before the first password is judged. Dictionary words shorter
+ * than 4 letters are not a "single word" password worth a rule of their own (short and
+ * few_classes catch them). */
+static void wp_read_lists(struct wp_state *st)
+{
+    st->lists_read = true;
+    st->dict = wp_load_list("word list", st->dict_path, 4, true, st->max_words, "dictionary_word");
+    st->common = wp_load_list("common-password list", st->common_path, 1, false, st->max_words,
+                              "common_password");
 }
 
 static void wp_fini(void *stv)
@@ -189,14 +228,13 @@ static void *wp_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
         snprintf(err, errlen, "detectors.weakpass.memcap: too small for the account table");
         goto fail;
     }
-    /* Dictionary words shorter than 4 letters are not a "single word" password worth a
-     * rule of their own (short/few_classes catch them). */
+    st->max_words = cfg->max_words;
     if (st->report_mask & PWCHECK_BIT(PWCHECK_DICTIONARY_WORD))
-        st->dict = wp_load_list(d, "word list", cfg->dictionary, false, 4, true, cfg->max_words,
-                                "dictionary_word");
+        wp_list_path(d, "word list", cfg->dictionary, false, "dictionary_word", st->dict_path,
+                     sizeof st->dict_path);
     if (st->report_mask & PWCHECK_BIT(PWCHECK_COMMON_PASSWORD))
-        st->common = wp_load_list(d, "common-password list", cfg->common_passwords, true, 1, false,
-                                  cfg->max_words, "common_password");
+        wp_list_path(d, "common-password list", cfg->common_passwords, true, "common_password",
+                     st->common_path, sizeof st->common_path);
     return st;
 fail:
     wp_fini(st);
@@ -229,6 +267,8 @@ static void wp_password(void *stv, struct dtr *d, const struct flow *f, const st
         return;
     if (f->key.ip_ver != 4 && f->key.ip_ver != 6)
         return;
+    if (MM_UNLIKELY(!st->lists_read))
+        wp_read_lists(st);
     uint32_t broken = pwcheck(&st->pc, st->dict, st->common, l->user, l->user ? l->user_len : 0, pw,
                               pw ? pw_len : 0) &
                       st->report_mask;

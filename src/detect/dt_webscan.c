@@ -24,7 +24,13 @@
  * seen. Paths are compared without the query string, after mamori's URI normalisation.
  *
  * Memory: one entry per pair in an mm_lru table under detectors.webscan.memcap; the oldest
- * pair is taken over when full (counted as an eviction unless it had gone idle).
+ * pair is taken over when full (counted as an eviction unless it had gone idle). Most pairs
+ * make one request (a client fetching one thing from one server): a pair's first transaction
+ * is kept in a small entry of a second table (a quarter of the memcap, ~300 bytes a pair), and
+ * the full entry is made at its second transaction, which first replays the kept one; the
+ * results are those of full entries from the start, without writing 1.9 KiB for every
+ * one-off client. (When one transaction could already be a burst, min-4xx 1, every pair gets
+ * a full entry at once.)
  * Not covered: HTTPS (no transactions to see), HTTP/2, and scans spread over many source
  * addresses (each source is judged alone).
  */
@@ -141,9 +147,40 @@ struct ws_pair {
     struct ws_example ex2[WS_EX_N], ex4[WS_EX_N], ua[WS_UA_N];
 };
 
+/* One transaction, as ws_apply uses it (from a record, or kept in a ws_first). */
+struct ws_txn {
+    uint64_t ts_ns;
+    int status;
+    uint16_t sport; /* the server port of its flow */
+    uint8_t proto;
+    bool referer;
+    bool has_path; /* path_hash and path are set (the request had a path) */
+    uint32_t path_hash;
+    const uint8_t *path; /* the path as the examples keep it (its first WS_EX_LEN bytes do) */
+    size_t path_len;
+    const uint8_t *ua; /* NULL: no User-Agent */
+    size_t ua_len;
+};
+
+/* The first transaction of a pair with no full entry yet. */
+struct ws_first {
+    struct ws_key k;    /* must stay first: the table's key */
+    uint64_t expire_ns; /* ts_ns + idle timeout */
+    uint64_t ts_ns;
+    uint32_t path_hash;
+    uint16_t status;
+    uint16_t sport;
+    uint8_t proto;
+    bool referer, has_path, has_ua;
+    uint8_t path_len, ua_len; /* bytes kept, at most WS_EX_LEN */
+    uint8_t path[WS_EX_LEN];
+    uint8_t ua[WS_EX_LEN];
+};
+
 struct ws_state {
     const struct ws_cfg *cfg;
     mm_lru_t *pairs;
+    mm_lru_t *firsts; /* NULL when every pair gets a full entry at once */
     uint64_t slot_ns;
 };
 
@@ -151,6 +188,12 @@ static bool ws_stale(const void *entry, uint64_t now_ns)
 {
     const struct ws_pair *p = entry;
     return now_ns > p->expire_ns;
+}
+
+static bool ws_first_stale(const void *entry, uint64_t now_ns)
+{
+    const struct ws_first *w = entry;
+    return now_ns > w->expire_ns;
 }
 
 static void *ws_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
@@ -163,11 +206,19 @@ static void *ws_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     st->slot_ns = cfg->window_ns / WS_SLOTS;
     if (st->slot_ns == 0)
         st->slot_ns = 1;
-    st->pairs = dtr_table_new(d, "webscan", cfg->memcap, sizeof(struct ws_pair),
+    /* A pair's first transaction alone reports nothing unless one 4xx is a burst. */
+    bool two_stage = cfg->min_4xx > 1;
+    size_t first_cap = two_stage ? cfg->memcap / 4 : 0;
+    st->pairs = dtr_table_new(d, "webscan", cfg->memcap - first_cap, sizeof(struct ws_pair),
                               sizeof(struct ws_key), ws_stale);
-    if (!st->pairs) {
+    if (two_stage)
+        st->firsts = dtr_table_new(d, "webscan.first", first_cap, sizeof(struct ws_first),
+                                   sizeof(struct ws_key), ws_first_stale);
+    if (!st->pairs || (two_stage && !st->firsts)) {
         snprintf(err, errlen, "detectors.webscan.memcap %zu is too small for the table",
                  cfg->memcap);
+        mm_lru_free(st->pairs);
+        mm_lru_free(st->firsts);
         free(st);
         return NULL;
     }
@@ -180,6 +231,7 @@ static void ws_fini(void *stv)
     if (!st)
         return;
     mm_lru_free(st->pairs);
+    mm_lru_free(st->firsts);
     free(st);
 }
 
@@ -327,42 +379,21 @@ static void ws_reset(struct ws_pair *p)
     p->k = k;
 }
 
-static void ws_record(void *stv, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
-                      enum app_record_kind kind, const void *rec)
+/*
+ * One transaction of the pair p: counts, window slice, examples, and (report) the reports it
+ * makes due. f is the transaction's flow (for the alert); a replayed first transaction passes
+ * report false, as it could report nothing then (see ws_init).
+ */
+static void ws_apply(struct ws_state *st, struct dtr *d, struct ws_pair *p, const struct flow *f,
+                     const struct ws_txn *x, bool report)
 {
-    (void)dir;
-    if (kind != APP_REC_HTTP || !f || !rec)
-        return;
-    const struct http_tx *tx = rec;
-    if (tx->flags & HTTP_TX_NO_REQUEST)
-        return; /* a response without a request says nothing about the client */
-    struct ws_state *st = stv;
     const struct ws_cfg *c = st->cfg;
-
-    struct ws_key key;
-    memset(&key, 0, sizeof key);
-    memcpy(key.client, flow_client_addr(f), sizeof key.client);
-    memcpy(key.server, flow_server_addr(f), sizeof key.server);
-    key.ip_ver = f->key.ip_ver;
-    struct ws_pair *p = mm_lru_lookup(st->pairs, &key);
-    if (!p) {
-        p = mm_lru_insert(st->pairs, &key, ts_ns);
-        if (!p)
-            return; /* not even one entry fits: counted by the table */
-    } else {
-        mm_lru_touch(st->pairs, p);
-        if (ts_ns > p->expire_ns) {
-            /* Ended, and not yet swept by the tick: close it before starting anew. */
-            ws_close(st, d, p, ts_ns);
-            ws_reset(p);
-        }
-    }
-    uint16_t sport = flow_server_port(f);
+    uint64_t ts_ns = x->ts_ns;
     if (!p->requests) {
         p->first_ns = ts_ns;
-        p->dport = sport;
-        p->proto = f->key.proto;
-    } else if (sport != p->dport) {
+        p->dport = x->sport;
+        p->proto = x->proto;
+    } else if (x->sport != p->dport) {
         p->multi_port = true;
     }
     if (ts_ns > p->last_ns)
@@ -372,16 +403,15 @@ static void ws_record(void *stv, struct dtr *d, const struct flow *f, int dir, u
     p->expire_ns = mm_sat_add(p->last_ns, c->idle_ns);
     p->requests++;
 
-    int status = tx->status;
+    int status = x->status;
     size_t cls = status >= 100 && status <= 599 ? (size_t)(status / 100) : 0;
     if (p->cls[cls] < UINT32_MAX)
         p->cls[cls]++;
 
-    const struct http_str *path = tx->uri_norm.p ? &tx->uri_norm : &tx->uri;
     /* New paths are counted by the growth of the estimate, not by "a fresh sketch bit":
      * the estimate corrects for the bits two paths share. */
     uint32_t new_paths = 0;
-    if (path->p) {
+    if (x->has_path) {
         if (p->paths.sketch_set >= WS_SKETCH_FULL) {
             /* Saturated: keep the count, start a new generation. Paths of the old one may be
              * counted once more as new; only scans of thousands of paths get here. */
@@ -389,17 +419,17 @@ static void ws_record(void *stv, struct dtr *d, const struct flow *f, int dir, u
             memset(&p->paths, 0, sizeof p->paths);
         }
         uint32_t before = dtr_distinct_count(&p->paths);
-        if (dtr_distinct_add(&p->paths, ws_hash_path(path))) {
+        if (dtr_distinct_add(&p->paths, x->path_hash)) {
             uint32_t after = dtr_distinct_count(&p->paths);
             new_paths = after > before ? after - before : 0;
         }
     }
     if (cls == 2)
-        ws_keep_example(p->ex2, &p->n_ex2, WS_EX_N, path->p, path->len);
+        ws_keep_example(p->ex2, &p->n_ex2, WS_EX_N, x->path, x->path_len);
     else if (cls == 4)
-        ws_keep_example(p->ex4, &p->n_ex4, WS_EX_N, path->p, path->len);
-    if (tx->user_agent.p)
-        ws_keep_example(p->ua, &p->n_ua, WS_UA_N, tx->user_agent.p, tx->user_agent.len);
+        ws_keep_example(p->ex4, &p->n_ex4, WS_EX_N, x->path, x->path_len);
+    if (x->ua)
+        ws_keep_example(p->ua, &p->n_ua, WS_UA_N, x->ua, x->ua_len);
 
     /* The window slice of this transaction; one older than the window only counts in the
      * totals (transactions of parallel connections arrive slightly out of order). */
@@ -418,9 +448,11 @@ static void ws_record(void *stv, struct dtr *d, const struct flow *f, int dir, u
         if (cls == 4)
             s->c4xx++;
         s->new_paths += new_paths;
-        if (tx->referer.p)
+        if (x->referer)
             s->referer++;
     }
+    if (!report)
+        return;
 
     struct ws_slot w = ws_window(p);
     bool burst = w.c4xx >= c->min_4xx && w.responses &&
@@ -439,6 +471,112 @@ static void ws_record(void *stv, struct dtr *d, const struct flow *f, int dir, u
     }
 }
 
+/* Keep a pair's first transaction (w is its entry, new or taken over). */
+static void ws_first_keep(struct ws_state *st, struct ws_first *w, const struct ws_txn *x)
+{
+    w->expire_ns = mm_sat_add(x->ts_ns, st->cfg->idle_ns);
+    w->ts_ns = x->ts_ns;
+    w->status = (uint16_t)(x->status >= 0 && x->status <= UINT16_MAX ? x->status : 0);
+    w->sport = x->sport;
+    w->proto = x->proto;
+    w->referer = x->referer;
+    w->has_path = x->has_path;
+    w->path_hash = x->path_hash;
+    w->path_len = (uint8_t)(x->path ? MM_MIN(x->path_len, (size_t)WS_EX_LEN) : 0);
+    if (w->path_len)
+        memcpy(w->path, x->path, w->path_len);
+    w->has_ua = x->ua != NULL;
+    w->ua_len = (uint8_t)(x->ua ? MM_MIN(x->ua_len, (size_t)WS_EX_LEN) : 0);
+    if (w->ua_len)
+        memcpy(w->ua, x->ua, w->ua_len);
+}
+
+/* The kept first transaction as ws_apply takes it. */
+static void ws_first_txn(const struct ws_first *w, struct ws_txn *x)
+{
+    memset(x, 0, sizeof *x);
+    x->ts_ns = w->ts_ns;
+    x->status = w->status;
+    x->sport = w->sport;
+    x->proto = w->proto;
+    x->referer = w->referer;
+    x->has_path = w->has_path;
+    x->path_hash = w->path_hash;
+    x->path = w->has_path ? w->path : NULL;
+    x->path_len = w->path_len;
+    x->ua = w->has_ua ? w->ua : NULL;
+    x->ua_len = w->ua_len;
+}
+
+static void ws_record(void *stv, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
+                      enum app_record_kind kind, const void *rec)
+{
+    (void)dir;
+    if (kind != APP_REC_HTTP || !f || !rec)
+        return;
+    const struct http_tx *tx = rec;
+    if (tx->flags & HTTP_TX_NO_REQUEST)
+        return; /* a response without a request says nothing about the client */
+    struct ws_state *st = stv;
+
+    const struct http_str *path = tx->uri_norm.p ? &tx->uri_norm : &tx->uri;
+    struct ws_txn x = {
+        .ts_ns = ts_ns,
+        .status = tx->status,
+        .sport = flow_server_port(f),
+        .proto = f->key.proto,
+        .referer = tx->referer.p != NULL,
+        .has_path = path->p != NULL,
+        .path_hash = path->p ? ws_hash_path(path) : 0,
+        .path = path->p,
+        .path_len = path->len,
+        .ua = tx->user_agent.p,
+        .ua_len = tx->user_agent.len,
+    };
+
+    struct ws_key key;
+    memset(&key, 0, sizeof key);
+    memcpy(key.client, flow_client_addr(f), sizeof key.client);
+    memcpy(key.server, flow_server_addr(f), sizeof key.server);
+    key.ip_ver = f->key.ip_ver;
+    struct ws_pair *p = mm_lru_lookup(st->pairs, &key);
+    if (p) {
+        mm_lru_touch(st->pairs, p);
+        if (ts_ns > p->expire_ns) {
+            /* Ended, and not yet swept by the tick: close it before starting anew. */
+            ws_close(st, d, p, ts_ns);
+            ws_reset(p);
+        }
+        ws_apply(st, d, p, f, &x, true);
+        return;
+    }
+    struct ws_first *w = NULL;
+    if (st->firsts) {
+        w = mm_lru_lookup(st->firsts, &key);
+        if (!w || ts_ns > w->expire_ns) {
+            /* The pair's first transaction (or the first of a new activity: the kept one has
+             * ended, and reported nothing). */
+            if (!w)
+                w = mm_lru_insert(st->firsts, &key, ts_ns);
+            else
+                mm_lru_touch(st->firsts, w);
+            if (w)
+                ws_first_keep(st, w, &x);
+            return; /* not even one entry fits: counted by the table */
+        }
+    }
+    p = mm_lru_insert(st->pairs, &key, ts_ns);
+    if (!p)
+        return; /* not even one entry fits: counted by the table */
+    if (w) {
+        struct ws_txn first;
+        ws_first_txn(w, &first);
+        ws_apply(st, d, p, f, &first, false);
+        mm_lru_remove(st->firsts, w);
+    }
+    ws_apply(st, d, p, f, &x, true);
+}
+
 /* Close and drop the pairs whose activity has ended (all of them with `all`). The oldest
  * entry of the table is the least recently active pair, so the sweep stops at the first one
  * still active; bounded per call unless `all`. */
@@ -453,21 +591,37 @@ static void ws_sweep(struct ws_state *st, struct dtr *d, uint64_t now_ns, bool a
     }
 }
 
+/* Drop the kept first transactions whose activity has ended (all with `all`): they reported
+ * nothing, so nothing is written. Oldest first, bounded per call unless `all`. */
+static void ws_sweep_firsts(struct ws_state *st, uint64_t now_ns, bool all)
+{
+    if (!st->firsts)
+        return;
+    for (unsigned n = 0; all || n < WS_SWEEP_PER_TICK; n++) {
+        struct ws_first *w = mm_lru_oldest(st->firsts);
+        if (!w || (!all && now_ns <= w->expire_ns))
+            break;
+        mm_lru_remove(st->firsts, w);
+    }
+}
+
 static void ws_tick(void *stv, struct dtr *d, uint64_t now_ns)
 {
     ws_sweep(stv, d, now_ns, false);
+    ws_sweep_firsts(stv, now_ns, false);
 }
 
 static void ws_finish(void *stv, struct dtr *d, uint64_t now_ns)
 {
     ws_sweep(stv, d, now_ns, true);
+    ws_sweep_firsts(stv, now_ns, true);
 }
 
 static void ws_stats(const void *stv, struct dtr_det_stats *out)
 {
     const struct ws_state *st = stv;
-    mm_lru_t *const tables[] = {st->pairs};
-    dtr_table_stats(out, tables, 1);
+    mm_lru_t *const tables[] = {st->pairs, st->firsts};
+    dtr_table_stats(out, tables, st->firsts ? 2 : 1);
 }
 
 const struct dtr_ops dt_webscan_ops = {

@@ -12,7 +12,8 @@
  *   filtered    any other ICMP destination unreachable quoting the probe
  *   unanswered  a SYN whose flow ended without a reply (flow timeout or end of input)
  *
- * Three bounded tables (mm_lru, one memcap split between them) keep the state:
+ * Three bounded tables (mm_lru, one memcap split between them) keep the state, with a fourth
+ * in front of the first:
  *
  *   source         per scanning address: a sequential hypothesis test in the spirit of
  *                  Threshold Random Walk (Jung, Paxson, Berger, Balakrishnan 2004) over the
@@ -22,7 +23,14 @@
  *                  (a failure or a stealth probe): distinct ports, open ports found, stealth
  *                  probes, the vertical scan report;
  *   target         per probed address: failed probes from sources that each probed few of
- *                  its ports (the distributed scan report).
+ *                  its ports (the distributed scan report);
+ *   first probe    per address seen once: its one probe and, if it came, the open answer
+ *                  to it (~100 bytes instead of a ~1 KiB source entry). Nearly every address
+ *                  is a client making one connection, or a spoofed source of a flood: the
+ *                  source entry is made from this record (replaying what it holds) at the
+ *                  address's next event, or at any event the record cannot hold (a failure,
+ *                  a stealth probe, a second answer, a window that ran out), so every count
+ *                  and report is what a source entry from the first probe on would give.
  *
  * The walk adds ln((1-t1)/(1-t0)) for each failed first contact and ln(t1/t0) for each
  * successful one (t0, t1: success probability of a benign host and of a scanner); it is held
@@ -208,6 +216,17 @@ struct ps_tgt {
     uint64_t pending_ns; /* first report held since (0 = none) */
 };
 
+/* An address seen once (see the top of the file): its probe and the open answer to it. */
+struct ps_first {
+    struct ps_addr_key k; /* key: first */
+    uint8_t type;         /* enum ps_type of the probe (a SYN becomes PS_CONNECT at flow end) */
+    bool opened;          /* an open answer followed */
+    bool open_udp;
+    uint32_t pk, open_pk; /* port keys of the probe and of the answered probe */
+    uint64_t probe_ns, open_ns;
+    struct mm_addr dst, open_dst;
+};
+
 enum ps_kind { PS_K_SRC = 0, PS_K_PAIR, PS_K_TGT };
 
 /* A first report held back (see "reports"); the entry is found again by its key. */
@@ -223,6 +242,7 @@ struct ps_pending {
 struct ps_st {
     const struct ps_cfg *cfg;
     mm_lru_t *src, *pair, *tgt;
+    mm_lru_t *first; /* ps_first records, in front of src */
     struct ps_pending pend[PS_PENDING_MAX];
     size_t n_pend;
     double step_ok, step_fail; /* walk increments */
@@ -331,6 +351,14 @@ static bool ps_pair_stale(const void *e, uint64_t now)
            (ps_counts_clean(&pr->c) && !pr->n_stealth && !pr->rep.reports && !pr->pending_ns);
 }
 
+/* A first-probe record holds no sign of a scan (it would be a source entry then). */
+static bool ps_first_stale(const void *e, uint64_t now)
+{
+    (void)e;
+    (void)now;
+    return true;
+}
+
 static bool ps_tgt_stale(const void *e, uint64_t now)
 {
     return now > ((const struct ps_tgt *)e)->c.expire_ns;
@@ -379,12 +407,67 @@ static void ps_release_tgt(struct dtr *d, struct ps_tgt *t, uint64_t now);
  * entry before the next tick.
  */
 
+static void ps_walk(struct ps_st *st, struct ps_src *s, bool ok);
+static void ps_count_outcome(struct ps_counts *c, enum ps_outcome o, bool udp);
+
+/*
+ * The source entry of a first-probe record: made, then given the record's probe and answer
+ * exactly as ps_probe and ps_outcome gave them to a new entry (no report can come of one probe
+ * and one open answer), and the record dropped. now is the time of the event that needs it
+ * (for the table's take-over). NULL when the table cannot hold one entry.
+ */
+static struct ps_src *ps_first_promote(struct ps_st *st, struct ps_first *w, uint64_t now)
+{
+    const struct ps_cfg *cfg = st->cfg;
+    struct ps_first r = *w;
+    mm_lru_remove(st->first, w);
+    struct ps_src *s = mm_lru_insert(st->src, &r.k, now);
+    if (!s)
+        return NULL;
+    ps_counts_start(&s->c, r.probe_ns);
+    s->c.probes++;
+    s->c.by_type[r.type]++;
+    s->c.protos |= (r.pk & PS_PK_UDP) ? PS_P_UDP : PS_P_TCP;
+    dtr_distinct_add(&s->ports, r.pk);
+    if (dtr_distinct_add(&s->hosts, dtr_addr_key32(&r.dst, r.k.ip_ver)))
+        s->hosts_ex[s->n_hosts_ex++] = r.dst;
+    ps_counts_touch(&s->c, false, r.probe_ns, cfg->window_ns);
+    if (r.opened) {
+        ps_count_outcome(&s->c, PS_O_OPEN, r.open_udp);
+        ps_walk(st, s, true);
+        struct ps_svc *v = &s->open_ex[s->n_open_ex++];
+        v->host = r.open_dst;
+        v->port = (uint16_t)(r.open_pk & 0xffffu);
+        v->udp = r.open_udp ? 1 : 0;
+        ps_counts_touch(&s->c, false, r.open_ns, cfg->window_ns);
+    }
+    return s;
+}
+
+/* The first-probe record of an address (none when it has a source entry). */
+static struct ps_first *ps_first_find(struct ps_st *st, const struct ps_addr_key *k)
+{
+    return st->first ? mm_lru_lookup(st->first, k) : NULL;
+}
+
+/* Whether the window of a first-probe record has run out by now (as ps_window_over of the
+ * source entry it stands for: never reported, so not active). */
+static bool ps_first_over(const struct ps_st *st, const struct ps_first *w, uint64_t now)
+{
+    return now > w->probe_ns && now - w->probe_ns > st->cfg->window_ns;
+}
+
 static struct ps_src *ps_src_get(struct ps_st *st, struct dtr *d, const struct mm_addr *a,
                                  int ip_ver, uint64_t now, bool create)
 {
     struct ps_addr_key k;
     ps_addr_key(&k, a, ip_ver);
     struct ps_src *s = mm_lru_lookup(st->src, &k);
+    if (!s) {
+        struct ps_first *w = ps_first_find(st, &k);
+        if (w)
+            s = ps_first_promote(st, w, now);
+    }
     if (s) {
         if (ps_window_over(&s->c, ps_src_active(st, s), now, st->cfg->window_ns)) {
             if (s->pending_ns)
@@ -796,6 +879,11 @@ static void ps_release_pair(struct ps_st *st, struct dtr *d, struct ps_pair *pr,
     memcpy(k.addr, pr->k.src, 16);
     k.ip_ver = pr->k.ip_ver;
     const struct ps_src *s = mm_lru_lookup(st->src, &k);
+    if (!s) {
+        struct ps_first *w = ps_first_find(st, &k);
+        if (w)
+            s = ps_first_promote(st, w, now);
+    }
     if (ps_block_covers(st, s))
         return;
     enum dtr_due due = dtr_report_due(d, &pr->rep, now);
@@ -878,6 +966,27 @@ static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
     const struct ps_cfg *cfg = st->cfg;
     uint8_t proto_bit = (pk & PS_PK_UDP) ? PS_P_UDP : PS_P_TCP;
     bool stealth = type == PS_FIN || type == PS_NULL || type == PS_XMAS;
+    if (st->first && !stealth) {
+        /* An address without a source entry: its first probe (or the first of a new window)
+         * is kept as a record; a second probe makes the entry (ps_src_get). */
+        struct ps_addr_key k;
+        ps_addr_key(&k, src, ip_ver);
+        if (!mm_lru_lookup(st->src, &k)) {
+            struct ps_first *w = mm_lru_lookup(st->first, &k);
+            if (!w || ps_first_over(st, w, now)) {
+                if (!w)
+                    w = mm_lru_insert(st->first, &k, now);
+                if (w) {
+                    memset((unsigned char *)w + sizeof w->k, 0, sizeof *w - sizeof w->k);
+                    w->type = (uint8_t)type;
+                    w->pk = pk;
+                    w->dst = *dst;
+                    w->probe_ns = now;
+                    return;
+                }
+            }
+        }
+    }
     struct ps_src *s = ps_src_get(st, d, src, ip_ver, now, true);
     if (s) {
         s->c.probes++;
@@ -960,6 +1069,27 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
     const struct ps_cfg *cfg = st->cfg;
     bool udp = pk & PS_PK_UDP;
     bool failed = o == PS_O_CLOSED || o == PS_O_FILTERED || (o == PS_O_UNANSWERED && !udp);
+    if (st->first && o == PS_O_OPEN) {
+        /* The open answer to an address's one probe is kept in its record, unless a
+         * (source, host) entry is there to update or the record already holds an answer. */
+        struct ps_addr_key k;
+        ps_addr_key(&k, src, ip_ver);
+        if (!mm_lru_lookup(st->src, &k)) {
+            struct ps_first *w = mm_lru_lookup(st->first, &k);
+            if (!w)
+                return; /* an answer to a probe never seen */
+            struct ps_pair_key pk2;
+            ps_pair_key(&pk2, src, dst, ip_ver);
+            if (!w->opened && !ps_first_over(st, w, now) && !mm_lru_lookup(st->pair, &pk2)) {
+                w->opened = true;
+                w->open_udp = udp;
+                w->open_pk = pk;
+                w->open_dst = *dst;
+                w->open_ns = now;
+                return;
+            }
+        }
+    }
     struct ps_src *s = ps_src_get(st, d, src, ip_ver, now, false);
     if (!s)
         return; /* an answer to a probe never seen: capture started late, or taken over */
@@ -1099,15 +1229,22 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     /* Sources and (source, host) pairs are what a scan creates; targets are few. */
     size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
     size_t cap_tgt = cfg->memcap - cap_src - cap_pair;
+    /* A quarter of the sources' share holds first probes: about ten times as many addresses
+     * as source entries would fit in it. */
+    size_t cap_first = cap_src / 4;
+    cap_src -= cap_first;
     st->src = dtr_table_new(d, "portscan.sources", cap_src, sizeof(struct ps_src),
                             sizeof(struct ps_addr_key), ps_src_stale);
+    st->first = dtr_table_new(d, "portscan.first_probes", cap_first, sizeof(struct ps_first),
+                              sizeof(struct ps_addr_key), ps_first_stale);
     st->pair = dtr_table_new(d, "portscan.source_hosts", cap_pair, sizeof(struct ps_pair),
                              sizeof(struct ps_pair_key), ps_pair_stale);
     st->tgt = dtr_table_new(d, "portscan.targets", cap_tgt, sizeof(struct ps_tgt),
                             sizeof(struct ps_addr_key), ps_tgt_stale);
-    if (!st->src || !st->pair || !st->tgt) {
+    if (!st->src || !st->pair || !st->tgt || !st->first) {
         snprintf(err, errlen, "memcap %zu bytes cannot hold the tables (or out of memory)",
                  cfg->memcap);
+        mm_lru_free(st->first);
         mm_lru_free(st->src);
         mm_lru_free(st->pair);
         mm_lru_free(st->tgt);
@@ -1120,6 +1257,7 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
 static void ps_fini(void *stv)
 {
     struct ps_st *st = stv;
+    mm_lru_free(st->first);
     mm_lru_free(st->src);
     mm_lru_free(st->pair);
     mm_lru_free(st->tgt);
@@ -1218,6 +1356,21 @@ static void ps_flow_end(void *stv, struct dtr *d, const struct flow *f)
         pr->c.by_type[PS_SYN]--;
         pr->c.by_type[PS_CONNECT]++;
     }
+    if (st->first) {
+        /* A record's one probe becomes a connect() probe, as its entry's count would. */
+        struct ps_addr_key k;
+        ps_addr_key(&k, &cli, ipv);
+        if (!mm_lru_lookup(st->src, &k)) {
+            struct ps_first *w = mm_lru_lookup(st->first, &k);
+            if (!w)
+                return;
+            if (!ps_first_over(st, w, now)) {
+                if (w->type == PS_SYN)
+                    w->type = PS_CONNECT;
+                return;
+            }
+        }
+    }
     struct ps_src *sr = ps_src_get(st, d, &cli, ipv, now, false);
     if (sr && sr->c.by_type[PS_SYN]) {
         sr->c.by_type[PS_SYN]--;
@@ -1241,7 +1394,7 @@ static void ps_finish(void *stv, struct dtr *d, uint64_t now)
 static void ps_stats(const void *stv, struct dtr_det_stats *out)
 {
     const struct ps_st *st = stv;
-    mm_lru_t *const t[] = {st->src, st->pair, st->tgt};
+    mm_lru_t *const t[] = {st->src, st->pair, st->tgt, st->first};
     dtr_table_stats(out, t, MM_ARRAY_LEN(t));
 }
 

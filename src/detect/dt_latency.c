@@ -15,9 +15,10 @@
  *   first_byte  HTTP: the last request segment -> the first response segment (one starting
  *               with "HTTP/"): server think time, not upload time; on http-ports or flows the
  *               HTTP parser recognised. Only segments that can start or end a measurement
- *               look their flow up, so a download costs nothing per segment.
- * greeting and first_byte need per-flow state: a table keyed by flow id (memcap: half of
- * `memcap`), filled only when a client completes its handshake, so spoofed SYNs never fill it.
+ *               go past the first tests, so a download costs nothing per segment.
+ * greeting and first_byte need per-connection state: it lives in the flow (struct
+ * dtr_flow_area, bounded by the flow memcap), set when a client completes its handshake, so
+ * spoofed SYNs never set it, and it needs no lookup and no removal.
  *
  * Baseline, per service and kind: the median of the last 32 samples admitted to it. A sample
  * is slow when the baseline has min-samples and the sample exceeds both factor x baseline and
@@ -30,7 +31,7 @@
  * networks and ports of the attempts to any port of the same server, over the last one to
  * two top-windows (Space-Saving, dt_flood.h): a flood behind the slowness is named even when
  * it hits another service of the machine.
- * Services live in a fixed pool (memcap: the other half) with an open-addressing index, so
+ * Services live in a fixed pool (memcap) with an open-addressing index, so
  * the metrics callback can walk them; when full, the least recently active of eight drawn
  * at random is replaced.
  *
@@ -70,9 +71,9 @@ enum { LK_HANDSHAKE = 0, LK_GREETING, LK_FIRST_BYTE, LK_N };
 static const char *const lk_names[LK_N] = {"handshake", "greeting", "first_byte"};
 
 static const struct dtr_param lat_params[] = {
-    {"memcap", DTR_P_SIZE, offsetof(struct lat_cfg, memcap), "8mb", 65536, 4294967296.0,
-     "memory for the detector: half for services and servers (about 1,300 at 3.2 KiB each), "
-     "half for the timing state of open connections (about 50,000 at 72 bytes)"},
+    {"memcap", DTR_P_SIZE, offsetof(struct lat_cfg, memcap), "4mb", 65536, 4294967296.0,
+     "memory for services and servers (about 1,300 at 3.2 KiB each); the timing state of open "
+     "connections lives in their flows (24 bytes each, under the flow memcap)"},
     {"factor", DTR_P_DOUBLE, offsetof(struct lat_cfg, factor), "5", 1.5, 1000,
      "a sample is slow above factor x baseline: normal spread of a service stays within 2-3x "
      "its median, an overloaded server is 10-100x slower"},
@@ -163,18 +164,8 @@ struct lat_svc {
 
 enum { LF_GREET = 1u << 0, LF_HTTP = 1u << 1, LF_WAITING = 1u << 2 };
 
-/* Timing state of one open connection (key: the flow id). */
-struct lat_flow {
-    uint64_t flow_id;
-    uint64_t est_ns; /* the client's handshake ACK */
-    uint64_t req_ns; /* last request segment while a response is awaited */
-    uint64_t last_ns;
-    uint8_t flags;
-};
-
 struct lat_state {
     struct lat_cfg cfg;
-    mm_lru_t *flows;
     struct lat_svc *svc; /* pool: slots [0, n) in use */
     uint32_t cap, n;
     uint32_t *idx; /* open addressing, slot + 1 (0 = empty), 2 x cap or more */
@@ -182,7 +173,7 @@ struct lat_state {
     uint64_t seed;
     uint64_t rng; /* xorshift state for eviction draws (fixed start: repeatable) */
     uint64_t svc_evicted;
-    size_t pool_bytes, pool_budget;    /* what the pool holds; the half of memcap it may use */
+    size_t pool_bytes, pool_budget;    /* what the pool holds; the memcap */
     struct dt_flood_ports greet, http; /* the configured ports */
     struct dt_flood_ports watch;       /* greet | http | learned ports: flows worth timing */
     struct dt_flood_ports httpw;       /* http | learned HTTP ports: requests looked up */
@@ -662,7 +653,9 @@ static void lat_packet_slow(struct lat_state *s, struct dtr *d, const struct flo
     uint16_t sport = flow_server_port(f);
     if (!dt_flood_ports_has(&s->watch, sport) || (fl & TCP_RST))
         return;
-    struct lat_flow *lf = NULL;
+    /* The connection's timing state lives in the flow (lat_* of struct dtr_flow_area);
+     * lat_flags 0 = not timed. */
+    struct dtr_flow_area *lf = dtr_flow_area(f);
     if (dir == FLOW_TOSERVER && f->pkts[FLOW_TOSERVER] == 2 &&
         (f->tcp_flags[FLOW_TOSERVER] & TCP_SYN) && (f->tcp_flags[FLOW_TOCLIENT] & TCP_SYN) &&
         fl == TCP_ACK) {
@@ -680,48 +673,31 @@ static void lat_packet_slow(struct lat_state *s, struct dtr *d, const struct flo
             flags |= LF_HTTP;
         if (!flags)
             return;
-        lf = mm_lru_lookup(s->flows, &f->flow_id);
-        if (!lf)
-            lf = mm_lru_insert(s->flows, &f->flow_id, p->ts_ns);
-        if (!lf)
-            return;
-        lf->est_ns = lf->last_ns = p->ts_ns;
-        lf->flags = flags;
+        lf->lat_est_ns = p->ts_ns;
+        lf->lat_flags = flags;
+    } else if (!lf->lat_flags) {
+        return; /* a connection not timed */
     }
     if (p->payload_len == 0 || !p->payload)
         return;
-    if (!lf) {
-        /* Only a segment that can start or end a measurement looks its flow up, not every
-         * segment of a download: the server's first payload (a greeting), the first segment
-         * of an HTTP response, the client's data before the server spoke (then there is no
-         * greeting to time) or to an HTTP port (a request). */
-        if (!lat_segment_wanted(s, f, dir, p, sport))
-            return;
-        lf = mm_lru_lookup(s->flows, &f->flow_id);
-        if (!lf)
-            return;
-    }
-    lf->last_ns = p->ts_ns;
     if (dir == FLOW_TOCLIENT) {
-        if (lf->flags & LF_GREET) {
-            lf->flags &= (uint8_t)~LF_GREET;
+        if (lf->lat_flags & LF_GREET) {
+            lf->lat_flags &= (uint8_t)~LF_GREET;
             if (f->payload[FLOW_TOSERVER] == 0 || sport == 22)
-                lat_flow_sample(s, d, f, p, LK_GREETING, lf->est_ns);
+                lat_flow_sample(s, d, f, p, LK_GREETING, lf->lat_est_ns);
         }
-        if (lf->flags & LF_WAITING) {
-            lf->flags &= (uint8_t)~LF_WAITING;
-            lat_flow_sample(s, d, f, p, LK_FIRST_BYTE, lf->req_ns);
+        if (lf->lat_flags & LF_WAITING) {
+            lf->lat_flags &= (uint8_t)~LF_WAITING;
+            lat_flow_sample(s, d, f, p, LK_FIRST_BYTE, lf->lat_req_ns);
         }
     } else {
-        if ((lf->flags & LF_GREET) && sport != 22)
-            lf->flags &= (uint8_t)~LF_GREET; /* the client spoke first: no greeting to time */
-        if (lf->flags & LF_HTTP) {
-            lf->flags |= LF_WAITING;
-            lf->req_ns = p->ts_ns;
+        if ((lf->lat_flags & LF_GREET) && sport != 22)
+            lf->lat_flags &= (uint8_t)~LF_GREET; /* the client spoke first: no greeting to time */
+        if (lf->lat_flags & LF_HTTP) {
+            lf->lat_flags |= LF_WAITING;
+            lf->lat_req_ns = p->ts_ns;
         }
     }
-    if (!lf->flags)
-        mm_lru_remove(s->flows, lf);
 }
 
 static void lat_record(void *st, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
@@ -758,44 +734,19 @@ static void lat_record(void *st, struct dtr *d, const struct flow *f, int dir, u
     dt_flood_ports_set(&s->watch, port);
     if (learn == LAT_L_HTTP)
         dt_flood_ports_set(&s->httpw, port);
-    if (learn == LAT_L_HTTP && !mm_lru_lookup(s->flows, &f->flow_id)) {
+    struct dtr_flow_area *lf = dtr_flow_area(f);
+    if (learn == LAT_L_HTTP && !lf->lat_flags) {
         /* The rest of this keep-alive connection is measured. */
-        struct lat_flow *lf = mm_lru_insert(s->flows, &f->flow_id, ts_ns);
-        if (lf) {
-            lf->flags = LF_HTTP;
-            lf->est_ns = lf->last_ns = ts_ns;
-        }
+        lf->lat_flags = LF_HTTP;
+        lf->lat_est_ns = ts_ns;
     }
-}
-
-static void lat_flow_end(void *st, struct dtr *d, const struct flow *f)
-{
-    (void)d;
-    struct lat_state *s = st;
-    if (f->key.proto != 6 || !dt_flood_ports_has(&s->watch, flow_server_port(f)))
-        return;
-    /* Timing state is made at a completed handshake or at a record (which needs data): a
-     * flow with neither (a scan probe, a refused connection) has none to look for. */
-    bool handshake = f->pkts[FLOW_TOSERVER] >= 2 && (f->tcp_flags[FLOW_TOSERVER] & TCP_SYN) &&
-                     (f->tcp_flags[FLOW_TOCLIENT] & TCP_SYN);
-    if (!handshake && !f->payload[FLOW_TOSERVER] && !f->payload[FLOW_TOCLIENT])
-        return;
-    struct lat_flow *lf = mm_lru_lookup(s->flows, &f->flow_id);
-    if (lf)
-        mm_lru_remove(s->flows, lf);
 }
 
 /* --- life cycle, stats, metrics ---------------------------------------------------------- */
 
-/* Timing state of a connection idle for an hour is not worth keeping (its flow timed out). */
-static bool lat_flow_stale(const void *e, uint64_t now_ns)
-{
-    const struct lat_flow *lf = e;
-    return now_ns > lf->last_ns && now_ns - lf->last_ns >= 3600ull * DTR_NS_PER_S;
-}
-
 static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
 {
+    (void)d;
     struct lat_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -808,7 +759,9 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     for (size_t w = 0; w < MM_ARRAY_LEN(s->watch.bits); w++)
         s->watch.bits[w] = s->greet.bits[w] | s->http.bits[w];
     s->httpw = s->http;
-    size_t pool_budget = s->pool_budget = s->cfg.memcap / 2;
+    /* The memcap is the services' and servers' (the timing state of connections lives in the
+     * flows, bounded by the flow memcap). */
+    size_t pool_budget = s->pool_budget = s->cfg.memcap;
     size_t per = sizeof(struct lat_svc) + 2 * sizeof(uint32_t);
     size_t cap = pool_budget / per;
     if (cap < 4) {
@@ -827,16 +780,13 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     s->pool_bytes = s->cap * sizeof *s->svc + nidx * sizeof *s->idx;
     s->seed = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull ^ 0x3c6ef372fe94f82bull;
     s->rng = 0x2545f4914f6cdd1dull;
-    s->flows = dtr_table_new(d, "latency", s->cfg.memcap - pool_budget, sizeof(struct lat_flow),
-                             sizeof(uint64_t), lat_flow_stale);
-    if (!s->svc || !s->idx || !s->flows) {
+    if (!s->svc || !s->idx) {
         snprintf(err, errlen, "detectors.latency.memcap %zu: out of memory or too small",
                  s->cfg.memcap);
         goto fail;
     }
     return s;
 fail:
-    mm_lru_free(s->flows);
     free(s->svc);
     free(s->idx);
     free(s);
@@ -846,7 +796,6 @@ fail:
 static void lat_fini(void *st)
 {
     struct lat_state *s = st;
-    mm_lru_free(s->flows);
     free(s->svc);
     free(s->idx);
     free(s);
@@ -855,8 +804,6 @@ static void lat_fini(void *st)
 static void lat_stats(const void *st, struct dtr_det_stats *out)
 {
     const struct lat_state *s = st;
-    mm_lru_t *const t[1] = {s->flows};
-    dtr_table_stats(out, t, 1);
     out->entries += s->n;
     out->evicted += s->svc_evicted;
     out->memuse += s->pool_bytes;
@@ -912,7 +859,6 @@ const struct dtr_ops dt_latency_ops = {
     .fini = lat_fini,
     .packet = lat_packet,
     .record = lat_record,
-    .flow_end = lat_flow_end,
     .stats = lat_stats,
     .metrics = lat_metrics,
 };

@@ -123,6 +123,26 @@ struct dtr_alert_args {
 struct jb *dtr_alert_begin(struct dtr *d);
 void dtr_alert_emit(struct dtr *d, const struct dtr_alert_args *a);
 
+/*
+ * What the detectors keep in each flow (struct flow.dtr_area, zero when the flow starts): the
+ * per-connection state that would otherwise cost a table lookup on every packet that needs it.
+ * The flow layer hands flows to this layer as const (its own fields are not ours to change);
+ * this area is ours, so dtr_flow_area gives it writable.
+ */
+struct dtr_flow_area {
+    /* latency: the client's handshake ACK and the last request segment awaiting a response;
+     * lat_flags 0 = the connection is not being timed */
+    uint64_t lat_est_ns, lat_req_ns;
+    uint8_t lat_flags;
+};
+_Static_assert(sizeof(struct dtr_flow_area) <= sizeof(((struct flow *)0)->dtr_area),
+               "struct dtr_flow_area must fit in struct flow.dtr_area (FLOW_DTR_WORDS)");
+
+static inline struct dtr_flow_area *dtr_flow_area(const struct flow *f)
+{
+    return (struct dtr_flow_area *)(void *)(uintptr_t)f->dtr_area;
+}
+
 /* Report schedule of one ongoing activity (keep one in the activity's state, zeroed). */
 struct dtr_report {
     uint64_t first_ns, last_ns; /* first report, last report; 0 = never reported */

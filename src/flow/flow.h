@@ -44,6 +44,8 @@ struct flow_key {
     uint8_t pad[6];
 };
 
+#define FLOW_DTR_WORDS 3 /* see struct flow.dtr_area */
+
 struct flow {
     struct flow *hnext;          /* hash chain (also the free-list link) */
     struct flow **hpprev;        /* the pointer that points at this flow in its chain */
@@ -68,6 +70,10 @@ struct flow {
     void *app;                   /* per-flow state of upper layers; owned by them */
     void *det;                   /* detection state (detect layer); NULL until needed */
     void *det_stream;            /* detection: stream tails (detect layer); NULL until needed */
+    /* Per-connection state of the built-in detectors (detect layer: struct dtr_flow_area in
+     * detect/dtr_int.h). Kept in the flow, it needs no table of its own, no lookup per packet
+     * and no removal at the end, and it is bounded by the flow memcap. Zero at the start. */
+    uint64_t dtr_area[FLOW_DTR_WORDS];
 };
 
 /* Called once when a flow ends, before its memory is reused. Must not keep `f`. */

@@ -557,7 +557,9 @@ static void test_memcap(void **state)
     const struct dtr_det_stats *st = lat_stats(H, all);
     assert_true(st->memuse <= st->memcap);
     assert_int_equal(st->memcap, 256u << 10);
-    assert_true(st->evicted > 990000);
+    /* Their timing state lives in the flows: nothing of it here, nothing evicted. */
+    assert_int_equal(st->evicted, 0);
+    assert_int_equal(st->entries, 2); /* the POP3 service and its server */
     uint64_t flows_evicted = st->evicted;
     /* A hundred thousand servers: the pool keeps the most recent, counted. */
     for (uint32_t i = 0; i < 100000; i++)

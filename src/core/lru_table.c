@@ -36,11 +36,15 @@
  * many bytes (or one node, if larger). */
 #define LRU_CHUNK_MIN_NODES 8u
 #define LRU_CHUNK_MAX (2u << 20)
-/* A chunk of more than half the maximum is mapped as one 2 MiB-aligned block the kernel may
- * back with a transparent huge page (madvise): one page fault for 2 MiB of entries instead of
- * 512. A large table's entries are written for the first time at the rate flows arrive, and
- * on a virtual machine each 4 KiB fault costs about 1.5 us, more than the table work. */
+/* Once a table's chunks pass LRU_HUGE_AFTER bytes, the next ones are LRU_HUGE blocks, aligned
+ * and advised for transparent huge pages (madvise), and so are bucket arrays of that size or
+ * more: one page fault for 2 MiB instead of 512, and one TLB entry for all of it. A large
+ * table's entries are written for the first time at the rate flows arrive, and its lookups
+ * land anywhere in it; on a virtual machine a 4 KiB fault costs about 1.5 us and a TLB miss
+ * a nested page walk, more than the table work. Small tables stay on small pages: a huge
+ * page is resident as a whole. */
 #define LRU_HUGE (2u << 20)
+#define LRU_HUGE_AFTER (256u << 10)
 
 /* AddressSanitizer keeps reporting use of a removed entry although its node stays in a
  * chunk: nodes on the free list are poisoned. */
@@ -182,6 +186,56 @@ static inline bool lru_key_eq(const unsigned char *a, const unsigned char *b, si
     return diff == 0;
 }
 
+/* Bytes rounded up to whole huge pages. */
+static size_t lru_huge_round(size_t bytes)
+{
+    return (bytes + LRU_HUGE - 1) & ~(size_t)(LRU_HUGE - 1);
+}
+
+/* lru_huge_round(bytes) of zero memory aligned to LRU_HUGE (more mapped, the ends trimmed),
+ * advised for huge pages; NULL when mapping fails. Unmap with lru_huge_round(bytes). */
+static void *lru_map_huge(size_t bytes)
+{
+    size_t len = lru_huge_round(bytes), span = len + LRU_HUGE;
+    unsigned char *m =
+        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)m + LRU_HUGE - 1) & ~(uintptr_t)(LRU_HUGE - 1);
+    unsigned char *a = (unsigned char *)start;
+    if (a > m)
+        munmap(m, (size_t)(a - m));
+    if (a + len < m + span)
+        munmap(a + len, (size_t)(m + span - (a + len)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(a, len, MADV_HUGEPAGE); /* advice only: 4 KiB pages work as well */
+#endif
+    return a;
+}
+
+/* A bucket array: zeroed, charged to the memcap; huge pages from LRU_HUGE_AFTER bytes. */
+static struct lru_node **lru_buckets_alloc(mm_lru_t *t, size_t bytes)
+{
+    if (bytes < LRU_HUGE_AFTER)
+        return mem_cap_calloc(&t->cap, bytes);
+    if (!mem_cap_charge(&t->cap, bytes))
+        return NULL;
+    void *b = lru_map_huge(bytes);
+    if (!b)
+        mem_cap_release(&t->cap, bytes);
+    return b;
+}
+
+static void lru_buckets_free(mm_lru_t *t, struct lru_node **b, size_t bytes)
+{
+    if (bytes < LRU_HUGE_AFTER) {
+        mem_cap_free(&t->cap, b, bytes);
+        return;
+    }
+    munmap(b, lru_huge_round(bytes));
+    mem_cap_release(&t->cap, bytes);
+}
+
 static bool cfg_valid(const struct mm_lru_cfg *cfg)
 {
     return cfg && cfg->entry_size > 0 && cfg->entry_size <= MM_LRU_MAX_ENTRY && cfg->key_len > 0 &&
@@ -207,7 +261,7 @@ mm_lru_t *mm_lru_new(const struct mm_lru_cfg *cfg)
     t->max_buckets = lru_bucket_count(cfg->memcap_bytes, t->node_bytes);
     uint32_t nb = t->max_buckets < LRU_INIT_BUCKETS ? t->max_buckets : LRU_INIT_BUCKETS;
     t->buckets_bytes = (size_t)nb * sizeof(struct lru_node *);
-    t->buckets = mem_cap_calloc(&t->cap, t->buckets_bytes);
+    t->buckets = lru_buckets_alloc(t, t->buckets_bytes);
     if (!t->buckets) {
         free(t);
         return NULL;
@@ -232,7 +286,7 @@ void mm_lru_free(mm_lru_t *t)
             free(c);
     }
     mem_cap_release(&t->cap, (size_t)t->entries * t->node_bytes);
-    mem_cap_free(&t->cap, t->buckets, t->buckets_bytes);
+    lru_buckets_free(t, t->buckets, t->buckets_bytes);
     free(t);
 }
 
@@ -300,30 +354,10 @@ static void lru_detach(mm_lru_t *t, struct lru_node *n)
 /* A chunk of `bytes`: mapped when large (zero pages, touched only as nodes are used: the
  * kernel's zeroing on first touch is all the clearing a never-used node gets), else from
  * malloc. NULL when out of memory. */
-/* A LRU_HUGE block aligned to LRU_HUGE (twice the size mapped, the ends trimmed), marked for
- * huge pages; NULL when mapping fails. */
-static void *lru_map_huge(void)
-{
-    size_t span = 2 * (size_t)LRU_HUGE;
-    unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    uintptr_t start = ((uintptr_t)m + LRU_HUGE - 1) & ~(uintptr_t)(LRU_HUGE - 1);
-    unsigned char *a = (unsigned char *)start;
-    if (a > m)
-        munmap(m, (size_t)(a - m));
-    if (a + LRU_HUGE < m + span)
-        munmap(a + LRU_HUGE, (size_t)(m + span - (a + LRU_HUGE)));
-#ifdef MADV_HUGEPAGE
-    (void)madvise(a, LRU_HUGE, MADV_HUGEPAGE); /* advice only: 4 KiB pages work as well */
-#endif
-    return a;
-}
-
 static struct lru_chunk *lru_chunk_new(size_t bytes)
 {
-    if (bytes > LRU_HUGE / 2 && bytes <= LRU_HUGE) {
-        struct lru_chunk *c = lru_map_huge();
+    if (bytes > LRU_HUGE_AFTER && bytes <= LRU_HUGE) {
+        struct lru_chunk *c = lru_map_huge(LRU_HUGE);
         if (c) {
             c->bytes = LRU_HUGE;
             c->mapped = true;
@@ -362,6 +396,8 @@ static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
     if (!t->chunk_left) {
         size_t want = t->chunk_nodes ? t->chunk_nodes * 2 : LRU_CHUNK_MIN_NODES;
         size_t most = (LRU_CHUNK_MAX - offsetof(struct lru_chunk, mem)) / t->node_stride;
+        if (want * t->node_stride > LRU_HUGE_AFTER)
+            want = most; /* past the small chunks: a whole huge page */
         if (want > most)
             want = most ? most : 1;
         if (t->cap.limit) {
@@ -429,7 +465,7 @@ static void lru_grow(mm_lru_t *t)
     size_t bytes = (size_t)want * sizeof(struct lru_node *);
     if (t->cap.limit && (bytes > t->cap.limit || t->cap.used > t->cap.limit - bytes))
         return;
-    struct lru_node **nbk = mem_cap_calloc(&t->cap, bytes);
+    struct lru_node **nbk = lru_buckets_alloc(t, bytes);
     if (!nbk)
         return;
     uint32_t mask = want - 1;
@@ -438,7 +474,7 @@ static void lru_grow(mm_lru_t *t)
         n->hnext = *b;
         *b = n;
     }
-    mem_cap_free(&t->cap, t->buckets, t->buckets_bytes);
+    lru_buckets_free(t, t->buckets, t->buckets_bytes);
     t->buckets = nbk;
     t->buckets_bytes = bytes;
     t->mask = mask;

@@ -46,7 +46,14 @@ struct det_worker {
     struct mem_cap fv_cap;
     struct det_stats st;
     const struct packet *cur_pkt; /* det_set_packet */
+    /* Per inspection point of e: no rule to run there (see det_packet), and no IP-only rules;
+     * worked out once per engine rather than on every packet. */
+    bool pt_empty[PT_COUNT];
+    bool ipo_empty;
 };
+
+static bool point_empty(const struct det_point *pt);
+static bool index_empty(const struct det_addr_index *ix);
 
 /* Per-rule arrays and scratch for engine e. */
 static int worker_fit(det_worker_t *w, det_engine_t *e)
@@ -83,6 +90,9 @@ static int worker_fit(det_worker_t *w, det_engine_t *e)
     w->n_rules = n;
     w->gen = w->alert_gen = 0;
     w->e = e;
+    for (int p = 0; p < PT_COUNT; p++)
+        w->pt_empty[p] = point_empty(&e->pt[p]);
+    w->ipo_empty = index_empty(&e->ipo);
     return 0;
 }
 
@@ -355,6 +365,8 @@ static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_p
         const struct det_rule *r = w->e->order[w->cand[i]];
         struct ends x;
         bool ok;
+        if (r->n_flowbits && !det_match_flowbits(mc, r))
+            continue; /* cheap, and it fails on most flows: before the buffers */
         if (rec_dir >= 0) {
             int d = rec_dir;
             if (!fixed_dir) {
@@ -433,6 +445,10 @@ static bool point_empty(const struct det_point *pt)
     return !pt->n_bg && !pt->n_pg && !pt->n_nopat && (!pt->aix || index_empty(pt->aix));
 }
 
+static void det_packet_inspect(det_worker_t *w, struct flow *f, int dir, const struct packet *p,
+                               bool stream_active, enum app_proto app_proto, int pti)
+    __attribute__((noinline));
+
 void det_packet(det_worker_t *w, struct flow *f, int dir, const struct packet *p,
                 bool stream_active, enum app_proto app_proto)
 {
@@ -448,10 +464,18 @@ void det_packet(det_worker_t *w, struct flow *f, int dir, const struct packet *p
     }
     /* Nothing to do at this point (rule sets of only app-layer rules, such as the shipped web
      * rules): no context to set up for every packet. */
-    if (point_empty(&w->e->pt[pti]) && ((f && f->pkts[dir] != 1) || index_empty(&w->e->ipo)) &&
+    if (w->pt_empty[pti] && ((f && f->pkts[dir] != 1) || w->ipo_empty) &&
         (p->proto != IPPROTO_TCP_NUM || stream_active ||
-         point_empty(&w->e->pt[dir == 0 ? PT_STREAM_TS : PT_STREAM_TC])))
+         w->pt_empty[dir == 0 ? PT_STREAM_TS : PT_STREAM_TC]))
         return;
+    det_packet_inspect(w, f, dir, p, stream_active, app_proto, pti);
+}
+
+/* det_packet past its quick tests (apart, so the common early return above needs no large
+ * stack frame of its own). */
+static void det_packet_inspect(det_worker_t *w, struct flow *f, int dir, const struct packet *p,
+                               bool stream_active, enum app_proto app_proto, int pti)
+{
     uint16_t server_port = dir == 0 ? p->dport : p->sport;
     w->st.inspected_pkts++;
     struct det_match_ctx mc;
@@ -558,9 +582,10 @@ static void stream_edge(det_worker_t *w, struct det_match_ctx *mc, const struct 
 void det_stream(det_worker_t *w, struct flow *f, int dir, const uint8_t *data, uint32_t len,
                 uint64_t ts_ns, enum app_proto app_proto)
 {
-    const struct det_point *pt = &w->e->pt[dir == 0 ? PT_STREAM_TS : PT_STREAM_TC];
-    if (!len || (!pt->n_bg && !pt->n_pg && !pt->n_nopat) || f->det_passed)
-        return;
+    int pti = dir == 0 ? PT_STREAM_TS : PT_STREAM_TC;
+    if (!len || w->pt_empty[pti] || f->det_passed)
+        return; /* (stream points have no address index: empty means no rule at all) */
+    const struct det_point *pt = &w->e->pt[pti];
     w->st.inspected_chunks++;
     struct det_match_ctx mc;
     ctx_init(w, &mc, f, dir, ts_ns, (int)app_proto);

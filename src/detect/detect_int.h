@@ -66,6 +66,11 @@ enum det_buf det_buf_response_twin(enum det_buf buf);
  * buffer is absent does not match. No side effects (variables are set by det_match_apply).
  */
 bool det_match_rule(struct det_match_ctx *mc, const struct det_rule *r);
+/* The rule's flowbits isset/isnotset conditions hold for the flow (true without any). A
+ * flow-level test, done before a candidate's buffers are set up: rules such as "the response
+ * after an attack" have no fast pattern and are candidates for every record, and on almost
+ * every flow their flowbit is not set. */
+bool det_match_flowbits(const struct det_match_ctx *mc, const struct det_rule *r);
 
 /* One list on the given bytes (exported for unit tests; det_match_rule uses it). */
 bool det_match_list(struct det_match_ctx *mc, const struct det_list *l, const uint8_t *buf,

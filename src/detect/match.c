@@ -911,7 +911,7 @@ static bool flowbit_cond(const struct det_flowvars *v, const struct det_flowbit 
 }
 
 /* Flowbits need a flow (Suricata: no flow, no match, for every flowbits clause). */
-static bool flowbits_match(const struct det_match_ctx *mc, const struct det_rule *r)
+bool det_match_flowbits(const struct det_match_ctx *mc, const struct det_rule *r)
 {
     if (r->n_flowbits == 0)
         return true;
@@ -1057,7 +1057,7 @@ bool det_match_rule(struct det_match_ctx *mc, const struct det_rule *r)
     return flow_flags_match(mc, r->flow_flags) && app_proto_match(mc, r) &&
            packet_conditions_match(mc, r) &&
            (!r->stream_size.present || stream_size_match(mc, &r->stream_size)) &&
-           flowbits_match(mc, r) && flowints_match(mc, r) && xbits_match(mc, r) &&
+           det_match_flowbits(mc, r) && flowints_match(mc, r) && xbits_match(mc, r) &&
            lists_match(mc, r);
 }
 

@@ -720,6 +720,7 @@ const struct dtr_ops dt_beacon_ops = {
     .init = bc_init,
     .fini = bc_fini,
     .packet = bc_packet,
+    .packet_classes = DTR_PC_BIT(DTR_PC_TCP_EDGE) | DTR_PC_BIT(DTR_PC_UDP_FIRST),
     .record = bc_record,
     .tick = bc_tick,
     .finish = bc_finish,

@@ -1033,5 +1033,7 @@ const struct dtr_ops dt_flood_ops = {
     .init = fl_init,
     .fini = fl_fini,
     .packet = fl_packet,
+    .packet_classes = DTR_PC_BIT(DTR_PC_TCP_EDGE) | DTR_PC_BIT(DTR_PC_UDP_FIRST) |
+                      DTR_PC_BIT(DTR_PC_UDP_MORE),
     .stats = fl_stats,
 };

@@ -930,6 +930,8 @@ const struct dtr_ops dt_intel_ops = {
     .init = dt_intel_init,
     .fini = dt_intel_fini,
     .packet = dt_intel_packet,
+    .packet_classes = DTR_PC_BIT(DTR_PC_TCP_EDGE) | DTR_PC_BIT(DTR_PC_UDP_FIRST) |
+                      DTR_PC_BIT(DTR_PC_OTHER_FIRST),
     .record = dt_intel_record,
     .finish = dt_intel_finish,
     .reload = dt_intel_reload,

@@ -858,6 +858,7 @@ const struct dtr_ops dt_latency_ops = {
     .init = lat_init,
     .fini = lat_fini,
     .packet = lat_packet,
+    .packet_classes = DTR_PC_BIT(DTR_PC_TCP_EDGE) | DTR_PC_BIT(DTR_PC_TCP_DATA),
     .record = lat_record,
     .stats = lat_stats,
     .metrics = lat_metrics,

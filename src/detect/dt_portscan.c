@@ -1413,6 +1413,8 @@ const struct dtr_ops dt_portscan_ops = {
     .init = ps_init,
     .fini = ps_fini,
     .packet = ps_packet,
+    .packet_classes = DTR_PC_BIT(DTR_PC_TCP_EDGE) | DTR_PC_BIT(DTR_PC_UDP_FIRST) |
+                      DTR_PC_BIT(DTR_PC_OTHER_FIRST) | DTR_PC_BIT(DTR_PC_OTHER_MORE),
     .flow_end = ps_flow_end,
     .tick = ps_tick,
     .finish = ps_finish,

@@ -71,10 +71,10 @@ struct dtr_host {
     bool building;                     /* between dtr_alert_begin and dtr_alert_emit */
     uint64_t next_tick_ns;
     uint64_t now_ns;
-    struct dtr_pkt_cb pkt_cb[DTR_MAX_DETECTORS];
+    struct dtr_pkt_cb pkt_cb[DTR_PC_COUNT][DTR_MAX_DETECTORS]; /* per packet class */
     struct dtr_rec_cb rec_cb[DTR_MAX_DETECTORS];
     struct dtr_end_cb end_cb[DTR_MAX_DETECTORS];
-    size_t n_pkt_cb, n_rec_cb, n_end_cb;
+    size_t n_pkt_cb[DTR_PC_COUNT], n_rec_cb, n_end_cb;
 };
 
 void dtr_config_defaults(struct dtr_config *cfg)
@@ -476,8 +476,10 @@ dtr_host_t *dtr_new(const struct dtr_config *cfg, enrich_t *en, det_alert_cb cb,
             snprintf(err, errlen, "detector %s: %s", d->ops->name, e[0] ? e : "out of memory");
             goto fail;
         }
-        if (d->ops->packet)
-            h->pkt_cb[h->n_pkt_cb++] = (struct dtr_pkt_cb){d->ops->packet, d->st, d};
+        uint32_t classes = d->ops->packet_classes ? d->ops->packet_classes : DTR_PC_ALL;
+        for (int c = 0; d->ops->packet && c < DTR_PC_COUNT; c++)
+            if (classes & DTR_PC_BIT(c))
+                h->pkt_cb[c][h->n_pkt_cb[c]++] = (struct dtr_pkt_cb){d->ops->packet, d->st, d};
         if (d->ops->record)
             h->rec_cb[h->n_rec_cb++] = (struct dtr_rec_cb){d->ops->record, d->st, d};
         if (d->ops->flow_end)
@@ -528,9 +530,25 @@ int dtr_reload(dtr_host_t *h, char *err, size_t errlen)
     for (struct dtr *d = (h)->d; d < (h)->d + (h)->n; d++)                                         \
         if (d->st && d->ops->cbname)
 
+static int dtr_packet_class(const struct flow *f, int dir, const struct packet *p)
+{
+    bool first = !f || (dir != FLOW_TOSERVER && dir != FLOW_TOCLIENT) || f->pkts[dir] <= 1;
+    if (!(p->flags & PKT_F_L4))
+        return first ? DTR_PC_OTHER_FIRST : DTR_PC_OTHER_MORE;
+    if (p->proto == 6) {
+        if (first || (p->tcp_flags & (TCP_SYN | TCP_RST)) || f->pkts[dir] <= 2)
+            return DTR_PC_TCP_EDGE;
+        return p->payload_len ? DTR_PC_TCP_DATA : DTR_PC_TCP_ACK;
+    }
+    if (p->proto == 17)
+        return first ? DTR_PC_UDP_FIRST : DTR_PC_UDP_MORE;
+    return first ? DTR_PC_OTHER_FIRST : DTR_PC_OTHER_MORE;
+}
+
 void dtr_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p)
 {
-    const struct dtr_pkt_cb *c = h->pkt_cb, *end = c + h->n_pkt_cb;
+    int pc = dtr_packet_class(f, dir, p);
+    const struct dtr_pkt_cb *c = h->pkt_cb[pc], *end = c + h->n_pkt_cb[pc];
     for (; c < end; c++)
         c->fn(c->st, c->d, f, dir, p);
 }

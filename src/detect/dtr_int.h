@@ -56,6 +56,26 @@ struct dtr; /* the host's view of one detector instance (below) */
  * handle to emit alerts with. Callbacks run on the packet thread and must stay cheap: per
  * packet, a hash lookup or two.
  */
+/*
+ * Classes of packets, for dtr_ops.packet_classes: the host sorts each packet into one and
+ * calls only the detectors that asked for it. Most packets are segments in the middle of a
+ * connection, which no detector but latency reads; they no longer cost every detector a call.
+ * "First" is the first packet of its direction of a flow (or a packet without a flow).
+ */
+enum dtr_packet_class {
+    DTR_PC_TCP_EDGE = 0, /* TCP: SYN or RST set, no flow, or among the first two packets of
+                            its direction */
+    DTR_PC_TCP_DATA,     /* TCP, later, with payload */
+    DTR_PC_TCP_ACK,      /* TCP, later, without payload (bare ACKs, FINs) */
+    DTR_PC_UDP_FIRST,
+    DTR_PC_UDP_MORE,
+    DTR_PC_OTHER_FIRST,  /* ICMP, other protocols, not IP */
+    DTR_PC_OTHER_MORE,
+    DTR_PC_COUNT
+};
+#define DTR_PC_BIT(c) (1u << (c))
+#define DTR_PC_ALL ((1u << DTR_PC_COUNT) - 1u)
+
 struct dtr_ops {
     const char *name;    /* "portscan": config section, mamori.detector, stats */
     const char *threat;  /* "T2" */
@@ -72,6 +92,9 @@ struct dtr_ops {
     void (*fini)(void *st);
     void (*packet)(void *st, struct dtr *d, const struct flow *f, int dir,
                    const struct packet *p);
+    /* DTR_PC_BIT()s of the packets `packet` is called for; 0 = every packet. A superset of
+     * what the callback acts on: it still tests what it needs. */
+    uint32_t packet_classes;
     void (*record)(void *st, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
                    enum app_record_kind kind, const void *rec);
     void (*flow_end)(void *st, struct dtr *d, const struct flow *f);

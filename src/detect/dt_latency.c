@@ -770,10 +770,17 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     }
     if (cap > (1u << 24))
         cap = 1u << 24;
+    /* The index (a power of two, at least twice the slots) counts against the budget too. */
+    uint32_t nidx;
+    for (;;) {
+        nidx = 1;
+        while (nidx < 2 * cap)
+            nidx *= 2;
+        if (cap <= 4 || cap * sizeof(struct lat_svc) + nidx * sizeof(uint32_t) <= pool_budget)
+            break;
+        cap--;
+    }
     s->cap = (uint32_t)cap;
-    uint32_t nidx = 1;
-    while (nidx < 2 * s->cap)
-        nidx *= 2;
     s->mask = nidx - 1;
     s->svc = calloc(s->cap, sizeof *s->svc);
     s->idx = calloc(nidx, sizeof *s->idx);

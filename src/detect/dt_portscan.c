@@ -75,8 +75,9 @@ struct ps_cfg {
 
 static const struct dtr_param ps_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct ps_cfg, memcap), "16mb", 262144, 68719476736.0,
-     "memory for the source, source-host and target tables together; about 20,000 scanning "
-     "sources fit in the default, and a spoofed flood only takes over the oldest entries"},
+     "memory for the first-probe, source, source-host and target tables together: about "
+     "30,000 addresses seen once and 3,400 repeat or scanning sources fit in the default, and a "
+     "spoofed flood only takes over the oldest entries"},
     {"window", DTR_P_DURATION, offsetof(struct ps_cfg, window_ns), "5m", 1, 86400,
      "counting window: distinct ports and hosts must reach their thresholds within it (as "
      "Zeek's scan policy); a reported scan stays one activity while probes keep coming less "
@@ -1229,9 +1230,9 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     /* Sources and (source, host) pairs are what a scan creates; targets are few. */
     size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
     size_t cap_tgt = cfg->memcap - cap_src - cap_pair;
-    /* A quarter of the sources' share holds first probes: about ten times as many addresses
-     * as source entries would fit in it. */
-    size_t cap_first = cap_src / 4;
+    /* Half of the sources' share holds first probes: about eight times as many addresses as
+     * source entries in the same bytes, and nearly every address is seen once. */
+    size_t cap_first = cap_src / 2;
     cap_src -= cap_first;
     st->src = dtr_table_new(d, "portscan.sources", cap_src, sizeof(struct ps_src),
                             sizeof(struct ps_addr_key), ps_src_stale);

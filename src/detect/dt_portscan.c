@@ -695,7 +695,10 @@ static void ps_emit_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr
     struct jb *jb = dtr_alert_begin(d);
     dtr_ev_ip(jb, "scanner", &src, ipv);
     dtr_ev_ip(jb, "target", &dst, ipv);
-    jb_string(jb, "detected_by", by_trw ? "trw" : "stealth_probes");
+    /* Without its source entry (taken over at the memcap since the report was held) the walk
+     * cannot be shown, but the report was due: by stealth probes only if there are enough. */
+    bool by_stealth = !by_trw && pr->n_stealth >= st->cfg->stealth_min_ports;
+    jb_string(jb, "detected_by", by_stealth ? "stealth_probes" : "trw");
     dtr_ev_ts(jb, "detected", crossed);
     ps_ev_counts(jb, &pr->c);
     jb_uint(jb, "ports", ports);

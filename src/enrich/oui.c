@@ -1,9 +1,11 @@
 /*
  * IEEE registry CSV -> sorted prefix tables (see oui.h for the format and the limits).
  *
- * The parser is a byte-at-a-time state machine over RFC 4180 CSV, so a quoted field may
- * span lines and a record never needs to be held whole: only the first three fields are
- * copied, into fixed buffers. Each registry size (36, 28, 24 bits) gets its own array of
+ * The parser is a state machine over RFC 4180 CSV, so a quoted field may span lines and a
+ * record never needs to be held whole: only the first three fields are copied, into fixed
+ * buffers. It takes the bytes between separators and quotes a run at a time (memchr and a
+ * tight loop), and one at a time only at those bytes: the 4 MB of the registries are read
+ * at every start. Each registry size (36, 28, 24 bits) gets its own array of
  * (prefix, name offset) sorted by prefix; a lookup is one binary search per size.
  */
 #include "enrich/oui.h"
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/mm.h"
 
@@ -113,6 +116,43 @@ static void field_byte(struct enrich_oui *db, char c)
         buf[(*len)++] = c;
     else
         db->overlong = true;
+}
+
+/* field_byte for n bytes at once (none of them a separator or a quote). */
+static void field_bytes(struct enrich_oui *db, const char *p, size_t n)
+{
+    char *buf;
+    size_t *len, cap;
+    switch (db->field) {
+    case 0:
+        buf = db->f_reg, len = &db->l_reg, cap = sizeof db->f_reg - 1;
+        break;
+    case 1:
+        buf = db->f_asg, len = &db->l_asg, cap = sizeof db->f_asg - 1;
+        break;
+    case 2: {
+        size_t k = MM_MIN(n, (size_t)ENRICH_OUI_MAX_NAME - db->l_name);
+        memcpy(db->f_name + db->l_name, p, k);
+        db->l_name += k;
+        return;
+    }
+    default:
+        return;
+    }
+    size_t k = MM_MIN(n, cap - *len);
+    memcpy(buf + *len, p, k);
+    *len += k;
+    if (k < n)
+        db->overlong = true;
+}
+
+/* Bytes from buf[0..n) up to the first ',', '\n', '\r' or '"' (the unquoted run). */
+static size_t unquoted_run(const char *buf, size_t n)
+{
+    size_t i = 0;
+    while (i < n && buf[i] != ',' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '"')
+        i++;
+    return i;
 }
 
 static int hexval(char c)
@@ -279,6 +319,30 @@ static int parse_bytes(struct enrich_oui *db, const char *buf, size_t len,
                        struct enrich_oui_result *res)
 {
     for (size_t i = 0; i < len; i++) {
+        /* A run of plain bytes at once: what the byte-at-a-time steps below would do with
+         * each, within what the record may still take before it is too long. */
+        size_t room = db->rec_len < ENRICH_OUI_MAX_RECORD ? ENRICH_OUI_MAX_RECORD - db->rec_len : 0;
+        size_t avail = MM_MIN(len - i, room);
+        size_t run = 0;
+        if (db->state == ST_QUOTED) {
+            const char *q = memchr(buf + i, '"', avail);
+            run = q ? (size_t)(q - (buf + i)) : avail;
+            field_bytes(db, buf + i, run);
+        } else if (db->state == ST_UNQUOTED ||
+                   (db->state == ST_FIELD_START && avail && buf[i] != '"')) {
+            /* Unquoted content; a '"' inside it is content too, but taken by the step below. */
+            run = unquoted_run(buf + i, avail);
+            if (run)
+                db->state = ST_UNQUOTED;
+            field_bytes(db, buf + i, run);
+        } else if (db->state == ST_SKIP_LINE) {
+            const char *nl = memchr(buf + i, '\n', len - i);
+            run = nl ? (size_t)(nl - (buf + i)) : len - i;
+        }
+        db->rec_len += run;
+        i += run;
+        if (i >= len)
+            break;
         char c = buf[i];
         int rc = 0;
         db->rec_len++;
@@ -333,15 +397,10 @@ static int parse_bytes(struct enrich_oui *db, const char *buf, size_t len,
     return 0;
 }
 
-int enrich_oui_parse_buffer(struct enrich_oui *db, const char *buf, size_t len,
-                            struct enrich_oui_result *res)
+/* The end of the input: a last record without a line break. */
+static int parse_end(struct enrich_oui *db, struct enrich_oui_result *r)
 {
-    struct enrich_oui_result scratch = {0};
-    struct enrich_oui_result *r = res ? res : &scratch;
-    int rc = parse_bytes(db, buf, len, r);
-    if (rc)
-        return rc;
-    /* A last record without a line break. */
+    int rc = 0;
     if (db->rec_len > 0) {
         if (db->state == ST_SKIP_LINE) {
             r->records++;
@@ -358,25 +417,61 @@ int enrich_oui_parse_buffer(struct enrich_oui *db, const char *buf, size_t len,
     return rc;
 }
 
+int enrich_oui_parse_buffer(struct enrich_oui *db, const char *buf, size_t len,
+                            struct enrich_oui_result *res)
+{
+    struct enrich_oui_result scratch = {0};
+    struct enrich_oui_result *r = res ? res : &scratch;
+    int rc = parse_bytes(db, buf, len, r);
+    return rc ? rc : parse_end(db, r);
+}
+
+/* Bytes read from a file at a time: the parser keeps its state between pieces, so the file
+ * never needs a buffer of its size (and the pages of one, faulted in at every start). */
+#define OUI_READ_CHUNK (256u << 10)
+
 int enrich_oui_load_file(struct enrich_oui *db, const char *path, struct enrich_oui_result *res)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return MM_EIO;
-    char *buf = malloc(ENRICH_OUI_MAX_FILE + 1);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size > ENRICH_OUI_MAX_FILE) {
+        fclose(f);
+        return MM_ELIMIT; /* refused before any of it is parsed */
+    }
+    char *buf = malloc(OUI_READ_CHUNK);
     if (!buf) {
         fclose(f);
         return MM_ENOMEM;
     }
-    size_t n = fread(buf, 1, ENRICH_OUI_MAX_FILE + 1, f);
+    struct enrich_oui_result scratch = {0};
+    struct enrich_oui_result *r = res ? res : &scratch;
+    uint64_t total = 0;
     int rc = 0;
-    if (ferror(f))
-        rc = MM_EIO;
-    else if (n > ENRICH_OUI_MAX_FILE)
-        rc = MM_ELIMIT;
+    for (;;) {
+        size_t n = fread(buf, 1, OUI_READ_CHUNK, f);
+        total += n;
+        if (total > ENRICH_OUI_MAX_FILE) {
+            rc = MM_ELIMIT; /* not a regular file, or one that grew while read */
+            break;
+        }
+        if (n && (rc = parse_bytes(db, buf, n, r)) != 0)
+            break;
+        if (n < OUI_READ_CHUNK) {
+            if (ferror(f))
+                rc = MM_EIO;
+            break;
+        }
+    }
+    if (rc == 0) {
+        rc = parse_end(db, r);
+    } else {
+        rec_reset(db); /* the next input starts a record afresh */
+        db->state = ST_FIELD_START;
+    }
     fclose(f);
-    if (rc == 0)
-        rc = enrich_oui_parse_buffer(db, buf, n, res);
     free(buf);
     return rc;
 }
@@ -389,13 +484,53 @@ static int ent_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * Sort by prefix, keeping parse order among equal prefixes (the first of duplicates wins):
+ * a least-significant-digit radix sort, stable, in passes of 12 bits over the table's prefix
+ * width, through tmp (n entries). Returns the array holding the result (v or tmp).
+ */
+static struct oui_ent *sort_by_prefix(struct oui_ent *v, struct oui_ent *tmp, size_t n,
+                                      unsigned bits)
+{
+    enum { DIGIT = 12, BUCKETS = 1 << DIGIT };
+    size_t count[BUCKETS];
+    struct oui_ent *from = v, *to = tmp;
+    for (unsigned shift = 0; shift < bits; shift += DIGIT) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[(from[i].prefix >> shift) & (BUCKETS - 1)]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < BUCKETS; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(from[i].prefix >> shift) & (BUCKETS - 1)]++] = from[i];
+        struct oui_ent *x = from;
+        from = to;
+        to = x;
+    }
+    return from;
+}
+
 void enrich_oui_finish(struct enrich_oui *db)
 {
     for (int i = 0; i < OUI_NTABLES; i++) {
         struct oui_table *t = &db->t[i];
         if (t->n == 0)
             continue;
-        qsort(t->v, t->n, sizeof *t->v, ent_cmp);
+        /* Entries were added in parse order (seq ascending); a stable sort by prefix keeps
+         * it among duplicates. Out of memory for the scratch: the slower sort by (prefix, seq). */
+        struct oui_ent *tmp = malloc(t->n * sizeof *tmp);
+        if (tmp) {
+            struct oui_ent *sorted = sort_by_prefix(t->v, tmp, t->n, oui_bits[i]);
+            if (sorted != t->v)
+                memcpy(t->v, sorted, t->n * sizeof *t->v);
+            free(tmp);
+        } else {
+            qsort(t->v, t->n, sizeof *t->v, ent_cmp);
+        }
         size_t w = 1;
         for (size_t r = 1; r < t->n; r++)
             if (t->v[r].prefix != t->v[w - 1].prefix)

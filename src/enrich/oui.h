@@ -54,9 +54,10 @@ int enrich_oui_parse_buffer(struct enrich_oui *db, const char *buf, size_t len,
                             struct enrich_oui_result *res);
 
 /*
- * Read one registry file (at most ENRICH_OUI_MAX_FILE bytes) and parse it as above.
- * Returns 0, MM_EIO when it cannot be opened or read (errno kept), MM_ELIMIT when it is
- * larger than the limit, MM_ENOMEM.
+ * Read one registry file (at most ENRICH_OUI_MAX_FILE bytes) and parse it as above, in
+ * pieces. Returns 0, MM_EIO when it cannot be opened or read (errno kept), MM_ELIMIT when it
+ * is larger than the limit (a regular file is refused before any of it is parsed; what was
+ * read of a pipe that turns out too long stays added), MM_ENOMEM.
  */
 int enrich_oui_load_file(struct enrich_oui *db, const char *path, struct enrich_oui_result *res);
 

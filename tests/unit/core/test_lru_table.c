@@ -1,8 +1,10 @@
 /*
- * The bounded age-ordered table behind xbits and thresholds (src/detect/lru_table.c):
- * configuration checks, insert/lookup/touch/remove, eviction oldest-first under a tiny memcap
- * with the counter (stale entries taken over uncounted), keys that all hash alike (one chain)
- * checked against a reference model, and refused charges at every position (mem_fault_at).
+ * The bounded age-ordered table behind xbits, thresholds and the detectors
+ * (src/core/lru_table.c): configuration checks, insert/lookup/touch/remove, eviction
+ * oldest-first under a tiny memcap with the counter (stale entries taken over uncounted), keys
+ * that all hash alike (one chain) checked against a reference model, a large table through
+ * every growth step (bucket array, chunks, huge pages, free-list reuse), and refused charges
+ * at every position (mem_fault_at).
  */
 #include "core/lru_table.h"
 
@@ -378,6 +380,82 @@ static void test_lru_colliding_keys(void **state)
     tc_done();
 }
 
+/* ---------- a large table ---------- */
+
+/* Keys 0 .. 2^32-1, spread over the key's last four bytes. */
+static void key_of32(uint8_t k[KEY_LEN], uint32_t n)
+{
+    memset(k, 0xcd, KEY_LEN);
+    memcpy(k + KEY_LEN - 4, &n, 4);
+}
+
+/*
+ * Large enough for every growth step: the bucket array doubles from 64 to 65,536 (512 KiB,
+ * the size that goes on huge pages) and the node chunks grow past 256 KiB into 2 MiB blocks.
+ * Every entry is found with its value; removed entries go to the free list and are reused
+ * (the charged memory comes back to where it was); a lookup in the emptied table finds
+ * nothing.
+ */
+static void test_lru_large_table(void **state)
+{
+    (void)state;
+    enum { N = 300000 };
+    struct mm_lru_cfg c = cfg_of(64u << 20, false);
+    mm_lru_t *t = mm_lru_new(&c);
+    assert_non_null(t);
+    uint8_t k[KEY_LEN];
+    for (uint32_t n = 0; n < N; n++) {
+        key_of32(k, n);
+        struct tent *e = mm_lru_insert(t, k, 0);
+        assert_non_null(e);
+        e->val = n ^ 0x5555u;
+        e->expire = UINT64_MAX;
+    }
+    struct mm_lru_stats full = stats(t);
+    TC_CHECK("all inserted, none evicted", full.entries == N && full.evicted == 0);
+    TC_CHECK("within the memcap", full.memuse <= full.memcap);
+    bool all_found = true;
+    for (uint32_t n = 0; n < N; n++) {
+        key_of32(k, n);
+        const struct tent *e = mm_lru_lookup(t, k);
+        all_found = all_found && e && e->val == (n ^ 0x5555u) && !memcmp(e->key, k, KEY_LEN);
+    }
+    TC_CHECK("every entry found with its value", all_found);
+    /* Remove the even keys, insert as many new ones: the free list takes them. */
+    for (uint32_t n = 0; n < N; n += 2) {
+        key_of32(k, n);
+        struct tent *e = mm_lru_lookup(t, k);
+        assert_non_null(e);
+        mm_lru_remove(t, e);
+    }
+    TC_CHECK("half removed", stats(t).entries == N / 2);
+    for (uint32_t n = 0; n < N / 2; n++) {
+        key_of32(k, N + n);
+        struct tent *e = mm_lru_insert(t, k, 0);
+        assert_non_null(e);
+        TC_CHECK("a reused node starts zeroed", e->val == 0 && e->expire == 0);
+        e->val = N + n;
+    }
+    struct mm_lru_stats again = stats(t);
+    TC_CHECK("same charge after reuse", again.entries == N && again.memuse == full.memuse);
+    bool right = true;
+    for (uint32_t n = 0; n < N; n++) {
+        key_of32(k, n);
+        const struct tent *e = mm_lru_lookup(t, k);
+        right = right && ((n % 2 == 0) ? e == NULL : e != NULL && e->val == (n ^ 0x5555u));
+        key_of32(k, N + n / 2);
+        e = mm_lru_lookup(t, k);
+        right = right && e != NULL && e->val == N + n / 2;
+    }
+    TC_CHECK("removed keys gone, kept and new keys found", right);
+    for (struct tent *e = mm_lru_oldest(t); e; e = mm_lru_oldest(t))
+        mm_lru_remove(t, e);
+    key_of32(k, 1);
+    TC_CHECK("empty table: nothing found", stats(t).entries == 0 && mm_lru_lookup(t, k) == NULL);
+    mm_lru_free(t);
+    tc_done();
+}
+
 /* ---------- refused charges ---------- */
 
 static void test_lru_alloc_failure(void **state)
@@ -432,7 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lru_new_invalid),    cmocka_unit_test(test_lru_insert_lookup_remove),
         cmocka_unit_test(test_lru_eviction_order), cmocka_unit_test(test_lru_colliding_keys),
-        cmocka_unit_test(test_lru_alloc_failure),
+        cmocka_unit_test(test_lru_alloc_failure),  cmocka_unit_test(test_lru_large_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,33 +92,7 @@ static void rec_reset(struct enrich_oui *db)
     db->l_reg = db->l_asg = db->l_name = 0;
 }
 
-/* Append one byte of field content to the buffer of the fields we keep. */
-static void field_byte(struct enrich_oui *db, char c)
-{
-    char *buf;
-    size_t *len, cap;
-    switch (db->field) {
-    case 0:
-        buf = db->f_reg, len = &db->l_reg, cap = sizeof db->f_reg - 1;
-        break;
-    case 1:
-        buf = db->f_asg, len = &db->l_asg, cap = sizeof db->f_asg - 1;
-        break;
-    case 2:
-        /* A name longer than the buffer is cut, not refused: the start names the vendor. */
-        if (db->l_name < ENRICH_OUI_MAX_NAME)
-            db->f_name[db->l_name++] = c;
-        return;
-    default:
-        return; /* the address and anything after it are not kept */
-    }
-    if (*len < cap)
-        buf[(*len)++] = c;
-    else
-        db->overlong = true;
-}
-
-/* field_byte for n bytes at once (none of them a separator or a quote). */
+/* Append n bytes of field content to the buffer of the field, if it is one we keep. */
 static void field_bytes(struct enrich_oui *db, const char *p, size_t n)
 {
     char *buf;
@@ -131,19 +105,25 @@ static void field_bytes(struct enrich_oui *db, const char *p, size_t n)
         buf = db->f_asg, len = &db->l_asg, cap = sizeof db->f_asg - 1;
         break;
     case 2: {
+        /* A name longer than the buffer is cut, not refused: the start names the vendor. */
         size_t k = MM_MIN(n, (size_t)ENRICH_OUI_MAX_NAME - db->l_name);
         memcpy(db->f_name + db->l_name, p, k);
         db->l_name += k;
         return;
     }
     default:
-        return;
+        return; /* the address and anything after it are not kept */
     }
     size_t k = MM_MIN(n, cap - *len);
     memcpy(buf + *len, p, k);
     *len += k;
     if (k < n)
         db->overlong = true;
+}
+
+static void field_byte(struct enrich_oui *db, char c)
+{
+    field_bytes(db, &c, 1);
 }
 
 /* Bytes from buf[0..n) up to the first ',', '\n', '\r' or '"' (the unquoted run). */

@@ -59,8 +59,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from livelib import StderrReader
 
 SKIP = 77
 PID = os.getpid()
@@ -143,34 +144,6 @@ ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 
 class Skip(Exception):
     """The environment cannot run this test (said why); exit 77."""
-
-
-class StderrReader:
-    """Collects a process's stderr in a thread so the test can wait for a line."""
-
-    def __init__(self, proc):
-        self.lines = []
-        self.lock = threading.Lock()
-        self.t = threading.Thread(target=self._run, args=(proc,), daemon=True)
-        self.t.start()
-
-    def _run(self, proc):
-        for line in proc.stderr:
-            with self.lock:
-                self.lines.append(line)
-
-    def wait_for(self, text, timeout):
-        end = time.time() + timeout
-        while time.time() < end:
-            with self.lock:
-                if any(text in l for l in self.lines):
-                    return True
-            time.sleep(0.05)
-        return False
-
-    def text(self):
-        with self.lock:
-            return "".join(self.lines)
 
 
 def sh(*args, check=True, timeout=30):

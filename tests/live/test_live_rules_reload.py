@@ -19,40 +19,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from livelib import StderrReader
 
 ALPHA = 'alert udp any any -> any any (msg:"alpha"; content:"alpha-token"; sid:9101; rev:1;)\n'
 BETA = 'alert udp any any -> any any (msg:"beta"; content:"beta-token"; sid:9102; rev:1;)\n'
 BAD = 'alert udp any any -> any any (msg:"bad"; content:"unterminated; sid:9103;)\n'
-
-
-class StderrReader:
-    """Collects mamori's stderr in a thread so the test can wait for a line."""
-
-    def __init__(self, proc):
-        self.lines = []
-        self.lock = threading.Lock()
-        self.t = threading.Thread(target=self._run, args=(proc,), daemon=True)
-        self.t.start()
-
-    def _run(self, proc):
-        for line in proc.stderr:
-            with self.lock:
-                self.lines.append(line)
-
-    def wait_for(self, text, timeout):
-        end = time.time() + timeout
-        while time.time() < end:
-            with self.lock:
-                if any(text in l for l in self.lines):
-                    return True
-            time.sleep(0.05)
-        return False
-
-    def text(self):
-        with self.lock:
-            return "".join(self.lines)
 
 
 def send(tx, port, payload):

@@ -390,8 +390,8 @@ static void key_of32(uint8_t k[KEY_LEN], uint32_t n)
 }
 
 /*
- * Large enough for every growth step: the bucket array doubles from 64 to 65,536 (512 KiB,
- * the size that goes on huge pages) and the node chunks grow past 256 KiB into 2 MiB blocks.
+ * Large enough for every growth step: the bucket array doubles from 64 to 262,144 (2 MiB,
+ * past the size that goes on huge pages) and the node chunks grow past 256 KiB into 2 MiB blocks.
  * Every entry is found with its value; removed entries go to the free list and are reused
  * (the charged memory comes back to where it was); a lookup in the emptied table finds
  * nothing.

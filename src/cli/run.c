@@ -64,6 +64,8 @@ struct engine {
     app_ctx_t *app;       /* protocol detection and parsers; flow->app is the app_session */
     det_engine_t *det;    /* compiled rules; NULL when no rule file is configured */
     det_worker_t *detw;   /* inspects traffic against det */
+    /* detw when its rules look at packets / stream chunks, else NULL (see inspect_points) */
+    det_worker_t *detw_pkts, *detw_stream;
     enrich_t *enrich;     /* host facts for alerts (MAC/vendor, GeoIP, DNS names) */
     dtr_host_t *dtr;      /* built-in detectors; NULL with --no-detectors */
     out_eve_t *eve;
@@ -93,8 +95,8 @@ static void on_stream_data(void *user, int dir, enum stream_event ev, const uint
     }
     /* After the parser: the chunk that reveals the protocol is inspected as that protocol
      * (an "alert http" payload rule matches the first request). */
-    if (ev == STREAM_DATA && en->detw)
-        det_stream(en->detw, f, dir, data, len, f->last_ns, app_session_proto(as));
+    if (ev == STREAM_DATA && en->detw_stream)
+        det_stream(en->detw_stream, f, dir, data, len, f->last_ns, app_session_proto(as));
 }
 
 /* The rule's mamori_threat metadata ("T1".."T7"), for the summary; NULL when absent. */
@@ -202,7 +204,7 @@ static void detect_packet(struct engine *en, struct flow *f, enum flow_dir dir,
 {
     struct app_session *as = f && f->app != APP_REFUSED ? f->app : NULL;
     bool stream_active = as && *app_session_engine_slot(as) != NULL;
-    det_packet(en->detw, f, f ? (int)dir : 0, p, stream_active,
+    det_packet(en->detw_pkts, f, f ? (int)dir : 0, p, stream_active,
                as ? app_session_proto(as) : APP_PROTO_UNKNOWN);
 }
 
@@ -354,6 +356,14 @@ static int start_detectors(struct engine *en)
     return 0;
 }
 
+/* Which inspection points the packet loop calls: a rule set of only app-layer rules (the
+ * shipped web rules) needs neither the per-packet nor the per-chunk call. */
+static void inspect_points(struct engine *en)
+{
+    en->detw_pkts = en->detw && det_worker_inspects_packets(en->detw) ? en->detw : NULL;
+    en->detw_stream = en->detw && det_worker_inspects_stream(en->detw) ? en->detw : NULL;
+}
+
 /* SIGHUP in live mode: build the new rule set beside the old one, then swap; on failure the
  * old set stays. */
 static void reload_rules(struct engine *en)
@@ -371,6 +381,7 @@ static void reload_rules(struct engine *en)
     }
     det_engine_free(old);
     en->det = ne;
+    inspect_points(en);
     log_info("rules: reloaded");
 }
 
@@ -441,7 +452,7 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 else if (p.proto == IPPROTO_UDP_NUM && cfg->app_enabled)
                     udp_packet(en, f, dir, &p);
             }
-            if (en->detw)
+            if (en->detw_pkts)
                 detect_packet(en, f, dir, &p);
             /* A host's MAC is learned from the first packet of each direction of a flow (the
              * rest of the flow repeats it), and from packets that have no flow. */
@@ -636,6 +647,7 @@ int cli_run(const struct cli_config *cfg)
         app_ctx_set_password_checker(en.app, dtr_password, en.dtr);
     if (en.det)
         en.detw = det_worker_new(en.det, &cfg->det, on_alert, &en);
+    inspect_points(&en);
     if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream || !en.app ||
         (en.det && !en.detw)) {
         log_err("out of memory at startup (flow memcap %zu bytes)", cfg->flow.memcap_bytes);

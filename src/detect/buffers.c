@@ -576,6 +576,12 @@ static int hexval(uint8_t c)
 static bool xform_step(struct det_bufs *b, enum det_xform x, const uint8_t *in, uint32_t n,
                        const uint8_t **o, uint32_t *ol)
 {
+    if (x == DET_XF_URL_DECODE && !memchr(in, '%', n) && !memchr(in, '+', n)) {
+        /* Nothing to decode (most URIs): the input is the output, no copy. */
+        *o = in;
+        *ol = n;
+        return true;
+    }
     uint8_t *out = arena_alloc(b, (size_t)n + 1);
     if (!out)
         return false;

@@ -140,6 +140,20 @@ void det_worker_free(det_worker_t *w)
     free(w);
 }
 
+bool det_worker_inspects_packets(const det_worker_t *w)
+{
+    for (int p = 0; p < PT_N_PKT; p++)
+        if (!w->pt_empty[p])
+            return true;
+    /* TCP payload without reassembly goes to the stream rules through det_packet. */
+    return !w->ipo_empty || det_worker_inspects_stream(w);
+}
+
+bool det_worker_inspects_stream(const det_worker_t *w)
+{
+    return !w->pt_empty[PT_STREAM_TS] || !w->pt_empty[PT_STREAM_TC];
+}
+
 det_engine_t *det_worker_swap(det_worker_t *w, det_engine_t *e)
 {
     det_engine_t *old = w->e;
@@ -351,12 +365,29 @@ static bool record_rule_match(struct det_match_ctx *mc, const struct det_rule *r
     return ok;
 }
 
+static bool candidates_may_set_flowbit(const det_worker_t *w)
+{
+    for (uint32_t i = 0; i < w->n_cand; i++) {
+        const struct det_rule *r = w->e->order[w->cand[i]];
+        for (uint32_t k = 0; k < r->n_flowbits; k++)
+            if (r->flowbits[k].op == DET_BIT_SET || r->flowbits[k].op == DET_BIT_TOGGLE)
+                return true;
+    }
+    return false;
+}
+
 static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
                    const struct ends *pkt_ends, int rec_dir, enum app_record_kind kind,
                    const void *rec, bool fixed_dir)
 {
-    for (uint32_t i = 0; i < pt->n_nopat; i++)
+    for (uint32_t i = 0; i < pt->n_nopat_free; i++)
         on_candidate(w, pt->nopat[i]);
+    /* Rules that need a flowbit: not candidates on a flow that has none, unless a candidate
+     * of this pass may set one (a bit it sets counts for the rules evaluated after it). */
+    if (pt->n_nopat > pt->n_nopat_free &&
+        ((mc->fvars && *mc->fvars) || candidates_may_set_flowbit(w)))
+        for (uint32_t i = pt->n_nopat_free; i < pt->n_nopat; i++)
+            on_candidate(w, pt->nopat[i]);
     if (!w->n_cand)
         return true;
     sort_candidates(w->cand, w->n_cand);

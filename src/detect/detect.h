@@ -110,6 +110,11 @@ void det_worker_free(det_worker_t *w);
  * variables) is dropped as flows meet the new engine. Returns the previous engine. */
 det_engine_t *det_worker_swap(det_worker_t *w, det_engine_t *e);
 void det_worker_get_stats(const det_worker_t *w, struct det_stats *out);
+/* Whether the current rule set has anything for det_packet / det_stream to do: a rule set of
+ * only app-layer rules (the shipped web rules) has not, and the packet loop can skip the
+ * calls and what it prepares for them. Changes with det_worker_swap. */
+bool det_worker_inspects_packets(const det_worker_t *w);
+bool det_worker_inspects_stream(const det_worker_t *w);
 
 /*
  * Inspection points, called from the packet loop:

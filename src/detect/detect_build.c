@@ -401,6 +401,34 @@ static int point_dir(int point)
     }
 }
 
+/* Whether r can only match on a flow that has a flowbit set: it has an isset clause. */
+static bool needs_flowbit(const struct det_rule *r)
+{
+    for (uint32_t k = 0; k < r->n_flowbits; k++)
+        if (r->flowbits[k].op == DET_BIT_ISSET)
+            return true;
+    return false;
+}
+
+/* Moves the rules of v (ascending) that need a flowbit to the end, both parts staying
+ * ascending; returns how many do not. */
+static uint32_t nopat_partition(const struct det_engine *e, uint32_t *v, uint32_t n)
+{
+    uint32_t free_n = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!needs_flowbit(e->order[v[i]]))
+            free_n++;
+    uint32_t *tmp = n ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp)
+        return n; /* out of memory: every rule stays a candidate (correct, only slower) */
+    uint32_t a = 0, z = free_n;
+    for (uint32_t i = 0; i < n; i++)
+        tmp[needs_flowbit(e->order[v[i]]) ? z++ : a++] = v[i];
+    memcpy(v, tmp, n * sizeof *tmp);
+    free(tmp);
+    return free_n;
+}
+
 static bool add_pattern(struct build *b, int point, const struct det_rule *r)
 {
     if (r->fp_list < 0)
@@ -774,6 +802,7 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
     for (int p = 0; p < PT_COUNT; p++) {
         e->pt[p].nopat = b.nopat[p].v;
         e->pt[p].n_nopat = b.nopat[p].n;
+        e->pt[p].n_nopat_free = nopat_partition(e, e->pt[p].nopat, e->pt[p].n_nopat);
         b.nopat[p].v = NULL;
     }
     if (rc == 0 && build_addr_index(e, &e->ipo, &b.iponly_all) != 0)
@@ -787,7 +816,7 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
             rc = MM_ENOMEM;
         free(pt->nopat);
         pt->nopat = NULL;
-        pt->n_nopat = 0;
+        pt->n_nopat = pt->n_nopat_free = 0;
     }
     if (rc == MM_ENOMEM)
         snprintf(err, errlen, "out of memory indexing rules by address");

@@ -66,6 +66,10 @@ struct det_point {
     uint32_t n_pg;
     uint32_t *nopat; /* rules always verified here (no fast pattern), ascending */
     uint32_t n_nopat;
+    /* Record and stream points: nopat[n_nopat_free..] are the rules that need a flowbit set
+     * ("flowbits:isset", as the attack-response rules that follow an attack rule), each part
+     * ascending. A flow without flow variables cannot match them: they are not candidates. */
+    uint32_t n_nopat_free;
     struct det_addr_index *aix; /* packet points: no-pattern rules indexed by address */
 };
 

@@ -302,8 +302,13 @@ static int64_t find_nocase(struct det_eval *e, int64_t sm, const struct det_cont
                            const uint8_t *h, uint32_t hl)
 {
     uint32_t m = c->len;
-    if (m > DET_CONTENT_MAX) {
-        /* Longer than the parser allows: plain scan (only hand-built rules get here). */
+    if (hl < m)
+        return -1;
+    /* Longer than the parser allows (only hand-built rules), or a window that leaves the
+     * pattern few places (a content-type, a method, a short URI): compare at each place.
+     * When the places times the length stay within twice the bytes involved, that is no
+     * worse than KMP's linear bound and saves building its table for every rule. */
+    if (m > DET_CONTENT_MAX || (uint64_t)(hl - m + 1) * m <= 2ull * ((uint64_t)hl + m)) {
         for (uint32_t j = 0; j + m <= hl; j++) {
             uint32_t k = 0;
             while (k < m && ascii_lower(h[j + k]) == ascii_lower(c->pat[k]))

@@ -348,6 +348,13 @@ static void test_match_list_content(void **state)
         {"nocase digits/neg", "x13y", 0, {C("12", "nocase"), END()}, false},
         {"nocase kmp", "ABABABAC", 0, {C("ababac", "nocase"), END()}, true},
         {"nocase kmp/neg", "ABABABAD", 0, {C("ababac", "nocase"), END()}, false},
+        /* Few places for the pattern: compared at each; many: KMP (both must agree). */
+        {"nocase few places", "xxHELLO", 0, {C("hello", "nocase"), END()}, true},
+        {"nocase few places/neg", "xxHELLX", 0, {C("hello", "nocase"), END()}, false},
+        {"nocase kmp long", "ABABABABABABABABABABABABABABAC", 0, {C("ababac", "nocase"), END()},
+         true},
+        {"nocase kmp long/neg", "ABABABABABABABABABABABABABABAD", 0,
+         {C("ababac", "nocase"), END()}, false},
         {"offset", "abcdefabc", 0, {C("abc", "offset=1"), END()}, true},
         {"offset/neg", "abcdefabc", 0, {C("abcdef", "offset=1"), END()}, false},
         {"depth", "xxabcxx", 0, {C("abc", "depth=5"), END()}, true},

@@ -322,8 +322,10 @@ static const struct ext_row *ext_lookup(const char *ext)
 {
     if (!ext[0])
         return NULL;
+    /* The first letter before the call: every HTTP response with a named path asks (a
+     * page's ".html" would otherwise cost a compare with most of the table). */
     for (size_t i = 0; i < MM_ARRAY_LEN(ext_table); i++)
-        if (!strcmp(ext_table[i].ext, ext))
+        if (ext_table[i].ext[0] == ext[0] && !strcmp(ext_table[i].ext, ext))
             return &ext_table[i];
     return NULL;
 }

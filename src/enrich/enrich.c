@@ -30,7 +30,11 @@
 
 #define EN_MAX_NETS 4096u       /* HOME_NET blocks */
 #define EN_NAME_MAX 255u        /* bytes of one DNS name kept (presentation form) */
-#define EN_NAMES_BYTES 512u     /* names of one address, packed; two names of the maximum */
+/* Names of one address, packed: one name of the maximum, or the four newest of usual length
+ * (most are under 60 bytes). A name of the maximum displaces the others. Every table entry
+ * carries the whole buffer, and new entries are written to cold memory, so its size is both
+ * the table's capacity and a cost of each address learned. */
+#define EN_NAMES_BYTES 256u
 #define EN_MAX_CNAME_DEPTH 8u   /* CNAMEs followed from the question (resolvers stop near 8) */
 #define EN_AS_ORG_MAX 255u
 

@@ -1,6 +1,20 @@
 """Helpers shared by the live-capture tests of this folder."""
+import subprocess
 import threading
 import time
+
+
+def netns_setup_or_skip(setup, teardown):
+    """Runs setup (which creates the test's network namespaces). None when it worked; when
+    this machine cannot create them (no privilege, no `ip`), tears down what was made and
+    returns the reason, for the test to print as its skip line."""
+    try:
+        setup()
+        return None
+    except (subprocess.CalledProcessError, FileNotFoundError, PermissionError) as e:
+        teardown()
+        msg = getattr(e, "stderr", "") or str(e)
+        return "cannot create network namespaces here: " + msg.strip()
 
 
 class StderrReader:

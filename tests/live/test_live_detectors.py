@@ -61,7 +61,7 @@ import sys
 import tempfile
 import time
 
-from livelib import StderrReader
+from livelib import StderrReader, netns_setup_or_skip
 
 SKIP = 77
 PID = os.getpid()
@@ -545,12 +545,9 @@ def main():
     assert not absent, "detector sids not registered in `mamori detectors`: %s" % absent
 
     started = time.time()
-    try:
-        net_setup()
-    except (subprocess.CalledProcessError, FileNotFoundError, PermissionError) as e:
-        net_teardown()
-        msg = getattr(e, "stderr", "") or str(e)
-        print("skipped: cannot create network namespaces here:", msg.strip())
+    why = netns_setup_or_skip(net_setup, net_teardown)
+    if why:
+        print("skipped:", why)
         return SKIP
     tmp = tempfile.mkdtemp(prefix="mm-live-det-")
     os.chmod(tmp, 0o755)   # dovecot's unprivileged processes reach their dirs below it

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from livelib import netns_setup_or_skip
+
 NS_CLI, NS_SRV = "mm-test-cli-%d" % os.getpid(), "mm-test-srv-%d" % os.getpid()
 VETH_CLI, VETH_SRV = "mmc%d" % (os.getpid() % 100000), "mms%d" % (os.getpid() % 100000)
 IP_CLI, IP_SRV, PORT = "198.51.100.1", "198.51.100.2", 8080
@@ -76,12 +78,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mamori", required=True)
     a = ap.parse_args()
-    try:
-        setup()
-    except (subprocess.CalledProcessError, FileNotFoundError, PermissionError) as e:
-        teardown()
-        msg = getattr(e, "stderr", "") or str(e)
-        print("skipped: cannot create network namespaces here:", msg.strip())
+    why = netns_setup_or_skip(setup, teardown)
+    if why:
+        print("skipped:", why)
         return 0
     try:
         with tempfile.TemporaryDirectory() as tmp:

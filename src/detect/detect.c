@@ -74,6 +74,8 @@ static int worker_fit(det_worker_t *w, det_engine_t *e)
             ok = det_pf_alloc_scratch(&e->pt[p].bg[i].pf, &w->scratch) == 0;
         for (uint32_t i = 0; ok && i < e->pt[p].n_pg; i++)
             ok = det_pf_alloc_scratch(&e->pt[p].pg[i].pf, &w->scratch) == 0;
+        if (ok && e->pt[p].uri_pf.db)
+            ok = det_pf_alloc_scratch(&e->pt[p].uri_pf, &w->scratch) == 0;
         if (!ok) {
             free(stamp);
             free(astamp);
@@ -635,12 +637,45 @@ void det_stream(det_worker_t *w, struct flow *f, int dir, const uint8_t *data, u
 }
 
 /* One pass over a record (or one item of it): scan its buffers, verify. */
+/*
+ * The URI family of pt (see det_point.uri_pf): when every member present comes out as the
+ * same bytes, one scan with the family's database. Returns the members to skip in the scan
+ * of each buffer: all of them when done here, none when the buffers differ.
+ */
+static uint64_t scan_uri_family(det_worker_t *w, const struct det_point *pt)
+{
+    const uint8_t *p0 = NULL;
+    uint32_t l0 = 0;
+    bool any = false;
+    for (uint32_t i = 0; i < pt->n_bg && i < 64; i++) {
+        if (!(pt->uri_members >> i & 1))
+            continue;
+        const uint8_t *p;
+        uint32_t len;
+        if (!det_bufs_lookup(&w->bufs, pt->bg[i].buf, pt->bg[i].xform, &p, &len))
+            continue; /* absent: its rules cannot match; its patterns in the scan only cost */
+        if (!any) {
+            p0 = p;
+            l0 = len;
+            any = true;
+        } else if (len != l0 || (p != p0 && memcmp(p, p0, len) != 0)) {
+            return 0;
+        }
+    }
+    if (any)
+        det_pf_scan(&pt->uri_pf, w->scratch, &w->pad, p0, l0, on_candidate, w);
+    return pt->uri_members;
+}
+
 static bool inspect_record(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
                            int rec_dir, enum app_record_kind kind, const void *rec, bool fixed_dir)
 {
     next_gen(&w->gen, w->stamp, w->n_rules);
     w->n_cand = 0;
+    uint64_t done = pt->uri_pf.db ? scan_uri_family(w, pt) : 0;
     for (uint32_t i = 0; i < pt->n_bg; i++) {
+        if (i < 64 && (done >> i & 1))
+            continue;
         const uint8_t *p;
         uint32_t len;
         if (det_bufs_lookup(&w->bufs, pt->bg[i].buf, pt->bg[i].xform, &p, &len))

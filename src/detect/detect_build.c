@@ -429,6 +429,62 @@ static uint32_t nopat_partition(const struct det_engine *e, uint32_t *v, uint32_
     return free_n;
 }
 
+/* Whether bg can join its point's URI family (see det_point.uri_pf): a URI buffer that is
+ * the same bytes as the others whenever there is nothing to decode. */
+static bool uri_family(enum det_buf buf, det_xform_chain xf)
+{
+    if (buf != DET_BUF_HTTP_URI && buf != DET_BUF_HTTP_URI_RAW)
+        return false;
+    for (; xf; xf = (det_xform_chain)(xf >> 4))
+        if ((xf & 0xf) != DET_XF_URL_DECODE)
+            return false;
+    return true;
+}
+
+/* Patterns copied into a URI family's database at most: past it (large rule sets), the
+ * compile time and memory of a second copy outweigh two scans saved per transaction. */
+#define URI_FAMILY_MAX_PATTERNS 2048u
+
+static int build_uri_family(struct build *b, struct det_engine *e, int p, const char *cache_dir,
+                            struct det_pf_build_stats *pst, char *err, size_t errlen)
+{
+    struct det_point *pt = &e->pt[p];
+    uint64_t members = 0;
+    size_t total = 0;
+    for (uint32_t i = 0; i < pt->n_bg && i < 64; i++) {
+        if (!uri_family(pt->bg[i].buf, pt->bg[i].xform))
+            continue;
+        const struct pat_group *g = group_for(b, p, pt->bg[i].buf, pt->bg[i].xform, -1);
+        if (!g)
+            return MM_ENOMEM;
+        members |= 1ull << i;
+        total += g->n;
+    }
+    if (__builtin_popcountll(members) < 2 || total > URI_FAMILY_MAX_PATTERNS)
+        return 0;
+    struct det_pf_pattern *all = malloc(total * sizeof *all);
+    if (!all) {
+        snprintf(err, errlen, "out of memory building the rule engine");
+        return MM_ENOMEM;
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < pt->n_bg && i < 64; i++) {
+        if (!(members >> i & 1))
+            continue;
+        const struct pat_group *g = group_for(b, p, pt->bg[i].buf, pt->bg[i].xform, -1);
+        memcpy(all + n, g->pats, g->n * sizeof *all);
+        n += g->n;
+    }
+    int rc = det_pf_build(&pt->uri_pf, all, n, cache_dir, pst, err, errlen);
+    free(all);
+    if (rc == 0) {
+        pt->uri_members = members;
+        e->rep.databases++;
+        e->rep.db_bytes += pt->uri_pf.db_bytes;
+    }
+    return rc;
+}
+
 static bool add_pattern(struct build *b, int point, const struct det_rule *r)
 {
     if (r->fp_list < 0)
@@ -790,6 +846,8 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
             e->rep.db_bytes += bg->pf.db_bytes;
         }
     }
+    for (int p = 0; p < PT_COUNT && rc == 0; p++)
+        rc = build_uri_family(&b, e, p, cfg->cache_dir, &pst, err, errlen);
     for (int p = PT_STREAM_TS; p <= PT_STREAM_TC; p++) {
         uint32_t mx = 0;
         for (uint32_t i = 0; i < e->pt[p].n_bg; i++)
@@ -931,6 +989,7 @@ void det_engine_free(det_engine_t *e)
             det_pf_free(&e->pt[p].bg[i].pf);
         for (uint32_t i = 0; i < e->pt[p].n_pg; i++)
             det_pf_free(&e->pt[p].pg[i].pf);
+        det_pf_free(&e->pt[p].uri_pf);
         free(e->pt[p].bg);
         free(e->pt[p].pg);
         free(e->pt[p].port_map);

@@ -71,6 +71,16 @@ struct det_point {
      * ascending. A flow without flow variables cannot match them: they are not candidates. */
     uint32_t n_nopat_free;
     struct det_addr_index *aix; /* packet points: no-pattern rules indexed by address */
+    /*
+     * The URI family of a record point: bg[i] for the bits of uri_members, each http.uri or
+     * http.uri.raw, bare or url-decoded. Most URIs have no '%', no '+' and nothing to
+     * normalise, so all of them come out byte for byte the same; they are then scanned once,
+     * with uri_pf, which holds the patterns of every member (the same candidates as one scan
+     * each: a hit names the rules of every member that has the literal). uri_pf.db NULL: no
+     * such family here (fewer than two members, or too many patterns to copy).
+     */
+    struct det_pf uri_pf;
+    uint64_t uri_members;
 };
 
 /*

@@ -56,7 +56,8 @@
 #define LRU_HUGE_AFTER (256u << 10)
 
 /* AddressSanitizer keeps reporting use of a removed entry although its node stays in a
- * chunk: nodes on the free list are poisoned. */
+ * chunk: the entries of nodes on the free list are poisoned (not the node header, which
+ * lru_grow reads for every node of a chunk). */
 #if defined(__SANITIZE_ADDRESS__)
 #define LRU_ASAN 1
 #elif defined(__has_feature)
@@ -74,9 +75,10 @@
 #endif
 
 struct lru_node {
-    struct lru_node *hnext;         /* hash chain */
+    struct lru_node *hnext;         /* hash chain; the free list for a removed node */
     struct lru_node *older, *newer; /* age list */
     uint32_t hash;
+    uint32_t live; /* 1 while the node holds an entry, 0 on the free list */
     _Alignas(max_align_t) unsigned char data[]; /* the caller's entry_size bytes */
 };
 
@@ -84,6 +86,7 @@ struct lru_node {
 struct lru_chunk {
     struct lru_chunk *next;
     size_t bytes;  /* the whole block, header included */
+    size_t nodes;  /* nodes it holds */
     bool mapped;   /* from mmap (fresh zero pages), else from malloc */
     _Alignas(max_align_t) unsigned char mem[];
 };
@@ -399,7 +402,7 @@ static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
     struct lru_node *n = t->free_nodes;
     *zeroed = false;
     if (n) {
-        LRU_UNPOISON(n, t->node_stride);
+        LRU_UNPOISON(n->data, t->cfg.entry_size);
         t->free_nodes = n->hnext;
         return n;
     }
@@ -421,6 +424,7 @@ static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
         if (!c)
             return NULL;
         c->next = t->chunks;
+        c->nodes = want;
         t->chunks = c;
         t->chunk_next = c->mem;
         t->chunk_left = want;
@@ -438,8 +442,9 @@ static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
 static void lru_put_node(mm_lru_t *t, struct lru_node *n)
 {
     n->hnext = t->free_nodes;
+    n->live = 0;
     t->free_nodes = n;
-    LRU_POISON(n, t->node_stride);
+    LRU_POISON(n->data, t->cfg.entry_size);
 }
 
 /* New memory, or the oldest entry (detached) when the memcap refuses; NULL when neither.
@@ -479,10 +484,20 @@ static void lru_grow(mm_lru_t *t)
     if (!nbk)
         return;
     uint32_t mask = want - 1;
-    for (struct lru_node *n = t->oldest; n; n = n->newer) {
-        struct lru_node **b = &nbk[n->hash & mask];
-        n->hnext = *b;
-        *b = n;
+    /* Every node, in memory order: the chunks are read front to back, which the hardware
+     * prefetches, where following the age list is a cache miss per node (the nodes of a
+     * growing table are cold: this walk was most of the cost of inserting). */
+    for (struct lru_chunk *c = t->chunks; c; c = c->next) {
+        size_t used = c == t->chunks ? c->nodes - t->chunk_left : c->nodes;
+        unsigned char *m = c->mem;
+        for (size_t i = 0; i < used; i++, m += t->node_stride) {
+            struct lru_node *n = (struct lru_node *)(void *)m;
+            if (!n->live)
+                continue; /* on the free list */
+            struct lru_node **b = &nbk[n->hash & mask];
+            n->hnext = *b;
+            *b = n;
+        }
     }
     lru_buckets_free(t, t->buckets, t->buckets_bytes);
     t->buckets = nbk;
@@ -501,6 +516,7 @@ void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
         memset(n, 0, t->node_bytes);
     memcpy(n->data, key, t->cfg.key_len);
     n->hash = h;
+    n->live = 1;
     struct lru_node **b = &t->buckets[h & t->mask];
     n->hnext = *b;
     *b = n;

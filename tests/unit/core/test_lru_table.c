@@ -456,6 +456,58 @@ static void test_lru_large_table(void **state)
     tc_done();
 }
 
+/*
+ * Removed nodes stay on the free list inside their chunks, and growing the bucket array
+ * walks the chunks (not the age list): it must take every entry and no free node. A free
+ * node is there at a growth only after earlier growths were refused (here: allocation
+ * faults at 20 entries in 64 buckets); then removals leave free nodes, and the next insert
+ * that takes one of them grows the array with the others still free.
+ */
+static void test_lru_grow_with_free_nodes(void **state)
+{
+    (void)state;
+    struct mm_lru_cfg c = cfg_of(1u << 16, false);
+    mm_lru_t *t = mm_lru_new(&c);
+    assert_non_null(t);
+    uint32_t n = 0;
+    for (; n < 15; n++)
+        assert_non_null(put(t, n, n, UINT64_MAX, 0));
+    size_t m15 = stats(t).memuse;
+    assert_non_null(put(t, n++, 15, UINT64_MAX, 0)); /* 16 entries: still 64 buckets */
+    size_t small = stats(t).memuse, node = small - m15;
+    for (; n < 20; n++) {
+        mem_fault_at(2); /* the node's charge passes, the new bucket array's is refused */
+        assert_non_null(put(t, n, n, UINT64_MAX, 0));
+        mem_fault_at(0);
+    }
+    TC_CHECK("no growth while refused",
+             stats(t).memuse == small + 4 * node && stats(t).entries == 20);
+    for (uint32_t r = 0; r < 4; r++) /* keys 0..3: four nodes to the free list */
+        mm_lru_remove(t, get(t, r));
+    size_t before = stats(t).memuse;
+    assert_non_null(put(t, 20, 20, UINT64_MAX, 0)); /* takes one free node, grows: 3 free */
+    TC_CHECK("the array grew with free nodes in the chunks",
+             stats(t).memuse > before + node);
+    bool right = true;
+    for (uint32_t i = 0; i <= 20; i++) {
+        const struct tent *e = get(t, i);
+        right = right && (i < 4 ? e == NULL : e != NULL && e->val == i);
+    }
+    TC_CHECK("every entry found after the growth, no removed key", right);
+    /* The three free nodes are reused cleanly (a free node linked into a chain would now
+     * be found under its new key twice, or break the chain). */
+    for (uint32_t i = 21; i < 24; i++)
+        assert_non_null(put(t, i, i, UINT64_MAX, 0));
+    right = stats(t).entries == 20;
+    for (uint32_t i = 4; i < 24; i++) {
+        const struct tent *e = get(t, i);
+        right = right && e != NULL && e->val == i;
+    }
+    TC_CHECK("free nodes reused after the growth", right);
+    mm_lru_free(t);
+    tc_done();
+}
+
 /* ---------- refused charges ---------- */
 
 static void test_lru_alloc_failure(void **state)
@@ -511,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_lru_new_invalid),    cmocka_unit_test(test_lru_insert_lookup_remove),
         cmocka_unit_test(test_lru_eviction_order), cmocka_unit_test(test_lru_colliding_keys),
         cmocka_unit_test(test_lru_alloc_failure),  cmocka_unit_test(test_lru_large_table),
+        cmocka_unit_test(test_lru_grow_with_free_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

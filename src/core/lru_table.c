@@ -52,7 +52,7 @@
  * land anywhere in it; on a virtual machine a 4 KiB fault costs about 1.5 us and a TLB miss
  * a nested page walk, more than the table work. Small tables stay on small pages: a huge
  * page is resident as a whole. */
-#define LRU_HUGE MEM_HUGE_PAGE
+#define LRU_HUGE (2u << 20)
 #define LRU_HUGE_AFTER (256u << 10)
 
 /* AddressSanitizer keeps reporting use of a removed entry although its node stays in a
@@ -199,6 +199,33 @@ static inline bool lru_key_eq(const unsigned char *a, const unsigned char *b, si
     return diff == 0;
 }
 
+/* Bytes rounded up to whole huge pages. */
+static size_t lru_huge_round(size_t bytes)
+{
+    return (bytes + LRU_HUGE - 1) & ~(size_t)(LRU_HUGE - 1);
+}
+
+/* lru_huge_round(bytes) of zero memory aligned to LRU_HUGE (more mapped, the ends trimmed),
+ * advised for huge pages; NULL when mapping fails. Unmap with lru_huge_round(bytes). */
+static void *lru_map_huge(size_t bytes)
+{
+    size_t len = lru_huge_round(bytes), span = len + LRU_HUGE;
+    unsigned char *m =
+        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)m + LRU_HUGE - 1) & ~(uintptr_t)(LRU_HUGE - 1);
+    unsigned char *a = (unsigned char *)start;
+    if (a > m)
+        munmap(m, (size_t)(a - m));
+    if (a + len < m + span)
+        munmap(a + len, (size_t)(m + span - (a + len)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(a, len, MADV_HUGEPAGE); /* advice only: 4 KiB pages work as well */
+#endif
+    return a;
+}
+
 /* A bucket array: zeroed, charged to the memcap; huge pages from LRU_HUGE_AFTER bytes. */
 static struct lru_node **lru_buckets_alloc(mm_lru_t *t, size_t bytes)
 {
@@ -206,7 +233,7 @@ static struct lru_node **lru_buckets_alloc(mm_lru_t *t, size_t bytes)
         return mem_cap_calloc(&t->cap, bytes);
     if (!mem_cap_charge(&t->cap, bytes))
         return NULL;
-    void *b = mem_map_huge(bytes);
+    void *b = lru_map_huge(bytes);
     if (!b)
         mem_cap_release(&t->cap, bytes);
     return b;
@@ -218,7 +245,7 @@ static void lru_buckets_free(mm_lru_t *t, struct lru_node **b, size_t bytes)
         mem_cap_free(&t->cap, b, bytes);
         return;
     }
-    mem_unmap_huge(b, bytes);
+    munmap(b, lru_huge_round(bytes));
     mem_cap_release(&t->cap, bytes);
 }
 
@@ -343,7 +370,7 @@ static void lru_detach(mm_lru_t *t, struct lru_node *n)
 static struct lru_chunk *lru_chunk_new(size_t bytes)
 {
     if (bytes > LRU_HUGE_AFTER && bytes <= LRU_HUGE) {
-        struct lru_chunk *c = mem_map_huge(LRU_HUGE);
+        struct lru_chunk *c = lru_map_huge(LRU_HUGE);
         if (c) {
             c->bytes = LRU_HUGE;
             c->mapped = true;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 void mem_cap_init(struct mem_cap *cap, const char *name, size_t limit)
 {
@@ -95,35 +94,4 @@ char *mem_xstrdup(const char *s)
     char *d = mem_xcalloc(1, n);
     memcpy(d, s, n);
     return d;
-}
-
-size_t mem_huge_round(size_t bytes)
-{
-    return (bytes + MEM_HUGE_PAGE - 1) & ~(size_t)(MEM_HUGE_PAGE - 1);
-}
-
-void *mem_map_huge(size_t bytes)
-{
-    /* More is mapped than needed and the ends trimmed, so that the block is aligned. */
-    size_t len = mem_huge_round(bytes), span = len + MEM_HUGE_PAGE;
-    unsigned char *m =
-        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    uintptr_t start = ((uintptr_t)m + MEM_HUGE_PAGE - 1) & ~(uintptr_t)(MEM_HUGE_PAGE - 1);
-    unsigned char *a = (unsigned char *)start;
-    if (a > m)
-        munmap(m, (size_t)(a - m));
-    if (a + len < m + span)
-        munmap(a + len, (size_t)(m + span - (a + len)));
-#ifdef MADV_HUGEPAGE
-    (void)madvise(a, len, MADV_HUGEPAGE); /* advice only: 4 KiB pages work as well */
-#endif
-    return a;
-}
-
-void mem_unmap_huge(void *p, size_t bytes)
-{
-    if (p)
-        munmap(p, mem_huge_round(bytes));
 }

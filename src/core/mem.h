@@ -32,17 +32,6 @@ void *mem_cap_calloc(struct mem_cap *cap, size_t n);
 void mem_cap_free(struct mem_cap *cap, void *p, size_t n);
 
 /*
- * Zeroed memory for a large table touched at random (not charged: the caller charges it),
- * rounded up to whole 2 MiB pages, aligned to them and advised for transparent huge pages:
- * one page fault and one TLB entry per 2 MiB instead of 512. NULL when mapping fails. Free
- * with mem_unmap_huge and the same bytes.
- */
-#define MEM_HUGE_PAGE (2u << 20)
-size_t mem_huge_round(size_t bytes);
-void *mem_map_huge(size_t bytes);
-void mem_unmap_huge(void *p, size_t bytes);
-
-/*
  * Fault injection for tests (STYLE.md §6, "allocation failure"): after mem_fault_at(n), the
  * n-th following charge (1-based) is refused as if the memcap were full, exercising every
  * caller's refusal path; mem_fault_at(0) turns it off. Process-wide, not thread-safe; costs

@@ -40,7 +40,6 @@
  */
 #include "detect/dt_flood.h"
 
-#include "core/mem.h"
 #include "core/mm.h"
 
 #include <math.h>
@@ -168,7 +167,6 @@ enum { LF_GREET = 1u << 0, LF_HTTP = 1u << 1, LF_WAITING = 1u << 2 };
 struct lat_state {
     struct lat_cfg cfg;
     struct lat_svc *svc; /* pool: slots [0, n) in use */
-    bool svc_huge;       /* svc is from mem_map_huge (else calloc) */
     uint32_t cap, n;
     uint32_t *idx; /* open addressing, slot + 1 (0 = empty), 2 x cap or more */
     uint32_t mask;
@@ -746,17 +744,6 @@ static void lat_record(void *st, struct dtr *d, const struct flow *f, int dir, u
 
 /* --- life cycle, stats, metrics ---------------------------------------------------------- */
 
-static void lat_fini(void *st)
-{
-    struct lat_state *s = st;
-    if (s->svc_huge)
-        mem_unmap_huge(s->svc, (size_t)s->cap * sizeof *s->svc);
-    else
-        free(s->svc);
-    free(s->idx);
-    free(s);
-}
-
 static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
 {
     (void)d;
@@ -795,12 +782,7 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     }
     s->cap = (uint32_t)cap;
     s->mask = nidx - 1;
-    /* A pool of a megabyte or more (the default is 4 MiB) on huge pages: its slots are
-     * reached at random, and on small pages each new one costs a page fault and each lookup
-     * a TLB miss. (The rounding up to 2 MiB is mapped but never used.) */
-    size_t svc_bytes = (size_t)s->cap * sizeof *s->svc;
-    s->svc_huge = svc_bytes >= MEM_HUGE_PAGE / 2;
-    s->svc = s->svc_huge ? mem_map_huge(svc_bytes) : calloc(s->cap, sizeof *s->svc);
+    s->svc = calloc(s->cap, sizeof *s->svc);
     s->idx = calloc(nidx, sizeof *s->idx);
     s->pool_bytes = s->cap * sizeof *s->svc + nidx * sizeof *s->idx;
     s->seed = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull ^ 0x3c6ef372fe94f82bull;
@@ -812,10 +794,19 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     }
     return s;
 fail:
-    lat_fini(s);
+    free(s->svc);
+    free(s->idx);
+    free(s);
     return NULL;
 }
 
+static void lat_fini(void *st)
+{
+    struct lat_state *s = st;
+    free(s->svc);
+    free(s->idx);
+    free(s);
+}
 
 static void lat_stats(const void *st, struct dtr_det_stats *out)
 {

@@ -37,8 +37,8 @@
 /* Enough to spread any realistic per-worker table; more would only cost memory up front. */
 #define LRU_MAX_BUCKETS (1u << 18)
 /* Buckets of a new table; the array doubles when the entries outnumber a quarter of the
- * buckets, up to the count lru_bucket_count allows. Most tables hold few entries most of the time, and a
- * lookup in a small array stays in cache, where one in an array sized for the memcap misses
+ * buckets, up to the count lru_bucket_count allows. Most tables hold few entries most of the time,
+ * and a lookup in a small array stays in cache, where one in an array sized for the memcap misses
  * (and each page of which is faulted in as lookups touch it). */
 #define LRU_INIT_BUCKETS 64u
 /* Node chunks: the first holds LRU_CHUNK_MIN_NODES, each next one twice as many, up to this
@@ -85,9 +85,9 @@ struct lru_node {
 /* A block of nodes; mem holds the nodes, node_stride bytes apart. */
 struct lru_chunk {
     struct lru_chunk *next;
-    size_t bytes;  /* the whole block, header included */
-    size_t nodes;  /* nodes it holds */
-    bool mapped;   /* from mmap (fresh zero pages), else from malloc */
+    size_t bytes; /* the whole block, header included */
+    size_t nodes; /* nodes it holds */
+    bool mapped;  /* from mmap (fresh zero pages), else from malloc */
     _Alignas(max_align_t) unsigned char mem[];
 };
 
@@ -522,7 +522,8 @@ void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
     *b = n;
     age_push_newest(t, n);
     t->entries++;
-    if (MM_UNLIKELY(t->entries * LRU_BUCKETS_PER_ENTRY > (uint64_t)t->mask + 1) && t->mask + 1 < t->max_buckets)
+    if (MM_UNLIKELY(t->entries * LRU_BUCKETS_PER_ENTRY > (uint64_t)t->mask + 1) &&
+        t->mask + 1 < t->max_buckets)
         lru_grow(t);
     return n->data;
 }

@@ -636,7 +636,6 @@ void det_stream(det_worker_t *w, struct flow *f, int dir, const uint8_t *data, u
     finish_ctx(w, &mc);
 }
 
-/* One pass over a record (or one item of it): scan its buffers, verify. */
 /*
  * The URI family of pt (see det_point.uri_pf): when every member present comes out as the
  * same bytes, one scan with the family's database. Returns the members to skip in the scan
@@ -667,6 +666,7 @@ static uint64_t scan_uri_family(det_worker_t *w, const struct det_point *pt)
     return pt->uri_members;
 }
 
+/* One pass over a record (or one item of it): scan its buffers, verify. */
 static bool inspect_record(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
                            int rec_dir, enum app_record_kind kind, const void *rec, bool fixed_dir)
 {

@@ -455,8 +455,10 @@ static int build_uri_family(struct build *b, struct det_engine *e, int p, const 
         if (!uri_family(pt->bg[i].buf, pt->bg[i].xform))
             continue;
         const struct pat_group *g = group_for(b, p, pt->bg[i].buf, pt->bg[i].xform, -1);
-        if (!g)
+        if (!g) {
+            snprintf(err, errlen, "out of memory building the rule engine");
             return MM_ENOMEM;
+        }
         members |= 1ull << i;
         total += g->n;
     }
@@ -472,6 +474,11 @@ static int build_uri_family(struct build *b, struct det_engine *e, int p, const 
         if (!(members >> i & 1))
             continue;
         const struct pat_group *g = group_for(b, p, pt->bg[i].buf, pt->bg[i].xform, -1);
+        if (!g) { /* found above: only an allocation could fail here */
+            free(all);
+            snprintf(err, errlen, "out of memory building the rule engine");
+            return MM_ENOMEM;
+        }
         memcpy(all + n, g->pats, g->n * sizeof *all);
         n += g->n;
     }

@@ -486,8 +486,7 @@ static void test_lru_grow_with_free_nodes(void **state)
         mm_lru_remove(t, get(t, r));
     size_t before = stats(t).memuse;
     assert_non_null(put(t, 20, 20, UINT64_MAX, 0)); /* takes one free node, grows: 3 free */
-    TC_CHECK("the array grew with free nodes in the chunks",
-             stats(t).memuse > before + node);
+    TC_CHECK("the array grew with free nodes in the chunks", stats(t).memuse > before + node);
     bool right = true;
     for (uint32_t i = 0; i <= 20; i++) {
         const struct tent *e = get(t, i);

@@ -423,7 +423,7 @@ class Demo:
         s = self.tcp(c, (sender_ip, self.eport(sender_ip)), (MAIL, 25), rtt=0.025,
                      ttl_client=49)
         s.handshake()
-        hs_ns = s.clock.now - 200_000  # the client's ACK (handshake() waits 0.2 ms after it)
+        hs_ns = s.clock.now - 200_000  # the client's ACK (handshake() waits ~0.2 ms after it)
         self.counters["smtp_sessions"] += 1
         ehlo = ("250-%s\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n"
                 "250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"

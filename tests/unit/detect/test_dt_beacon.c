@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "dt_collect.h"
+
 extern const struct dtr_ops dt_beacon_ops;
 
 #define MS ((uint64_t)1000000)
@@ -32,39 +34,6 @@ extern const struct dtr_ops dt_beacon_ops;
 
 #define IP4(a, b, c, d)                                                                            \
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
-
-#define MAX_ALERTS 256
-
-struct got_alert {
-    uint32_t sid;
-    bool update;
-    uint64_t ts_ns;
-    struct mm_addr src, dst;
-    uint16_t dport;
-    char json[4096];
-};
-
-struct collect {
-    struct got_alert a[MAX_ALERTS];
-    size_t n;
-};
-
-static void on_alert(void *u, const struct det_alert *al)
-{
-    struct collect *c = u;
-    if (c->n >= MAX_ALERTS)
-        fail_msg("more than %d alerts", MAX_ALERTS);
-    struct got_alert *g = &c->a[c->n++];
-    g->sid = al->rule->sid;
-    g->ts_ns = al->ts_ns;
-    g->src = al->src;
-    g->dst = al->dst;
-    g->dport = al->dport;
-    size_t n = MM_MIN(al->mamori_len, sizeof g->json - 1);
-    memcpy(g->json, al->mamori_json, n);
-    g->json[n] = 0;
-    g->update = strstr(g->json, "\"update\":true") != NULL;
-}
 
 static dtr_host_t *new_host(struct collect *c, const struct dtr_setting *set, size_t n_set)
 {

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "dt_collect.h"
+
 extern const struct dtr_ops dt_weakpass_ops;
 
 #define S_NS ((uint64_t)1000000000)
@@ -264,38 +266,6 @@ static void test_pwcheck_words_limits(void **state)
 }
 
 /* --- the detector ---------------------------------------------------------------------- */
-
-#define MAX_ALERTS 64
-
-struct got_alert {
-    uint32_t sid;
-    bool update;
-    struct mm_addr src, dst;
-    uint16_t sport, dport;
-    char json[4096];
-};
-
-struct collect {
-    struct got_alert a[MAX_ALERTS];
-    size_t n;
-};
-
-static void on_alert(void *u, const struct det_alert *al)
-{
-    struct collect *c = u;
-    if (c->n >= MAX_ALERTS)
-        fail_msg("more than %d alerts", MAX_ALERTS);
-    struct got_alert *g = &c->a[c->n++];
-    g->sid = al->rule->sid;
-    g->src = al->src;
-    g->dst = al->dst;
-    g->sport = al->sport;
-    g->dport = al->dport;
-    size_t n = MM_MIN(al->mamori_len, sizeof g->json - 1);
-    memcpy(g->json, al->mamori_json, n);
-    g->json[n] = 0;
-    g->update = strstr(g->json, "\"update\":true") != NULL;
-}
 
 static dtr_host_t *new_host(struct collect *c, const struct dtr_setting *set, size_t n_set,
                             char *err, size_t errlen)

@@ -149,21 +149,32 @@ static void sb_str(struct sbuf *s, const struct http_str *v)
         sb_put(s, v->p, v->len);
 }
 
-static bool hstr_eq_nocase(const struct http_str *a, const char *lit)
+/* a equals the lower-case name lit of n bytes, ignoring ASCII case. Called for every header
+ * of every transaction a header rule inspects: the length decides most comparisons, and
+ * no libc call (strlen, strncasecmp with its locale) is made for them. */
+static bool hstr_eq_lower(const struct http_str *a, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
-    return a->p && a->len == n && strncasecmp((const char *)a->p, lit, n) == 0;
+    if (!a->p || a->len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = a->p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c + ('a' - 'A'));
+        if (c != (uint8_t)lit[i])
+            return false;
+    }
+    return true;
 }
 
-/* The values of every header named `name`, joined with ", " (Suricata's view of repeated
- * headers). Returns false when there is none. */
+/* The values of every header named `name` (lower case), joined with ", " (Suricata's view of
+ * repeated headers). Returns false when there is none. */
 static bool header_join(struct det_bufs *b, const struct http_header *h, size_t n,
                         const char *name, const uint8_t **out, uint32_t *out_len)
 {
-    size_t total = 0, count = 0;
+    size_t total = 0, count = 0, name_len = strlen(name);
     const struct http_header *one = NULL;
     for (size_t i = 0; i < n; i++)
-        if (hstr_eq_nocase(&h[i].name, name)) {
+        if (hstr_eq_lower(&h[i].name, name, name_len)) {
             total += h[i].value.len + 2;
             count++;
             one = &h[i];
@@ -180,7 +191,7 @@ static bool header_join(struct det_bufs *b, const struct http_header *h, size_t 
         return false;
     bool first = true;
     for (size_t i = 0; i < n; i++)
-        if (hstr_eq_nocase(&h[i].name, name)) {
+        if (hstr_eq_lower(&h[i].name, name, name_len)) {
             if (!first)
                 sb_put(&s, ", ", 2);
             sb_str(&s, &h[i].value);
@@ -194,7 +205,7 @@ static bool header_join(struct det_bufs *b, const struct http_header *h, size_t 
 /* Cookie / Set-Cookie: Suricata keeps them out of http.header (they have http.cookie). */
 static bool is_cookie(const struct http_header *h)
 {
-    return hstr_eq_nocase(&h->name, "cookie") || hstr_eq_nocase(&h->name, "set-cookie");
+    return hstr_eq_lower(&h->name, "cookie", 6) || hstr_eq_lower(&h->name, "set-cookie", 10);
 }
 
 /* "Name: value\r\n" for each header (Suricata's normalised http.header; with_cookies for

@@ -24,6 +24,8 @@
 #include "linebuf.h"
 #include "textproto.h"
 
+#include "core/mm.h"
+
 #include <limits.h>
 #include <string.h>
 #include <zlib.h>
@@ -312,6 +314,14 @@ static void body_keep(struct hstate *h, struct hmsg *m, const uint8_t *p, size_t
     size_t take = n < (size_t)(limit - m->blen) ? n : (size_t)(limit - m->blen);
     if (m->blen + take > m->bcap) {
         size_t ncap = m->bcap ? (size_t)m->bcap * 2 : 1024;
+        /* A body sent as is with a Content-Length: its size is known, so one allocation of
+         * that size instead of a doubling series with a copy at each step. At most eight
+         * times the bytes already here, so a large Content-Length with no body behind it
+         * does not reserve memory it never uses. */
+        if (!m->bcap && m->cl_present && !m->cl_bad && m->enc == ENC_NONE && m->cl > ncap) {
+            size_t most = take < SIZE_MAX / 8 ? take * 8 : SIZE_MAX;
+            ncap = (size_t)MM_MIN(m->cl, (uint64_t)MM_MAX(most, ncap));
+        }
         while (ncap < m->blen + take)
             ncap *= 2;
         if (ncap > limit)

@@ -631,6 +631,24 @@ static void test_memcap_refusal(void **state)
     ah_out_free(&o);
 }
 
+/* A body's buffer is sized from its Content-Length only up to eight times the bytes that
+ * came: a large Content-Length with ten bytes behind it takes no more than the first step
+ * of the memcap. Reserving the whole announced size (60,000 bytes, under the 100 KiB body
+ * limit) would break the 32 KiB memcap and stop the parser before the response. */
+static void test_body_sized_by_bytes_seen(void **state)
+{
+    (void)state;
+    struct ah_step steps[] = {
+        C("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n0123456789"),
+        S("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\nno"), END(0), STEPS_END};
+    struct ah_out o = {0};
+    run(steps, NULL, CH_WHOLE, &o, 32u << 10);
+    assert_int_equal(o.n[APP_REC_HTTP], 1);
+    assert_non_null(strstr(o.s, "REQBODY 10:0123456789"));
+    assert_non_null(strstr(o.s, "\"status\":413"));
+    ah_out_free(&o);
+}
+
 /* Hostile shapes that must neither crash nor leak: long lines without LF, NULs, huge
  * chunk sizes, many tiny chunks, headers on the limit. */
 static void test_hostile(void **state)
@@ -669,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_uri_normalisation),
         cmocka_unit_test(test_password_only_to_checker),
         cmocka_unit_test(test_memcap_refusal),
+        cmocka_unit_test(test_body_sized_by_bytes_seen),
         cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, make_blobs, free_blobs);

@@ -568,6 +568,25 @@ static void lat_obs_of(struct lat_obs *o, const struct flow *f, const struct pac
     o->ts_ns = p->ts_ns;
 }
 
+/*
+ * A sample reads and writes about nine cache lines of its kind's state (the counters, the
+ * sample ring, the baseline ring and its sorted copy), each found only after the one before:
+ * a chain of cache misses, since the services of a busy network do not stay in cache between
+ * their connections. The slot the index names first is almost always the service: its lines
+ * are requested at once, before the key is compared, so they arrive together.
+ */
+static void lat_prefetch_kind(const struct lat_state *s, uint32_t h, int kind)
+{
+    uint32_t slot = s->idx[h & s->mask];
+    if (!slot)
+        return;
+    const struct lat_svc *v = &s->svc[slot - 1];
+    __builtin_prefetch(v, 1);
+    const char *k = (const char *)&v->u.k[kind];
+    for (size_t off = 0; off < sizeof v->u.k[kind]; off += 64)
+        __builtin_prefetch(k + off, 1);
+}
+
 static void lat_flow_sample(struct lat_state *s, struct dtr *d, const struct flow *f,
                             const struct packet *p, int kind, uint64_t since_ns)
 {
@@ -577,7 +596,9 @@ static void lat_flow_sample(struct lat_state *s, struct dtr *d, const struct flo
     uint16_t port = flow_server_port(f);
     if (port == 0)
         return; /* port 0 is the host entry's key */
-    struct lat_svc *v = lat_svc_find(s, srv, port, p->ip_ver, lat_hash(s, srv, port, p->ip_ver));
+    uint32_t h = lat_hash(s, srv, port, p->ip_ver);
+    lat_prefetch_kind(s, h, kind);
+    struct lat_svc *v = lat_svc_find(s, srv, port, p->ip_ver, h);
     if (!v) {
         /* A new service, and its host if that is new too. The host first: the service, made
          * last, is then the newest and cannot be the entry that making the host replaced.

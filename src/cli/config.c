@@ -217,9 +217,12 @@ static int load_detectors(const cfg_node_t *root, struct cli_config *c, char *e,
     return 0;
 }
 
-/* enrichment: {oui-file, geoip: [files], mac-memcap, dns-memcap}; data-dir. */
+/* enrichment: {enabled, oui-file, geoip: [files], mac-memcap, dns-memcap}; data-dir. */
 static int load_enrichment(const cfg_node_t *root, struct cli_config *c, char *e, size_t elen)
 {
+    int rc = cfg_get_bool(root, "enrichment.enabled", &c->enrich_enabled, e, elen);
+    if (rc)
+        return rc;
     const cfg_node_t *n = cfg_get(root, "enrichment.oui-file");
     if (n) {
         if (!cfg_scalar(n)) {
@@ -230,13 +233,13 @@ static int load_enrichment(const cfg_node_t *root, struct cli_config *c, char *e
     }
     n = cfg_get(root, "enrichment.geoip");
     if (n) {
-        int rc = load_file_list(n, "enrichment.geoip", c->enrich.geoip_paths, &c->enrich.n_geoip,
-                                ENRICH_MAX_GEOIP, e, elen);
+        rc = load_file_list(n, "enrichment.geoip", c->enrich.geoip_paths, &c->enrich.n_geoip,
+                            ENRICH_MAX_GEOIP, e, elen);
         if (rc)
             return rc;
     }
     uint64_t v = c->enrich.mac_memcap;
-    int rc = cfg_get_size(root, "enrichment.mac-memcap", 64u << 10, 1ull << 36, &v, e, elen);
+    rc = cfg_get_size(root, "enrichment.mac-memcap", 64u << 10, 1ull << 36, &v, e, elen);
     if (rc)
         return rc;
     c->enrich.mac_memcap = (size_t)v;
@@ -271,6 +274,7 @@ void cli_config_defaults(struct cli_config *c)
     c->n_home_net = n;
     dtr_config_defaults(&c->dtr);
     c->web_rules = true;
+    c->enrich_enabled = true;
     enrich_config_defaults(&c->enrich);
 }
 
@@ -393,7 +397,7 @@ static const char *const known_paths[] = {
     "app-layer.mime.max-depth", "app-layer.mime.max-parts", "app-layer.mime.max-header-bytes",
     "rule-files", "default-rule-path", "classification-file", "detect.cache-dir",
     "detect.thresholds.memcap", "detect.xbits.memcap", "detect.flowvars.memcap",
-    "detectors.*", "data-dir", "enrichment.oui-file", "enrichment.geoip",
+    "detectors.*", "data-dir", "enrichment.enabled", "enrichment.oui-file", "enrichment.geoip",
     "enrichment.mac-memcap", "enrichment.dns-memcap",
 };
 

@@ -79,6 +79,7 @@ struct cli_config {
     size_t n_dtr_settings;
     bool web_rules;            /* detectors.web-rules: load <data-dir>/mamori-web.rules (T3) */
     struct enrich_config enrich;
+    bool enrich_enabled;       /* enrichment.enabled: learn and look up host facts */
 };
 
 /* The shipped T3 rule file, <data-dir>/mamori-web.rules. */

@@ -325,6 +325,18 @@ static int start_detectors(struct engine *en)
     if (!cfg->dtr.enabled && !en->det)
         return 0; /* no alert can be written: host facts would be learned for nothing */
     struct enrich_config ec = cfg->enrich;
+    if (!cfg->enrich_enabled) {
+        if (ec.n_geoip) {
+            log_err("enrichment.enabled is no, but GeoIP databases are given (--geoip or "
+                    "enrichment.geoip)");
+            return -1;
+        }
+        /* HOME_NET membership is all that is left (the detectors need it): no registry is
+         * read and nothing is learned from traffic. */
+        ec.oui_path = "";
+        ec.mac_memcap = 0;
+        ec.dns_memcap = 0;
+    }
     struct enrich_net nets[CLI_MAX_NETS];
     for (size_t i = 0; i < cfg->n_home_net; i++) {
         nets[i].ip_ver = cfg->home_net[i].ip_ver;

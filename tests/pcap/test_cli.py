@@ -148,6 +148,7 @@ BAD_CONFIGS = [
     ("bad detector size", "detectors:\n  portscan:\n    memcap: lots\n", 3),
     ("bad detector boolean", "detectors:\n  flood:\n    enabled: perhaps\n", 3),
     ("bad update interval", "detectors:\n  update-interval: soon\n", 2),
+    ("bad enrichment switch", "enrichment:\n  oui-file: \"\"\n  enabled: later\n", 3),
     # Billion laughs: 9^9 "lol"s once expanded; must be refused quickly, not expanded.
     ("YAML alias bomb",
      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" +
@@ -588,6 +589,29 @@ def test_detectors_list_and_switches():
            "--no-detectors writes no alert", res)
     stats = [e for e in evs if e["event_type"] == "stats"][-1]
     expect("detectors" not in stats["mamori"], "--no-detectors: no detector stats", res)
+
+
+def test_enrichment_switch():
+    # enrichment.enabled: no keeps HOME_NET membership only; GeoIP databases given with it are
+    # a contradiction that stops the start, naming the setting, before anything is written.
+    path = os.path.join(TMP, "enrich-off.yaml")
+    with open(path, "w") as f:
+        f.write("enrichment:\n  enabled: no\n")
+    demo = os.path.join(SRC, "demo", "demo.pcap")
+    res, data = run_eve(["-c", path, "-r", demo, "--geoip", os.path.join(TMP, "any.mmdb")])
+    expect(res.returncode == 2 and "enrichment.enabled" in text(res.stderr) and not data,
+           "enrichment.enabled: no with --geoip: exit 2 naming the setting, no output", res)
+    res, data = run_eve(["-c", path, "-r", demo])
+    evs = events_of(data)
+    alerts = [e for e in evs if e["event_type"] == "alert"]
+    expect(res.returncode == 0 and alerts, "enrichment.enabled: no still alerts", res)
+    hosts = [e["mamori"][k] for e in alerts for k in ("src_host", "dest_host")
+             if k in e["mamori"]]
+    expect(hosts and all(set(h) <= {"ip", "internal"} for h in hosts),
+           "enrichment.enabled: no: host objects carry only ip and internal", res)
+    stats = [e for e in evs if e["event_type"] == "stats"][-1]["mamori"]["enrichment"]
+    expect(stats["memcap"] == 0 and stats["oui_entries"] == 0,
+           "enrichment.enabled: no: no tables, no registry (%s)" % stats, res)
 
 
 def test_sample_config_matches_detectors():

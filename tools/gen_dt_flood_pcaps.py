@@ -8,8 +8,10 @@
   tests/pcap/dt_latency_spike/input.pcap   a clean POP3 and HTTP baseline, then a slow POP3
                                            greeting during a burst of connection attempts and
                                            three slow HTTP answers
+  tests/pcap/dt_flood_icmp/input.pcap      a ping flood on the web server from three hosts,
+                                           and a monitoring host's pings (not a flood)
 
-usage: tools/gen_dt_flood_pcaps.py [--out tests/pcap] [CASE ...]   (default: all three)
+usage: tools/gen_dt_flood_pcaps.py [--out tests/pcap] [CASE ...]   (default: all)
 
 Deterministic (fixed seeds, start 2024-04-23T00:00:00Z): two runs give byte-identical files.
 Addresses: HOME_NET 192.168.10.0/24 inside, 198.51.100.0/24 and 203.0.113.0/24 outside. Each
@@ -94,6 +96,42 @@ def case_udp(out):
                               bytes([0x40]) + bytes(rng.getrandbits(8) for _ in range(39))))
     counts["stream"] = 800
     path = os.path.join(out, "dt_flood_udp", "input.pcap")
+    cap.write_pcap(path)
+    return path, len(cap), counts
+
+
+# ----------------------------------------------------------------------------- dt_flood_icmp
+
+def icmp_frame(src, dst, ident, seq, reply=False):
+    msg = pg.icmp4_echo(ident, seq, bytes(range(56)), reply=reply)
+    ip = pg.ip_packet(src, dst, 1, msg)
+    return pg.ether(pg.mac_bytes(mac_of(dst)), pg.mac_bytes(mac_of(src)), ip)
+
+
+def case_icmp(out):
+    """Two parts, with the default icmp-rate (500 a second):
+      t+0 s   ping flood on the web server 192.168.10.80: 600 echo requests a second for 2 s
+              from 203.0.113.7, .8 and .9 in turn; the server answers the first 100
+                                                                          -> icmp-flood (4006)
+      t+0 s   the monitoring host 192.168.10.5 pings the mail server 192.168.10.25 once a
+      ..30 s  second for 30 s, answered                                   -> nothing
+    """
+    cap = pg.Capture()
+    counts = {"flood": 0, "replies": 0, "monitoring": 0}
+    for i in range(1200):
+        src = "203.0.113.%d" % (7 + i % 3)
+        ts = T0 + pg.ns(i * 2.0 / 1200)
+        cap.add(ts, icmp_frame(src, WEB, 0x4d00 + i % 3, i // 3))
+        counts["flood"] += 1
+        if i < 100:
+            cap.add(ts + pg.ns(0.0002), icmp_frame(WEB, src, 0x4d00 + i % 3, i // 3, reply=True))
+            counts["replies"] += 1
+    for i in range(30):
+        ts = T0 + pg.ns(i + 0.25)
+        cap.add(ts, icmp_frame("192.168.10.5", MAIL, 0x0101, i))
+        cap.add(ts + pg.ns(0.0004), icmp_frame(MAIL, "192.168.10.5", 0x0101, i, reply=True))
+        counts["monitoring"] += 2
+    path = os.path.join(out, "dt_flood_icmp", "input.pcap")
     cap.write_pcap(path)
     return path, len(cap), counts
 
@@ -218,7 +256,8 @@ def case_latency(out):
     return path, len(cap), {"pop3_polls": 13, "syns": 100, "http_requests": 15}
 
 
-CASES = {"dt_flood_udp": case_udp, "dt_flood_conn": case_conn, "dt_latency_spike": case_latency}
+CASES = {"dt_flood_udp": case_udp, "dt_flood_conn": case_conn, "dt_latency_spike": case_latency,
+         "dt_flood_icmp": case_icmp}
 
 
 def main():

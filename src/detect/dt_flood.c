@@ -1,6 +1,6 @@
 /*
  * T4 floods (dt_flood_ops): TCP SYN floods, SYN-ACK reflection, UDP floods and UDP
- * amplification, and connection floods, each per destination. docs/detectors/flood.md has the
+ * amplification, ICMP floods, and connection floods, each per destination. docs/detectors/flood.md has the
  * settings, the reasons for their defaults and the evidence.
  *
  * Two stages keep the cost per packet at one hash lookup and the memory independent of the
@@ -20,6 +20,7 @@
  *   REFL (host)           SYN-ACKs arriving for connections the host never opened (the flow
  *                         began with the SYN-ACK); RSTs that begin a flow (backscatter)
  *   UDP  (host)           datagrams, bytes, datagrams from a known reflector port
+ *   ICMP (host)           ICMP and ICMPv6 messages of any type, bytes, echo requests
  * Alerts, evaluated on each packet that updates a hot entry:
  *   syn-flood         a bucket's SYN rate >= syn-rate and, over the window, at least
  *                     half-open of the SYNs had no completed handshake
@@ -27,12 +28,15 @@
  *   udp-flood         a bucket's datagram rate >= udp-rate from >= udp-min-sources sources;
  *   udp-amplification the same when >= amp-share of the window's datagrams come from a
  *                     reflector port (amp-ports)
+ *   icmp-flood        a bucket's ICMP rate >= icmp-rate, from any number of sources (one
+ *                     `ping -f` or hping3 --flood is a flood; a monitoring system pings once
+ *                     a second)
  *   connection-flood  a bucket's completed-handshake rate >= conn-rate to a service port
  *                     (conn-ports) from at most conn-max-sources sources
  * One alert when a condition first holds, then updates at most every update-interval while it
  * keeps holding; an activity quiet for end-after starts over.
  *
- * Not covered: ICMP floods, ACK/RST/fragment floods, floods spread over many destination
+ * Not covered: ACK/RST/fragment floods, floods spread over many destination
  * addresses with a low rate each (carpet bombing), application-layer floods over established
  * connections (HTTP request floods).
  */
@@ -363,6 +367,7 @@ struct fl_cfg {
     uint32_t udp_min_sources;
     const char *amp_ports;
     double amp_share;
+    uint32_t icmp_rate;
     uint32_t conn_rate;
     uint32_t conn_max_sources;
     const char *conn_ports;
@@ -401,6 +406,10 @@ static const struct dtr_param fl_params[] = {
      "Steam, Lantronix, Dahua DVR, BACnet)"},
     {"amp-share", DTR_P_DOUBLE, offsetof(struct fl_cfg, amp_share), "0.5", 0, 1,
      "share of a UDP flood's datagrams from reflector ports that names it amplification"},
+    {"icmp-rate", DTR_P_U32, offsetof(struct fl_cfg, icmp_rate), "500", 1, 100000000,
+     "ICMP messages per second to one host that make an ICMP flood: monitoring pings once a "
+     "second, traceroute and path-MTU discovery send a few; ping -f sends hundreds to "
+     "thousands and hping3 --flood tens of thousands"},
     {"conn-rate", DTR_P_U32, offsetof(struct fl_cfg, conn_rate), "100", 1, 100000000,
      "completed connections per second to one service from few sources: mail and login "
      "services of a small site see a few per minute, a password-guessing tool up to about 40 "
@@ -424,15 +433,17 @@ static const struct dtr_sig fl_sigs[] = {
     {"udp-flood", "MAMORI T4 UDP flood", "attempted-dos", 2},
     {"udp-amplification", "MAMORI T4 UDP amplification flood", "attempted-dos", 2},
     {"connection-flood", "MAMORI T4 connection flood", "attempted-dos", 2},
+    {"icmp-flood", "MAMORI T4 ICMP flood", "attempted-dos", 2},
 };
-enum { FL_SIG_SYN, FL_SIG_REFL, FL_SIG_UDP, FL_SIG_AMP, FL_SIG_CONN };
+enum { FL_SIG_SYN, FL_SIG_REFL, FL_SIG_UDP, FL_SIG_AMP, FL_SIG_CONN, FL_SIG_ICMP };
 
-enum fl_kind { FL_K_TCP = 1, FL_K_REFL, FL_K_UDP };
+enum fl_kind { FL_K_TCP = 1, FL_K_REFL, FL_K_UDP, FL_K_ICMP, FL_NKINDS };
 
-/* Counters of a bucket, by kind: TCP, REFL, UDP (bytes saturate at 4 GiB). */
+/* Counters of a bucket, by kind: TCP, REFL, UDP and ICMP (bytes saturate at 4 GiB). */
 enum { FL_C_SYN = 0, FL_C_SYNACK = 1, FL_C_EST = 2 };
 enum { FL_C_RSYNACK = 0, FL_C_RRST = 1 };
 enum { FL_C_PKTS = 0, FL_C_BYTES = 1, FL_C_AMP = 2 };
+enum { FL_C_ECHO = 2 }; /* ICMP: echo requests (PKTS and BYTES as for UDP) */
 enum { FL_NCTR = 4 };
 
 struct fl_key {
@@ -470,8 +481,9 @@ struct fl_state {
     mm_lru_t *svc, *hot;
     uint64_t width_ns;            /* bucket width */
     uint64_t update_ns;           /* the host's update interval */
-    uint32_t thr[4][FL_NCTR];     /* per kind and counter: alert level per bucket (0: none) */
-    uint32_t promote[4][FL_NCTR]; /* ... and the level that makes an entry hot */
+    uint32_t thr[FL_NKINDS][FL_NCTR];     /* per kind and counter: alert level per bucket
+                                             (0: none) */
+    uint32_t promote[FL_NKINDS][FL_NCTR]; /* ... and the level that makes an entry hot */
     struct dt_flood_ports amp, conn;
     uint64_t door_window;                /* index (time / window) the doorkeeper's bits belong to */
     uint64_t seen[FL_DOOR_BITS / 64];    /* a packet of the key came in this window */
@@ -515,7 +527,8 @@ static void *fl_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     s->thr[FL_K_TCP][FL_C_EST] = fl_level(s->cfg.conn_rate, s->width_ns);
     s->thr[FL_K_REFL][FL_C_RSYNACK] = fl_level(s->cfg.synack_rate, s->width_ns);
     s->thr[FL_K_UDP][FL_C_PKTS] = fl_level(s->cfg.udp_rate, s->width_ns);
-    for (int k = 0; k < 4; k++)
+    s->thr[FL_K_ICMP][FL_C_PKTS] = fl_level(s->cfg.icmp_rate, s->width_ns);
+    for (int k = 0; k < FL_NKINDS; k++)
         for (int c = 0; c < FL_NCTR; c++)
             if (s->thr[k][c])
                 s->promote[k][c] = s->thr[k][c] / 4 ? s->thr[k][c] / 4 : 1;
@@ -661,6 +674,21 @@ static void fl_key_addr(const struct fl_key *k, struct mm_addr *a)
     memcpy(a->b, k->addr, 16);
 }
 
+/* The ICMP types and codes of an ICMP flood, busiest first (counted in the port sketch as
+ * type << 8 | code). */
+static void fl_ev_icmp_types(struct jb *jb, const struct dt_flood_topk_item *it, size_t n)
+{
+    jb_open_array(jb, "top_icmp_types");
+    for (size_t i = 0; i < n; i++) {
+        jb_open_object(jb, NULL);
+        jb_uint(jb, "type", it[i].key >> 8);
+        jb_uint(jb, "code", it[i].key & 0xffu);
+        jb_uint(jb, "packets", it[i].count);
+        jb_close_object(jb);
+    }
+    jb_close_array(jb);
+}
+
 /* The evidence and the alert for one variant. */
 static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
                     const struct fl_hot *h, size_t sig, bool update, uint64_t now_ns)
@@ -714,8 +742,11 @@ static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
         jb_uint(jb, "bytes_window", sum[FL_C_BYTES]);
         jb_uint(jb, "bytes_total", h->total[FL_C_BYTES]);
         jb_double(jb, "peak_mbps", fl_per_s(s, h->peak[FL_C_BYTES]) * 8.0 / 1e6, 3);
-        jb_double(jb, "amplification_share",
-                  sum[FL_C_PKTS] ? (double)sum[FL_C_AMP] / (double)sum[FL_C_PKTS] : 0.0, 3);
+        if (k->kind == FL_K_UDP)
+            jb_double(jb, "amplification_share",
+                      sum[FL_C_PKTS] ? (double)sum[FL_C_AMP] / (double)sum[FL_C_PKTS] : 0.0, 3);
+        else
+            jb_uint(jb, "echo_requests", sum[FL_C_ECHO]);
     }
     uint32_t nsrc = dtr_distinct_count(&h->srcs);
     jb_uint(jb, "sources_distinct", nsrc);
@@ -734,9 +765,13 @@ static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
     dt_flood_ev_top_addrs(jb, "top_sources", top, ntop, s->cfg.top, "packets", dtr_enrich(d));
     dt_flood_ev_top_nets(jb, "top_networks", nets, nnets, FL_TOP_SHOWN_NETS, "packets",
                          dtr_enrich(d));
-    jb_uint(jb, "source_ports_distinct", dtr_distinct_count(&h->sports));
-    dtr_ev_distinct_examples(jb, &h->sports, "source_ports_sample", FL_PORT_EXAMPLES);
-    if (k->kind != FL_K_TCP) {
+    if (k->kind == FL_K_ICMP) {
+        fl_ev_icmp_types(jb, ports, nports); /* ICMP has no ports */
+    } else {
+        jb_uint(jb, "source_ports_distinct", dtr_distinct_count(&h->sports));
+        dtr_ev_distinct_examples(jb, &h->sports, "source_ports_sample", FL_PORT_EXAMPLES);
+    }
+    if (k->kind == FL_K_UDP || k->kind == FL_K_REFL) {
         dt_flood_ev_top_ports(jb, "top_source_ports", ports, nports, FL_PORT_EXAMPLES, "packets");
         jb_uint(jb, "dest_ports_distinct", dtr_distinct_count(&h->dports));
         dtr_ev_distinct_examples(jb, &h->dports, "dest_ports_sample", FL_PORT_EXAMPLES);
@@ -750,7 +785,7 @@ static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
     if (ntop)
         a.src = top[0].addr; /* the busiest source (with spoofed floods, one of many) */
     a.ip_ver = k->ip_ver;
-    a.proto = k->kind == FL_K_UDP ? 17 : 6;
+    a.proto = k->kind == FL_K_UDP ? 17 : k->kind == FL_K_ICMP ? (k->ip_ver == 6 ? 58 : 1) : 6;
     a.dport = k->port;
     a.update = update;
     dtr_alert_emit(d, &a);
@@ -802,6 +837,12 @@ static void fl_evaluate(struct fl_state *s, struct dtr *d, const struct fl_svc *
                        (double)sum[FL_C_AMP] >= s->cfg.amp_share * (double)sum[FL_C_PKTS];
             fl_maybe_report(s, d, sv, h, &h->rep[0], amp ? FL_SIG_AMP : FL_SIG_UDP, now_ns);
         }
+        break;
+    case FL_K_ICMP:
+        if (may0 && fl_peak_in_window(sv, FL_C_PKTS) >= thr[FL_C_PKTS])
+            fl_maybe_report(s, d, sv, h, &h->rep[0], FL_SIG_ICMP, now_ns);
+        break;
+    case FL_NKINDS:
         break;
     }
 }
@@ -870,6 +911,11 @@ struct fl_pkt {
     bool sources; /* track its sources (and ports) in the hot entry */
 };
 
+static bool fl_icmp_echo_request(const struct packet *p)
+{
+    return p->icmp_type == (p->ip_ver == 6 ? 128 : 8);
+}
+
 static void fl_count(struct fl_state *s, struct dtr *d, const struct fl_pkt *x)
 {
     const struct packet *p = x->p;
@@ -899,12 +945,15 @@ static void fl_count(struct fl_state *s, struct dtr *d, const struct fl_pkt *x)
     size_t slot = fl_rotate(s, sv, p->ts_ns);
     uint32_t *c = sv->c[slot];
     uint32_t bytes = 0;
+    bool echo = x->kind == FL_K_ICMP && fl_icmp_echo_request(p);
     c[x->ctr] = c[x->ctr] > UINT32_MAX - n ? UINT32_MAX : c[x->ctr] + n;
-    if (x->kind == FL_K_UDP) {
+    if (x->kind == FL_K_UDP || x->kind == FL_K_ICMP) {
         bytes = p->wirelen * n;
         c[FL_C_BYTES] = c[FL_C_BYTES] > UINT32_MAX - bytes ? UINT32_MAX : c[FL_C_BYTES] + bytes;
-        if (dt_flood_ports_has(&s->amp, p->sport))
+        if (x->kind == FL_K_UDP && dt_flood_ports_has(&s->amp, p->sport))
             c[FL_C_AMP] = c[FL_C_AMP] > UINT32_MAX - n ? UINT32_MAX : c[FL_C_AMP] + n;
+        if (echo)
+            c[FL_C_ECHO] = c[FL_C_ECHO] > UINT32_MAX - n ? UINT32_MAX : c[FL_C_ECHO] + n;
     }
     sv->expire_ns = mm_sat_add(p->ts_ns, s->cfg.window_ns);
     uint32_t pr = s->promote[x->kind][x->ctr];
@@ -924,11 +973,12 @@ static void fl_count(struct fl_state *s, struct dtr *d, const struct fl_pkt *x)
     h->end_ns = mm_sat_add(h->last_ns, s->cfg.end_after_ns);
     if (!fresh) {
         h->total[x->ctr]++;
-        if (x->kind == FL_K_UDP) {
+        if (x->kind == FL_K_UDP || x->kind == FL_K_ICMP)
             h->total[FL_C_BYTES] += bytes;
-            if (dt_flood_ports_has(&s->amp, p->sport))
-                h->total[FL_C_AMP]++;
-        }
+        if (x->kind == FL_K_UDP && dt_flood_ports_has(&s->amp, p->sport))
+            h->total[FL_C_AMP]++;
+        if (echo)
+            h->total[FL_C_ECHO]++;
     }
     uint64_t b = fl_slot_bucket(sv, slot);
     for (size_t i = 0; i < FL_NCTR; i++) {
@@ -939,12 +989,18 @@ static void fl_count(struct fl_state *s, struct dtr *d, const struct fl_pkt *x)
     }
     if (x->sources) {
         dtr_distinct_add(&h->srcs, dtr_addr_key32(&p->src, p->ip_ver));
-        dtr_distinct_add(&h->sports, p->sport);
         dt_flood_topk_add_addr(&h->top, DT_FLOOD_TOPK, &p->src, p->ip_ver, 1);
         dt_flood_topk_add_net(&h->nets, DT_FLOOD_TOPK / 2, &p->src, p->ip_ver, 1);
-        if (x->kind != FL_K_TCP) {
-            dtr_distinct_add(&h->dports, p->dport);
-            dt_flood_topk_add_port(&h->ports, DT_FLOOD_TOPK, p->sport, 1);
+        if (x->kind == FL_K_ICMP) {
+            /* No ports: the port sketch counts types and codes instead. */
+            dt_flood_topk_add_port(&h->ports, DT_FLOOD_TOPK,
+                                   (uint16_t)(p->icmp_type << 8 | p->icmp_code), 1);
+        } else {
+            dtr_distinct_add(&h->sports, p->sport);
+            if (x->kind != FL_K_TCP) {
+                dtr_distinct_add(&h->dports, p->dport);
+                dt_flood_topk_add_port(&h->ports, DT_FLOOD_TOPK, p->sport, 1);
+            }
         }
     }
     fl_evaluate(s, d, sv, h, p->ts_ns);
@@ -957,9 +1013,10 @@ static void fl_packet(void *st, struct dtr *d, const struct flow *f, int dir,
     if (!(p->flags & PKT_F_L4) || (p->ip_ver != 4 && p->ip_ver != 6))
         return;
     struct fl_pkt x = {.p = p};
-    if (p->proto == 17) {
+    bool icmp = (p->proto == 1 && p->ip_ver == 4) || (p->proto == 58 && p->ip_ver == 6);
+    if (icmp || p->proto == 17) {
         x.addr = &p->dst;
-        x.kind = FL_K_UDP;
+        x.kind = icmp ? FL_K_ICMP : FL_K_UDP;
         x.ctr = FL_C_PKTS;
         x.insert = x.sources = true;
         fl_count(s, d, &x);
@@ -1022,8 +1079,8 @@ static void fl_stats(const void *st, struct dtr_det_stats *out)
 const struct dtr_ops dt_flood_ops = {
     .name = "flood",
     .threat = "T4",
-    .summary = "SYN floods, SYN-ACK reflection, UDP floods and amplification, connection "
-               "floods, per destination",
+    .summary = "SYN floods, SYN-ACK reflection, UDP floods and amplification, ICMP floods, "
+               "connection floods, per destination",
     .sid_base = 4001,
     .sigs = fl_sigs,
     .n_sigs = MM_ARRAY_LEN(fl_sigs),
@@ -1034,6 +1091,7 @@ const struct dtr_ops dt_flood_ops = {
     .fini = fl_fini,
     .packet = fl_packet,
     .packet_classes = DTR_PC_BIT(DTR_PC_TCP_EDGE) | DTR_PC_BIT(DTR_PC_UDP_FIRST) |
-                      DTR_PC_BIT(DTR_PC_UDP_MORE),
+                      DTR_PC_BIT(DTR_PC_UDP_MORE) | DTR_PC_BIT(DTR_PC_OTHER_FIRST) |
+                      DTR_PC_BIT(DTR_PC_OTHER_MORE),
     .stats = fl_stats,
 };

@@ -159,13 +159,14 @@ static inline void hn_addr4(struct mm_addr *a, uint32_t ip)
     a->b[3] = (uint8_t)ip;
 }
 
-/* One hand-made IPv4 TCP or UDP packet through the flow table into the detectors. The flow
+/* One hand-made IPv4 TCP, UDP or ICMP packet through the flow table into the detectors. The flow
  * it landed on is returned (NULL when `no_flow`: the packet is given without one). */
 struct hn_pkt {
     uint32_t src, dst;
     uint16_t sport, dport;
-    uint8_t proto; /* 6 or 17 */
+    uint8_t proto; /* 6 or 17, or 1 / 58 (ICMP, ICMPv6) */
     uint8_t flags; /* TCP flags */
+    uint8_t icmp_type, icmp_code;
     uint32_t plen; /* payload bytes */
     uint64_t ts_ns;
     bool no_flow;
@@ -191,6 +192,8 @@ static inline const struct flow *hn_send(struct hn *H, const struct hn_pkt *x)
     p.sport = x->sport;
     p.dport = x->dport;
     p.tcp_flags = x->flags;
+    p.icmp_type = x->icmp_type;
+    p.icmp_code = x->icmp_code;
     p.payload = H->payload;
     p.payload_len = x->plen > sizeof H->payload ? (uint32_t)sizeof H->payload : x->plen;
     memset(H->payload, 0, p.payload_len);

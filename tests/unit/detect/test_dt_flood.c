@@ -2,7 +2,7 @@
  * T4 flood detector (src/detect/dt_flood.c) through the detector host: SYN flood (spoofed
  * sources, the rate and half-open thresholds at their edges, a busy healthy server), SYN-ACK
  * reflection (and solicited SYN-ACKs that are not), UDP flood and amplification (and a single
- * fast source that is not), connection flood, IPv6, the update rate limit and a new alert
+ * fast source that is not), ICMP flood (and monitoring pings that are not), connection flood, IPv6, the update rate limit and a new alert
  * after end-after, bad settings, memory at the cap under a million spoofed sources and a
  * million destinations, and the labelled captures of ../shared/data plus demo/demo.pcap with
  * exact alert counts. Also the Space-Saving sketch and the port-list parser of dt_flood.h.
@@ -21,6 +21,7 @@
 #define SID_UDP 4003u
 #define SID_AMP 4004u
 #define SID_CONN 4005u
+#define SID_ICMP 4006u
 
 #define A4(a, b, c, d)                                                                             \
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -168,17 +169,24 @@ static void test_busy_server_no_alert(void **state)
     hn_free(H);
 }
 
+/* 2001:db8::<last> (the IPv6 documentation prefix). */
+static struct mm_addr doc_addr6(uint8_t last)
+{
+    struct mm_addr a;
+    memset(&a, 0, sizeof a);
+    a.b[0] = 0x20;
+    a.b[1] = 0x01;
+    a.b[2] = 0x0d;
+    a.b[3] = 0xb8;
+    a.b[15] = last;
+    return a;
+}
+
 static void test_syn_flood_ipv6(void **state)
 {
     (void)state;
     struct hn *H = fl_new(600 * SEC, NULL, 0);
-    struct mm_addr dst, src;
-    memset(&dst, 0, sizeof dst);
-    dst.b[0] = 0x20;
-    dst.b[1] = 0x01;
-    dst.b[2] = 0x0d;
-    dst.b[3] = 0xb8;
-    dst.b[15] = 0x25;
+    struct mm_addr dst = doc_addr6(0x25), src;
     for (uint32_t i = 0; i < 500; i++) {
         src = dst;
         src.b[14] = (uint8_t)(i >> 8);
@@ -335,6 +343,98 @@ static void test_udp_negatives(void **state)
         assert_int_equal(hn_count(H, SID_UDP), src == 10 ? 1 : 0);
         hn_free(H);
     }
+}
+
+/* --- ICMP flood --------------------------------------------------------------------------- */
+
+/* n ICMP messages of type/code to 10.10.10.80 from `sources` hosts, spread evenly over span. */
+static void icmp_burst(struct hn *H, uint32_t n, uint32_t sources, uint8_t type, uint8_t code,
+                       uint64_t span)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct hn_pkt x = {.src = A4(198, 51, 100, 1 + i % sources),
+                           .dst = A4(10, 10, 10, 80),
+                           .proto = 1,
+                           .icmp_type = type,
+                           .icmp_code = code,
+                           .plen = 56,
+                           .ts_ns = T0 + i * (span / n)};
+        hn_send(H, &x);
+    }
+}
+
+static void test_icmp_flood(void **state)
+{
+    (void)state;
+    /* ping -f from one host: 1,200 echo requests a second. */
+    struct hn *H = fl_new(600 * SEC, NULL, 0);
+    icmp_burst(H, 600, 1, 8, 0, SEC / 2);
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    const struct hn_alert *a = get(H, SID_ICMP);
+    assert_string_equal(a->dst, "10.10.10.80");
+    assert_string_equal(a->src, "198.51.100.1");
+    assert_int_equal(a->proto, 1);
+    assert_int_equal(a->dport, 0);
+    assert_true(hn_has(a->json, "\"variant\":\"icmp-flood\""));
+    assert_true(hn_has(a->json, "\"top_icmp_types\":[{\"type\":8,\"code\":0,"));
+    assert_true(hn_num(a->json, "echo_requests") >= 500);
+    assert_true(hn_num(a->json, "bytes_window") > 0);
+    assert_false(hn_has(a->json, "source_ports"));
+    hn_free(H);
+    /* Any type counts: a storm of port-unreachables (type 3 code 3) from 20 hosts. */
+    H = fl_new(600 * SEC, NULL, 0);
+    icmp_burst(H, 2000, 20, 3, 3, SEC);
+    hn_finish(H);
+    assert_int_equal(hn_count(H, SID_ICMP), 1);
+    a = get(H, SID_ICMP);
+    assert_true(hn_has(a->json, "\"top_icmp_types\":[{\"type\":3,\"code\":3,"));
+    assert_true(hn_num(a->json, "echo_requests") == 0);
+    hn_free(H);
+    /* ICMPv6 echo requests. */
+    H = fl_new(600 * SEC, NULL, 0);
+    struct mm_addr dst = doc_addr6(0x80), src = doc_addr6(0x07);
+    for (uint32_t i = 0; i < 1000; i++) {
+        struct hn_pkt x = {.src6 = &src,
+                           .dst6 = &dst,
+                           .proto = 58,
+                           .icmp_type = 128,
+                           .plen = 56,
+                           .ts_ns = T0 + i * (SEC / 1000)};
+        hn_send(H, &x);
+    }
+    hn_finish(H);
+    assert_int_equal(hn_count(H, SID_ICMP), 1);
+    assert_int_equal(get(H, SID_ICMP)->proto, 58);
+    assert_string_equal(get(H, SID_ICMP)->dst, "2001:db8::80");
+    hn_free(H);
+}
+
+static void test_icmp_negatives(void **state)
+{
+    (void)state;
+    /* Monitoring: one ping a second for ten minutes. */
+    struct hn *H = fl_new(600 * SEC, NULL, 0);
+    icmp_burst(H, 600, 1, 8, 0, 600 * SEC);
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+    /* icmp-rate at its edge: 499 messages within one second (one bucket) are not a flood,
+     * 500 are. */
+    for (uint32_t n = 499; n <= 500; n++) {
+        H = fl_new(600 * SEC, NULL, 0);
+        icmp_burst(H, n, 3, 8, 0, SEC - SEC / 1000);
+        hn_finish(H);
+        assert_int_equal(hn_count(H, SID_ICMP), n == 500 ? 1 : 0);
+        hn_free(H);
+    }
+    /* A lower icmp-rate setting: 60 a second are a flood then. */
+    const char *kv[] = {"icmp-rate=50"};
+    H = fl_new(600 * SEC, kv, 1);
+    icmp_burst(H, 60, 1, 8, 0, SEC - SEC / 1000);
+    hn_finish(H);
+    assert_int_equal(hn_count(H, SID_ICMP), 1);
+    hn_free(H);
 }
 
 /* --- connection flood --------------------------------------------------------------------- */
@@ -743,6 +843,8 @@ int main(void)
         cmocka_unit_test(test_udp_amplification),
         cmocka_unit_test(test_udp_flood),
         cmocka_unit_test(test_udp_negatives),
+        cmocka_unit_test(test_icmp_flood),
+        cmocka_unit_test(test_icmp_negatives),
         cmocka_unit_test(test_connection_flood),
         cmocka_unit_test(test_time_steps_back),
         cmocka_unit_test(test_updates_and_new_activity),

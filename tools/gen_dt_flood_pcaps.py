@@ -9,7 +9,8 @@
                                            greeting during a burst of connection attempts and
                                            three slow HTTP answers
   tests/pcap/dt_flood_icmp/input.pcap      a ping flood on the web server from three hosts,
-                                           and a monitoring host's pings (not a flood)
+                                           its replies, and a monitoring host's pings (neither
+                                           a flood)
 
 usage: tools/gen_dt_flood_pcaps.py [--out tests/pcap] [CASE ...]   (default: all)
 
@@ -110,21 +111,24 @@ def icmp_frame(src, dst, ident, seq, reply=False):
 
 def case_icmp(out):
     """Two parts, with the default icmp-rate (500 a second):
-      t+0 s   ping flood on the web server 192.168.10.80: 600 echo requests a second for 2 s
-              from 203.0.113.7, .8 and .9 in turn; the server answers the first 100
+      t+0 s   ping flood on the web server 192.168.10.80 for 2 s: 800 echo requests a second
+              from 203.0.113.7, every one answered (800 replies a second back to it, answers
+              to its own requests), and 100 a second each from 203.0.113.8 and .9, unanswered
                                                                           -> icmp-flood (4006)
       t+0 s   the monitoring host 192.168.10.5 pings the mail server 192.168.10.25 once a
       ..30 s  second for 30 s, answered                                   -> nothing
     """
     cap = pg.Capture()
     counts = {"flood": 0, "replies": 0, "monitoring": 0}
-    for i in range(1200):
-        src = "203.0.113.%d" % (7 + i % 3)
-        ts = T0 + pg.ns(i * 2.0 / 1200)
-        cap.add(ts, icmp_frame(src, WEB, 0x4d00 + i % 3, i // 3))
+    for i in range(2000):
+        n = i % 10  # eight of ten from .7, one each from .8 and .9
+        src = "203.0.113.%d" % (7 if n < 8 else n)
+        ts = T0 + pg.ns(i * 2.0 / 2000)
+        ident = 0x4d00 + (7 if n < 8 else n)
+        cap.add(ts, icmp_frame(src, WEB, ident, i))
         counts["flood"] += 1
-        if i < 100:
-            cap.add(ts + pg.ns(0.0002), icmp_frame(WEB, src, 0x4d00 + i % 3, i // 3, reply=True))
+        if n < 8:
+            cap.add(ts + pg.ns(0.0002), icmp_frame(WEB, src, ident, i, reply=True))
             counts["replies"] += 1
     for i in range(30):
         ts = T0 + pg.ns(i + 0.25)

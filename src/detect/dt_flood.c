@@ -20,7 +20,8 @@
  *   REFL (host)           SYN-ACKs arriving for connections the host never opened (the flow
  *                         began with the SYN-ACK); RSTs that begin a flow (backscatter)
  *   UDP  (host)           datagrams, bytes, datagrams from a known reflector port
- *   ICMP (host)           ICMP and ICMPv6 messages of any type, bytes, echo requests
+ *   ICMP (host)           ICMP and ICMPv6 messages of any type, bytes, echo requests; not the
+ *                         answers to the host's own requests (the replies to its pings)
  * Alerts, evaluated on each packet that updates a hot entry:
  *   syn-flood         a bucket's SYN rate >= syn-rate and, over the window, at least
  *                     half-open of the SYNs had no completed handshake
@@ -1014,6 +1015,11 @@ static void fl_packet(void *st, struct dtr *d, const struct flow *f, int dir,
         return;
     struct fl_pkt x = {.p = p};
     bool icmp = (p->proto == 1 && p->ip_ver == 4) || (p->proto == 58 && p->ip_ver == 6);
+    /* An ICMP answer to the destination's own request (an echo reply to its ping: the flow
+     * was opened from the other side) is no flood of it, whatever the rate; unsolicited
+     * replies (a smurf attack's) open their own flow and count. */
+    if (icmp && f && dir == FLOW_TOCLIENT && f->pkts[FLOW_TOSERVER])
+        return;
     if (icmp || p->proto == 17) {
         x.addr = &p->dst;
         x.kind = icmp ? FL_K_ICMP : FL_K_UDP;

@@ -17,7 +17,10 @@ Scenarios, each from its own attacker address so that every alert can be attribu
      portscan alert from any other source (the flood's spoofed sources, the login tools).
   2. hping3 -S -p 80 -i u200 -c 3000 --rand-source (3000 spoofed SYNs in 0.6 s; the spoofed
      packets exist only on the test's veth) -> one T4 SYN flood alert (6100:4001) on
-     victim:80, at least syn-rate (200) SYNs, mostly half-open.
+     victim:80, at least syn-rate (200) SYNs, mostly half-open. Then hping3 --icmp -i u500
+     -c 1500 from its own address (1500 echo requests in 0.75 s, each answered) -> one T4
+     ICMP flood alert (6100:4006) on the victim naming that address, and none on the
+     attacker for the victim's replies.
   3. hydra -l alice -P <30 wrong passwords, then "alice2024"> -t 1 pop3:// -> T5 brute force
      (6100:5001, 20 failures when reported, 30 in its final update), success after it
      (6100:5004, account alice) and T7 weak password (6100:7001, alice, outcome success,
@@ -74,14 +77,16 @@ SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS = ("203.0.113.61", "203.0.113.62",
                                                   "203.0.113.65")
 SRC_BRUTE, SRC_SPRAY, SRC_NIKTO, SRC_SQLMAP = ("203.0.113.50", "203.0.113.51",
                                                "203.0.113.80", "203.0.113.81")
+SRC_PING = "203.0.113.70"
 ATT_ADDRS = [SRC_BRUTE, SRC_SPRAY, SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS, SRC_NIKTO,
-             SRC_SQLMAP]
+             SRC_SQLMAP, SRC_PING]
 TOOLS = ["ip", "ethtool", "ss", "nmap", "hping3", "hydra", "sqlmap", "curl", "dovecot"]
 
 SYN_PORTS = "1-100"                                        # 100 ports, 80 open
 UDP_PORTS = "7,9,53,67,69,111,123,137,161,500,514,520"     # 12 closed ports
 STEALTH_PORTS = "21,22,23,25,80"                           # 4 closed answer RST, 80 silent
 FLOOD_COUNT = 3000
+PING_COUNT = 1500
 WRONG_PASSWORDS = ["Guess%02d-Winter!x" % i for i in range(30)]   # strong, all wrong
 ALICE_PASSWORD = "alice2024"          # weak: contains the user id
 BOB_PASSWORD = "kV7#qT9!mR2$wL4e"
@@ -105,10 +110,10 @@ NIKTO_PROBES = [
 ]
 
 GID = 6100
-SID_VERTICAL, SID_SYN_FLOOD = 2001, 4001
+SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD = 2001, 4001, 4006
 SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS, SID_4XX = 5001, 5002, 5004, 7001, 3001
 SID_UA_NIKTO, SID_UA_SQLMAP = 8101001, 8101002
-NEEDED_SIDS = [SID_VERTICAL, SID_SYN_FLOOD, SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS,
+NEEDED_SIDS = [SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS,
                SID_4XX]
 
 HTTP_SERVER = r"""
@@ -295,6 +300,10 @@ def scenario_flood():
     run_tool("hping3", NS_ATT, ["hping3", "-q", "-S", "-p", "80", "-i", "u200", "-c",
                                 str(FLOOD_COUNT), "--rand-source", VICTIM], timeout=30,
              ok_codes=(0, 1))   # 1: no replies, as expected for spoofed sources
+    # A ping flood from a real address: 2000 a second for 0.75 s, every request answered.
+    run_tool("hping3 --icmp", NS_ATT, ["hping3", "-q", "--icmp", "-i", "u500", "-c",
+                                       str(PING_COUNT), "-a", SRC_PING, VICTIM], timeout=30,
+             ok_codes=(0, 1))
 
 
 def hydra(src, args, tmp):
@@ -436,6 +445,17 @@ def check(events, stderr, tmp):
                    "sources_distinct %s, named source %s" % (
                        VICTIM, FLOOD_COUNT, e.get("syn"), e.get("half_open_share"),
                        e.get("sources_distinct"), a["src_ip"]))
+
+    # 2b. the ping flood: one alert on the victim naming the pinger; the victim's replies (as
+    # many, back to the pinger) answer its own requests and are no flood of it.
+    a = expect_one(dets, SID_ICMP_FLOOD, SRC_PING, VICTIM, what="hping3 --icmp flood")
+    e = ev(a)
+    assert a.get("proto") == "ICMP" and e.get("echo_requests", 0) >= 500, (a.get("proto"), e)
+    stray = [x for x in first_alerts(dets, SID_ICMP_FLOOD) if x is not a]
+    assert not stray, "ICMP flood alerts besides the ping flood: %s" % [
+        json.dumps(x)[:600] for x in stray]
+    results.append("T4 ICMP flood on %s (%d sent from %s): echo_requests %s, peak_pps %s" % (
+        VICTIM, PING_COUNT, SRC_PING, e.get("echo_requests"), e.get("peak_pps")))
 
     # 3. POP3 brute force on alice, success after it, weak password.
     a = expect_one(dets, SID_BRUTE, SRC_BRUTE, VICTIM, 110, "POP3 brute force")

@@ -382,6 +382,13 @@ static void test_icmp_flood(void **state)
     assert_true(hn_num(a->json, "bytes_window") > 0);
     assert_false(hn_has(a->json, "source_ports"));
     hn_free(H);
+    /* Unsolicited echo replies (a smurf attack: requests forged in the victim's name sent to
+     * a broadcast address) count: the victim never asked. */
+    H = fl_new(600 * SEC, NULL, 0);
+    icmp_burst(H, 600, 30, 0, 0, SEC / 2);
+    hn_finish(H);
+    assert_int_equal(hn_count(H, SID_ICMP), 1);
+    hn_free(H);
     /* Any type counts: a storm of port-unreachables (type 3 code 3) from 20 hosts. */
     H = fl_new(600 * SEC, NULL, 0);
     icmp_burst(H, 2000, 20, 3, 3, SEC);
@@ -413,6 +420,28 @@ static void test_icmp_flood(void **state)
 static void test_icmp_negatives(void **state)
 {
     (void)state;
+    /* The victim of a ping flood answers every request: its 1,200 replies a second to the
+     * attacker are answers to the attacker's own requests, no flood of the attacker. */
+    struct hn *R = fl_new(600 * SEC, NULL, 0);
+    for (uint32_t i = 0; i < 600; i++) {
+        struct hn_pkt q = {.src = A4(198, 51, 100, 1),
+                           .dst = A4(10, 10, 10, 80),
+                           .proto = 1,
+                           .icmp_type = 8,
+                           .plen = 56,
+                           .ts_ns = T0 + i * (SEC / 1200)};
+        hn_send(R, &q);
+        struct hn_pkt a = q;
+        a.src = q.dst;
+        a.dst = q.src;
+        a.icmp_type = 0;
+        a.ts_ns += 100000;
+        hn_send(R, &a);
+    }
+    hn_finish(R);
+    assert_int_equal(R->n, 1);
+    assert_string_equal(get(R, SID_ICMP)->dst, "10.10.10.80");
+    hn_free(R);
     /* Monitoring: one ping a second for ten minutes. */
     struct hn *H = fl_new(600 * SEC, NULL, 0);
     icmp_burst(H, 600, 1, 8, 0, 600 * SEC);

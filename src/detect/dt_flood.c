@@ -1,7 +1,7 @@
 /*
  * T4 floods (dt_flood_ops): TCP SYN floods, SYN-ACK reflection, UDP floods and UDP
- * amplification, ICMP floods, and connection floods, each per destination. docs/detectors/flood.md has the
- * settings, the reasons for their defaults and the evidence.
+ * amplification, ICMP floods, and connection floods, each per destination.
+ * docs/detectors/flood.md has the settings, the reasons for their defaults and the evidence.
  *
  * Two stages keep the cost per packet at one hash lookup and the memory independent of the
  * number of (spoofed) sources:
@@ -37,9 +37,9 @@
  * One alert when a condition first holds, then updates at most every update-interval while it
  * keeps holding; an activity quiet for end-after starts over.
  *
- * Not covered: ACK/RST/fragment floods, floods spread over many destination
- * addresses with a low rate each (carpet bombing), application-layer floods over established
- * connections (HTTP request floods).
+ * Not covered: ACK/RST/fragment floods, floods spread over many destination addresses with a
+ * low rate each (carpet bombing), application-layer floods over established connections
+ * (HTTP request floods).
  */
 #include "detect/dt_flood.h"
 

@@ -2,10 +2,11 @@
  * T4 flood detector (src/detect/dt_flood.c) through the detector host: SYN flood (spoofed
  * sources, the rate and half-open thresholds at their edges, a busy healthy server), SYN-ACK
  * reflection (and solicited SYN-ACKs that are not), UDP flood and amplification (and a single
- * fast source that is not), ICMP flood (and monitoring pings that are not), connection flood, IPv6, the update rate limit and a new alert
- * after end-after, bad settings, memory at the cap under a million spoofed sources and a
- * million destinations, and the labelled captures of ../shared/data plus demo/demo.pcap with
- * exact alert counts. Also the Space-Saving sketch and the port-list parser of dt_flood.h.
+ * fast source that is not), ICMP flood (and a flood's own replies and monitoring pings, which
+ * are not), connection flood, IPv6, the update rate limit and a new alert after end-after,
+ * bad settings, memory at the cap under a million spoofed sources and a million
+ * destinations, and the labelled captures of ../shared/data plus demo/demo.pcap with exact
+ * alert counts. Also the Space-Saving sketch and the port-list parser of dt_flood.h.
  */
 #include "detect/dt_flood.h"
 #include "dt_flood_harness.h"

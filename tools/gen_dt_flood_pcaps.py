@@ -11,6 +11,9 @@
   tests/pcap/dt_flood_icmp/input.pcap      a ping flood on the web server from three hosts,
                                            its replies, and a monitoring host's pings (neither
                                            a flood)
+  tests/pcap/dt_flood_ack/input.pcap       a capture starting amid 300 running HTTPS
+                                           connections (no flood), then a spoofed ACK flood on
+                                           the web server
 
 usage: tools/gen_dt_flood_pcaps.py [--out tests/pcap] [CASE ...]   (default: all)
 
@@ -140,6 +143,45 @@ def case_icmp(out):
     return path, len(cap), counts
 
 
+# ----------------------------------------------------------------------------- dt_flood_ack
+
+def case_ack(out):
+    """Two parts, with the default ack-rate (1000 a second):
+      t+0 s   the capture starts amid 300 running HTTPS downloads from 192.168.10.100-.199
+              (three each, from 198.51.100.20:443): each shows up as the client's ACK, with
+              no handshake before it, so the server gets 300 ACKs that begin a flow within
+              0.1 s; the downloads go on for 1 s                        -> nothing
+      t+10 s  ACK flood on the web server 192.168.10.80:80, 1,500 ACKs a second for 2 s from
+              forged sources (203.0.113.0/24 and 198.51.100.0/24) and random ports
+                                                                       -> ack-flood (4007)
+    """
+    rng = random.Random(4007)
+    cap = pg.Capture()
+    counts = {"midstream": 0, "flood": 0}
+    server = "198.51.100.20"
+    conns = [("192.168.10.%d" % (100 + i // 3), 40000 + i) for i in range(300)]
+    for step in range(5):
+        t = T0 + pg.ns(step * 0.2)
+        for j, (client, port) in enumerate(conns):
+            ts = t + pg.ns(j * 0.0003)
+            cap.add(ts, tcp_frame(client, port, server, 443, "A", 7000,
+                                  ack=5000 + step * 64))
+            cap.add(ts + pg.ns(0.0001), tcp_frame(server, 443, client, port, "PA",
+                                                   5000 + step * 64, ack=7000,
+                                                   payload=bytes(64)))
+            counts["midstream"] += 2
+    t = T0 + pg.ns(10)
+    for i in range(3000):
+        src = ("203.0.113.%d" if i % 2 else "198.51.100.%d") % (1 + rng.randrange(254))
+        ts = t + pg.ns(i * 2.0 / 3000)
+        cap.add(ts, tcp_frame(src, rng.randint(1024, 65535), WEB, 80, "A",
+                              rng.getrandbits(32), ack=rng.getrandbits(32)))
+        counts["flood"] += 1
+    path = os.path.join(out, "dt_flood_ack", "input.pcap")
+    cap.write_pcap(path)
+    return path, len(cap), counts
+
+
 # ----------------------------------------------------------------------------- dt_flood_conn
 
 SMTP_BANNER = b"220 mail.sakura-trading.example ESMTP Postfix (Ubuntu)\r\n"
@@ -261,7 +303,7 @@ def case_latency(out):
 
 
 CASES = {"dt_flood_udp": case_udp, "dt_flood_conn": case_conn, "dt_latency_spike": case_latency,
-         "dt_flood_icmp": case_icmp}
+         "dt_flood_icmp": case_icmp, "dt_flood_ack": case_ack}
 
 
 def main():

@@ -1,6 +1,6 @@
 /*
- * T4 floods (dt_flood_ops): TCP SYN floods, SYN-ACK reflection, UDP floods and UDP
- * amplification, ICMP floods, and connection floods, each per destination.
+ * T4 floods (dt_flood_ops): TCP SYN floods, SYN-ACK reflection, TCP ACK floods, UDP floods
+ * and UDP amplification, ICMP floods, and connection floods, each per destination.
  * docs/detectors/flood.md has the settings, the reasons for their defaults and the evidence.
  *
  * Two stages keep the cost per packet at one hash lookup and the memory independent of the
@@ -22,6 +22,8 @@
  *   UDP  (host)           datagrams, bytes, datagrams from a known reflector port
  *   ICMP (host)           ICMP and ICMPv6 messages of any type, bytes, echo requests; not the
  *                         answers to the host's own requests (the replies to its pings)
+ *   ACK  (host)           TCP segments with ACK (no SYN, no RST) that begin a flow: no
+ *                         connection they could belong to was seen
  * Alerts, evaluated on each packet that updates a hot entry:
  *   syn-flood         a bucket's SYN rate >= syn-rate and, over the window, at least
  *                     half-open of the SYNs had no completed handshake
@@ -32,12 +34,14 @@
  *   icmp-flood        a bucket's ICMP rate >= icmp-rate, from any number of sources (one
  *                     `ping -f` or hping3 --flood is a flood; a monitoring system pings once
  *                     a second)
+ *   ack-flood         a bucket's rate of out-of-state ACKs >= ack-rate (a capture or a
+ *                     flow timeout cuts into running connections at one segment each)
  *   connection-flood  a bucket's completed-handshake rate >= conn-rate to a service port
  *                     (conn-ports) from at most conn-max-sources sources
  * One alert when a condition first holds, then updates at most every update-interval while it
  * keeps holding; an activity quiet for end-after starts over.
  *
- * Not covered: ACK/RST/fragment floods, floods spread over many destination addresses with a
+ * Not covered: RST and fragment floods, floods spread over many destination addresses with a
  * low rate each (carpet bombing), application-layer floods over established connections
  * (HTTP request floods).
  */
@@ -369,6 +373,7 @@ struct fl_cfg {
     const char *amp_ports;
     double amp_share;
     uint32_t icmp_rate;
+    uint32_t ack_rate;
     uint32_t conn_rate;
     uint32_t conn_max_sources;
     const char *conn_ports;
@@ -411,6 +416,10 @@ static const struct dtr_param fl_params[] = {
      "ICMP messages per second to one host that make an ICMP flood: monitoring pings once a "
      "second, traceroute and path-MTU discovery send a few; ping -f sends hundreds to "
      "thousands and hping3 --flood tens of thousands"},
+    {"ack-rate", DTR_P_U32, offsetof(struct fl_cfg, ack_rate), "1000", 1, 100000000,
+     "TCP ACKs per second to one host that belong to no connection seen (they begin a flow): "
+     "a capture started, or a flow timed out, in the middle of running connections gives one "
+     "per connection; spoofed ACK floods, which get past SYN cookies, bring thousands"},
     {"conn-rate", DTR_P_U32, offsetof(struct fl_cfg, conn_rate), "100", 1, 100000000,
      "completed connections per second to one service from few sources: mail and login "
      "services of a small site see a few per minute, a password-guessing tool up to about 40 "
@@ -435,12 +444,14 @@ static const struct dtr_sig fl_sigs[] = {
     {"udp-amplification", "MAMORI T4 UDP amplification flood", "attempted-dos", 2},
     {"connection-flood", "MAMORI T4 connection flood", "attempted-dos", 2},
     {"icmp-flood", "MAMORI T4 ICMP flood", "attempted-dos", 2},
+    {"ack-flood", "MAMORI T4 TCP ACK flood", "attempted-dos", 2},
 };
-enum { FL_SIG_SYN, FL_SIG_REFL, FL_SIG_UDP, FL_SIG_AMP, FL_SIG_CONN, FL_SIG_ICMP };
+enum { FL_SIG_SYN, FL_SIG_REFL, FL_SIG_UDP, FL_SIG_AMP, FL_SIG_CONN, FL_SIG_ICMP, FL_SIG_ACK };
 
-enum fl_kind { FL_K_TCP = 1, FL_K_REFL, FL_K_UDP, FL_K_ICMP, FL_NKINDS };
+enum fl_kind { FL_K_TCP = 1, FL_K_REFL, FL_K_UDP, FL_K_ICMP, FL_K_ACK, FL_NKINDS };
 
-/* Counters of a bucket, by kind: TCP, REFL, UDP and ICMP (bytes saturate at 4 GiB). */
+/* Counters of a bucket, by kind: TCP, REFL, UDP and ICMP (bytes saturate at 4 GiB); ACK
+ * counts FL_C_PKTS only. */
 enum { FL_C_SYN = 0, FL_C_SYNACK = 1, FL_C_EST = 2 };
 enum { FL_C_RSYNACK = 0, FL_C_RRST = 1 };
 enum { FL_C_PKTS = 0, FL_C_BYTES = 1, FL_C_AMP = 2 };
@@ -529,6 +540,7 @@ static void *fl_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     s->thr[FL_K_REFL][FL_C_RSYNACK] = fl_level(s->cfg.synack_rate, s->width_ns);
     s->thr[FL_K_UDP][FL_C_PKTS] = fl_level(s->cfg.udp_rate, s->width_ns);
     s->thr[FL_K_ICMP][FL_C_PKTS] = fl_level(s->cfg.icmp_rate, s->width_ns);
+    s->thr[FL_K_ACK][FL_C_PKTS] = fl_level(s->cfg.ack_rate, s->width_ns);
     for (int k = 0; k < FL_NKINDS; k++)
         for (int c = 0; c < FL_NCTR; c++)
             if (s->thr[k][c])
@@ -739,7 +751,7 @@ static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
     } else if (k->kind == FL_K_REFL) {
         jb_uint(jb, "synack", sum[FL_C_RSYNACK]);
         jb_uint(jb, "rst_backscatter", sum[FL_C_RRST]);
-    } else {
+    } else if (k->kind != FL_K_ACK) {
         jb_uint(jb, "bytes_window", sum[FL_C_BYTES]);
         jb_uint(jb, "bytes_total", h->total[FL_C_BYTES]);
         jb_double(jb, "peak_mbps", fl_per_s(s, h->peak[FL_C_BYTES]) * 8.0 / 1e6, 3);
@@ -772,7 +784,7 @@ static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
         jb_uint(jb, "source_ports_distinct", dtr_distinct_count(&h->sports));
         dtr_ev_distinct_examples(jb, &h->sports, "source_ports_sample", FL_PORT_EXAMPLES);
     }
-    if (k->kind == FL_K_UDP || k->kind == FL_K_REFL) {
+    if (k->kind == FL_K_UDP || k->kind == FL_K_REFL || k->kind == FL_K_ACK) {
         dt_flood_ev_top_ports(jb, "top_source_ports", ports, nports, FL_PORT_EXAMPLES, "packets");
         jb_uint(jb, "dest_ports_distinct", dtr_distinct_count(&h->dports));
         dtr_ev_distinct_examples(jb, &h->dports, "dest_ports_sample", FL_PORT_EXAMPLES);
@@ -786,7 +798,9 @@ static void fl_emit(struct fl_state *s, struct dtr *d, const struct fl_svc *sv,
     if (ntop)
         a.src = top[0].addr; /* the busiest source (with spoofed floods, one of many) */
     a.ip_ver = k->ip_ver;
-    a.proto = k->kind == FL_K_UDP ? 17 : k->kind == FL_K_ICMP ? (k->ip_ver == 6 ? 58 : 1) : 6;
+    a.proto = k->kind == FL_K_UDP    ? 17
+              : k->kind == FL_K_ICMP ? (k->ip_ver == 6 ? 58 : 1)
+                                     : 6;
     a.dport = k->port;
     a.update = update;
     dtr_alert_emit(d, &a);
@@ -840,8 +854,10 @@ static void fl_evaluate(struct fl_state *s, struct dtr *d, const struct fl_svc *
         }
         break;
     case FL_K_ICMP:
+    case FL_K_ACK:
         if (may0 && fl_peak_in_window(sv, FL_C_PKTS) >= thr[FL_C_PKTS])
-            fl_maybe_report(s, d, sv, h, &h->rep[0], FL_SIG_ICMP, now_ns);
+            fl_maybe_report(s, d, sv, h, &h->rep[0],
+                            sv->key.kind == FL_K_ICMP ? FL_SIG_ICMP : FL_SIG_ACK, now_ns);
         break;
     case FL_NKINDS:
         break;
@@ -1051,6 +1067,12 @@ static void fl_packet(void *st, struct dtr *d, const struct flow *f, int dir,
             x.kind = FL_K_TCP;
             x.ctr = FL_C_SYNACK;
         }
+    } else if (fl == TCP_ACK && f && f->pkts[0] + f->pkts[1] == 1) {
+        /* An ACK that begins its flow: no connection it could belong to was seen. */
+        x.addr = &p->dst;
+        x.kind = FL_K_ACK;
+        x.ctr = FL_C_PKTS;
+        x.insert = x.sources = true;
     } else if (fl == TCP_ACK) {
         /* The client's second packet an ACK after its SYN: its side of the handshake is
          * done. Spoofed sources never get here; it needs no SYN-ACK in the capture. */
@@ -1085,8 +1107,8 @@ static void fl_stats(const void *st, struct dtr_det_stats *out)
 const struct dtr_ops dt_flood_ops = {
     .name = "flood",
     .threat = "T4",
-    .summary = "SYN floods, SYN-ACK reflection, UDP floods and amplification, ICMP floods, "
-               "connection floods, per destination",
+    .summary = "SYN floods, SYN-ACK reflection, ACK floods, UDP floods and amplification, "
+               "ICMP floods, connection floods, per destination",
     .sid_base = 4001,
     .sigs = fl_sigs,
     .n_sigs = MM_ARRAY_LEN(fl_sigs),

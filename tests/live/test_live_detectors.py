@@ -17,10 +17,12 @@ Scenarios, each from its own attacker address so that every alert can be attribu
      portscan alert from any other source (the flood's spoofed sources, the login tools).
   2. hping3 -S -p 80 -i u200 -c 3000 --rand-source (3000 spoofed SYNs in 0.6 s; the spoofed
      packets exist only on the test's veth) -> one T4 SYN flood alert (6100:4001) on
-     victim:80, at least syn-rate (200) SYNs, mostly half-open. Then hping3 --icmp -i u500
-     -c 1500 from its own address (1500 echo requests in 0.75 s, each answered) -> one T4
-     ICMP flood alert (6100:4006) on the victim naming that address, and none on the
-     attacker for the victim's replies.
+     victim:80, at least syn-rate (200) SYNs, mostly half-open. Then hping3 -A -p 80 -i u200
+     -c 3000 --rand-source (3000 spoofed ACKs in 0.6 s, none of any connection) -> one T4
+     ACK flood alert (6100:4007) on the victim. Then hping3 --icmp -i u500 -c 1500 from its
+     own address (1500 echo requests in 0.75 s, each answered) -> one T4 ICMP flood alert
+     (6100:4006) on the victim naming that address, and none on the attacker for the
+     victim's replies.
   3. hydra -l alice -P <30 wrong passwords, then "alice2024"> -t 1 pop3:// -> T5 brute force
      (6100:5001, 20 failures when reported, 30 in its final update), success after it
      (6100:5004, account alice) and T7 weak password (6100:7001, alice, outcome success,
@@ -110,11 +112,11 @@ NIKTO_PROBES = [
 ]
 
 GID = 6100
-SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD = 2001, 4001, 4006
+SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD = 2001, 4001, 4006, 4007
 SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS, SID_4XX = 5001, 5002, 5004, 7001, 3001
 SID_UA_NIKTO, SID_UA_SQLMAP = 8101001, 8101002
-NEEDED_SIDS = [SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS,
-               SID_4XX]
+NEEDED_SIDS = [SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD, SID_BRUTE, SID_SPRAY,
+               SID_SUCCESS, SID_WEAKPASS, SID_4XX]
 
 HTTP_SERVER = r"""
 import html, sys, urllib.parse
@@ -300,6 +302,9 @@ def scenario_flood():
     run_tool("hping3", NS_ATT, ["hping3", "-q", "-S", "-p", "80", "-i", "u200", "-c",
                                 str(FLOOD_COUNT), "--rand-source", VICTIM], timeout=30,
              ok_codes=(0, 1))   # 1: no replies, as expected for spoofed sources
+    run_tool("hping3 -A", NS_ATT, ["hping3", "-q", "-A", "-p", "80", "-i", "u200", "-c",
+                                   str(FLOOD_COUNT), "--rand-source", VICTIM], timeout=30,
+             ok_codes=(0, 1))
     # A ping flood from a real address: 2000 a second for 0.75 s, every request answered.
     run_tool("hping3 --icmp", NS_ATT, ["hping3", "-q", "--icmp", "-i", "u500", "-c",
                                        str(PING_COUNT), "-a", SRC_PING, VICTIM], timeout=30,
@@ -446,7 +451,18 @@ def check(events, stderr, tmp):
                        VICTIM, FLOOD_COUNT, e.get("syn"), e.get("half_open_share"),
                        e.get("sources_distinct"), a["src_ip"]))
 
-    # 2b. the ping flood: one alert on the victim naming the pinger; the victim's replies (as
+    # 2b. the ACK flood: one alert on the victim, whatever spoofed source is named.
+    acks = first_alerts(dets, SID_ACK_FLOOD)
+    assert len(acks) == 1 and acks[0]["dest_ip"] == VICTIM, (
+        "expected 1 ACK flood alert on %s, got: %s" % (VICTIM, [json.dumps(x)[:600]
+                                                               for x in acks]))
+    e = ev(acks[0])
+    assert e.get("packets_window", 0) >= 1000 and e.get("dest_ports_sample") == [80], e
+    results.append("T4 ACK flood on %s (%d sent): packets_window %s, sources_distinct %s, "
+                   "spoofed_likely %s" % (VICTIM, FLOOD_COUNT, e.get("packets_window"),
+                                          e.get("sources_distinct"), e.get("spoofed_likely")))
+
+    # 2c. the ping flood: one alert on the victim naming the pinger; the victim's replies (as
     # many, back to the pinger) answer its own requests and are no flood of it.
     a = expect_one(dets, SID_ICMP_FLOOD, SRC_PING, VICTIM, what="hping3 --icmp flood")
     e = ev(a)
@@ -518,7 +534,8 @@ def check(events, stderr, tmp):
         json.dumps(a)[:600] for a in bad]
 
     # The network rule, checked on what mamori saw: every flow has the victim at one end and
-    # every other end is an attacker address, or a spoofed SYN source of the flood (port 80).
+    # every other end is an attacker address, or a spoofed source of the SYN or ACK flood
+    # (port 80).
     for f in (e for e in events if e["event_type"] == "flow"):
         ends = {f["src_ip"], f["dest_ip"]}
         assert VICTIM in ends, "flow without the victim: %s" % f

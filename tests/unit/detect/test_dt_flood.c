@@ -3,7 +3,8 @@
  * sources, the rate and half-open thresholds at their edges, a busy healthy server), SYN-ACK
  * reflection (and solicited SYN-ACKs that are not), UDP flood and amplification (and a single
  * fast source that is not), ICMP flood (and a flood's own replies and monitoring pings, which
- * are not), connection flood, IPv6, the update rate limit and a new alert after end-after,
+ * are not), ACK flood (and a capture starting amid running connections, which is not),
+ * connection flood, IPv6, the update rate limit and a new alert after end-after,
  * bad settings, memory at the cap under a million spoofed sources and a million
  * destinations, and the labelled captures of ../shared/data plus demo/demo.pcap with exact
  * alert counts. Also the Space-Saving sketch and the port-list parser of dt_flood.h.
@@ -23,6 +24,7 @@
 #define SID_AMP 4004u
 #define SID_CONN 4005u
 #define SID_ICMP 4006u
+#define SID_ACK 4007u
 
 #define A4(a, b, c, d)                                                                             \
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -467,6 +469,67 @@ static void test_icmp_negatives(void **state)
     hn_free(H);
 }
 
+/* --- ACK flood ---------------------------------------------------------------------------- */
+
+static void test_ack_flood(void **state)
+{
+    (void)state;
+    /* hping3 -A --rand-source: 3,000 ACKs a second from forged sources and ports, each the
+     * first segment of its flow. */
+    struct hn *H = fl_new(600 * SEC, NULL, 0);
+    for (uint32_t i = 0; i < 1500; i++)
+        hn_tcp(H, spoofed(i, 1500), rport(i), SRV, 80, ACK, 0, T0 + i * (SEC / 3000));
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    const struct hn_alert *a = get(H, SID_ACK);
+    assert_string_equal(a->dst, "192.168.10.25");
+    assert_int_equal(a->proto, 6);
+    assert_int_equal(a->dport, 0);
+    assert_true(hn_has(a->json, "\"variant\":\"ack-flood\""));
+    assert_true(hn_num(a->json, "packets_window") >= 1000);
+    assert_true(hn_has(a->json, "\"dest_ports_sample\":[80]"));
+    assert_true(hn_has(a->json, "\"spoofed_likely\":true"));
+    assert_false(hn_has(a->json, "syn_synack_ratio"));
+    hn_free(H);
+}
+
+static void test_ack_negatives(void **state)
+{
+    (void)state;
+    /* A capture (or a flow timeout) cutting into 900 running connections of a busy server:
+     * each shows up as one ACK that begins a flow, all in the first second, then the
+     * connections carry on. Below ack-rate: no alert. */
+    struct hn *H = fl_new(600 * SEC, NULL, 0);
+    for (uint32_t i = 0; i < 900; i++)
+        hn_tcp(H, A4(10, 0, i / 250, 1 + i % 250), rport(i), SRV, 443, ACK, 100,
+               T0 + i * (SEC / 1000));
+    for (uint32_t r = 1; r <= 3; r++)
+        for (uint32_t i = 0; i < 900; i++)
+            hn_tcp(H, A4(10, 0, i / 250, 1 + i % 250), rport(i), SRV, 443, ACK, 100,
+                   T0 + r * SEC + i * (SEC / 1000));
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+    /* ack-rate at its edge: 999 out-of-state ACKs within one second are not a flood, 1000
+     * are. */
+    for (uint32_t n = 999; n <= 1000; n++) {
+        H = fl_new(600 * SEC, NULL, 0);
+        for (uint32_t i = 0; i < n; i++)
+            hn_tcp(H, spoofed(i, n), rport(i), SRV, 80, ACK, 0, T0 + i * ((SEC - SEC / 1000) / n));
+        hn_finish(H);
+        assert_int_equal(hn_count(H, SID_ACK), n == 1000 ? 1 : 0);
+        hn_free(H);
+    }
+    /* The ACKs of completed handshakes (the client's second packet) are no ACK flood: 1,500
+     * connections in a second to a web server. */
+    H = fl_new(600 * SEC, NULL, 0);
+    for (uint32_t i = 0; i < 1500; i++)
+        connect_ok(H, A4(10, 1, i / 250, 1 + i % 250), rport(i), SRV, 80, T0 + i * (SEC / 1500));
+    hn_finish(H);
+    assert_int_equal(hn_count(H, SID_ACK), 0);
+    hn_free(H);
+}
+
 /* --- connection flood --------------------------------------------------------------------- */
 
 static void test_connection_flood(void **state)
@@ -875,6 +938,8 @@ int main(void)
         cmocka_unit_test(test_udp_negatives),
         cmocka_unit_test(test_icmp_flood),
         cmocka_unit_test(test_icmp_negatives),
+        cmocka_unit_test(test_ack_flood),
+        cmocka_unit_test(test_ack_negatives),
         cmocka_unit_test(test_connection_flood),
         cmocka_unit_test(test_time_steps_back),
         cmocka_unit_test(test_updates_and_new_activity),

@@ -580,11 +580,11 @@ static void fl_fini(void *st)
  *   tracked  the key has a table entry (set whenever it is found or made): look it up;
  *   seen     a packet of the key came in this window.
  * A packet whose key is not tracked is looked up only if it may make an entry (a SYN, an
- * unsolicited SYN-ACK, a datagram) and the key was seen before: the entry comes with a
- * destination's second packet, never with a port scan's or a sweep's single one. What a key
- * with an entry loses after the bits are cleared is the packets before its next SYN (or
- * datagram) in the window: a handful against thresholds of hundreds a second. A bit shared
- * by two keys only costs a lookup.
+ * unsolicited SYN-ACK, a datagram, an ICMP message, an ACK beginning its flow) and the key
+ * was seen before: the entry comes with a destination's second packet, never with a port
+ * scan's or a sweep's single one. What a key with an entry loses after the bits are cleared
+ * is the packets before its next SYN (or datagram) in the window: a handful against
+ * thresholds of hundreds a second. A bit shared by two keys only costs a lookup.
  */
 enum fl_door { FL_DOOR_LOOKUP, FL_DOOR_FIRST, FL_DOOR_SKIP };
 

@@ -21,7 +21,6 @@ Deterministic: fixed seeds and start time 2024-05-01T09:00:00Z; two runs give by
 files. Addresses come from the documentation ranges and RFC 1918; every checksum is valid.
 """
 
-import argparse
 import os
 import random
 import sys
@@ -207,19 +206,5 @@ CASES = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--out", default=os.path.normpath(os.path.join(here, "..", "tests", "pcap")))
-    ap.add_argument("cases", nargs="*", choices=sorted(CASES) + [[]], default=[])
-    a = ap.parse_args()
-    for name in a.cases or sorted(CASES):
-        d = os.path.join(a.out, "dt_portscan_" + name)
-        os.makedirs(d, exist_ok=True)
-        w = CASES[name](d)
-        n = w.cap.write_pcap(os.path.join(d, "input.pcap"))
-        print("%s: %d packets" % (os.path.join(d, "input.pcap"), n))
-
-
 if __name__ == "__main__":
-    main()
+    pg.run_cases(__doc__, CASES, "dt_portscan_")

@@ -1521,3 +1521,24 @@ def pe_executable(rng, size=4096, timestamp=0x6627A1C0):
                        0, 0, 0, 0x60000020)
     head = (dos + coff + opt + sect).ljust(0x200, b"\0")
     return head + bytes(rng.getrandbits(8) for _ in range(size - 0x200))
+
+
+def run_cases(doc, cases, prefix):
+    """Command line of a case generator: [--out DIR] [CASE ...] (default: every case).
+
+    cases maps a name to a function(case_dir) returning an object with a `cap` (a Capture),
+    written to DIR/<prefix><name>/input.pcap.
+    """
+    import argparse
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--out", default=os.path.normpath(os.path.join(here, "..", "tests", "pcap")))
+    ap.add_argument("cases", nargs="*", choices=sorted(cases) + [[]], default=[])
+    a = ap.parse_args()
+    for name in a.cases or sorted(cases):
+        d = os.path.join(a.out, prefix + name)
+        os.makedirs(d, exist_ok=True)
+        w = cases[name](d)
+        n = w.cap.write_pcap(os.path.join(d, "input.pcap"))
+        print("%s: %d packets" % (os.path.join(d, "input.pcap"), n))

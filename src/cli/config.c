@@ -217,7 +217,8 @@ static int load_detectors(const cfg_node_t *root, struct cli_config *c, char *e,
     return 0;
 }
 
-/* enrichment: {enabled, oui-file, geoip: [files], mac-memcap, dns-memcap}; data-dir. */
+/* enrichment: {enabled, oui-file, geoip: [files], mac-memcap, mac-shared-hosts, dns-memcap};
+ * data-dir. */
 static int load_enrichment(const cfg_node_t *root, struct cli_config *c, char *e, size_t elen)
 {
     int rc = cfg_get_bool(root, "enrichment.enabled", &c->enrich_enabled, e, elen);
@@ -243,6 +244,17 @@ static int load_enrichment(const cfg_node_t *root, struct cli_config *c, char *e
     if (rc)
         return rc;
     c->enrich.mac_memcap = (size_t)v;
+    v = c->enrich.mac_shared_hosts;
+    rc = cfg_get_u64(root, "enrichment.mac-shared-hosts", 0, ENRICH_MAC_SHARED_MAX, &v, e, elen);
+    if (rc)
+        return rc;
+    if (v == 1) {
+        snprintf(e, elen, "line %u: enrichment.mac-shared-hosts: 1 would call every MAC shared; "
+                          "0 turns the test off, 2 to %u set it",
+                 cfg_line(cfg_get(root, "enrichment.mac-shared-hosts")), ENRICH_MAC_SHARED_MAX);
+        return MM_EINVAL;
+    }
+    c->enrich.mac_shared_hosts = (unsigned)v;
     v = c->enrich.dns_memcap;
     if ((rc = cfg_get_size(root, "enrichment.dns-memcap", 64u << 10, 1ull << 36, &v, e, elen)))
         return rc;
@@ -398,7 +410,7 @@ static const char *const known_paths[] = {
     "rule-files", "default-rule-path", "classification-file", "detect.cache-dir",
     "detect.thresholds.memcap", "detect.xbits.memcap", "detect.flowvars.memcap",
     "detectors.*", "data-dir", "enrichment.enabled", "enrichment.oui-file", "enrichment.geoip",
-    "enrichment.mac-memcap", "enrichment.dns-memcap",
+    "enrichment.mac-memcap", "enrichment.mac-shared-hosts", "enrichment.dns-memcap",
 };
 
 /* Whether `path` is a known setting or lies on the way to one. */

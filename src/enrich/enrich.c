@@ -4,7 +4,8 @@
  * MaxMind DB files (libmaxminddb), and IP -> names learned from DNS answers.
  *
  * Per packet only enrich_packet runs: a HOME_NET test and, for a packet that opens a TCP
- * connection or is not TCP, one hash lookup. Everything else runs when an alert is written.
+ * connection or is not TCP, a slot of the small shared-MAC table and, unless that MAC is a
+ * router's, one hash lookup. Everything else runs when an alert is written.
  * DNS answers are accepted only along the chain that starts at the question (CNAMEs
  * followed), so records a response carries about unrelated names teach nothing.
  */
@@ -48,6 +49,25 @@ struct en_mac_ent {
     uint64_t seen_ns; /* last packet that confirmed or changed the MAC */
 };
 
+/*
+ * A source MAC and the internal addresses it was seen with this hour (mac-shared-hosts).
+ * Slots are ENRICH_MAC_SHARED_MAX-independent: each is macs_stride bytes, the address keys
+ * (IPv4 address, or a hash of the IPv6 one) as many as the setting asks.
+ */
+struct en_macinfo {
+    uint8_t mac[6];
+    bool used;
+    bool shared;     /* reached mac-shared-hosts: a router's (or NAT's), kept until replaced */
+    uint32_t hour;   /* of the keys below */
+    uint64_t seen_ns;
+    uint32_t n_keys;
+    uint32_t keys[]; /* distinct address keys, up to mac_shared_hosts */
+};
+
+#define EN_MACS_SLOTS 1024u /* MACs tracked at once (a power of two) */
+#define EN_MACS_PROBE 8u    /* slots one MAC may occupy, from its hash */
+#define EN_NS_PER_HOUR (3600ull * 1000000000ull)
+
 struct en_dns_ent {
     uint8_t addr[16];
     uint8_t ip_ver;
@@ -86,6 +106,11 @@ struct enrich {
     size_t n_geo;
     mm_lru_t *mac_tab;
     mm_lru_t *dns_tab;
+    unsigned char *macs; /* EN_MACS_SLOTS struct en_macinfo, macs_stride bytes apart; NULL
+                            without the shared-MAC test */
+    size_t macs_stride;
+    unsigned mac_shared_hosts;
+    uint64_t mac_shared, mac_shared_skipped;
     uint64_t geoip_lookups, geoip_errors;
     char as_org[EN_AS_ORG_MAX + 1]; /* the last lookup's AS organisation */
 };
@@ -95,6 +120,7 @@ void enrich_config_defaults(struct enrich_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->oui_path = EN_DEFAULT_OUI;
     cfg->mac_memcap = EN_DEFAULT_MAC_MEMCAP;
+    cfg->mac_shared_hosts = ENRICH_MAC_SHARED_DEFAULT;
     cfg->dns_memcap = EN_DEFAULT_DNS_MEMCAP;
 }
 
@@ -580,6 +606,21 @@ enrich_t *enrich_new(const struct enrich_config *cfg, char *err, size_t errlen)
             goto fail;
         }
     }
+    if (cfg->mac_shared_hosts > ENRICH_MAC_SHARED_MAX || cfg->mac_shared_hosts == 1) {
+        snprintf(err, errlen, "enrichment mac-shared-hosts %u: 0 (off) or 2 to %u",
+                 cfg->mac_shared_hosts, ENRICH_MAC_SHARED_MAX);
+        goto fail;
+    }
+    if (en->mac_tab && cfg->mac_shared_hosts) {
+        en->mac_shared_hosts = cfg->mac_shared_hosts;
+        en->macs_stride = (sizeof(struct en_macinfo) + cfg->mac_shared_hosts * sizeof(uint32_t) +
+                           7) & ~(size_t)7;
+        en->macs = calloc(EN_MACS_SLOTS, en->macs_stride);
+        if (!en->macs) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
     if (cfg->dns_memcap) {
         en->dns_tab = mm_lru_new(&dc);
         if (!en->dns_tab) {
@@ -604,9 +645,101 @@ void enrich_free(enrich_t *en)
     enrich_oui_free(en->oui);
     mm_lru_free(en->mac_tab);
     mm_lru_free(en->dns_tab);
+    free(en->macs);
     free(en->nets);
     free(en->nets4);
     free(en);
+}
+
+/* --- shared MACs ----------------------------------------------------------------------- */
+
+static struct en_macinfo *macinfo_at(const enrich_t *en, size_t slot)
+{
+    return (struct en_macinfo *)(void *)(en->macs + slot * en->macs_stride);
+}
+
+static size_t macinfo_home(const uint8_t mac[6])
+{
+    uint64_t h = 0;
+    memcpy(&h, mac, 6);
+    h *= 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 40) & (EN_MACS_SLOTS - 1);
+}
+
+/* The slot of mac, or NULL when it is not tracked. */
+static struct en_macinfo *macinfo_find(const enrich_t *en, const uint8_t mac[6])
+{
+    size_t home = macinfo_home(mac);
+    for (size_t i = 0; i < EN_MACS_PROBE; i++) {
+        struct en_macinfo *mi = macinfo_at(en, (home + i) & (EN_MACS_SLOTS - 1));
+        if (!mi->used)
+            return NULL; /* slots are never freed, and a MAC takes the first free one */
+        if (!memcmp(mi->mac, mac, 6))
+            return mi;
+    }
+    return NULL;
+}
+
+/* The slot of mac, made if new: a free one of its probe window, else the one seen longest
+ * ago, routers last (a segment with more MACs than slots loses hosts' slots first). */
+static struct en_macinfo *macinfo_get(enrich_t *en, const uint8_t mac[6], uint64_t now_ns)
+{
+    size_t home = macinfo_home(mac);
+    struct en_macinfo *victim = NULL;
+    for (size_t i = 0; i < EN_MACS_PROBE; i++) {
+        struct en_macinfo *mi = macinfo_at(en, (home + i) & (EN_MACS_SLOTS - 1));
+        if (!mi->used) {
+            victim = mi; /* the MAC is not further on (see macinfo_find) */
+            break;
+        }
+        if (!memcmp(mi->mac, mac, 6))
+            return mi;
+        if (!victim || (victim->shared && !mi->shared) ||
+            (victim->shared == mi->shared && mi->seen_ns < victim->seen_ns))
+            victim = mi;
+    }
+    if (victim->used && victim->shared)
+        en->mac_shared--; /* a router's slot taken: it is counted again if it shows again */
+    memset(victim, 0, en->macs_stride);
+    memcpy(victim->mac, mac, 6);
+    victim->used = true;
+    victim->hour = (uint32_t)(now_ns / EN_NS_PER_HOUR);
+    return victim;
+}
+
+/* Count the packet's source address for its MAC; true when the MAC is (now) shared. */
+static bool macinfo_count(enrich_t *en, struct en_macinfo *mi, const struct mm_addr *a,
+                          int ip_ver, uint64_t now_ns)
+{
+    if (now_ns > mi->seen_ns)
+        mi->seen_ns = now_ns;
+    if (mi->shared)
+        return true;
+    uint32_t hour = (uint32_t)(now_ns / EN_NS_PER_HOUR);
+    if (hour != mi->hour) {
+        /* A host collects addresses over time (DHCP renewals, IPv6 privacy addresses): only
+         * the addresses of one hour count together. */
+        mi->hour = hour;
+        mi->n_keys = 0;
+    }
+    uint32_t key;
+    if (ip_ver == 4) {
+        key = en_v4(a->b);
+    } else {
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (size_t i = 0; i < 16; i++)
+            h = (h ^ a->b[i]) * 0x100000001b3ull;
+        key = (uint32_t)(h ^ h >> 32);
+    }
+    for (uint32_t i = 0; i < mi->n_keys; i++)
+        if (mi->keys[i] == key)
+            return false;
+    mi->keys[mi->n_keys++] = key;
+    if (mi->n_keys < en->mac_shared_hosts)
+        return false;
+    mi->shared = true;
+    en->mac_shared++;
+    return true;
 }
 
 /* --- MAC learning ---------------------------------------------------------------------- */
@@ -634,6 +767,18 @@ void enrich_packet(enrich_t *en, const struct packet *p)
         return;
     if (!enrich_is_internal(en, &p->src, p->ip_ver))
         return;
+    /* A MAC in front of many internal addresses is a router's (hosts on another subnet
+     * reach the monitored link through it), a NAT gateway's or the like: it names none of
+     * them. Their addresses are not learned (nor is that MAC reported for addresses learned
+     * before it showed). The small slot table stays in cache, so on a routed link, where
+     * most packets come through one or two MACs, this is also cheaper than the learning. */
+    if (en->macs) {
+        struct en_macinfo *mi = macinfo_get(en, m, p->ts_ns);
+        if (macinfo_count(en, mi, &p->src, p->ip_ver, p->ts_ns)) {
+            en->mac_shared_skipped++;
+            return;
+        }
+    }
     uint8_t key[EN_KEY_LEN];
     key_of(key, &p->src, p->ip_ver);
     struct en_mac_ent *e = mm_lru_lookup(en->mac_tab, key);
@@ -892,7 +1037,8 @@ void enrich_lookup(enrich_t *en, const struct mm_addr *a, int ip_ver, struct enr
     key_of(key, a, ip_ver);
     if (en->mac_tab) {
         const struct en_mac_ent *e = mm_lru_lookup(en->mac_tab, key);
-        if (e) {
+        const struct en_macinfo *mi = e && en->macs ? macinfo_find(en, e->mac) : NULL;
+        if (e && !(mi && mi->shared)) {
             out->has_mac = true;
             memcpy(out->mac, e->mac, 6);
             out->vendor = enrich_oui_lookup(en->oui, e->mac);
@@ -959,8 +1105,11 @@ void enrich_get_stats(const enrich_t *en, struct enrich_stats *out)
     out->geoip_errors = en->geoip_errors;
     out->mac_entries = ms.entries;
     out->mac_evicted = ms.evicted;
+    out->mac_shared = en->mac_shared;
+    out->mac_shared_skipped = en->mac_shared_skipped;
     out->dns_entries = ds.entries;
     out->dns_evicted = ds.evicted;
-    out->memuse = ms.memuse + ds.memuse;
-    out->memcap = ms.memcap + ds.memcap;
+    size_t macs_bytes = en->macs ? EN_MACS_SLOTS * en->macs_stride : 0;
+    out->memuse = ms.memuse + ds.memuse + macs_bytes;
+    out->memcap = ms.memcap + ds.memcap + macs_bytes;
 }

@@ -32,6 +32,8 @@ struct enrich_net {
 
 #define ENRICH_MAX_GEOIP 8
 #define ENRICH_MAX_NAMES 4 /* names kept per address (the latest ones) */
+#define ENRICH_MAC_SHARED_DEFAULT 8
+#define ENRICH_MAC_SHARED_MAX 64
 
 struct enrich_config {
     const struct enrich_net *home_net; /* none: RFC 1918, RFC 4193 (fc00::/7) and link-local
@@ -43,6 +45,10 @@ struct enrich_config {
     const char *geoip_paths[ENRICH_MAX_GEOIP]; /* .mmdb files (country/city and/or ASN) */
     size_t n_geoip;
     size_t mac_memcap;     /* IP -> MAC table; default 4 MiB */
+    unsigned mac_shared_hosts; /* a MAC seen with this many internal addresses within an hour
+                                  is a router's (or NAT's), not a host's: not learned, not
+                                  reported; 0 = no such test; default 8, at most
+                                  ENRICH_MAC_SHARED_MAX */
     size_t dns_memcap;     /* IP -> names table; default 16 MiB */
 };
 
@@ -55,8 +61,8 @@ typedef struct enrich enrich_t;
 enrich_t *enrich_new(const struct enrich_config *cfg, char *err, size_t errlen);
 void enrich_free(enrich_t *en);
 
-/* Learn from traffic: the Ethernet source MAC of a packet whose IP source is internal; the
- * A/AAAA (and PTR) answers of a DNS response. */
+/* Learn from traffic: the Ethernet source MAC of a packet whose IP source is internal (unless
+ * that MAC is shared: mac_shared_hosts); the A/AAAA (and PTR) answers of a DNS response. */
 void enrich_packet(enrich_t *en, const struct packet *p);
 void enrich_dns(enrich_t *en, const struct app_dns_rec *r, uint64_t ts_ns);
 
@@ -95,6 +101,8 @@ struct enrich_stats {
     uint64_t geoip_databases;
     uint64_t geoip_lookups, geoip_errors;
     uint64_t mac_entries, mac_evicted; /* IP -> MAC table */
+    uint64_t mac_shared;               /* MACs found in front of many addresses (routers) */
+    uint64_t mac_shared_skipped;       /* packets not learned from: their MAC is shared */
     uint64_t dns_entries, dns_evicted; /* IP -> names table */
     size_t memuse, memcap;             /* both learned tables */
 };

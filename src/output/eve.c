@@ -477,6 +477,8 @@ static void put_enrich_stats(struct jb *jb, const enrich_t *en)
     jb_uint(jb, "geoip_errors", s.geoip_errors);
     jb_uint(jb, "mac_entries", s.mac_entries);
     jb_uint(jb, "mac_evicted", s.mac_evicted);
+    jb_uint(jb, "mac_shared", s.mac_shared);
+    jb_uint(jb, "mac_shared_skipped", s.mac_shared_skipped);
     jb_uint(jb, "dns_entries", s.dns_entries);
     jb_uint(jb, "dns_evicted", s.dns_evicted);
     jb_uint(jb, "memuse", s.memuse);

@@ -149,6 +149,8 @@ BAD_CONFIGS = [
     ("bad detector boolean", "detectors:\n  flood:\n    enabled: perhaps\n", 3),
     ("bad update interval", "detectors:\n  update-interval: soon\n", 2),
     ("bad enrichment switch", "enrichment:\n  oui-file: \"\"\n  enabled: later\n", 3),
+    ("mac-shared-hosts 1", "enrichment:\n  oui-file: \"\"\n  mac-shared-hosts: 1\n", 3),
+    ("mac-shared-hosts too large", "enrichment:\n  mac-shared-hosts: 65\n", 2),
     # Billion laughs: 9^9 "lol"s once expanded; must be refused quickly, not expanded.
     ("YAML alias bomb",
      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" +

@@ -692,6 +692,136 @@ static void test_mac_learning(void **state)
     enrich_free(en);
 }
 
+static void ip_n(char *out, size_t n, unsigned i)
+{
+    snprintf(out, n, "10.1.%u.%u", (i >> 8) & 255, i & 255);
+}
+
+/* A MAC in front of mac-shared-hosts internal addresses within an hour is a router's: those
+ * addresses are not learned, and it is reported for none of them. */
+static void test_mac_shared(void **state)
+{
+    (void)state;
+    enrich_t *en = new_plain(NULL, 0);
+    static const uint8_t router[6] = {0x00, 0x09, 0x0f, 0x3a, 0x10, 0x01};
+    static const uint8_t pc[6] = {0x00, 0x09, 0x0f, 0x00, 0x00, 0x05};
+    const uint64_t s = 1000000000ull, hour = 3600 * s;
+    uint8_t got[6];
+    char ip[32];
+
+    /* A PC with an IPv4 address, a unique-local and a link-local IPv6 address, and a second
+     * IPv4 address an hour later, many times over: its own MAC stays reported. */
+    for (unsigned k = 0; k < 20; k++) {
+        const char *mine[3] = {"192.168.10.5", "fd00::5", "fe80::205"};
+        for (size_t i = 0; i < 3; i++) {
+            struct packet p = pkt_of(mine[i], pc, 17, 0, k * s);
+            enrich_packet(en, &p);
+        }
+    }
+    struct packet p = pkt_of("192.168.10.6", pc, 17, 0, hour + 1);
+    enrich_packet(en, &p);
+    assert_true(mac_of(en, "fd00::5", got));
+    assert_memory_equal(got, pc, 6);
+    assert_true(mac_of(en, "192.168.10.6", got));
+
+    /* Hosts of other subnets seen through the router: the first seven are learned (with the
+     * router's MAC), the eighth makes the MAC shared. From then on nothing with that MAC is
+     * learned, and the router's MAC is reported for none of them. */
+    for (unsigned i = 0; i < 7; i++) {
+        ip_n(ip, sizeof ip, i);
+        p = pkt_of(ip, router, 6, TCP_SYN, 2 * hour + i);
+        enrich_packet(en, &p);
+        enrich_packet(en, &p); /* the same address again counts once */
+    }
+    assert_true(mac_of(en, "10.1.0.6", got));
+    assert_memory_equal(got, router, 6);
+    struct enrich_stats st;
+    enrich_get_stats(en, &st);
+    assert_int_equal(st.mac_shared, 0);
+    for (unsigned i = 7; i < 100; i++) {
+        ip_n(ip, sizeof ip, i);
+        p = pkt_of(ip, router, 6, TCP_SYN, 2 * hour + i);
+        enrich_packet(en, &p);
+    }
+    enrich_get_stats(en, &st);
+    assert_int_equal(st.mac_shared, 1);
+    assert_int_equal(st.mac_shared_skipped, 93); /* addresses 7..99 */
+    assert_int_equal(st.mac_entries, 4 + 7);    /* the PC's four, the router's first seven */
+    assert_false(mac_of(en, "10.1.0.6", got));  /* learned before, no longer reported */
+    assert_false(mac_of(en, "10.1.0.50", got)); /* never learned */
+    char *js = host_json(en, "10.1.0.6");
+    assert_string_equal(js, "{\"ip\":\"10.1.0.6\",\"internal\":true}");
+    free(js);
+    assert_true(mac_of(en, "192.168.10.5", got)); /* the PC is untouched */
+
+    /* A segment with more MACs than the slot table: hosts' slots are taken over first, the
+     * router stays known as shared. */
+    for (unsigned i = 0; i < 3000; i++) {
+        uint8_t m[6] = {0x00, 0x09, 0x0f, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        m[2] ^= 0x40; /* another block than the PC's */
+        snprintf(ip, sizeof ip, "172.16.%u.%u", (i >> 8) & 255, i & 255);
+        p = pkt_of(ip, m, 17, 0, 3 * hour + i);
+        enrich_packet(en, &p);
+    }
+    enrich_get_stats(en, &st);
+    assert_int_equal(st.mac_shared, 1);
+    assert_true(mac_of(en, "172.16.11.183", got)); /* host 2999, on its own MAC */
+    ip_n(ip, sizeof ip, 200);
+    p = pkt_of(ip, router, 6, TCP_SYN, 3 * hour + 5000);
+    enrich_packet(en, &p);
+    assert_false(mac_of(en, ip, got));
+    enrich_free(en);
+
+    /* An hour apart, addresses do not add up: a host renumbered every hour is not a router. */
+    en = new_plain(NULL, 0);
+    for (unsigned h = 0; h < 5; h++)
+        for (unsigned i = 0; i < 7; i++) {
+            ip_n(ip, sizeof ip, h * 7 + i);
+            p = pkt_of(ip, pc, 17, 0, h * hour + i * s);
+            enrich_packet(en, &p);
+        }
+    enrich_get_stats(en, &st);
+    assert_int_equal(st.mac_shared, 0);
+    assert_int_equal(st.mac_entries, 35);
+    assert_true(mac_of(en, "10.1.0.0", got));
+    enrich_free(en);
+
+    /* mac-shared-hosts 0: no test, the router's MAC is learned for every address (as before
+     * the test existed); 2 is the smallest setting, 1 and more than the maximum are refused. */
+    struct enrich_config cfg;
+    enrich_config_defaults(&cfg);
+    cfg.oui_path = NULL;
+    cfg.mac_shared_hosts = 0;
+    char err[256];
+    en = enrich_new(&cfg, err, sizeof err);
+    assert_non_null(en);
+    for (unsigned i = 0; i < 100; i++) {
+        ip_n(ip, sizeof ip, i);
+        p = pkt_of(ip, router, 17, 0, i);
+        enrich_packet(en, &p);
+    }
+    assert_true(mac_of(en, "10.1.0.99", got));
+    enrich_get_stats(en, &st);
+    assert_int_equal(st.mac_entries, 100);
+    assert_int_equal(st.mac_shared, 0);
+    enrich_free(en);
+    cfg.mac_shared_hosts = 2;
+    en = enrich_new(&cfg, err, sizeof err);
+    assert_non_null(en);
+    p = pkt_of("10.1.0.1", router, 17, 0, 1);
+    enrich_packet(en, &p);
+    assert_true(mac_of(en, "10.1.0.1", got));
+    p = pkt_of("10.1.0.2", router, 17, 0, 2);
+    enrich_packet(en, &p);
+    assert_false(mac_of(en, "10.1.0.1", got));
+    enrich_free(en);
+    cfg.mac_shared_hosts = 1;
+    assert_null(enrich_new(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "mac-shared-hosts"));
+    cfg.mac_shared_hosts = ENRICH_MAC_SHARED_MAX + 1;
+    assert_null(enrich_new(&cfg, err, sizeof err));
+}
+
 static void test_mac_memcap(void **state)
 {
     (void)state;
@@ -699,6 +829,7 @@ static void test_mac_memcap(void **state)
     enrich_config_defaults(&cfg);
     cfg.oui_path = NULL;
     cfg.mac_memcap = 16 * 1024;
+    cfg.mac_shared_hosts = 0; /* one MAC for every host here: the table alone is tested */
     char err[256];
     enrich_t *en = enrich_new(&cfg, err, sizeof err);
     assert_non_null(en);
@@ -1131,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_geoip_every_test_db),
         cmocka_unit_test(test_mac_learning),
         cmocka_unit_test(test_mac_memcap),
+        cmocka_unit_test(test_mac_shared),
         cmocka_unit_test(test_dns_cname_chain),
         cmocka_unit_test(test_dns_ptr),
         cmocka_unit_test(test_dns_names_limit),

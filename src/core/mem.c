@@ -4,9 +4,14 @@
 #include "log.h"
 #include "mm.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define MEM_HUGE (2u << 20)
+#define MEM_PAGE 4096u
 
 void mem_cap_init(struct mem_cap *cap, const char *name, size_t limit)
 {
@@ -76,6 +81,49 @@ void mem_cap_free(struct mem_cap *cap, void *p, size_t n)
         return;
     free(p);
     mem_cap_release(cap, n);
+}
+
+void *mem_map_huge_tail(size_t bytes, size_t head, struct mem_mapping *m)
+{
+    m->base = NULL;
+    m->len = 0;
+    if (bytes == 0)
+        return NULL;
+    size_t head_r = (head + MEM_PAGE - 1) & ~(size_t)(MEM_PAGE - 1);
+    if (head_r >= bytes) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        m->base = p;
+        m->len = bytes;
+        return p;
+    }
+    size_t tail = (bytes - head_r + MEM_HUGE - 1) & ~(size_t)(MEM_HUGE - 1);
+    size_t span = head_r + tail + MEM_HUGE; /* room to put the tail on a 2 MiB boundary */
+    unsigned char *raw =
+        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uintptr_t t = ((uintptr_t)raw + head_r + MEM_HUGE - 1) & ~(uintptr_t)(MEM_HUGE - 1);
+    unsigned char *start = (unsigned char *)(t - head_r), *end = start + head_r + tail;
+    if (start > raw)
+        munmap(raw, (size_t)(start - raw));
+    if (end < raw + span)
+        munmap(end, (size_t)(raw + span - end));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(start + head_r, tail, MADV_HUGEPAGE); /* advice only */
+#endif
+    m->base = start;
+    m->len = head_r + tail;
+    return start;
+}
+
+void mem_unmap(struct mem_mapping *m)
+{
+    if (m->base)
+        munmap(m->base, m->len);
+    m->base = NULL;
+    m->len = 0;
 }
 
 void *mem_xcalloc(size_t n, size_t size)

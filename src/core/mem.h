@@ -41,6 +41,21 @@ void mem_fault_at(uint64_t n);
 /* Charges counted since the last mem_fault_at() call. */
 uint64_t mem_fault_charges(void);
 
+/*
+ * A zeroed anonymous mapping of `bytes` for a table that is filled from its start (slot 0
+ * first): the first `head` bytes on ordinary 4 KiB pages, the rest on 2 MiB pages (aligned,
+ * advised for transparent huge pages). A table that stays small costs only the 4 KiB pages
+ * it touches; the lookups of a large one, which land anywhere in it, need one TLB entry per
+ * 2 MiB instead of 512 (on a virtual machine each TLB miss is a nested page walk). The same
+ * policy as the mm_lru tables' chunks. NULL when mapping fails; free with mem_unmap.
+ */
+struct mem_mapping {
+    void *base;
+    size_t len;
+};
+void *mem_map_huge_tail(size_t bytes, size_t head, struct mem_mapping *m);
+void mem_unmap(struct mem_mapping *m);
+
 /* Startup allocations: abort with a message on failure (only before traffic flows). */
 void *mem_xcalloc(size_t n, size_t size);
 char *mem_xstrdup(const char *s);

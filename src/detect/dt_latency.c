@@ -40,6 +40,7 @@
  */
 #include "detect/dt_flood.h"
 
+#include "core/mem.h"
 #include "core/mm.h"
 
 #include <math.h>
@@ -51,6 +52,7 @@
 #define LAT_SLOW_MAX 8      /* slow-sample times kept: the largest min-slow accepted */
 #define LAT_SLOW_ADMIT 4    /* one slow sample in this many enters the baseline */
 #define LAT_EVICT_SAMPLES 8 /* slots compared when a full service pool takes a new one */
+#define LAT_POOL_SMALL (256u << 10) /* pool bytes on 4 KiB pages; the rest on 2 MiB pages */
 
 struct lat_cfg {
     size_t memcap;
@@ -167,6 +169,7 @@ enum { LF_GREET = 1u << 0, LF_HTTP = 1u << 1, LF_WAITING = 1u << 2 };
 struct lat_state {
     struct lat_cfg cfg;
     struct lat_svc *svc; /* pool: slots [0, n) in use */
+    struct mem_mapping svc_map;
     uint32_t cap, n;
     uint32_t *idx; /* open addressing, slot + 1 (0 = empty), 2 x cap or more */
     uint32_t mask;
@@ -803,7 +806,9 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     }
     s->cap = (uint32_t)cap;
     s->mask = nidx - 1;
-    s->svc = calloc(s->cap, sizeof *s->svc);
+    /* Slots are used from 0 up; past the first 256 KiB (80 services) the pool is on huge
+     * pages: a network with many services gets its lookups without a TLB miss each. */
+    s->svc = mem_map_huge_tail(s->cap * sizeof *s->svc, LAT_POOL_SMALL, &s->svc_map);
     s->idx = calloc(nidx, sizeof *s->idx);
     s->pool_bytes = s->cap * sizeof *s->svc + nidx * sizeof *s->idx;
     s->seed = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull ^ 0x3c6ef372fe94f82bull;
@@ -815,7 +820,7 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     }
     return s;
 fail:
-    free(s->svc);
+    mem_unmap(&s->svc_map);
     free(s->idx);
     free(s);
     return NULL;
@@ -824,7 +829,7 @@ fail:
 static void lat_fini(void *st)
 {
     struct lat_state *s = st;
-    free(s->svc);
+    mem_unmap(&s->svc_map);
     free(s->idx);
     free(s);
 }

@@ -458,17 +458,14 @@ static bool ps_first_over(const struct ps_st *st, const struct ps_first *w, uint
     return now > w->probe_ns && now - w->probe_ns > st->cfg->window_ns;
 }
 
-static struct ps_src *ps_src_get(struct ps_st *st, struct dtr *d, const struct mm_addr *a,
-                                 int ip_ver, uint64_t now, bool create)
+/* The source entry of key k, given what the caller's lookups found: s its entry, else w its
+ * first-probe record (promoted here) or nothing (an entry made when `create`). */
+static struct ps_src *ps_src_resolve(struct ps_st *st, struct dtr *d, const struct ps_addr_key *k,
+                                     struct ps_src *s, struct ps_first *w, uint64_t now,
+                                     bool create)
 {
-    struct ps_addr_key k;
-    ps_addr_key(&k, a, ip_ver);
-    struct ps_src *s = mm_lru_lookup(st->src, &k);
-    if (!s) {
-        struct ps_first *w = ps_first_find(st, &k);
-        if (w)
-            s = ps_first_promote(st, w, now);
-    }
+    if (!s && w)
+        s = ps_first_promote(st, w, now);
     if (s) {
         if (ps_window_over(&s->c, ps_src_active(st, s), now, st->cfg->window_ns)) {
             if (s->pending_ns)
@@ -484,10 +481,19 @@ static struct ps_src *ps_src_get(struct ps_st *st, struct dtr *d, const struct m
     }
     if (!create)
         return NULL;
-    s = mm_lru_insert(st->src, &k, now);
+    s = mm_lru_insert(st->src, k, now);
     if (s)
         ps_counts_start(&s->c, now);
     return s;
+}
+
+static struct ps_src *ps_src_get(struct ps_st *st, struct dtr *d, const struct mm_addr *a,
+                                 int ip_ver, uint64_t now, bool create)
+{
+    struct ps_addr_key k;
+    ps_addr_key(&k, a, ip_ver);
+    struct ps_src *s = mm_lru_lookup(st->src, &k);
+    return ps_src_resolve(st, d, &k, s, s ? NULL : ps_first_find(st, &k), now, create);
 }
 
 /*
@@ -970,28 +976,26 @@ static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
     const struct ps_cfg *cfg = st->cfg;
     uint8_t proto_bit = (pk & PS_PK_UDP) ? PS_P_UDP : PS_P_TCP;
     bool stealth = type == PS_FIN || type == PS_NULL || type == PS_XMAS;
-    if (st->first && !stealth) {
+    /* Each table is looked up once per probe: these lookups land in cold memory (nearly
+     * every probe of a busy network comes from an address not seen for a while). */
+    struct ps_addr_key k;
+    ps_addr_key(&k, src, ip_ver);
+    struct ps_src *s = mm_lru_lookup(st->src, &k);
+    struct ps_first *w = s ? NULL : ps_first_find(st, &k);
+    if (!s && st->first && !stealth && (!w || ps_first_over(st, w, now))) {
         /* An address without a source entry: its first probe (or the first of a new window)
-         * is kept as a record; a second probe makes the entry (ps_src_get). */
-        struct ps_addr_key k;
-        ps_addr_key(&k, src, ip_ver);
-        if (!mm_lru_lookup(st->src, &k)) {
-            struct ps_first *w = mm_lru_lookup(st->first, &k);
-            if (!w || ps_first_over(st, w, now)) {
-                if (!w)
-                    w = mm_lru_insert(st->first, &k, now);
-                if (w) {
-                    memset((unsigned char *)w + sizeof w->k, 0, sizeof *w - sizeof w->k);
-                    w->type = (uint8_t)type;
-                    w->pk = pk;
-                    w->dst = *dst;
-                    w->probe_ns = now;
-                    return;
-                }
-            }
+         * is kept as a record; a second probe makes the entry (ps_src_resolve). */
+        struct ps_first *rec = w ? w : mm_lru_insert(st->first, &k, now);
+        if (rec) {
+            memset((unsigned char *)rec + sizeof rec->k, 0, sizeof *rec - sizeof rec->k);
+            rec->type = (uint8_t)type;
+            rec->pk = pk;
+            rec->dst = *dst;
+            rec->probe_ns = now;
+            return;
         }
     }
-    struct ps_src *s = ps_src_get(st, d, src, ip_ver, now, true);
+    s = ps_src_resolve(st, d, &k, s, w, now, true);
     if (s) {
         s->c.probes++;
         s->c.by_type[type]++;

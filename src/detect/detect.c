@@ -367,15 +367,16 @@ static bool record_rule_match(struct det_match_ctx *mc, const struct det_rule *r
     return ok;
 }
 
-static bool candidates_may_set_flowbit(const det_worker_t *w)
+/* The point's rules that need a flowbit (nopat[n_nopat_free..]) after candidate `after` (an
+ * index into the rule order), into the candidates still to verify (positions > pos), which
+ * stay sorted. */
+static void add_gated_after(det_worker_t *w, const struct det_point *pt, uint32_t pos,
+                            uint32_t after)
 {
-    for (uint32_t i = 0; i < w->n_cand; i++) {
-        const struct det_rule *r = w->e->order[w->cand[i]];
-        for (uint32_t k = 0; k < r->n_flowbits; k++)
-            if (r->flowbits[k].op == DET_BIT_SET || r->flowbits[k].op == DET_BIT_TOGGLE)
-                return true;
-    }
-    return false;
+    for (uint32_t i = pt->n_nopat_free; i < pt->n_nopat; i++)
+        if (pt->nopat[i] > after)
+            on_candidate(w, pt->nopat[i]);
+    sort_candidates(w->cand + pos + 1, w->n_cand - pos - 1);
 }
 
 static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
@@ -384,10 +385,12 @@ static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_p
 {
     for (uint32_t i = 0; i < pt->n_nopat_free; i++)
         on_candidate(w, pt->nopat[i]);
-    /* Rules that need a flowbit: not candidates on a flow that has none, unless a candidate
-     * of this pass may set one (a bit it sets counts for the rules evaluated after it). */
-    if (pt->n_nopat > pt->n_nopat_free &&
-        ((mc->fvars && *mc->fvars) || candidates_may_set_flowbit(w)))
+    /* Rules that need a flowbit: not candidates on a flow that has none. When a rule of
+     * this pass sets one, those after it in the rule order join the candidates then (the
+     * ones before it had no bit to see when their turn came, as in the full order). */
+    bool gated = pt->n_nopat > pt->n_nopat_free;
+    bool gated_in = gated && mc->fvars && *mc->fvars;
+    if (gated_in)
         for (uint32_t i = pt->n_nopat_free; i < pt->n_nopat; i++)
             on_candidate(w, pt->nopat[i]);
     if (!w->n_cand)
@@ -419,6 +422,10 @@ static bool verify(det_worker_t *w, struct det_match_ctx *mc, const struct det_p
             continue;
         w->st.matches++;
         det_match_apply(mc, r);
+        if (gated && !gated_in && mc->fvars && *mc->fvars) {
+            gated_in = true;
+            add_gated_after(w, pt, i, w->cand[i]);
+        }
         if (r->action == DET_ACT_PASS) {
             w->st.pass++;
             if (mc->flow)

@@ -68,8 +68,8 @@ struct det_point {
     uint32_t n_nopat;
     /* Record and stream points: nopat[n_nopat_free..] are the rules that need a flowbit set
      * ("flowbits:isset", as the attack-response rules that follow an attack rule), each part
-     * ascending. A flow without flow variables cannot match them: they are not candidates,
-     * unless a candidate of the same pass may set a flowbit (see verify). */
+     * ascending. A flow without flow variables cannot match them: they are not candidates
+     * until a rule of the same pass sets a flowbit (see verify). */
     uint32_t n_nopat_free;
     struct det_addr_index *aix; /* packet points: no-pattern rules indexed by address */
     /*

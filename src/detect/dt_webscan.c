@@ -28,7 +28,7 @@
  * make one request (a client fetching one thing from one server): a pair's first transaction
  * is kept in a small entry of a second table (a quarter of the memcap, ~300 bytes a pair), and
  * the full entry is made at its second transaction, which first replays the kept one; the
- * results are those of full entries from the start, without writing 1.9 KiB for every
+ * results are those of full entries from the start, without writing 1.3 KiB for every
  * one-off client. (When one transaction could already be a burst, min-4xx 1, every pair gets
  * a full entry at once.)
  * Not covered: HTTPS (no transactions to see), HTTP/2, and scans spread over many source
@@ -52,10 +52,14 @@
 #define WS_SKETCH_FULL 900
 /* Ended activities closed and dropped per tick: bounded work per second. */
 #define WS_SWEEP_PER_TICK 64
-/* Examples kept per pair: URIs answered 2xx and 4xx, user agents; each cut to WS_EX_LEN. */
+/* Examples kept per pair: URIs answered 2xx and 4xx, user agents; each cut to WS_EX_LEN,
+ * all of them packed into WS_EX_ARENA bytes (paths are mostly a few tens of bytes: the
+ * arena holds the usual 11 examples in half the room of 11 fixed slots, and every pair
+ * entry is written to cold memory once). */
 #define WS_EX_N 4
 #define WS_UA_N 3
 #define WS_EX_LEN 96
+#define WS_EX_ARENA 512
 
 enum { WS_SIG_4XX_BURST = 0, WS_SIG_URI_SWEEP, WS_N_SIGS };
 
@@ -81,7 +85,8 @@ struct ws_cfg {
 
 static const struct dtr_param ws_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct ws_cfg, memcap), "16mb", 65536, 68719476736.0,
-     "memory for per-client/server state (about 1.9 KiB per pair: ~8,000 pairs in 16 MiB); "
+     "memory for per-client/server state (about 1.4 KiB per active pair: ~9,000 pairs and "
+     "14,000 seen once in 16 MiB); "
      "the oldest pair is taken over when full"},
     {"window", DTR_P_DURATION, offsetof(struct ws_cfg, window_ns), "60s", 5, 3600,
      "sliding window for both tests; scanners send hundreds of requests a minute, people a "
@@ -123,9 +128,10 @@ struct ws_slot {
     uint32_t referer;   /* requests with a Referer header */
 };
 
+/* An example: bytes [off, off + len) of its pair's arena. */
 struct ws_example {
+    uint16_t off;
     uint8_t len;
-    uint8_t b[WS_EX_LEN];
 };
 
 struct ws_pair {
@@ -139,12 +145,14 @@ struct ws_pair {
     uint8_t proto;   /* IP protocol of the flows (TCP) */
     bool multi_port; /* transactions to more than one server port */
     uint8_t n_ex2, n_ex4, n_ua;
+    uint16_t ex_used; /* bytes of ex_arena taken */
     struct ws_slot slot[WS_SLOTS];
     struct dtr_distinct paths; /* this generation of distinct paths */
     uint32_t paths_base;       /* distinct paths of earlier, saturated generations */
     struct dtr_report rep[WS_N_SIGS];
     uint64_t rep_requests[WS_N_SIGS]; /* requests at the last report of each variant */
     struct ws_example ex2[WS_EX_N], ex4[WS_EX_N], ua[WS_UA_N];
+    uint8_t ex_arena[WS_EX_ARENA];
 };
 
 /* One transaction, as ws_apply uses it (from a record, or kept in a ws_first). */
@@ -244,26 +252,32 @@ static uint32_t ws_hash_path(const struct http_str *s)
     return h;
 }
 
-/* Keep s as an example in ex[] (n used of max) unless it is there already or ex is full. */
-static void ws_keep_example(struct ws_example *ex, uint8_t *n, size_t max, const uint8_t *p,
-                            size_t len)
+/* Keep b as an example in ex[] (n used of max) unless it is there already, ex is full or the
+ * pair's arena has no room left for it (later examples are then not kept). */
+static void ws_keep_example(struct ws_pair *p, struct ws_example *ex, uint8_t *n, size_t max,
+                            const uint8_t *b, size_t len)
 {
-    if (*n >= max || !p)
+    if (*n >= max || !b)
         return;
     size_t l = len < WS_EX_LEN ? len : WS_EX_LEN;
     for (size_t i = 0; i < *n; i++)
-        if (ex[i].len == l && memcmp(ex[i].b, p, l) == 0)
+        if (ex[i].len == l && memcmp(p->ex_arena + ex[i].off, b, l) == 0)
             return;
+    if (l > WS_EX_ARENA - (size_t)p->ex_used)
+        return;
+    memcpy(p->ex_arena + p->ex_used, b, l);
+    ex[*n].off = p->ex_used;
     ex[*n].len = (uint8_t)l;
-    memcpy(ex[*n].b, p, l);
+    p->ex_used = (uint16_t)(p->ex_used + l);
     (*n)++;
 }
 
-static void ws_ev_examples(struct jb *jb, const char *key, const struct ws_example *ex, size_t n)
+static void ws_ev_examples(struct jb *jb, const char *key, const struct ws_pair *p,
+                           const struct ws_example *ex, size_t n)
 {
     jb_open_array(jb, key);
     for (size_t i = 0; i < n; i++)
-        jb_string_bytes(jb, NULL, ex[i].b, ex[i].len);
+        jb_string_bytes(jb, NULL, p->ex_arena + ex[i].off, ex[i].len);
     jb_close_array(jb);
 }
 
@@ -313,9 +327,9 @@ static void ws_report(struct ws_state *st, struct dtr *d, struct ws_pair *p, con
     jb_uint(jb, "distinct_paths", (uint64_t)p->paths_base + dtr_distinct_count(&p->paths));
     jb_bool(jb, "distinct_paths_estimated",
             p->paths_base > 0 || p->paths.n_exact >= DTR_DISTINCT_EXACT);
-    ws_ev_examples(jb, "paths_2xx", p->ex2, p->n_ex2);
-    ws_ev_examples(jb, "paths_4xx", p->ex4, p->n_ex4);
-    ws_ev_examples(jb, "user_agents", p->ua, p->n_ua);
+    ws_ev_examples(jb, "paths_2xx", p, p->ex2, p->n_ex2);
+    ws_ev_examples(jb, "paths_4xx", p, p->ex4, p->n_ex4);
+    ws_ev_examples(jb, "user_agents", p, p->ua, p->n_ua);
     dtr_ev_ts(jb, "first_seen", p->first_ns);
     dtr_ev_ts(jb, "last_seen", p->last_ns);
     dtr_ev_secs(jb, "duration_s", p->last_ns - p->first_ns);
@@ -425,11 +439,11 @@ static void ws_apply(struct ws_state *st, struct dtr *d, struct ws_pair *p, cons
         }
     }
     if (cls == 2)
-        ws_keep_example(p->ex2, &p->n_ex2, WS_EX_N, x->path, x->path_len);
+        ws_keep_example(p, p->ex2, &p->n_ex2, WS_EX_N, x->path, x->path_len);
     else if (cls == 4)
-        ws_keep_example(p->ex4, &p->n_ex4, WS_EX_N, x->path, x->path_len);
+        ws_keep_example(p, p->ex4, &p->n_ex4, WS_EX_N, x->path, x->path_len);
     if (x->ua)
-        ws_keep_example(p->ua, &p->n_ua, WS_UA_N, x->ua, x->ua_len);
+        ws_keep_example(p, p->ua, &p->n_ua, WS_UA_N, x->ua, x->ua_len);
 
     /* The window slice of this transaction; one older than the window only counts in the
      * totals (transactions of parallel connections arrive slightly out of order). */

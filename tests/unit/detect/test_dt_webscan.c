@@ -606,6 +606,47 @@ static void test_examples_and_hostile_bytes(void **state)
     t_end(&t);
 }
 
+/* The examples share 512 bytes per pair: long ones fill it, and those that no longer fit are
+ * left out (in arrival order), whatever kind they are. */
+static void test_examples_arena_full(void **state)
+{
+    (void)state;
+    struct t t = {0};
+    t_start(&t);
+    struct flow f = mkflow(41, 80, 40001, 80);
+    char ua[4][120], path[6][120];
+    for (int i = 0; i < 4; i++) {
+        memset(ua[i], 'A' + i, 119); /* 119 bytes, kept as 96 */
+        ua[i][119] = 0;
+    }
+    for (int i = 0; i < 6; i++) {
+        memset(path[i], 'k' + i, 119);
+        path[i][0] = '/';
+        path[i][119] = 0;
+    }
+    /* Each transaction's path is kept before its user agent: path[0], ua[0], path[1], ua[1]
+     * and path[2] take 480 bytes; ua[2] (576) does not fit, "/x" does (482), ua[3] and the
+     * long 2xx path do not, the series' short agent does (500). */
+    tx_full(&t, &f, T0, path[0], 404, ua[0], NULL);
+    tx_full(&t, &f, T0 + S / 10, path[1], 404, ua[1], NULL);
+    tx_full(&t, &f, T0 + S / 5, path[2], 404, ua[2], NULL);
+    tx_full(&t, &f, T0 + S / 4, "/x", 404, ua[3], NULL);
+    tx_full(&t, &f, T0 + S / 3, path[3], 200, NULL, NULL);
+    series(&t, &f, T0 + S, S / 10, 16, 0, 404);
+    assert_int_equal(n_alerts(t.sink, SID_BURST, -1), 1);
+    const struct got *g = nth(t.sink, SID_BURST, 0);
+    char want[512];
+    snprintf(want, sizeof want, "\"user_agents\":[\"%.96s\",\"%.96s\",\"Mozilla/5.0 (test)\"]",
+             ua[0], ua[1]);
+    has(g, want);
+    snprintf(want, sizeof want, "\"paths_4xx\":[\"%.96s\",\"%.96s\",\"%.96s\",\"/x\"]", path[0],
+             path[1], path[2]);
+    has(g, want);
+    has(g, "\"paths_2xx\":[]");
+    has(g, "\"responses\":{\"1xx\":0,\"2xx\":1,\"3xx\":0,\"4xx\":20");
+    t_end(&t);
+}
+
 static void test_tx_without_request_ignored(void **state)
 {
     (void)state;
@@ -786,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_closing_report),
         cmocka_unit_test(test_out_of_order_times),
         cmocka_unit_test(test_examples_and_hostile_bytes),
+        cmocka_unit_test(test_examples_arena_full),
         cmocka_unit_test(test_tx_without_request_ignored),
         cmocka_unit_test(test_ipv6_pair),
         cmocka_unit_test(test_ports_mixed),

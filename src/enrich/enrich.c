@@ -51,8 +51,8 @@ struct en_mac_ent {
 
 /*
  * A source MAC and the internal addresses it was seen with this hour (mac-shared-hosts).
- * Slots are ENRICH_MAC_SHARED_MAX-independent: each is macs_stride bytes, the address keys
- * (IPv4 address, or a hash of the IPv6 one) as many as the setting asks.
+ * A slot is macs_stride bytes: room for as many address keys (the IPv4 address, or a hash
+ * of the IPv6 one) as the setting asks, not for ENRICH_MAC_SHARED_MAX.
  */
 struct en_macinfo {
     uint8_t mac[6];

@@ -167,6 +167,11 @@ int det_pf_build(struct det_pf *pf, const struct det_pf_pattern *pats, size_t n,
         snprintf(err, errlen, "too many fast patterns");
         return MM_ELIMIT;
     }
+    for (size_t i = 0; i < n; i++)
+        if (pats[i].len == 0) {
+            snprintf(err, errlen, "empty fast pattern");
+            return MM_EINVAL;
+        }
     struct upat *u = malloc(n * sizeof *u);
     uint32_t *first = malloc(n * sizeof *first);
     if (!u || !first) {
@@ -206,6 +211,15 @@ int det_pf_build(struct det_pf *pf, const struct det_pf_pattern *pats, size_t n,
         lens[i] = u[first[i]].len;
         pf->pat_len[i] = u[first[i]].len;
         pf->max_len = MM_MAX(pf->max_len, u[first[i]].len);
+        pf->min_len = i == 0 ? u[first[i]].len : MM_MIN(pf->min_len, u[first[i]].len);
+        uint8_t c0 = u[first[i]].lit[0];
+        pf->lead[c0 >> 6] |= 1ull << (c0 & 63);
+        if (u[first[i]].nocase) {
+            uint8_t lo = (uint8_t)(c0 >= 'A' && c0 <= 'Z' ? c0 + 32 : c0);
+            uint8_t up = (uint8_t)(c0 >= 'a' && c0 <= 'z' ? c0 - 32 : c0);
+            pf->lead[lo >> 6] |= 1ull << (lo & 63);
+            pf->lead[up >> 6] |= 1ull << (up & 63);
+        }
         flags[i] = HS_FLAG_SINGLEMATCH | (u[first[i]].nocase ? HS_FLAG_CASELESS : 0u);
         ids[i] = i;
     }
@@ -318,11 +332,20 @@ static const uint8_t *safe_view(struct det_pf_pad *pad, const uint8_t *buf, uint
     return pad->p;
 }
 
+/* Whether a byte of buf (len <= DET_PF_TINY) can begin one of pf's literals. */
+static bool any_lead(const struct det_pf *pf, const uint8_t *buf, uint32_t len)
+{
+    uint64_t hit = 0;
+    for (uint32_t i = 0; i < len; i++)
+        hit |= pf->lead[buf[i] >> 6] >> (buf[i] & 63);
+    return hit & 1;
+}
+
 static void scan(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,
                  const uint8_t *buf, uint32_t len, struct scan_ctx *sc)
 {
-    if (!pf->db || !len)
-        return;
+    if (!pf->db || len < pf->min_len || (len <= DET_PF_TINY && !any_lead(pf, buf, len)))
+        return; /* no literal fits, or none can begin here */
     const uint8_t *b = safe_view(pad, buf, len);
     if (b)
         (void)hs_scan(pf->db, (const char *)b, len, 0, scratch, on_hit, sc);

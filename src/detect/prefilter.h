@@ -28,6 +28,8 @@ struct det_pf {
     uint32_t *pat_len; /* length of literal i */
     uint32_t n_pats;   /* distinct literals */
     uint32_t max_len;  /* longest literal */
+    uint32_t min_len;  /* shortest literal: a shorter buffer is not scanned */
+    uint64_t lead[4];  /* bit per byte value that begins a literal (both cases if nocase) */
     size_t db_bytes;
 };
 
@@ -57,6 +59,13 @@ struct det_pf_pad {
     size_t cap;
 };
 void det_pf_pad_free(struct det_pf_pad *pad);
+
+/*
+ * A buffer of at most DET_PF_TINY bytes is handed to Hyperscan only when one of its bytes
+ * can begin a literal of the database (det_pf.lead): most short buffers (a cookie, a short
+ * user agent) hold none, and a Hyperscan call costs more than looking at 64 bytes.
+ */
+#define DET_PF_TINY 64
 
 typedef void (*det_pf_hit_cb)(void *user, uint32_t rule);
 /* Scan buf; cb once per rule of every literal found (a literal at most once per scan). */

@@ -1,7 +1,7 @@
 /*
  * Hyperscan prefilter databases (src/detect/prefilter.c): literal hits name their rules,
  * identical literals share an entry, nocase folds, the end offsets of det_pf_scan_ends, the
- * on-disk cache, and the page-end guard against Hyperscan's over-read.
+ * on-disk cache, the short-buffer filter, and the page-end guard against Hyperscan's over-read.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,6 +108,61 @@ static void test_hits_and_sharing(void **state)
     det_pf_pad_free(&pad);
 }
 
+/* Short buffers skip Hyperscan when no byte can begin a literal, or no literal fits; what
+ * they hold is still found at every position and in both cases of a nocase literal. */
+static void test_short_buffers(void **state)
+{
+    (void)state;
+    const struct det_pf_pattern pats[] = {
+        PAT("${", false, 1),
+        PAT("() {", false, 2),
+        PAT("sqlmap", true, 3),
+    };
+    struct det_pf pf;
+    char err[256];
+    assert_int_equal(det_pf_build(&pf, pats, 3, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(pf.min_len, 2);
+    hs_scratch_t *scr = NULL;
+    assert_int_equal(det_pf_alloc_scratch(&pf, &scr), 0);
+    struct det_pf_pad pad = {0};
+    static const struct {
+        const char *data;
+        uint32_t rule; /* 0: no hit */
+    } cases[] = {
+        {"sid=aa9675e5", 0},
+        {"$", 0}, /* shorter than every literal */
+        {"${", 1},
+        {"x=${jndi:ldap://a}", 1},
+        {"() { :; }; echo", 2},
+        {"abc() {", 2}, /* at the very end */
+        {"SQLMap/1.7", 3},
+        {"ua sqlMAP", 3},
+        {"Qlmap s-q-l-m-a-p", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hits h = {0};
+        det_pf_scan(&pf, scr, &pad, (const uint8_t *)cases[i].data,
+                    (uint32_t)strlen(cases[i].data), on_hit, &h);
+        if (cases[i].rule) {
+            assert_int_equal(h.n, 1);
+            assert_int_equal(h.rule[0], cases[i].rule);
+        } else {
+            assert_int_equal(h.n, 0);
+        }
+    }
+    /* Longer than DET_PF_TINY: Hyperscan reads it all (the match is past the 64th byte). */
+    char longbuf[DET_PF_TINY + 40];
+    memset(longbuf, 'a', sizeof longbuf);
+    memcpy(longbuf + DET_PF_TINY + 10, "SQLMAP", 6);
+    struct hits h = {0};
+    det_pf_scan(&pf, scr, &pad, (const uint8_t *)longbuf, sizeof longbuf, on_hit, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.rule[0], 3);
+    det_pf_pad_free(&pad);
+    hs_free_scratch(scr);
+    det_pf_free(&pf);
+}
+
 static void test_cache(void **state)
 {
     (void)state;
@@ -192,6 +247,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hits_and_sharing),
+        cmocka_unit_test(test_short_buffers),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_page_end_guard),
     };

@@ -470,10 +470,8 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
              * rest of the flow repeats it), and from packets that have no flow. */
             if (en->enrich && (!f || f->pkts[dir] == 1))
                 enrich_packet(en->enrich, &p);
-            if (en->dtr) {
-                dtr_time(en->dtr, p.ts_ns);
-                dtr_packet(en->dtr, f, f ? (int)dir : 0, &p);
-            }
+            if (en->dtr)
+                dtr_feed_packet(en->dtr, f, f ? (int)dir : 0, &p);
             if (en->detw)
                 det_set_packet(en->detw, NULL); /* flow-end records have no packet */
             if (MM_UNLIKELY(p.n_events))

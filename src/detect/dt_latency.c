@@ -642,8 +642,9 @@ static void lat_packet(void *st, struct dtr *d, const struct flow *f, int dir,
     if (!f || p->proto != 6 || !(p->flags & PKT_F_L4))
         return;
     if (!(p->tcp_flags & TCP_SYN) && !(dir == FLOW_TOSERVER && f->pkts[FLOW_TOSERVER] == 2)) {
-        if ((p->tcp_flags & TCP_RST) || p->payload_len == 0 || !p->payload)
-            return;
+        if ((p->tcp_flags & TCP_RST) || p->payload_len == 0 || !p->payload ||
+            !dtr_flow_area(f)->lat_flags)
+            return; /* (a connection not timed stays so: lat_packet_slow would return too) */
         uint16_t sport = flow_server_port(f);
         if (!dt_flood_ports_has(&s->watch, sport) || !lat_segment_wanted(s, f, dir, p, sport))
             return;

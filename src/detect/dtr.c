@@ -545,12 +545,30 @@ static int dtr_packet_class(const struct flow *f, int dir, const struct packet *
     return first ? DTR_PC_OTHER_FIRST : DTR_PC_OTHER_MORE;
 }
 
-void dtr_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p)
+static void dtr_tick(dtr_host_t *h, uint64_t now_ns) __attribute__((noinline));
+
+static inline void dtr_packet_inline(dtr_host_t *h, const struct flow *f, int dir,
+                                     const struct packet *p)
 {
     int pc = dtr_packet_class(f, dir, p);
     const struct dtr_pkt_cb *c = h->pkt_cb[pc], *end = c + h->n_pkt_cb[pc];
     for (; c < end; c++)
         c->fn(c->st, c->d, f, dir, p);
+}
+
+void dtr_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p)
+{
+    dtr_packet_inline(h, f, dir, p);
+}
+
+void dtr_feed_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p)
+{
+    /* dtr_time, inline: this runs for every packet */
+    if (p->ts_ns > h->now_ns)
+        h->now_ns = p->ts_ns;
+    if (MM_UNLIKELY(p->ts_ns >= h->next_tick_ns))
+        dtr_tick(h, p->ts_ns);
+    dtr_packet_inline(h, f, dir, p);
 }
 
 void dtr_record(dtr_host_t *h, const struct flow *f, int dir, uint64_t ts_ns,
@@ -576,15 +594,20 @@ void dtr_password(void *hv, const struct flow *f, const struct app_login *login,
     d->ops->password(d->st, d, f, login, pw, pw_len);
 }
 
+/* Once a second of packet time: each detector's tick. */
+static void dtr_tick(dtr_host_t *h, uint64_t now_ns)
+{
+    h->next_tick_ns = now_ns - now_ns % DTR_NS_PER_S + DTR_NS_PER_S;
+    FOR_ENABLED(h, d, tick)
+    d->ops->tick(d->st, d, now_ns);
+}
+
 void dtr_time(dtr_host_t *h, uint64_t now_ns)
 {
     if (now_ns > h->now_ns)
         h->now_ns = now_ns;
-    if (MM_LIKELY(now_ns < h->next_tick_ns))
-        return;
-    h->next_tick_ns = now_ns - now_ns % DTR_NS_PER_S + DTR_NS_PER_S;
-    FOR_ENABLED(h, d, tick)
-    d->ops->tick(d->st, d, now_ns);
+    if (MM_UNLIKELY(now_ns >= h->next_tick_ns))
+        dtr_tick(h, now_ns);
 }
 
 void dtr_finish(dtr_host_t *h, uint64_t now_ns)

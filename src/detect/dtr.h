@@ -81,13 +81,15 @@ int dtr_reload(dtr_host_t *h, char *err, size_t errlen);
 
 /* Feeds, from the packet loop (f may be NULL for packets without a flow). */
 void dtr_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p);
+/* dtr_time(h, p->ts_ns) then dtr_packet: what the packet loop calls for each packet. */
+void dtr_feed_packet(dtr_host_t *h, const struct flow *f, int dir, const struct packet *p);
 void dtr_record(dtr_host_t *h, const struct flow *f, int dir, uint64_t ts_ns,
                 enum app_record_kind kind, const void *rec);
 void dtr_flow_end(dtr_host_t *h, const struct flow *f);
 /* app_password_cb shape: register with app_ctx_set_password_checker(ctx, dtr_password, h). */
 void dtr_password(void *h, const struct flow *f, const struct app_login *login,
                   const uint8_t *pw, size_t pw_len);
-/* Packet time moves on (called for every packet; detectors tick once a second). */
+/* Packet time moves on (detectors tick once a second of packet time). */
 void dtr_time(dtr_host_t *h, uint64_t now_ns);
 /* End of input: detectors report what is still pending (a scan still under way ...). */
 void dtr_finish(dtr_host_t *h, uint64_t now_ns);

@@ -335,10 +335,10 @@ static const uint8_t *safe_view(struct det_pf_pad *pad, const uint8_t *buf, uint
 /* Whether a byte of buf (len <= DET_PF_TINY) can begin one of pf's literals. */
 static bool any_lead(const struct det_pf *pf, const uint8_t *buf, uint32_t len)
 {
-    uint64_t hit = 0;
     for (uint32_t i = 0; i < len; i++)
-        hit |= pf->lead[buf[i] >> 6] >> (buf[i] & 63);
-    return hit & 1;
+        if (pf->lead[buf[i] >> 6] >> (buf[i] & 63) & 1)
+            return true; /* usually at once: a URI's '/', a letter of a user agent */
+    return false;
 }
 
 static void scan(const struct det_pf *pf, hs_scratch_t *scratch, struct det_pf_pad *pad,

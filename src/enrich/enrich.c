@@ -822,6 +822,8 @@ static bool name_eq(const struct en_chain_name *a, const struct en_chain_name *b
 {
     if (a->h != b->h || a->len != b->len)
         return false;
+    if (memcmp(a->s, b->s, a->len) == 0)
+        return true; /* the usual case: the same bytes (an answer repeats the question) */
     for (size_t i = 0; i < a->len; i++)
         if (lc(a->s[i]) != lc(b->s[i]))
             return false;

@@ -56,7 +56,7 @@ struct harness {
     uint64_t now;
     struct dtr_setting settings[32];
     size_t n_settings;
-    bool no_time; /* do not call dtr_time (no ticks) */
+    bool no_time; /* dtr_packet alone: packet time never moves (no ticks) */
 };
 
 static void on_alert(void *u, const struct det_alert *a)
@@ -172,9 +172,10 @@ static void hn_feed(struct harness *H, const struct pb *b, uint64_t ts)
     enum flow_dir dir = FLOW_TOSERVER;
     struct flow *f = flow_handle_packet(H->ft, &p, &dir);
     H->now = ts;
-    if (!H->no_time)
-        dtr_time(H->h, ts);
-    dtr_packet(H->h, f, f ? (int)dir : 0, &p);
+    if (H->no_time)
+        dtr_packet(H->h, f, f ? (int)dir : 0, &p);
+    else
+        dtr_feed_packet(H->h, f, f ? (int)dir : 0, &p); /* as the packet loop: time, then packet */
 }
 
 static uint32_t ip4(const char *s)

@@ -8,6 +8,7 @@
  * succeed with identical bytes exactly when the full output fits and fail with MM_ELIMIT
  * otherwise, never writing past the limit.
  */
+#include "fuzz_check.h"
 #include "core/mm.h"
 #include "core/json.h"
 
@@ -18,12 +19,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
 
 static bool is_hex(uint8_t c)
 {

@@ -14,16 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "core/mm.h"
 #include "enrich/oui.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
 
 static void parse_piece(struct enrich_oui *db, const uint8_t *p, size_t n,
                         struct enrich_oui_result *res)

@@ -7,6 +7,7 @@
  * rule bits are set, "short" is exactly pw_len < min-length, the same input gives the same
  * answer, and the inputs are not written to.
  */
+#include "fuzz_check.h"
 #include "core/mm.h"
 #include "detect/pwcheck.h"
 
@@ -17,12 +18,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
 
 static pwcheck_words_t *dict, *common;
 

@@ -13,6 +13,7 @@
  * of the same bytes gives the same result (no state leaks between scans), and bytes that
  * zs_worth_scanning turns away give no content finding (the HTTP gate loses nothing).
  */
+#include "fuzz_check.h"
 #include "detect/zipscan.h"
 
 #include <stdbool.h>
@@ -22,12 +23,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
 
 static zs_work_t *works[32];
 static struct zs_result r1, r2;

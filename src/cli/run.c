@@ -71,6 +71,7 @@ struct engine {
     out_eve_t *eve;
     struct summary *sum;
     struct cap_stats cap_total; /* counters of finished sources */
+    uint64_t alerts;            /* alert events written: rules' and detectors' */
     uint64_t last_ts_ns;
     double start_s;
 };
@@ -114,6 +115,7 @@ static void on_alert(void *user, const struct det_alert *a)
     struct engine *en = user;
     summary_alert(en->sum, a->rule->gid, a->rule->sid, a->rule->msg, rule_threat(a->rule));
     out_eve_alert(en->eve, a);
+    en->alerts++;
 }
 
 static void on_app_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
@@ -270,10 +272,14 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
     struct app_stats as;
     app_get_stats(en->app, &as);
     struct det_stats ds;
+    memset(&ds, 0, sizeof ds);
     if (en->detw)
         det_worker_get_stats(en->detw, &ds);
+    /* stats.detect.alert counts every alert event, the built-in detectors' too (as Suricata's
+     * counts every alert it writes); the rule engine's own count has only the rules'. */
+    ds.alerts = en->alerts;
     struct out_stats_input in = {
-        .det = en->detw ? &ds : NULL,
+        .det = en->detw || en->dtr ? &ds : NULL,
         .dtr = en->dtr,
         .enrich = en->enrich,
         .stream = &sts,

@@ -13,9 +13,10 @@
  *   0 TCP, 1 UDP, 2 ICMP packet: addresses byte (bits 0-2 source, 3-5 destination, bit 6
  *     IPv6), ports byte (low / high nibble), flags byte, payload length byte + payload
  *   3 time: two bytes; bit 15 steps back, bit 14 counts seconds instead of milliseconds
- *   4 HTTP transaction on a flow (the TCP segment that makes the flow comes first): status,
- *     flags, then length-prefixed method, URI, user agent, host, response content type,
- *     Content-Disposition, response body
+ *   4 HTTP transaction on a flow (addresses and ports bytes for the TCP segment that makes
+ *     the flow): status (two bytes), flags, then length-prefixed method, URI, user agent,
+ *     host, response content type, Content-Disposition, and the response body (two-byte
+ *     length); records 5-7 start with the same two bytes
  *   5 login: protocol, outcome, user, password
  *   6 file: protocol, name, content type, first bytes (two-byte length)
  *   7 DNS message (two-byte length), on a UDP flow to or from port 53

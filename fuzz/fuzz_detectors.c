@@ -20,6 +20,9 @@
  *   5 login: protocol, outcome, user, password
  *   6 file: protocol, name, content type, first bytes (two-byte length)
  *   7 DNS message (two-byte length), on a UDP flow to or from port 53
+ *   8 TLS handshake record (intel: SNI, JA3, JA4, certificate SHA-1): flags, SNI, JA3 choice,
+ *     JA4, 20 fingerprint bytes, subject, issuer
+ *   9-15 as 1-7 (op & 7)
  * Time starts at a fixed instant, so the same input does the same thing.
  *
  * Checked: no crash or sanitizer report, no hang (the time steps are bounded), each detector's
@@ -31,6 +34,7 @@
 #include "app/dns_rec.h"
 #include "app/file.h"
 #include "app/http.h"
+#include "app/tls.h"
 #include "core/mm.h"
 #include "decode/decode.h"
 #include "detect/dtr.h"
@@ -62,21 +66,41 @@ static const char *const v6[8] = {"fd00::1",     "fd00::2",     "fe80::1", "2001
 static const uint16_t ports[16] = {80,  443, 22,   25,   110,  143, 993, 995,
                                    465, 53,  8080, 3389, 4444, 0,   123, 40000};
 
-static char intel_path[64];
+/* Threat-intel lists, one per format (each file's format is detected from its content). */
+#define LISTED_JA3 "e7d705a3286e19ea42f587b344ee6865"
+#define LISTED_SHA1 "3784422d67a6ae0c82d60eeaf3850960a9896cb2"
+static const char *const intel_lists[][2] = {
+    {"ips", "# fuzz list\n203.0.113.5\n2001:db8::5\n198.51.100.0/24\n"},
+    {"domains", "bad.example\nevil.test\n"},
+    {"ja3", "# abuse.ch Suricata JA3 Fingerprint Blacklist (CSV)\n"
+            "# ja3_md5,Firstseen,Lastseen,Listingreason\n" LISTED_JA3
+            ",2017-07-14 18:08:15,2019-07-27 20:42:54,Tofsee\n"},
+    {"sha1",
+     "# abuse.ch SSLBL SSL Certificate Blacklist (SHA1 Fingerprints)\n"
+     "# Listingdate,SHA1,Listingreason\n2022-07-02 07:02:11," LISTED_SHA1 ",AsyncRAT C&C\n"},
+    {"urlhaus", "# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
+                "\"1\",\"2024-01-01 00:00:00\",\"http://203.0.113.5/payload.exe\",\"online\",\"\","
+                "\"malware_download\",\"exe\",\"https://urlhaus.abuse.ch/url/1/\",\"r\"\n"},
+};
+#define N_LISTS (sizeof intel_lists / sizeof intel_lists[0])
+static char intel_path[N_LISTS][80];
 
 static void remove_intel(void)
 {
-    (void)remove(intel_path);
+    for (size_t i = 0; i < N_LISTS; i++)
+        (void)remove(intel_path[i]);
 }
 
 static void setup(void)
 {
-    /* A list naming some of the addresses, a domain and a JA3 (format detected from it). */
-    snprintf(intel_path, sizeof intel_path, "/tmp/mamori-fuzz-intel-%d.txt", (int)getpid());
-    FILE *fp = fopen(intel_path, "w");
-    CHECK(fp);
-    fputs("# fuzz list\n203.0.113.5\n2001:db8::5\n198.51.100.0/24\n", fp);
-    CHECK(fclose(fp) == 0);
+    for (size_t i = 0; i < N_LISTS; i++) {
+        snprintf(intel_path[i], sizeof intel_path[i], "/tmp/mamori-fuzz-intel-%d-%s.txt",
+                 (int)getpid(), intel_lists[i][0]);
+        FILE *fp = fopen(intel_path[i], "w");
+        CHECK(fp);
+        fputs(intel_lists[i][1], fp);
+        CHECK(fclose(fp) == 0);
+    }
     atexit(remove_intel);
 }
 
@@ -330,6 +354,61 @@ static void op_dns(struct run *r)
     free(msg);
 }
 
+/* A length byte and that many bytes into a NUL-terminated string of at most cap - 1 bytes. */
+static void take_cstr(struct run *r, char *out, size_t cap)
+{
+    struct http_str v = take_str(r);
+    size_t n = MM_MIN(v.len, cap - 1);
+    if (n)
+        memcpy(out, v.p, n);
+    out[n] = 0;
+}
+
+static void op_tls(struct run *r)
+{
+    enum flow_dir dir;
+    struct flow *f = record_flow(r, 6, &dir);
+    struct tls_rec *t = calloc(1, sizeof *t);
+    CHECK(t);
+    uint8_t fl = take8(r);
+    t->client_hello = fl & 1;
+    t->server_hello = fl & 2;
+    t->has_sni = fl & 4;
+    t->has_cert = fl & 8;
+    t->handshake_done = fl & 16;
+    struct http_str sni = take_str(r);
+    t->sni_len = (uint16_t)MM_MIN(sni.len, (size_t)TLS_SNI_MAX);
+    if (t->sni_len)
+        memcpy(t->sni, sni.p, t->sni_len);
+    uint8_t j = take8(r);
+    if (j % 3 == 1) {
+        memcpy(t->ja3_hash, LISTED_JA3, 32);
+    } else if (j % 3 == 2) {
+        size_t n;
+        const uint8_t *h = take(r, 32, &n);
+        for (size_t i = 0; i < n; i++)
+            t->ja3_hash[i] = "0123456789abcdef"[h[i] & 15];
+    }
+    take_cstr(r, t->ja4, sizeof t->ja4);
+    size_t n;
+    const uint8_t *fp = take(r, 20, &n);
+    if (fl & 32) {
+        for (size_t i = 0; i < 20; i++) /* the listed certificate */
+            sprintf(t->cert.fingerprint + 3 * i, i < 19 ? "%.2s:" : "%.2s", &LISTED_SHA1[2 * i]);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            sprintf(t->cert.fingerprint + 3 * i, i + 1 < n ? "%02x:" : "%02x", fp[i]);
+    }
+    char subject[128], issuer[128];
+    take_cstr(r, subject, sizeof subject);
+    take_cstr(r, issuer, sizeof issuer);
+    t->cert.subject = subject;
+    t->cert.issuer = issuer;
+    if (f)
+        dtr_record(r->h, f, (int)dir, r->now, APP_REC_TLS, t);
+    free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
@@ -364,8 +443,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.update_interval_ns = SEC;
     cfg.settings = settings;
     cfg.n_settings = MM_ARRAY_LEN(settings);
-    cfg.intel_files[0] = intel_path;
-    cfg.n_intel = 1;
+    for (size_t i = 0; i < N_LISTS; i++)
+        cfg.intel_files[i] = intel_path[i];
+    cfg.n_intel = N_LISTS;
     r.h = dtr_new(&cfg, r.en, on_alert, &r, err, sizeof err);
     if (!r.h)
         fprintf(stderr, "dtr_new: %s\n", err);
@@ -381,6 +461,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     while (r.left) {
         uint8_t op = take8(&r);
+        if ((op & 15) == 8) {
+            op_tls(&r);
+            continue;
+        }
         switch (op & 7) {
         case 0: op_packet(&r, 6); break;
         case 1: op_packet(&r, 17); break;

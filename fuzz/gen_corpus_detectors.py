@@ -2,6 +2,7 @@
 """Seed inputs for fuzz_detectors (see fuzz/fuzz_detectors.c for the input format).
 
 Each seed drives one detector towards its alert: a port scan, a SYN flood, web scanning,
+TLS and a download matching threat-intel lists,
 a download of a disguised executable, a password guessing run ending in a weak success,
 an encrypted ZIP by mail, a DNS answer naming a listed address, and time going backwards.
 Deterministic; writes fuzz/corpus/detectors/*.bin.
@@ -68,6 +69,12 @@ def file_rec(src, dst, dport, proto, name, ctype, head):
             + s8(ctype) + struct.pack(">H", len(head)) + head)
 
 
+def tls(src, dst, dport, flags, sni, ja3_choice, ja4=b"", fp=b"\x00" * 20, subject=b"CN=x",
+        issuer=b"CN=y"):
+    return (b"\x08" + addrs(src, dst) + ports(40000, dport) + bytes([flags]) + s8(sni)
+            + bytes([ja3_choice]) + s8(ja4) + fp + s8(subject) + s8(issuer))
+
+
 def dns_answer(name, addr4):
     """A standard response: one question, one A answer."""
     q = b"".join(bytes([len(l)]) + l for l in name.split(b".")) + b"\x00"
@@ -117,6 +124,13 @@ def seeds():
     # T1: a DNS answer naming a listed address, then a connection to it.
     out["intel"] = (dns(A_192_168_1_10, A_10_0_0_1, dns_answer(b"bad.example", [203, 0, 113, 5]))
                     + tcp(A_10_0_0_1, A_203_0_113_5, 40000, 443, SYN))
+    # T1: a TLS session naming a listed domain, with a listed JA3 and certificate; a download
+    # of a listed URL.
+    out["tls"] = (tls(A_10_0_0_2, A_198_51_100_7, 443, 1 | 2 | 4 | 8 | 16 | 32, b"www.bad.example", 1,
+                      ja4=b"t13d1516h2_8daaf6152771_e5627efa2ab1")
+                  + step_s(1)
+                  + http(A_10_0_0_1, A_203_0_113_5, 80, 200, b"GET", b"/payload.exe",
+                         host=b"203.0.113.5", ctype=b"application/octet-stream", body=b"MZ"))
     # T1: a connection every minute from an internal host to one external peer.
     s = b""
     for i in range(12):

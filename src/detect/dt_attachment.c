@@ -963,6 +963,44 @@ static bool at_http_name_matters(const uint8_t *name, size_t len, const char *ct
     return zs_ext_dangerous((enum zs_ext_class)nm.cls) && strcmp(nm.ext, "js") != 0;
 }
 
+/* Whether the request URI's last path segment, once at_uri_name has decoded it, is plain
+ * (at_name_plain): true when the raw segment has no dot, no byte >= 0x80 and no '%' that
+ * could decode into one. One pass over the URI, without decoding. */
+static bool at_uri_name_plain(const struct http_tx *tx)
+{
+    bool plain = true;
+    for (size_t i = 0; i < tx->uri.len; i++) {
+        uint8_t c = tx->uri.p[i];
+        if (c == '?' || c == '#')
+            break;
+        if (c == '/')
+            plain = true;
+        else if (c == '.' || c == '%' || c >= 0x80)
+            plain = false;
+    }
+    return plain;
+}
+
+/* Whether the media type, as at_http copies it into ctype (up to ';' or ',', blanks dropped,
+ * lower case, at most AT_CTYPE_MAX - 1 characters), contains "hta"; without the copy. */
+static bool at_ctype_hta(const struct http_str *ct)
+{
+    uint32_t last3 = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < ct->len && k + 1 < AT_CTYPE_MAX; i++) {
+        uint8_t c = ct->p[i];
+        if (c == ';' || c == ',')
+            break;
+        if (c == ' ' || c == '\t')
+            continue;
+        c = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+        last3 = (last3 << 8 | c) & 0xffffffu;
+        if (++k >= 3 && last3 == ((uint32_t)'h' << 16 | (uint32_t)'t' << 8 | 'a'))
+            return true;
+    }
+    return false;
+}
+
 static void at_http(struct at_state *st, struct dtr *d, const struct flow *f, int dir,
                     uint64_t ts_ns, const struct http_tx *tx)
 {
@@ -975,13 +1013,22 @@ static void at_http(struct at_state *st, struct dtr *d, const struct flow *f, in
         if (!cr || cr->len < 8 || memcmp(cr->p, "bytes 0-", 8) != 0)
             return;
     }
+    /* Most responses are pages, scripts and images: judged below only for an explicit
+     * download, a name that matters, or content that starts like something the scanner can
+     * open. The common case, no Content-Disposition and a URL name without a dot, is
+     * settled here without decoding the name or copying the type (the same answer as the
+     * full test: see test_detector_http). */
+    const struct http_str *cd = at_resp_header(tx, "content-disposition");
+    if ((!cd || !cd->p) && (!tx->uri.p || at_uri_name_plain(tx)) &&
+        !(tx->resp_content_type.p && at_ctype_hta(&tx->resp_content_type)) &&
+        !zs_worth_scanning(tx->resp_body, tx->resp_body_len))
+        return;
     struct at_input in;
     memset(&in, 0, sizeof in);
     uint8_t name[AT_NAME_MAX];
     char ctype[AT_CTYPE_MAX];
     in.proto = APP_PROTO_HTTP;
     in.http = true;
-    const struct http_str *cd = at_resp_header(tx, "content-disposition");
     if (cd && cd->p) {
         in.name_len = at_disposition(cd, &in.http_attachment, name, sizeof name);
         in.name_from_header = in.name_len > 0;
@@ -1002,8 +1049,6 @@ static void at_http(struct at_state *st, struct dtr *d, const struct flow *f, in
         ctype[k] = 0;
         in.ctype = ctype;
     }
-    /* Most responses are pages, scripts and images: judge only an explicit download, a
-     * name that matters, or content that starts like something the scanner can open. */
     if (!in.http_attachment && !at_http_name_matters(name, in.name_len, in.ctype) &&
         !zs_worth_scanning(tx->resp_body, tx->resp_body_len))
         return;

@@ -1744,8 +1744,20 @@ static uint32_t scan_7z(struct scan *s, const uint8_t *d, size_t n, uint32_t cut
 
 /* ---- dispatch ------------------------------------------------------------------------- */
 
+/* First bytes of the signatures zs_worth_scanning admits (identify_binary's executables,
+ * archives and containers at offset 0, and "#@~^"). */
+static const bool worth_first[256] = {
+    ['M'] = true,  [0x7f] = true, [0xfe] = true, [0xce] = true, [0xcf] = true, [0xca] = true,
+    ['P'] = true,  [0xd0] = true, ['R'] = true,  ['7'] = true,  [0x4c] = true, [0xe4] = true,
+    ['#'] = true,
+};
+
 bool zs_worth_scanning(const uint8_t *d, size_t n)
 {
+    /* Nearly every body of a web page, script or image is turned away by its first byte;
+     * only one long enough to hold a disk image's descriptor (32 KiB in) needs the full look. */
+    if (n && !worth_first[d[0]] && !has(n, ZS_ISO_PVD + 1, 5))
+        return false;
     switch (identify_binary(d, n)) {
     case ZS_K_PE:
     case ZS_K_MZ:

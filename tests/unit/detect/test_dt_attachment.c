@@ -945,6 +945,66 @@ static void test_scan_containers(void **state)
     zs_work_free(w);
 }
 
+/* zs_worth_scanning admits what zs_scan can find something in, and (its first-byte test)
+ * turns the rest away: ordinary content, and other formats whose signature comes first. */
+static void test_worth_scanning(void **state)
+{
+    (void)state;
+    struct buf pe = mk_pe(512, false), elf = mk_elf(), lnk = mk_lnk();
+    assert_true(zs_worth_scanning(pe.p, pe.len));
+    assert_true(zs_worth_scanning(elf.p, elf.len));
+    assert_true(zs_worth_scanning(lnk.p, lnk.len));
+    static const struct {
+        const char *b;
+        size_t n;
+        bool worth;
+    } rows[] = {
+        {"MZ\x90\0", 4, true},
+        {"\xfe\xed\xfa\xce\0\0\0\0", 8, true},
+        {"\xfe\xed\xfa\xcf\0\0\0\0", 8, true},
+        {"\xce\xfa\xed\xfe\0\0\0\0", 8, true},
+        {"\xcf\xfa\xed\xfe\0\0\0\0", 8, true},
+        {"\xca\xfe\xba\xbe\0\0\0\2", 8, true},
+        {"\xca\xfe\xba\xbe\0\0\0\x41", 8, false}, /* a Java class */
+        {"PK\3\4\x14\0", 6, true},
+        {"PK\5\6\0\0", 6, true},
+        {"PK\7\x08PK\3\4", 8, true},
+        {"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, true},
+        {"Rar!\x1a\x07\x01\0", 8, true},
+        {"7z\xbc\xaf\x27\x1c\0\4", 8, true},
+        {"\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3", 16, true},
+        {"#@~^XhQAAA==", 12, true},
+        {"#!/bin/sh\n", 10, false},
+        {"\x89PNG\r\n\x1a\n", 8, false},
+        {"\xff\xd8\xff\xe0", 4, false},
+        {"GIF89a", 6, false},
+        {"\x1f\x8b\x08\0", 4, false},
+        {"%PDF-1.7\n", 9, false},
+        {"<!DOCTYPE html>", 15, false},
+        {"{\"a\":1}", 7, false},
+        {"Mozilla", 7, false}, /* 'M' but not MZ */
+        {"", 0, false},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++)
+        TC_EQ(rows[i].b, zs_worth_scanning((const uint8_t *)rows[i].b, rows[i].n), rows[i].worth);
+    tc_done();
+    /* a disk image descriptor 32 KiB in: admitted behind text, not behind another format's
+     * signature (that format is what the bytes are) */
+    struct buf iso = {0};
+    b_put(&iso, "<html>", 6);
+    b_zero(&iso, 0x8000 - iso.len);
+    b_u8(&iso, 1);
+    b_put(&iso, "BEA01", 5);
+    assert_true(zs_worth_scanning(iso.p, iso.len));
+    assert_false(zs_worth_scanning(iso.p, iso.len - 1));
+    memcpy(iso.p, "\x1f\x8b\x08\0", 4);
+    assert_false(zs_worth_scanning(iso.p, iso.len));
+    b_free(&iso);
+    b_free(&lnk);
+    b_free(&elf);
+    b_free(&pe);
+}
+
 /* Every prefix and a few bit flips of a nested archive: nothing read out of bounds. */
 static void test_scan_prefixes(void **state)
 {
@@ -1380,6 +1440,14 @@ static void test_detector_http(void **state)
                                   "%E8%AB%8B%E6%B1%82.pdf.exe");
     struct http_header range0 = hdr("Content-Range", "bytes 0-4095/8192");
     struct http_header range1 = hdr("Content-Range", "bytes 4096-8191/8192");
+    /* a page whose bytes 32 KiB in carry an ISO 9660 volume descriptor */
+    struct buf iso = {0};
+    b_put(&iso, "<html>", 6);
+    b_zero(&iso, 0x8000 - iso.len);
+    b_u8(&iso, 1);
+    b_put(&iso, "CD001", 5);
+    b_u8(&iso, 1);
+    b_zero(&iso, 2048);
     struct {
         const char *name;
         struct http_tx tx;
@@ -1405,6 +1473,18 @@ static void test_detector_http(void **state)
                                       "application/hta"), 6003},
         {"hta by name", mk_tx("/x/open.hta", 200, (const uint8_t *)hta, strlen(hta), NULL, 0,
                               "text/html"), 6003},
+        /* at_http's quick "nothing to judge" test must agree with the full one */
+        {"dot percent-encoded in the URL", mk_tx("/get/setup%2Eexe", 200, (const uint8_t *)js,
+                                                 strlen(js), NULL, 0, "text/plain"), 6002},
+        {"hta content type with spaces", mk_tx("/open2", 200, (const uint8_t *)hta, strlen(hta),
+                                               NULL, 0, "Application/ H\tTA ; q=1"), 6003},
+        {"exe behind a page URL", mk_tx("/index", 200, pe.p, pe.len, NULL, 0, "text/html"), 6002},
+        {"encoded script", mk_tx("/s", 200, (const uint8_t *)"#@~^XhQAAA==", 12, NULL, 0,
+                                 "text/plain"), 6003},
+        {"disk image behind a page URL", mk_tx("/view", 200, iso.p, iso.len, NULL, 0, "text/html"), 6003},
+        {"page with a query that names an exe", mk_tx("/view?f=a.exe", 200,
+                                                      (const uint8_t *)html, strlen(html), NULL, 0,
+                                                      "text/html"), 0},
     };
     for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
         size_t before = c.n;
@@ -1435,6 +1515,7 @@ static void test_detector_http(void **state)
     dtr_record(h, &f, 1, T0, APP_REC_HTTP, &rows[0].tx);
     assert_int_equal(c.n, 0);
     dtr_free(h);
+    b_free(&iso);
     b_free(&pe);
 }
 
@@ -1448,6 +1529,7 @@ int main(void)
         cmocka_unit_test(test_scan_office),
         cmocka_unit_test(test_scan_rar_7z),
         cmocka_unit_test(test_scan_containers),
+        cmocka_unit_test(test_worth_scanning),
         cmocka_unit_test(test_scan_prefixes),
         cmocka_unit_test(test_detector_signatures),
         cmocka_unit_test(test_detector_settings),

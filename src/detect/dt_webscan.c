@@ -149,6 +149,7 @@ struct ws_pair {
     struct ws_slot slot[WS_SLOTS];
     struct dtr_distinct paths; /* this generation of distinct paths */
     uint32_t paths_base;       /* distinct paths of earlier, saturated generations */
+    uint32_t new_paths_sum;    /* the slices' new_paths added up over the activity */
     struct dtr_report rep[WS_N_SIGS];
     uint64_t rep_requests[WS_N_SIGS]; /* requests at the last report of each variant */
     struct ws_example ex2[WS_EX_N], ex4[WS_EX_N], ua[WS_UA_N];
@@ -465,7 +466,16 @@ static void ws_apply(struct ws_state *st, struct dtr *d, struct ws_pair *p, cons
         if (x->referer)
             s->referer++;
     }
+    if (new_paths && p->new_paths_sum <= UINT32_MAX - new_paths)
+        p->new_paths_sum += new_paths;
+    else if (new_paths)
+        p->new_paths_sum = UINT32_MAX;
     if (!report)
+        return;
+    /* The window holds part of the activity: when the activity's totals are below both
+     * thresholds, so are the window's sums, and the slices need not be added up (most
+     * pairs make a few requests). */
+    if (p->cls[4] < c->min_4xx && p->new_paths_sum < c->min_distinct)
         return;
 
     struct ws_slot w = ws_window(p);

@@ -550,6 +550,11 @@ void *mm_lru_oldest(mm_lru_t *t)
     return t->oldest ? t->oldest->data : NULL;
 }
 
+uint64_t mm_lru_count(const mm_lru_t *t)
+{
+    return t ? t->entries : 0;
+}
+
 void mm_lru_get_stats(const mm_lru_t *t, struct mm_lru_stats *out)
 {
     memset(out, 0, sizeof *out);

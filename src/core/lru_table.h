@@ -82,6 +82,9 @@ void mm_lru_remove(mm_lru_t *t, void *entry);
 /* The oldest entry (the next to be taken over), or NULL when the table is empty. */
 void *mm_lru_oldest(mm_lru_t *t);
 
+/* Entries in t now (0 for NULL): lets a caller skip building a key for an empty table. */
+uint64_t mm_lru_count(const mm_lru_t *t);
+
 /* Counters of t; all zero for NULL. */
 void mm_lru_get_stats(const mm_lru_t *t, struct mm_lru_stats *out);
 

@@ -653,6 +653,8 @@ static void bc_record(void *stv, struct dtr *d, const struct flow *f, int dir, u
     (void)dir;
     (void)ts_ns;
     struct bc_state *st = stv;
+    if (!mm_lru_count(st->pairs))
+        return; /* no pair tracked (a network without outbound connections worth timing) */
     const uint8_t *name = NULL;
     size_t len = 0;
     uint8_t src;

@@ -24,6 +24,7 @@
 
 #include "core/mm.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,7 +210,7 @@ struct ext_row {
     uint32_t kinds; /* what the content may be; 0 = no opinion */
 };
 
-/* Sorted only for reading; looked up linearly (a handful of names per file). */
+/* Grouped for reading; ext_lookup searches a sorted index of it. An extension appears once. */
 static const struct ext_row ext_table[] = {
     /* executables and installers */
     {"exe", ZS_X_EXEC, KB(ZS_K_PE) | KB(ZS_K_MZ)},
@@ -318,15 +319,43 @@ static const struct ext_row ext_table[] = {
     {"ace", ZS_X_ARCHIVE, 0},
 };
 
+/* ext_table's rows in strcmp order, for a binary search: every HTTP response with a dotted
+ * name asks twice (extension and the one before it), and most of those names (.html, .css,
+ * .json) are not in the table, which a linear walk only learns at its end. */
+static const struct ext_row *ext_sorted[MM_ARRAY_LEN(ext_table)];
+static pthread_once_t ext_sorted_once = PTHREAD_ONCE_INIT;
+
+static int ext_row_cmp(const void *a, const void *b)
+{
+    const struct ext_row *const *x = a, *const *y = b;
+    return strcmp((*x)->ext, (*y)->ext);
+}
+
+static void ext_sorted_init(void)
+{
+    for (size_t i = 0; i < MM_ARRAY_LEN(ext_table); i++)
+        ext_sorted[i] = &ext_table[i];
+    qsort(ext_sorted, MM_ARRAY_LEN(ext_sorted), sizeof ext_sorted[0], ext_row_cmp);
+    for (size_t i = 1; i < MM_ARRAY_LEN(ext_sorted); i++)
+        MM_ASSERT(strcmp(ext_sorted[i - 1]->ext, ext_sorted[i]->ext) != 0); /* one row each */
+}
+
 static const struct ext_row *ext_lookup(const char *ext)
 {
     if (!ext[0])
         return NULL;
-    /* The first letter before the call: every HTTP response with a named path asks (a
-     * page's ".html" would otherwise cost a compare with most of the table). */
-    for (size_t i = 0; i < MM_ARRAY_LEN(ext_table); i++)
-        if (ext_table[i].ext[0] == ext[0] && !strcmp(ext_table[i].ext, ext))
-            return &ext_table[i];
+    pthread_once(&ext_sorted_once, ext_sorted_init);
+    size_t lo = 0, hi = MM_ARRAY_LEN(ext_sorted);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ext_sorted[mid]->ext, ext);
+        if (c == 0)
+            return ext_sorted[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 

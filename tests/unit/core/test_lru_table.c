@@ -95,6 +95,7 @@ static struct mm_lru_stats stats(const mm_lru_t *t)
 {
     struct mm_lru_stats st;
     mm_lru_get_stats(t, &st);
+    assert_int_equal(mm_lru_count(t), st.entries); /* the two agree wherever stats are read */
     return st;
 }
 

@@ -284,19 +284,6 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
 
 /* --- statistics of one kind ------------------------------------------------------------- */
 
-static void lat_sort(uint32_t *v, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint32_t x = v[i];
-        size_t j = i;
-        while (j > 0 && v[j - 1] > x) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
-    }
-}
-
 /* Admit a sample to the baseline: the ring keeps the age order, `sorted` the value order
  * (the value leaving the ring is taken out of it, the new one put in place: two short scans
  * instead of a sort per sample). */
@@ -326,16 +313,30 @@ static void lat_admit(struct lat_kind *k, uint32_t v)
                            : (uint32_t)(((uint64_t)k->sorted[n / 2 - 1] + k->sorted[n / 2]) / 2);
 }
 
+/* The 95th percentile of the recent samples: the r-th smallest, r = ceil(0.95 n), which is
+ * the (n - r + 1)-th largest, one of the top two for a ring of 32. One pass keeping the
+ * largest few instead of a sort: the stats record asks for every service and kind. */
 static uint32_t lat_p95(const struct lat_kind *k)
 {
-    uint32_t v[LAT_RING];
     size_t n = k->n_recent;
     if (!n)
         return 0;
-    memcpy(v, k->recent, n * sizeof *v);
-    lat_sort(v, n);
     size_t r = (size_t)ceil(0.95 * (double)n);
-    return v[r ? r - 1 : 0];
+    size_t want = n - (r ? r : 1) + 1; /* from the top, 1-based */
+    uint32_t top[LAT_RING];            /* the largest `want` so far, descending */
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x = k->recent[i];
+        if (nt == want && x <= top[nt - 1])
+            continue;
+        size_t j = nt < want ? nt++ : nt - 1;
+        while (j > 0 && top[j - 1] < x) {
+            top[j] = top[j - 1];
+            j--;
+        }
+        top[j] = x;
+    }
+    return top[want - 1];
 }
 
 static void lat_push(uint32_t *ring, uint8_t *n, uint8_t *pos, uint32_t v)

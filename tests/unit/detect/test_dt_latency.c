@@ -10,6 +10,7 @@
  */
 #include "app/http.h"
 #include "dt_flood_harness.h"
+#include "testlib/tcheck.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -428,6 +429,41 @@ static void test_updates_and_episodes(void **state)
     hn_free(H);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* p95 is the ceil(0.95 n)-th smallest of the last 32 samples, whatever their order: checked
+ * against a sort for counts below, at and above the ring's size, with ties. */
+static void test_p95_rank(void **state)
+{
+    (void)state;
+    static const uint32_t counts[] = {1, 2, 5, 19, 20, 21, 31, 32, 33, 50};
+    const char *kv[] = {"greeting-min-slow=8", "factor=1000"}; /* no alerts, all admitted */
+    for (size_t c = 0; c < MM_ARRAY_LEN(counts); c++) {
+        uint32_t n = counts[c];
+        struct hn *H = lat_new(600 * SEC, kv, 2);
+        uint32_t ms[64];
+        uint64_t t = T0;
+        for (uint32_t i = 0; i < n; i++) {
+            ms[i] = 1 + (uint32_t)((i * 37u + c * 11u) % 23u); /* scrambled, repeats past 23 */
+            t = session(H, CLI, SRV, 110, t + 30 * SEC, 200 * US, ms[i] * MS);
+        }
+        uint32_t last = n < 32 ? n : 32, v[32];
+        memcpy(v, ms + (n - last), last * sizeof v[0]);
+        qsort(v, last, sizeof v[0], cmp_u32);
+        size_t r = (size_t)ceil(0.95 * (double)last);
+        struct mets M;
+        const struct met *m = metric(&M, H, "192.168.10.25", 110, "greeting");
+        assert_non_null(m);
+        TC_EQ("p95 of n samples", (uint64_t)(m ? m->p95 + 0.5 : 0), (uint64_t)v[r - 1]);
+        hn_free(H);
+    }
+    tc_done();
+}
+
 static void test_baseline_adapts(void **state)
 {
     (void)state;
@@ -727,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_http_response_start),
         cmocka_unit_test(test_http_learned_port),
         cmocka_unit_test(test_updates_and_episodes),
+        cmocka_unit_test(test_p95_rank),
         cmocka_unit_test(test_baseline_adapts),
         cmocka_unit_test(test_internal_only),
         cmocka_unit_test(test_bad_settings),

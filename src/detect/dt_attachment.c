@@ -949,10 +949,11 @@ static bool at_name_plain(const uint8_t *name, size_t len)
     return true;
 }
 
-/* A URL name or declared type that can give a reason by itself (not a page's .js). */
-static bool at_http_name_matters(const uint8_t *name, size_t len, const char *ctype)
+/* A URL name or declared type that can give a reason by itself (not a page's .js); hta: the
+ * type names an HTA (at_ctype_hta). */
+static bool at_http_name_matters(const uint8_t *name, size_t len, bool hta)
 {
-    if (ctype && strstr(ctype, "hta"))
+    if (hta)
         return true; /* application/hta: what mshta fetches */
     if (at_name_plain(name, len))
         return false;
@@ -1019,8 +1020,8 @@ static void at_http(struct at_state *st, struct dtr *d, const struct flow *f, in
      * settled here without decoding the name or copying the type (the same answer as the
      * full test: see test_detector_http). */
     const struct http_str *cd = at_resp_header(tx, "content-disposition");
-    if ((!cd || !cd->p) && (!tx->uri.p || at_uri_name_plain(tx)) &&
-        !(tx->resp_content_type.p && at_ctype_hta(&tx->resp_content_type)) &&
+    bool hta = tx->resp_content_type.p && at_ctype_hta(&tx->resp_content_type);
+    if ((!cd || !cd->p) && (!tx->uri.p || at_uri_name_plain(tx)) && !hta &&
         !zs_worth_scanning(tx->resp_body, tx->resp_body_len))
         return;
     struct at_input in;
@@ -1049,7 +1050,7 @@ static void at_http(struct at_state *st, struct dtr *d, const struct flow *f, in
         ctype[k] = 0;
         in.ctype = ctype;
     }
-    if (!in.http_attachment && !at_http_name_matters(name, in.name_len, in.ctype) &&
+    if (!in.http_attachment && !at_http_name_matters(name, in.name_len, hta) &&
         !zs_worth_scanning(tx->resp_body, tx->resp_body_len))
         return;
     in.size = tx->resp_decoded > tx->resp_body_len ? tx->resp_decoded : tx->resp_body_len;

@@ -1446,6 +1446,56 @@ the others.""")
 
 # ----------------------------------------------------------------------------- writing
 
+def case_http_family():
+    """The user agent scanned as part of the header block (det_point.hdr_pf) and alone."""
+    c = RuleCase("rules_http_family", "http.user_agent found through the header block scan", """
+The engine scans a request's header block once for the literals of its http.header rules and
+of its http.user_agent rules together, when the User-Agent was sent once (then its value is
+part of the block); a User-Agent sent twice is joined with ", " and scanned on its own. Three
+GET flows to 198.51.100.81:80: F1 with one User-Agent, a Referer and an X-Other header, F2
+with two User-Agent headers, F3 with no User-Agent. User-agent rules fire on the user agent
+only (a literal of F1's Referer or X-Other is a candidate of the block scan and is turned
+down); the literal spanning F2's two values ("One, FamDup") exists only in the joined user
+agent, so its rule fires only if F2's user agent was scanned on its own.""")
+    r = c.rule
+    srv = ("198.51.100.81", 80)
+    c.http(("192.0.2.31", 41101), srv,
+           b"GET /fam-one HTTP/1.1\r\nHost: fam.example\r\nUser-Agent: FamUA-Single/2.0\r\n"
+           b"Referer: http://fam.example/FamRef-Only\r\nX-Other: FamHdr-Token\r\n\r\n",
+           http_response(200, "OK", b"f1\n", [("Content-Type", "text/plain")]),
+           "F1 GET /fam-one, User-Agent FamUA-Single/2.0, Referer http://fam.example/FamRef-Only, "
+           "X-Other: FamHdr-Token; 200")
+    c.http(("192.0.2.32", 41102), srv,
+           b"GET /fam-two HTTP/1.1\r\nHost: fam.example\r\nUser-Agent: FamDup-One\r\n"
+           b"User-Agent: FamDup-Two\r\n\r\n",
+           http_response(200, "OK", b"f2\n", [("Content-Type", "text/plain")]),
+           "F2 GET /fam-two, User-Agent FamDup-One and User-Agent FamDup-Two; 200")
+    c.http(("192.0.2.33", 41103), srv,
+           b"GET /fam-three HTTP/1.1\r\nHost: fam.example\r\nX-Note: FamNoUA\r\n\r\n",
+           http_response(200, "OK", b"f3\n", [("Content-Type", "text/plain")]),
+           "F3 GET /fam-three, no User-Agent, X-Note: FamNoUA; 200")
+    H = "alert http any any -> any any"
+    r(1, H, 'http.user_agent; content:"FamUA-Single";', "F1's user agent, found in the block scan")
+    r(1, H, 'http.user_agent; content:"famua-single/2.0"; nocase; bsize:16;',
+      "the same without case, and the user agent's exact length")
+    r(0, H, 'http.user_agent; content:"FamRef-Only";', "in F1's Referer, not its user agent")
+    r(0, H, 'http.user_agent; content:"FamHdr-Token";', "in F1's X-Other, not its user agent")
+    r(1, H, 'http.header; content:"FamHdr-Token";', "header rules scan the same block")
+    r(1, H, 'http.header; content:"User-Agent: FamUA-Single/2.0|0d 0a|";',
+      "the user agent's line in the block")
+    r(1, H, 'http.user_agent; content:"FamDup-One, FamDup-Two"; bsize:22;',
+      "F2's two user agents joined with \", \"")
+    r(1, H, 'http.user_agent; content:"One, FamDup";',
+      "a literal only the joined user agent has: F2's user agent was scanned alone")
+    r(1, H, 'http.header; content:"User-Agent: FamDup-Two";', "F2's block has both lines")
+    r(1, H, 'http.header; content:"FamNoUA";', "F3: the block alone")
+    r(0, H, 'http.user_agent; content:"FamNoUA";', "F3 has no user agent")
+    r(1, H, 'http.user_agent; content:"Fam"; http.header; content:"X-Other";',
+      "a rule on both buffers: F1 only")
+    c.check(3, "three transactions", event_type="http")
+    return c
+
+
 CASES = {
     "header": case_header,
     "content": case_content,
@@ -1453,6 +1503,7 @@ CASES = {
     "byte": case_byte,
     "pkt": case_pkt,
     "http": case_http,
+    "http_family": case_http_family,
     "dns_tls": case_dns_tls,
     "ssh_smtp": case_ssh_smtp,
     "flow": case_flow,

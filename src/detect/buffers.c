@@ -657,6 +657,21 @@ static bool xform_step(struct det_bufs *b, enum det_xform x, const uint8_t *in, 
     return true;
 }
 
+bool det_bufs_ua_in_header(const struct det_bufs *b)
+{
+    if (b->kind != APP_REC_HTTP || !b->rec)
+        return false;
+    const struct http_tx *tx = b->rec;
+    if (!tx->user_agent.p)
+        return true; /* no user agent: nothing to look for but the header block */
+    /* Sent once, the view is the header's value itself; joined, it is a new string. */
+    for (size_t i = 0; i < tx->n_req_headers; i++)
+        if (tx->req_headers[i].value.p == tx->user_agent.p &&
+            tx->req_headers[i].value.len == tx->user_agent.len && !is_cookie(&tx->req_headers[i]))
+            return true;
+    return false;
+}
+
 /* ---------------- lookup ---------------- */
 
 bool det_bufs_lookup(struct det_bufs *b, enum det_buf buf, det_xform_chain xform,

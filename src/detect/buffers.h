@@ -54,6 +54,11 @@ bool det_bufs_lookup(struct det_bufs *b, enum det_buf buf, det_xform_chain xform
  * rule inspects. false when that side is absent.
  */
 bool det_bufs_http_message(struct det_bufs *b, int dir, const uint8_t **p, uint32_t *len);
+
+/* For an HTTP record: whether its http.user_agent, if it has one, is one request header's
+ * value as sent (a User-Agent sent once), so that its bytes are part of http.header (see
+ * det_point.hdr_pf). False for other records and for a User-Agent sent twice. */
+bool det_bufs_ua_in_header(const struct det_bufs *b);
 /* Frees the arena (the struct itself belongs to the caller). */
 void det_bufs_free(struct det_bufs *b);
 

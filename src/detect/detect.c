@@ -76,6 +76,8 @@ static int worker_fit(det_worker_t *w, det_engine_t *e)
             ok = det_pf_alloc_scratch(&e->pt[p].pg[i].pf, &w->scratch) == 0;
         if (ok && e->pt[p].uri_pf.db)
             ok = det_pf_alloc_scratch(&e->pt[p].uri_pf, &w->scratch) == 0;
+        if (ok && e->pt[p].hdr_pf.db)
+            ok = det_pf_alloc_scratch(&e->pt[p].hdr_pf, &w->scratch) == 0;
         if (!ok) {
             free(stamp);
             free(astamp);
@@ -673,6 +675,25 @@ static uint64_t scan_uri_family(det_worker_t *w, const struct det_point *pt)
     return pt->uri_members;
 }
 
+/*
+ * The header family of pt (see det_point.hdr_pf): when the user agent, if any, is part of
+ * the header block, one scan of the block with the family's database. Returns the members
+ * to skip in the scan of each buffer: both when done here (or when the block is absent and
+ * there is no user agent either), none otherwise.
+ */
+static uint64_t scan_hdr_family(det_worker_t *w, const struct det_point *pt)
+{
+    if (!det_bufs_ua_in_header(&w->bufs))
+        return 0;
+    const uint8_t *p;
+    uint32_t len;
+    if (det_bufs_lookup(&w->bufs, DET_BUF_HTTP_HEADER, 0, &p, &len))
+        det_pf_scan(&pt->hdr_pf, w->scratch, &w->pad, p, len, on_candidate, w);
+    else if (det_bufs_lookup(&w->bufs, DET_BUF_HTTP_USER_AGENT, 0, &p, &len))
+        return 0; /* a user agent without a header block (not built): scan it alone */
+    return pt->hdr_members;
+}
+
 /* One pass over a record (or one item of it): scan its buffers, verify. */
 static bool inspect_record(det_worker_t *w, struct det_match_ctx *mc, const struct det_point *pt,
                            int rec_dir, enum app_record_kind kind, const void *rec, bool fixed_dir)
@@ -680,6 +701,8 @@ static bool inspect_record(det_worker_t *w, struct det_match_ctx *mc, const stru
     next_gen(&w->gen, w->stamp, w->n_rules);
     w->n_cand = 0;
     uint64_t done = pt->uri_pf.db ? scan_uri_family(w, pt) : 0;
+    if (pt->hdr_pf.db)
+        done |= scan_hdr_family(w, pt);
     for (uint32_t i = 0; i < pt->n_bg; i++) {
         if (i < 64 && (done >> i & 1))
             continue;

@@ -429,10 +429,16 @@ static uint32_t nopat_partition(const struct det_engine *e, uint32_t *v, uint32_
     return free_n;
 }
 
-/* Whether bg can join its point's URI family (see det_point.uri_pf): a URI buffer that is
- * the same bytes as the others whenever there is nothing to decode. */
-static bool uri_family(enum det_buf buf, det_xform_chain xf)
+/* Buffers scanned as one family (see det_point.uri_pf and hdr_pf). */
+enum family { FAM_URI, FAM_HEADER };
+
+/* Whether bg can join its point's family fam: for the URI family a URI buffer that is the
+ * same bytes as the others whenever there is nothing to decode; for the header family the
+ * request's header block and the user agent, untransformed. */
+static bool family_member(enum family fam, enum det_buf buf, det_xform_chain xf)
 {
+    if (fam == FAM_HEADER)
+        return !xf && (buf == DET_BUF_HTTP_HEADER || buf == DET_BUF_HTTP_USER_AGENT);
     if (buf != DET_BUF_HTTP_URI && buf != DET_BUF_HTTP_URI_RAW)
         return false;
     for (; xf; xf = (det_xform_chain)(xf >> 4))
@@ -441,18 +447,20 @@ static bool uri_family(enum det_buf buf, det_xform_chain xf)
     return true;
 }
 
-/* Patterns copied into a URI family's database at most: past it (large rule sets), the
- * compile time and memory of a second copy outweigh two scans saved per transaction. */
-#define URI_FAMILY_MAX_PATTERNS 2048u
+/* Patterns copied into a family's database at most: past it (large rule sets), the compile
+ * time and memory of a second copy outweigh the scans saved per transaction. */
+#define FAMILY_MAX_PATTERNS 2048u
 
-static int build_uri_family(struct build *b, struct det_engine *e, int p, const char *cache_dir,
-                            struct det_pf_build_stats *pst, char *err, size_t errlen)
+static int build_family(struct build *b, struct det_engine *e, int p, enum family fam,
+                        const char *cache_dir, struct det_pf_build_stats *pst, char *err,
+                        size_t errlen)
 {
     struct det_point *pt = &e->pt[p];
+    struct det_pf *pf = fam == FAM_URI ? &pt->uri_pf : &pt->hdr_pf;
     uint64_t members = 0;
     size_t total = 0;
     for (uint32_t i = 0; i < pt->n_bg && i < 64; i++) {
-        if (!uri_family(pt->bg[i].buf, pt->bg[i].xform))
+        if (!family_member(fam, pt->bg[i].buf, pt->bg[i].xform))
             continue;
         const struct pat_group *g = group_for(b, p, pt->bg[i].buf, pt->bg[i].xform, -1);
         if (!g) {
@@ -462,7 +470,8 @@ static int build_uri_family(struct build *b, struct det_engine *e, int p, const 
         members |= 1ull << i;
         total += g->n;
     }
-    if (__builtin_popcountll(members) < 2 || total > URI_FAMILY_MAX_PATTERNS)
+    /* (the header family has two possible members: both are there) */
+    if (__builtin_popcountll(members) < 2 || total > FAMILY_MAX_PATTERNS)
         return 0;
     struct det_pf_pattern *all = malloc(total * sizeof *all);
     if (!all) {
@@ -482,12 +491,15 @@ static int build_uri_family(struct build *b, struct det_engine *e, int p, const 
         memcpy(all + n, g->pats, g->n * sizeof *all);
         n += g->n;
     }
-    int rc = det_pf_build(&pt->uri_pf, all, n, cache_dir, pst, err, errlen);
+    int rc = det_pf_build(pf, all, n, cache_dir, pst, err, errlen);
     free(all);
     if (rc == 0) {
-        pt->uri_members = members;
+        if (fam == FAM_URI)
+            pt->uri_members = members;
+        else
+            pt->hdr_members = members;
         e->rep.databases++;
-        e->rep.db_bytes += pt->uri_pf.db_bytes;
+        e->rep.db_bytes += pf->db_bytes;
     }
     return rc;
 }
@@ -853,8 +865,11 @@ static int engine_build(det_engine_t *e, const struct det_config *cfg, char *err
             e->rep.db_bytes += bg->pf.db_bytes;
         }
     }
-    for (int p = 0; p < PT_COUNT && rc == 0; p++)
-        rc = build_uri_family(&b, e, p, cfg->cache_dir, &pst, err, errlen);
+    for (int p = 0; p < PT_COUNT && rc == 0; p++) {
+        rc = build_family(&b, e, p, FAM_URI, cfg->cache_dir, &pst, err, errlen);
+        if (rc == 0 && p == PT_REC_HTTP)
+            rc = build_family(&b, e, p, FAM_HEADER, cfg->cache_dir, &pst, err, errlen);
+    }
     for (int p = PT_STREAM_TS; p <= PT_STREAM_TC; p++) {
         uint32_t mx = 0;
         for (uint32_t i = 0; i < e->pt[p].n_bg; i++)
@@ -997,6 +1012,7 @@ void det_engine_free(det_engine_t *e)
         for (uint32_t i = 0; i < e->pt[p].n_pg; i++)
             det_pf_free(&e->pt[p].pg[i].pf);
         det_pf_free(&e->pt[p].uri_pf);
+        det_pf_free(&e->pt[p].hdr_pf);
         free(e->pt[p].bg);
         free(e->pt[p].pg);
         free(e->pt[p].port_map);

@@ -82,6 +82,19 @@ struct det_point {
      */
     struct det_pf uri_pf;
     uint64_t uri_members;
+    /*
+     * The header family of the HTTP record point: bg[i] for the bits of hdr_members, the
+     * request's http.header and http.user_agent (both untransformed). A User-Agent sent once
+     * is, byte for byte, part of the header block ("User-Agent: <value>\r\n"), so a literal
+     * of a user-agent rule is in the block wherever it is in the user agent: one scan of the
+     * block with hdr_pf, which holds the patterns of both, names every candidate the two
+     * scans would (and a few more, when a user-agent literal is in another header: verifying
+     * them against the user agent turns them down). A User-Agent sent twice is joined with
+     * ", " (not in the block): each buffer is then scanned on its own. hdr_pf.db NULL: no
+     * such family here.
+     */
+    struct det_pf hdr_pf;
+    uint64_t hdr_members;
 };
 
 /*

@@ -986,6 +986,9 @@ static bool at_uri_name_plain(const struct http_tx *tx)
  * lower case, at most AT_CTYPE_MAX - 1 characters), contains "hta"; without the copy. */
 static bool at_ctype_hta(const struct http_str *ct)
 {
+    /* Without an 'h' anywhere (application/json, text/css ...: most types) there is none. */
+    if (!memchr(ct->p, 'h', ct->len) && !memchr(ct->p, 'H', ct->len))
+        return false;
     uint32_t last3 = 0;
     size_t k = 0;
     for (size_t i = 0; i < ct->len && k + 1 < AT_CTYPE_MAX; i++) {

@@ -33,9 +33,15 @@
 #define EN_NAME_MAX 255u        /* bytes of one DNS name kept (presentation form) */
 /* Names of one address, packed: one name of the maximum, or the four newest of usual length
  * (most are under 60 bytes). A name of the maximum displaces the others. Every table entry
- * carries the whole buffer, and new entries are written to cold memory, so its size is both
- * the table's capacity and a cost of each address learned. */
+ * carries its whole buffer, and new entries are written to cold memory, so its size is both
+ * the table's capacity and a cost of each address learned: an address starts in the short
+ * table (EN_NAMES_SHORT bytes of names, enough for one or two usual names) and moves to the
+ * long one (EN_NAMES_BYTES) when its names outgrow it. What an address keeps is the same
+ * either way: the limits are those of EN_NAMES_BYTES. */
 #define EN_NAMES_BYTES 256u
+#define EN_NAMES_SHORT 108u
+/* The long table's share of dns-memcap (1/EN_DNS_LONG_SHARE). */
+#define EN_DNS_LONG_SHARE 4u
 #define EN_MAX_CNAME_DEPTH 8u   /* CNAMEs followed from the question (resolvers stop near 8) */
 #define EN_AS_ORG_MAX 255u
 
@@ -68,6 +74,8 @@ struct en_macinfo {
 #define EN_MACS_PROBE 8u    /* slots one MAC may occupy, from its hash */
 #define EN_NS_PER_HOUR (3600ull * 1000000000ull)
 
+/* An entry of the long table; one of the short table is the same with EN_NAMES_SHORT bytes
+ * of names (the code reads both through this type, never past `used`). */
 struct en_dns_ent {
     uint8_t addr[16];
     uint8_t ip_ver;
@@ -75,6 +83,7 @@ struct en_dns_ent {
     uint16_t used;              /* bytes of names[], NULs included */
     char names[EN_NAMES_BYTES]; /* NUL-terminated names, newest first */
 };
+#define EN_DNS_SHORT_SIZE (offsetof(struct en_dns_ent, names) + EN_NAMES_SHORT)
 
 struct en_net {
     uint8_t ip_ver;
@@ -105,7 +114,8 @@ struct enrich {
     struct en_geo geo[ENRICH_MAX_GEOIP];
     size_t n_geo;
     mm_lru_t *mac_tab;
-    mm_lru_t *dns_tab;
+    mm_lru_t *dns_tab;  /* addresses whose names fit EN_NAMES_SHORT bytes */
+    mm_lru_t *dns_long; /* the others */
     unsigned char *macs; /* EN_MACS_SLOTS struct en_macinfo, macs_stride bytes apart; NULL
                             without the shared-MAC test */
     size_t macs_stride;
@@ -590,9 +600,16 @@ enrich_t *enrich_new(const struct enrich_config *cfg, char *err, size_t errlen)
         .entry_size = sizeof(struct en_mac_ent),
         .key_len = EN_KEY_LEN,
     };
+    size_t long_cap = cfg->dns_memcap / EN_DNS_LONG_SHARE;
     struct mm_lru_cfg dc = {
         .name = "enrich.dns",
-        .memcap_bytes = cfg->dns_memcap,
+        .memcap_bytes = cfg->dns_memcap - long_cap,
+        .entry_size = EN_DNS_SHORT_SIZE,
+        .key_len = EN_KEY_LEN,
+    };
+    struct mm_lru_cfg dlc = {
+        .name = "enrich.dns-long",
+        .memcap_bytes = long_cap,
         .entry_size = sizeof(struct en_dns_ent),
         .key_len = EN_KEY_LEN,
     };
@@ -623,7 +640,8 @@ enrich_t *enrich_new(const struct enrich_config *cfg, char *err, size_t errlen)
     }
     if (cfg->dns_memcap) {
         en->dns_tab = mm_lru_new(&dc);
-        if (!en->dns_tab) {
+        en->dns_long = en->dns_tab ? mm_lru_new(&dlc) : NULL;
+        if (!en->dns_tab || !en->dns_long) {
             snprintf(err, errlen, "enrichment dns-memcap %zu bytes: too small or out of memory",
                      cfg->dns_memcap);
             goto fail;
@@ -645,6 +663,7 @@ void enrich_free(enrich_t *en)
     enrich_oui_free(en->oui);
     mm_lru_free(en->mac_tab);
     mm_lru_free(en->dns_tab);
+    mm_lru_free(en->dns_long);
     free(en->macs);
     free(en->nets);
     free(en->nets4);
@@ -856,8 +875,13 @@ static void names_remove(struct en_dns_ent *e, size_t off, size_t len)
     e->n_names--;
 }
 
-/* Make name (lower-cased) the newest of the entry's names. */
-static void names_add(struct en_dns_ent *e, const char *name, size_t len)
+/*
+ * Make name (lower-cased) the newest of the entry's names, e having room for cap bytes of
+ * names. The names dropped to make room are those an EN_NAMES_BYTES entry drops; false when
+ * the result does not fit cap bytes (e then holds the names that stay, without the new one:
+ * the caller moves them to a long entry and adds it there).
+ */
+static bool names_add(struct en_dns_ent *e, size_t cap, const char *name, size_t len)
 {
     /* Already known: take it out, it goes to the front. */
     size_t off = 0;
@@ -884,12 +908,15 @@ static void names_add(struct en_dns_ent *e, const char *name, size_t len)
         }
         names_remove(e, last, strlen(e->names + last));
     }
+    if (e->used + len + 1 > cap)
+        return false;
     memmove(e->names + len + 1, e->names, e->used);
     for (size_t k = 0; k < len; k++)
         e->names[k] = lc(name[k]);
     e->names[len] = 0;
     e->used = (uint16_t)(e->used + len + 1);
     e->n_names++;
+    return true;
 }
 
 static void dns_learn(enrich_t *en, const struct mm_addr *a, int ip_ver,
@@ -902,11 +929,31 @@ static void dns_learn(enrich_t *en, const struct mm_addr *a, int ip_ver,
     uint8_t key[EN_KEY_LEN];
     key_of(key, a, ip_ver);
     struct en_dns_ent *e = mm_lru_lookup(en->dns_tab, key);
-    if (e)
+    if (e) {
         mm_lru_touch(en->dns_tab, e);
-    else if (!(e = mm_lru_insert(en->dns_tab, key, ts_ns)))
+        if (names_add(e, EN_NAMES_SHORT, name->s, name->len))
+            return;
+        /* Outgrown: the names it keeps, and the new one, go to a long entry (when not even
+         * one fits, the short entry stays as it is, without the new name). */
+        struct en_dns_ent *l = mm_lru_insert(en->dns_long, key, ts_ns);
+        if (!l)
+            return;
+        l->n_names = e->n_names;
+        l->used = e->used;
+        memcpy(l->names, e->names, e->used);
+        (void)names_add(l, EN_NAMES_BYTES, name->s, name->len);
+        mm_lru_remove(en->dns_tab, e);
         return;
-    names_add(e, name->s, name->len);
+    }
+    if ((e = mm_lru_lookup(en->dns_long, key)) != NULL) {
+        mm_lru_touch(en->dns_long, e);
+        (void)names_add(e, EN_NAMES_BYTES, name->s, name->len);
+        return;
+    }
+    bool small = name->len + 1 <= EN_NAMES_SHORT;
+    if (!(e = mm_lru_insert(small ? en->dns_tab : en->dns_long, key, ts_ns)))
+        return;
+    (void)names_add(e, small ? EN_NAMES_SHORT : EN_NAMES_BYTES, name->s, name->len);
 }
 
 static bool ends_with_ci(const char *s, size_t len, const char *suffix, size_t *stem)
@@ -965,7 +1012,7 @@ static bool reverse_addr(const struct en_chain_name *n, struct mm_addr *a, int *
 
 void enrich_dns(enrich_t *en, const struct app_dns_rec *r, uint64_t ts_ns)
 {
-    if (!en->dns_tab || !r || !r->msg)
+    if (!en->dns_tab || !en->dns_long || !r || !r->msg)
         return;
     const struct dns_msg *m = r->msg;
     /* Only successful answers to standard queries name addresses. */
@@ -1049,6 +1096,8 @@ void enrich_lookup(enrich_t *en, const struct mm_addr *a, int ip_ver, struct enr
     geo_lookup(en, a, ip_ver, out);
     if (en->dns_tab) {
         const struct en_dns_ent *e = mm_lru_lookup(en->dns_tab, key);
+        if (!e)
+            e = mm_lru_lookup(en->dns_long, key);
         if (e) {
             size_t off = 0;
             for (unsigned i = 0; i < e->n_names && off < e->used && i < ENRICH_MAX_NAMES; i++) {
@@ -1098,9 +1147,14 @@ void enrich_get_stats(const enrich_t *en, struct enrich_stats *out)
     memset(out, 0, sizeof(*out));
     if (!en)
         return;
-    struct mm_lru_stats ms, ds;
+    struct mm_lru_stats ms, ds, dl;
     mm_lru_get_stats(en->mac_tab, &ms);
     mm_lru_get_stats(en->dns_tab, &ds);
+    mm_lru_get_stats(en->dns_long, &dl);
+    ds.entries += dl.entries;
+    ds.evicted += dl.evicted;
+    ds.memuse += dl.memuse;
+    ds.memcap += dl.memcap;
     out->oui_entries = enrich_oui_count(en->oui);
     out->geoip_databases = en->n_geo;
     out->geoip_lookups = en->geoip_lookups;

@@ -1146,6 +1146,75 @@ static void test_dns_names_limit(void **state)
     enrich_free(en);
 }
 
+/* An address whose names outgrow the short table's entry moves to the long table with the
+ * names it had: lookups, the newest-first order, the four-name limit and the entry count are
+ * what one table would give. */
+static void test_dns_names_outgrow_short_entry(void **state)
+{
+    (void)state;
+    struct enrich_config cfg;
+    enrich_config_defaults(&cfg);
+    cfg.oui_path = NULL;
+    char err[256];
+    enrich_t *en = enrich_new(&cfg, err, sizeof err);
+    assert_non_null(en);
+    struct wire w;
+    /* 40-character names: two fit the short entry, the third does not. */
+    static const char *const names[] = {
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.jp", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp",
+        "ccccccccccccccccccccccccccccc.example.jp", "ddddddddddddddddddddddddddddd.example.jp",
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeee.example.jp"};
+    for (size_t i = 0; i < MM_ARRAY_LEN(names); i++)
+        assert_int_equal(strlen(names[i]), 40);
+    for (size_t i = 0; i < 2; i++) {
+        whdr(&w, 0, 1, 1);
+        wquestion(&w, names[i], 1);
+        wanswer(&w, names[i], 1, "203.0.113.40");
+        feed_dns(en, &w);
+    }
+    assert_string_equal(names_of(en, "203.0.113.40"),
+                        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp,"
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.jp");
+    for (size_t i = 2; i < 5; i++) {
+        whdr(&w, 0, 1, 1);
+        wquestion(&w, names[i], 1);
+        wanswer(&w, names[i], 1, "203.0.113.40");
+        feed_dns(en, &w);
+    }
+    /* moved with its names; the fifth name pushed out the oldest */
+    assert_string_equal(names_of(en, "203.0.113.40"),
+                        "eeeeeeeeeeeeeeeeeeeeeeeeeeeee.example.jp,"
+                        "ddddddddddddddddddddddddddddd.example.jp,"
+                        "ccccccccccccccccccccccccccccc.example.jp,"
+                        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp");
+    /* a name seen again moves to the front there too */
+    whdr(&w, 0, 1, 1);
+    wquestion(&w, names[2], 1);
+    wanswer(&w, names[2], 1, "203.0.113.40");
+    feed_dns(en, &w);
+    assert_string_equal(names_of(en, "203.0.113.40"),
+                        "ccccccccccccccccccccccccccccc.example.jp,"
+                        "eeeeeeeeeeeeeeeeeeeeeeeeeeeee.example.jp,"
+                        "ddddddddddddddddddddddddddddd.example.jp,"
+                        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp");
+    /* a first name too long for a short entry starts in the long table */
+    char n200[201];
+    for (int i = 0; i < 200; i++)
+        n200[i] = (i % 50 == 49 && i < 199) ? '.' : 'q';
+    n200[200] = 0;
+    whdr(&w, 0, 1, 1);
+    wquestion(&w, n200, 1);
+    wanswer(&w, n200, 1, "203.0.113.41");
+    feed_dns(en, &w);
+    assert_string_equal(names_of(en, "203.0.113.41"), n200);
+    struct enrich_stats st;
+    enrich_get_stats(en, &st);
+    assert_int_equal(st.dns_entries, 2); /* one entry per address, in either table */
+    assert_int_equal(st.dns_evicted, 0);
+    assert_int_equal(st.memcap - st.memuse > 0, 1);
+    enrich_free(en);
+}
+
 static void test_dns_memcap(void **state)
 {
     (void)state;
@@ -1266,6 +1335,7 @@ int main(void)
         cmocka_unit_test(test_dns_cname_chain),
         cmocka_unit_test(test_dns_ptr),
         cmocka_unit_test(test_dns_names_limit),
+        cmocka_unit_test(test_dns_names_outgrow_short_entry),
         cmocka_unit_test(test_dns_memcap),
         cmocka_unit_test(test_write_host),
     };

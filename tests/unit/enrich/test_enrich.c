@@ -1149,6 +1149,16 @@ static void test_dns_names_limit(void **state)
 /* An address whose names outgrow the short table's entry moves to the long table with the
  * names it had: lookups, the newest-first order, the four-name limit and the entry count are
  * what one table would give. */
+/* One answer: name is at ip. */
+static void learn_name(enrich_t *en, const char *name, const char *ip)
+{
+    struct wire w;
+    whdr(&w, 0, 1, 1);
+    wquestion(&w, name, 1);
+    wanswer(&w, name, 1, ip);
+    feed_dns(en, &w);
+}
+
 static void test_dns_names_outgrow_short_entry(void **state)
 {
     (void)state;
@@ -1158,7 +1168,6 @@ static void test_dns_names_outgrow_short_entry(void **state)
     char err[256];
     enrich_t *en = enrich_new(&cfg, err, sizeof err);
     assert_non_null(en);
-    struct wire w;
     /* 40-character names: two fit the short entry, the third does not. */
     static const char *const names[] = {
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.jp", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp",
@@ -1166,21 +1175,13 @@ static void test_dns_names_outgrow_short_entry(void **state)
         "eeeeeeeeeeeeeeeeeeeeeeeeeeeee.example.jp"};
     for (size_t i = 0; i < MM_ARRAY_LEN(names); i++)
         assert_int_equal(strlen(names[i]), 40);
-    for (size_t i = 0; i < 2; i++) {
-        whdr(&w, 0, 1, 1);
-        wquestion(&w, names[i], 1);
-        wanswer(&w, names[i], 1, "203.0.113.40");
-        feed_dns(en, &w);
-    }
+    for (size_t i = 0; i < 2; i++)
+        learn_name(en, names[i], "203.0.113.40");
     assert_string_equal(names_of(en, "203.0.113.40"),
                         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp,"
                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.jp");
-    for (size_t i = 2; i < 5; i++) {
-        whdr(&w, 0, 1, 1);
-        wquestion(&w, names[i], 1);
-        wanswer(&w, names[i], 1, "203.0.113.40");
-        feed_dns(en, &w);
-    }
+    for (size_t i = 2; i < 5; i++)
+        learn_name(en, names[i], "203.0.113.40");
     /* moved with its names; the fifth name pushed out the oldest */
     assert_string_equal(names_of(en, "203.0.113.40"),
                         "eeeeeeeeeeeeeeeeeeeeeeeeeeeee.example.jp,"
@@ -1188,10 +1189,7 @@ static void test_dns_names_outgrow_short_entry(void **state)
                         "ccccccccccccccccccccccccccccc.example.jp,"
                         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.jp");
     /* a name seen again moves to the front there too */
-    whdr(&w, 0, 1, 1);
-    wquestion(&w, names[2], 1);
-    wanswer(&w, names[2], 1, "203.0.113.40");
-    feed_dns(en, &w);
+    learn_name(en, names[2], "203.0.113.40");
     assert_string_equal(names_of(en, "203.0.113.40"),
                         "ccccccccccccccccccccccccccccc.example.jp,"
                         "eeeeeeeeeeeeeeeeeeeeeeeeeeeee.example.jp,"
@@ -1202,10 +1200,7 @@ static void test_dns_names_outgrow_short_entry(void **state)
     for (int i = 0; i < 200; i++)
         n200[i] = (i % 50 == 49 && i < 199) ? '.' : 'q';
     n200[200] = 0;
-    whdr(&w, 0, 1, 1);
-    wquestion(&w, n200, 1);
-    wanswer(&w, n200, 1, "203.0.113.41");
-    feed_dns(en, &w);
+    learn_name(en, n200, "203.0.113.41");
     assert_string_equal(names_of(en, "203.0.113.41"), n200);
     struct enrich_stats st;
     enrich_get_stats(en, &st);

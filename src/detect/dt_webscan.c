@@ -375,11 +375,18 @@ static void ws_close(struct ws_state *st, struct dtr *d, struct ws_pair *p, uint
 {
     if (!st->cfg->final_report)
         return;
-    struct ws_slot w = ws_window(p);
+    /* The window is summed only for a pair that reported: most pairs end without a report,
+     * and their twelve slices are cold by then. */
+    struct ws_slot w;
+    bool have_w = false;
     for (size_t v = 0; v < WS_N_SIGS; v++) {
         struct dtr_report *r = &p->rep[v];
         if (!r->reports || p->requests <= p->rep_requests[v])
             continue;
+        if (!have_w) {
+            w = ws_window(p);
+            have_w = true;
+        }
         r->last_ns = now_ns;
         r->reports++;
         ws_report(st, d, p, NULL, now_ns, v, true, true, &w);

@@ -171,7 +171,7 @@ struct lat_state {
     struct lat_svc *svc; /* pool: slots [0, n) in use */
     struct mem_mapping svc_map;
     uint32_t cap, n;
-    uint32_t *idx; /* open addressing, slot + 1 (0 = empty), 2 x cap or more */
+    uint32_t *idx; /* open addressing, 2 x cap or more: lat_idx_entry (0 = empty) */
     uint32_t mask;
     uint64_t seed;
     uint64_t rng; /* xorshift state for eviction draws (fixed start: repeatable) */
@@ -200,11 +200,31 @@ static uint32_t lat_hash(const struct lat_state *s, const uint8_t addr[16], uint
     return (uint32_t)h;
 }
 
+/*
+ * An index entry: slot + 1 in the low 24 bits, the top 8 bits of the entry's hash above them.
+ * A probe that meets another entry's slot is turned down by the tag nearly always, without
+ * reading that entry: each is 3 KiB of its own, rarely in cache.
+ */
+#define LAT_IDX_SLOT_MASK 0xffffffu
+#define LAT_IDX_TAG_MASK 0xff000000u
+
+static uint32_t lat_idx_entry(uint32_t slot, uint32_t h)
+{
+    return (slot + 1) | (h & LAT_IDX_TAG_MASK);
+}
+
+static uint32_t lat_idx_slot(uint32_t e)
+{
+    return (e & LAT_IDX_SLOT_MASK) - 1;
+}
+
 static struct lat_svc *lat_svc_find(struct lat_state *s, const uint8_t addr[16], uint16_t port,
                                     uint8_t ip_ver, uint32_t h)
 {
-    for (uint32_t i = h & s->mask; s->idx[i]; i = (i + 1) & s->mask) {
-        struct lat_svc *v = &s->svc[s->idx[i] - 1];
+    for (uint32_t i = h & s->mask, e; (e = s->idx[i]) != 0; i = (i + 1) & s->mask) {
+        if ((e ^ h) & LAT_IDX_TAG_MASK)
+            continue;
+        struct lat_svc *v = &s->svc[lat_idx_slot(e)];
         if (v->hash == h && v->port == port && v->ip_ver == ip_ver && !memcmp(v->addr, addr, 16))
             return v;
     }
@@ -215,7 +235,7 @@ static struct lat_svc *lat_svc_find(struct lat_state *s, const uint8_t addr[16],
 static void lat_svc_unindex(struct lat_state *s, uint32_t slot)
 {
     uint32_t i = s->svc[slot].hash & s->mask;
-    while (s->idx[i] != slot + 1) {
+    while (lat_idx_slot(s->idx[i]) != slot) {
         if (!s->idx[i])
             return; /* not indexed: nothing to do */
         i = (i + 1) & s->mask;
@@ -225,7 +245,7 @@ static void lat_svc_unindex(struct lat_state *s, uint32_t slot)
         j = (j + 1) & s->mask;
         if (!s->idx[j])
             break;
-        uint32_t home = s->svc[s->idx[j] - 1].hash & s->mask;
+        uint32_t home = s->svc[lat_idx_slot(s->idx[j])].hash & s->mask;
         /* The entry at j may move back to i unless its home lies cyclically in (i, j]. */
         bool in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!in_range) {
@@ -244,7 +264,8 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
     if (v)
         return v;
     uint32_t slot;
-    if (s->n < s->cap) {
+    bool fresh = s->n < s->cap; /* never used: still the mapping's zero pages */
+    if (fresh) {
         slot = s->n++;
     } else {
         /* Full: replace the least recently active of a few slots drawn at random (an
@@ -263,13 +284,16 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
         s->svc_evicted++;
     }
     v = &s->svc[slot];
-    /* A service uses u.k, a host u.h (never the other): only that part is cleared, not the
-     * 3 KiB of the larger one for every new service. */
-    memset(v, 0, offsetof(struct lat_svc, u));
-    if (port == 0)
-        memset(&v->u.h, 0, sizeof v->u.h);
-    else
-        memset(&v->u.k, 0, sizeof v->u.k);
+    /* A reused slot is cleared; a service uses u.k, a host u.h (never the other), so only
+     * that part, not the 3 KiB of the larger one for every new service. A fresh slot is zero
+     * already: writing its 50 lines again would cost a cache miss each. */
+    if (!fresh) {
+        memset(v, 0, offsetof(struct lat_svc, u));
+        if (port == 0)
+            memset(&v->u.h, 0, sizeof v->u.h);
+        else
+            memset(&v->u.k, 0, sizeof v->u.k);
+    }
     memcpy(v->addr, addr, 16);
     v->port = port;
     v->ip_ver = ip_ver;
@@ -278,7 +302,7 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
     uint32_t i = h & s->mask;
     while (s->idx[i])
         i = (i + 1) & s->mask;
-    s->idx[i] = slot + 1;
+    s->idx[i] = lat_idx_entry(slot, h);
     return v;
 }
 
@@ -581,10 +605,10 @@ static void lat_obs_of(struct lat_obs *o, const struct flow *f, const struct pac
  */
 static void lat_prefetch_kind(const struct lat_state *s, uint32_t h, int kind)
 {
-    uint32_t slot = s->idx[h & s->mask];
-    if (!slot)
+    uint32_t e = s->idx[h & s->mask];
+    if (!e || ((e ^ h) & LAT_IDX_TAG_MASK))
         return;
-    const struct lat_svc *v = &s->svc[slot - 1];
+    const struct lat_svc *v = &s->svc[lat_idx_slot(e)];
     __builtin_prefetch(v, 1);
     const char *k = (const char *)&v->u.k[kind];
     for (size_t off = 0; off < sizeof v->u.k[kind]; off += 64)
@@ -794,8 +818,8 @@ static void *lat_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
         snprintf(err, errlen, "detectors.latency.memcap %zu is too small", s->cfg.memcap);
         goto fail;
     }
-    if (cap > (1u << 24))
-        cap = 1u << 24;
+    if (cap > LAT_IDX_SLOT_MASK)
+        cap = LAT_IDX_SLOT_MASK; /* slot + 1 fits the index entry's 24 bits */
     /* The index (a power of two, at least twice the slots) counts against the budget too. */
     uint32_t nidx;
     for (;;) {

@@ -41,6 +41,12 @@ struct dt_flood_topk {
     struct mm_addr addr[DT_FLOOD_TOPK];
 };
 
+/* Empty the sketch: every reader stops at n, so the arrays need no clearing. */
+static inline void dt_flood_topk_clear(struct dt_flood_topk *t)
+{
+    t->n = 0;
+}
+
 /* Count inc for an address (ip_ver 4 or 6) in a sketch of at most cap (<= DT_FLOOD_TOPK)
  * items. */
 void dt_flood_topk_add_addr(struct dt_flood_topk *t, size_t cap, const struct mm_addr *a,

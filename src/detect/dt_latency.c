@@ -141,6 +141,12 @@ struct lat_kind {
 
 enum { LAT_L_GREETING = 1u << 0, LAT_L_HTTP = 1u << 1 }; /* learned from records */
 
+/* The attempts on a host in one top-window. */
+struct lat_host_win {
+    struct dtr_distinct srcs;
+    struct dt_flood_topk top, nets, ports;
+};
+
 /*
  * A service (port != 0) or a server host (port 0: connection attempts to any of its ports, so
  * a flood on one port shows in the alert of another service of the same machine).
@@ -157,9 +163,8 @@ struct lat_svc {
                          top-window, [1] in the previous one */
     union {
         struct lat_kind k[LK_N]; /* a service: its measurements */
-        struct {                 /* a host: who attempted connections, and to which ports */
-            struct dtr_distinct srcs[2];
-            struct dt_flood_topk top[2], nets[2], ports[2];
+        struct { /* a host: who attempted connections, and to which ports */
+            struct lat_host_win w[2]; /* top-window e in w[e & 1] (lat_win) */
         } h;
     } u;
 };
@@ -181,6 +186,25 @@ struct lat_state {
     struct dt_flood_ports watch;       /* greet | http | learned ports: flows worth timing */
     struct dt_flood_ports httpw;       /* http | learned HTTP ports: requests looked up */
 };
+
+/*
+ * The windows of a host alternate between its two halves: the current one is w[epoch & 1],
+ * the previous one the other. A new window empties only the half it takes over (instead of
+ * copying 1.5 KiB from one half to the other), and emptying a sketch is setting its counts of
+ * items to zero: its arrays are read only below them.
+ */
+static struct lat_host_win *lat_win(struct lat_svc *v, uint64_t epoch)
+{
+    return &v->u.h.w[epoch & 1];
+}
+
+static void lat_win_clear(struct lat_host_win *w)
+{
+    dtr_distinct_clear(&w->srcs);
+    dt_flood_topk_clear(&w->top);
+    dt_flood_topk_clear(&w->nets);
+    dt_flood_topk_clear(&w->ports);
+}
 
 /* --- service pool ------------------------------------------------------------------------ */
 
@@ -289,9 +313,10 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
      * already: writing its 50 lines again would cost a cache miss each. */
     if (!fresh) {
         memset(v, 0, offsetof(struct lat_svc, u));
-        if (port == 0)
-            memset(&v->u.h, 0, sizeof v->u.h);
-        else
+        if (port == 0) {
+            lat_win_clear(&v->u.h.w[0]);
+            lat_win_clear(&v->u.h.w[1]);
+        } else
             memset(&v->u.k, 0, sizeof v->u.k);
     }
     memcpy(v->addr, addr, 16);
@@ -383,24 +408,13 @@ static void lat_epoch(const struct lat_state *s, struct lat_svc *v, uint64_t now
     uint64_t e = now_ns / s->cfg.top_window_ns;
     if (e == v->epoch)
         return;
-    v->syn[1] = e == v->epoch + 1 ? v->syn[0] : 0;
+    bool next = e == v->epoch + 1; /* the current window becomes the previous one */
+    v->syn[1] = next ? v->syn[0] : 0;
     v->syn[0] = 0;
     if (v->port == 0) {
-        if (e == v->epoch + 1) {
-            v->u.h.srcs[1] = v->u.h.srcs[0];
-            v->u.h.top[1] = v->u.h.top[0];
-            v->u.h.nets[1] = v->u.h.nets[0];
-            v->u.h.ports[1] = v->u.h.ports[0];
-        } else {
-            memset(&v->u.h.srcs[1], 0, sizeof v->u.h.srcs[1]);
-            memset(&v->u.h.top[1], 0, sizeof v->u.h.top[1]);
-            memset(&v->u.h.nets[1], 0, sizeof v->u.h.nets[1]);
-            memset(&v->u.h.ports[1], 0, sizeof v->u.h.ports[1]);
-        }
-        memset(&v->u.h.srcs[0], 0, sizeof v->u.h.srcs[0]);
-        memset(&v->u.h.top[0], 0, sizeof v->u.h.top[0]);
-        memset(&v->u.h.nets[0], 0, sizeof v->u.h.nets[0]);
-        memset(&v->u.h.ports[0], 0, sizeof v->u.h.ports[0]);
+        if (!next)
+            lat_win_clear(lat_win(v, e + 1)); /* no previous window */
+        lat_win_clear(lat_win(v, e));
     }
     v->epoch = e;
 }
@@ -413,10 +427,11 @@ static void lat_attempt(const struct lat_state *s, struct lat_svc *v, const stru
     v->last_ns = p->ts_ns;
     if (v->syn[0] < UINT32_MAX)
         v->syn[0]++;
-    dtr_distinct_add(&v->u.h.srcs[0], dtr_addr_key32(&p->src, p->ip_ver));
-    dt_flood_topk_add_addr(&v->u.h.top[0], DT_FLOOD_TOPK, &p->src, p->ip_ver, 1);
-    dt_flood_topk_add_net(&v->u.h.nets[0], DT_FLOOD_TOPK / 2, &p->src, p->ip_ver, 1);
-    dt_flood_topk_add_port(&v->u.h.ports[0], DT_FLOOD_TOPK, p->dport, 1);
+    struct lat_host_win *w = lat_win(v, v->epoch);
+    dtr_distinct_add(&w->srcs, dtr_addr_key32(&p->src, p->ip_ver));
+    dt_flood_topk_add_addr(&w->top, DT_FLOOD_TOPK, &p->src, p->ip_ver, 1);
+    dt_flood_topk_add_net(&w->nets, DT_FLOOD_TOPK / 2, &p->src, p->ip_ver, 1);
+    dt_flood_topk_add_port(&w->ports, DT_FLOOD_TOPK, p->dport, 1);
 }
 
 /* Union of two distinct counters (their exact values and sketch bits). */
@@ -498,11 +513,11 @@ static void lat_emit(struct lat_state *s, struct dtr *d, struct lat_svc *v, int 
     if (hv) {
         lat_epoch(s, hv, o->ts_ns);
         struct dtr_distinct srcs;
-        lat_distinct_union(&srcs, &hv->u.h.srcs[0], &hv->u.h.srcs[1]);
-        ntop = dt_flood_topk_sorted(&hv->u.h.top[0], &hv->u.h.top[1], top, s->cfg.top);
-        size_t nn = dt_flood_topk_sorted(&hv->u.h.nets[0], &hv->u.h.nets[1], nets, 5);
-        size_t np =
-            dt_flood_topk_sorted(&hv->u.h.ports[0], &hv->u.h.ports[1], ports, 2 * DT_FLOOD_TOPK);
+        const struct lat_host_win *cur = lat_win(hv, hv->epoch), *prev = lat_win(hv, hv->epoch + 1);
+        lat_distinct_union(&srcs, &cur->srcs, &prev->srcs);
+        ntop = dt_flood_topk_sorted(&cur->top, &prev->top, top, s->cfg.top);
+        size_t nn = dt_flood_topk_sorted(&cur->nets, &prev->nets, nets, 5);
+        size_t np = dt_flood_topk_sorted(&cur->ports, &prev->ports, ports, 2 * DT_FLOOD_TOPK);
         uint64_t here = 0;
         for (size_t i = 0; i < np; i++)
             if (ports[i].key == v->port)

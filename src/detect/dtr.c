@@ -778,6 +778,14 @@ static uint32_t mix32(uint32_t x)
     return x;
 }
 
+void dtr_distinct_clear(struct dtr_distinct *c)
+{
+    c->n_exact = 0;
+    c->sketch_set = 0;
+    c->total_adds = 0;
+    memset(c->sketch, 0, sizeof c->sketch);
+}
+
 bool dtr_distinct_add(struct dtr_distinct *c, uint32_t v)
 {
     if (c->total_adds < UINT32_MAX)

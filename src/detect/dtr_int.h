@@ -198,6 +198,8 @@ struct dtr_distinct {
     uint32_t total_adds;                /* every add, duplicates included */
     uint64_t sketch[16];
 };
+/* Empty the counter (the exact values need no clearing: they are read below n_exact). */
+void dtr_distinct_clear(struct dtr_distinct *c);
 /* Add a value; true when it was (probably) new. */
 bool dtr_distinct_add(struct dtr_distinct *c, uint32_t v);
 /* Estimated count of distinct values. */

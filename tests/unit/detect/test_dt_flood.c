@@ -778,6 +778,50 @@ static void test_topk_space_saving(void **state)
     assert_int_equal(out[0].key, 123);
 }
 
+/* Emptied in place (counts of items set to zero, arrays left as they were), a sketch and a
+ * distinct counter then give exactly what zeroed ones given the same values give. */
+static void test_clear_in_place(void **state)
+{
+    (void)state;
+    struct dt_flood_topk used, fresh;
+    struct dtr_distinct dused, dfresh;
+    memset(&used, 0, sizeof used);
+    memset(&fresh, 0, sizeof fresh);
+    memset(&dused, 0, sizeof dused);
+    memset(&dfresh, 0, sizeof dfresh);
+    struct mm_addr a;
+    for (uint32_t i = 0; i < 500; i++) { /* fills every slot and the sketch bits */
+        hn_addr4(&a, A4(198, 51, 100, 0) + i % 40);
+        dt_flood_topk_add_addr(&used, DT_FLOOD_TOPK, &a, 4, 1);
+        dtr_distinct_add(&dused, i * 7919u);
+    }
+    dt_flood_topk_clear(&used);
+    dtr_distinct_clear(&dused);
+    assert_int_equal(dtr_distinct_count(&dused), 0);
+    struct dt_flood_topk_item out[2 * DT_FLOOD_TOPK];
+    assert_int_equal(dt_flood_topk_sorted(&used, NULL, out, DT_FLOOD_TOPK), 0);
+    /* The same values again, some of them the old items' keys. */
+    for (uint32_t i = 0; i < 60; i++) {
+        hn_addr4(&a, A4(198, 51, 100, 0) + i % 23);
+        dt_flood_topk_add_addr(&used, DT_FLOOD_TOPK, &a, 4, 1 + i % 3);
+        dt_flood_topk_add_addr(&fresh, DT_FLOOD_TOPK, &a, 4, 1 + i % 3);
+        assert_int_equal(dtr_distinct_add(&dused, i % 11 * 7919u),
+                         dtr_distinct_add(&dfresh, i % 11 * 7919u));
+    }
+    struct dt_flood_topk_item out2[2 * DT_FLOOD_TOPK];
+    size_t n = dt_flood_topk_sorted(&used, NULL, out, DT_FLOOD_TOPK);
+    assert_int_equal(n, dt_flood_topk_sorted(&fresh, NULL, out2, DT_FLOOD_TOPK));
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(out[i].key, out2[i].key);
+        assert_int_equal(out[i].count, out2[i].count);
+        assert_int_equal(out[i].err, out2[i].err);
+    }
+    assert_int_equal(dtr_distinct_count(&dused), dtr_distinct_count(&dfresh));
+    assert_int_equal(dused.n_exact, dfresh.n_exact);
+    assert_int_equal(dused.total_adds, dfresh.total_adds);
+    assert_memory_equal(dused.sketch, dfresh.sketch, sizeof dused.sketch);
+}
+
 static void test_port_list(void **state)
 {
     (void)state;
@@ -946,6 +990,7 @@ int main(void)
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_memcap_million_spoofed),
         cmocka_unit_test(test_topk_space_saving),
+        cmocka_unit_test(test_clear_in_place),
         cmocka_unit_test(test_port_list),
         cmocka_unit_test(test_shared_captures),
         cmocka_unit_test(test_demo_capture),

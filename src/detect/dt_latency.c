@@ -316,8 +316,9 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
         if (port == 0) {
             lat_win_clear(&v->u.h.w[0]);
             lat_win_clear(&v->u.h.w[1]);
-        } else
+        } else {
             memset(&v->u.k, 0, sizeof v->u.k);
+        }
     }
     memcpy(v->addr, addr, 16);
     v->port = port;

@@ -4,7 +4,8 @@
  * Each entry is a node: a header (hash chain link, age list links, the key's hash) followed
  * by the caller's entry_size bytes. Buckets are a power of two, chains are singly linked, the
  * age list is doubly linked from oldest to newest, so lookup is one chain walk and touch,
- * take-over and removal cost one chain walk at most.
+ * take-over and removal cost one chain walk at most. A bitmap of the buckets whose chain is
+ * not empty is read before the bucket itself (lru_block_bytes).
  *
  * Nodes are cut from chunks the table allocates (growing from a few nodes to LRU_CHUNK_MAX
  * bytes) and removed nodes wait on a free list for the next insert: detectors insert and
@@ -107,7 +108,8 @@ struct mm_lru {
     bool chunk_mapped;         /* the newest chunk is mapped: its unused nodes are zero */
     struct lru_node *free_nodes; /* removed nodes, linked through hnext */
     struct lru_node **buckets;
-    size_t buckets_bytes;
+    uint64_t *occupied;  /* a bit per bucket, set while its chain is not empty */
+    size_t buckets_bytes; /* the bucket array and the bitmap behind it, as charged */
     uint32_t mask; /* buckets - 1 (a power of two) */
     uint32_t max_buckets; /* what the array may grow to */
     uint64_t seed;
@@ -130,7 +132,8 @@ static uint32_t lru_bucket_count(size_t memcap, size_t node_bytes)
 {
     if (memcap == 0)
         return LRU_MAX_BUCKETS;
-    size_t want = memcap / 4 / sizeof(struct lru_node *);
+    /* 8 bytes of pointer and a bit of the bitmap per bucket: 65 / 8 bytes */
+    size_t want = memcap / 4 * 8 / (8 * sizeof(struct lru_node *) + 1);
     size_t entries = memcap / node_bytes;
     uint32_t n = 1;
     while (n < LRU_MAX_BUCKETS && (size_t)n * 2 <= want && n < entries * LRU_BUCKETS_PER_ENTRY)
@@ -226,7 +229,30 @@ static void *lru_map_huge(size_t bytes)
     return a;
 }
 
-/* A bucket array: zeroed, charged to the memcap; huge pages from LRU_HUGE_AFTER bytes. */
+/*
+ * Bytes of a bucket array of nb buckets with its occupancy bitmap behind it. Most lookups of
+ * the detectors are for keys not in the table (a new client), in arrays far larger than the
+ * cache: the bitmap, 1/64 of the array and read first, turns most of them away without the
+ * cache miss on their bucket, and tells an insert that its bucket is empty without reading
+ * it either.
+ */
+static size_t lru_block_bytes(uint32_t nb)
+{
+    return (size_t)nb * sizeof(struct lru_node *) + ((size_t)nb + 63) / 64 * sizeof(uint64_t);
+}
+
+static uint64_t *lru_bitmap_of(struct lru_node **buckets, uint32_t nb)
+{
+    return (uint64_t *)(void *)(buckets + nb);
+}
+
+static bool lru_occupied(const mm_lru_t *t, uint32_t i)
+{
+    return (t->occupied[i >> 6] >> (i & 63)) & 1;
+}
+
+/* A bucket array with its bitmap: zeroed, charged to the memcap; huge pages from
+ * LRU_HUGE_AFTER bytes. */
 static struct lru_node **lru_buckets_alloc(mm_lru_t *t, size_t bytes)
 {
     if (bytes < LRU_HUGE_AFTER)
@@ -273,12 +299,13 @@ mm_lru_t *mm_lru_new(const struct mm_lru_cfg *cfg)
     mem_cap_init(&t->cap, cfg->name ? cfg->name : "lru", cfg->memcap_bytes);
     t->max_buckets = lru_bucket_count(cfg->memcap_bytes, t->node_bytes);
     uint32_t nb = t->max_buckets < LRU_INIT_BUCKETS ? t->max_buckets : LRU_INIT_BUCKETS;
-    t->buckets_bytes = (size_t)nb * sizeof(struct lru_node *);
+    t->buckets_bytes = lru_block_bytes(nb);
     t->buckets = lru_buckets_alloc(t, t->buckets_bytes);
     if (!t->buckets) {
         free(t);
         return NULL;
     }
+    t->occupied = lru_bitmap_of(t->buckets, nb);
     t->mask = nb - 1;
     /* Bucket placement only: a per-table seed keeps crafted keys from piling into one
      * chain; results do not depend on it. */
@@ -313,7 +340,10 @@ static inline uint32_t lru_hash(const mm_lru_t *t, const void *key)
 
 static struct lru_node *lru_find(mm_lru_t *t, const void *key, uint32_t hash)
 {
-    for (struct lru_node *n = t->buckets[hash & t->mask]; n; n = n->hnext)
+    uint32_t i = hash & t->mask;
+    if (!lru_occupied(t, i))
+        return NULL;
+    for (struct lru_node *n = t->buckets[i]; n; n = n->hnext)
         if (n->hash == hash && lru_key_eq(n->data, key, t->cfg.key_len))
             return n;
     return NULL;
@@ -354,11 +384,14 @@ static void age_push_newest(mm_lru_t *t, struct lru_node *n)
 /* Takes n out of its chain and the age list; the memory stays with the caller. */
 static void lru_detach(mm_lru_t *t, struct lru_node *n)
 {
-    struct lru_node **pp = &t->buckets[n->hash & t->mask];
+    uint32_t i = n->hash & t->mask;
+    struct lru_node **pp = &t->buckets[i];
     while (*pp && *pp != n)
         pp = &(*pp)->hnext;
     if (*pp)
         *pp = n->hnext;
+    if (!t->buckets[i])
+        t->occupied[i >> 6] &= ~((uint64_t)1 << (i & 63));
     n->hnext = NULL;
     age_unlink(t, n);
     t->entries--;
@@ -477,12 +510,13 @@ static void lru_grow(mm_lru_t *t)
 {
     uint32_t nb = t->mask + 1;
     uint32_t want = nb * 2 < t->max_buckets ? nb * 2 : t->max_buckets;
-    size_t bytes = (size_t)want * sizeof(struct lru_node *);
+    size_t bytes = lru_block_bytes(want);
     if (t->cap.limit && (bytes > t->cap.limit || t->cap.used > t->cap.limit - bytes))
         return;
     struct lru_node **nbk = lru_buckets_alloc(t, bytes);
     if (!nbk)
         return;
+    uint64_t *occ = lru_bitmap_of(nbk, want);
     uint32_t mask = want - 1;
     /* Every node, in memory order: the chunks are read front to back, which the hardware
      * prefetches, where following the age list is a cache miss per node (the nodes of a
@@ -494,13 +528,15 @@ static void lru_grow(mm_lru_t *t)
             struct lru_node *n = (struct lru_node *)(void *)m;
             if (!n->live)
                 continue; /* on the free list */
-            struct lru_node **b = &nbk[n->hash & mask];
-            n->hnext = *b;
-            *b = n;
+            uint32_t bi = n->hash & mask;
+            n->hnext = nbk[bi];
+            nbk[bi] = n;
+            occ[bi >> 6] |= (uint64_t)1 << (bi & 63);
         }
     }
     lru_buckets_free(t, t->buckets, t->buckets_bytes);
     t->buckets = nbk;
+    t->occupied = occ;
     t->buckets_bytes = bytes;
     t->mask = mask;
 }
@@ -517,9 +553,12 @@ void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
     memcpy(n->data, key, t->cfg.key_len);
     n->hash = h;
     n->live = 1;
-    struct lru_node **b = &t->buckets[h & t->mask];
-    n->hnext = *b;
-    *b = n;
+    uint32_t i = h & t->mask;
+    /* An empty bucket (the common case, a quarter full at most) is not read: writing it
+     * does not wait for its line as a read would. */
+    n->hnext = lru_occupied(t, i) ? t->buckets[i] : NULL;
+    t->buckets[i] = n;
+    t->occupied[i >> 6] |= (uint64_t)1 << (i & 63);
     age_push_newest(t, n);
     t->entries++;
     if (MM_UNLIKELY(t->entries * LRU_BUCKETS_PER_ENTRY > (uint64_t)t->mask + 1) &&

@@ -75,8 +75,23 @@
 #define LRU_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/*
+ * A link in a hash chain (a bucket, or a node's hnext): the node's address in the low
+ * LRU_ADDR_BITS bits, and above them 15 bits of the node's hash (LRU_TAG_MASK) and a flag
+ * that the node has a successor in the chain (LRU_MORE). A lookup reads a node only when its
+ * tag matches the key's, or to reach its successor: a key not in the table (most lookups of
+ * the detectors) is turned away at the bucket even when another key lives there, without a
+ * cache miss on that key's node. Node memory lies below 2^LRU_ADDR_BITS (user space on
+ * Linux; lru_chunk_new makes sure); 0 is no node.
+ */
+typedef uint64_t lru_link;
+#define LRU_ADDR_BITS 48
+#define LRU_ADDR_MASK ((UINT64_C(1) << LRU_ADDR_BITS) - 1)
+#define LRU_MORE (UINT64_C(1) << 63)
+#define LRU_TAG_MASK (~LRU_ADDR_MASK & ~LRU_MORE)
+
 struct lru_node {
-    struct lru_node *hnext;         /* hash chain; the free list for a removed node */
+    lru_link hnext;                 /* hash chain; the free list (address only) when removed */
     struct lru_node *older, *newer; /* age list */
     uint32_t hash;
     uint32_t live; /* 1 while the node holds an entry, 0 on the free list */
@@ -107,7 +122,7 @@ struct mm_lru {
     size_t chunk_nodes;        /* nodes of the newest chunk (the next one doubles it) */
     bool chunk_mapped;         /* the newest chunk is mapped: its unused nodes are zero */
     struct lru_node *free_nodes; /* removed nodes, linked through hnext */
-    struct lru_node **buckets;
+    lru_link *buckets;
     uint64_t *occupied;  /* a bit per bucket, set while its chain is not empty */
     size_t buckets_bytes; /* the bucket array and the bitmap behind it, as charged */
     uint32_t mask; /* buckets - 1 (a power of two) */
@@ -117,6 +132,23 @@ struct mm_lru {
     struct lru_node *oldest, *newest;
     uint64_t entries, evicted;
 };
+
+static struct lru_node *lru_ptr(lru_link l)
+{
+    return (struct lru_node *)(uintptr_t)(l & LRU_ADDR_MASK);
+}
+
+/* The tag bits of a hash (its top 15 bits; the bucket index uses the bottom ones). */
+static uint64_t lru_tag(uint32_t hash)
+{
+    return (uint64_t)(hash >> 17) << LRU_ADDR_BITS;
+}
+
+/* The link to n, as its predecessor (or bucket) holds it; n->hash and n->hnext set. */
+static lru_link lru_link_to(const struct lru_node *n)
+{
+    return (lru_link)(uintptr_t)n | lru_tag(n->hash) | (n->hnext ? LRU_MORE : 0);
+}
 
 static struct lru_node *node_of(void *entry)
 {
@@ -132,8 +164,8 @@ static uint32_t lru_bucket_count(size_t memcap, size_t node_bytes)
 {
     if (memcap == 0)
         return LRU_MAX_BUCKETS;
-    /* 8 bytes of pointer and a bit of the bitmap per bucket: 65 / 8 bytes */
-    size_t want = memcap / 4 * 8 / (8 * sizeof(struct lru_node *) + 1);
+    /* 8 bytes of link and a bit of the bitmap per bucket: 65 / 8 bytes */
+    size_t want = memcap / 4 * 8 / (8 * sizeof(lru_link) + 1);
     size_t entries = memcap / node_bytes;
     uint32_t n = 1;
     while (n < LRU_MAX_BUCKETS && (size_t)n * 2 <= want && n < entries * LRU_BUCKETS_PER_ENTRY)
@@ -238,10 +270,10 @@ static void *lru_map_huge(size_t bytes)
  */
 static size_t lru_block_bytes(uint32_t nb)
 {
-    return (size_t)nb * sizeof(struct lru_node *) + ((size_t)nb + 63) / 64 * sizeof(uint64_t);
+    return (size_t)nb * sizeof(lru_link) + ((size_t)nb + 63) / 64 * sizeof(uint64_t);
 }
 
-static uint64_t *lru_bitmap_of(struct lru_node **buckets, uint32_t nb)
+static uint64_t *lru_bitmap_of(lru_link *buckets, uint32_t nb)
 {
     return (uint64_t *)(void *)(buckets + nb);
 }
@@ -253,7 +285,7 @@ static bool lru_occupied(const mm_lru_t *t, uint32_t i)
 
 /* A bucket array with its bitmap: zeroed, charged to the memcap; huge pages from
  * LRU_HUGE_AFTER bytes. */
-static struct lru_node **lru_buckets_alloc(mm_lru_t *t, size_t bytes)
+static lru_link *lru_buckets_alloc(mm_lru_t *t, size_t bytes)
 {
     if (bytes < LRU_HUGE_AFTER)
         return mem_cap_calloc(&t->cap, bytes);
@@ -265,7 +297,7 @@ static struct lru_node **lru_buckets_alloc(mm_lru_t *t, size_t bytes)
     return b;
 }
 
-static void lru_buckets_free(mm_lru_t *t, struct lru_node **b, size_t bytes)
+static void lru_buckets_free(mm_lru_t *t, lru_link *b, size_t bytes)
 {
     if (bytes < LRU_HUGE_AFTER) {
         mem_cap_free(&t->cap, b, bytes);
@@ -273,6 +305,15 @@ static void lru_buckets_free(mm_lru_t *t, struct lru_node **b, size_t bytes)
     }
     munmap(b, lru_huge_round(bytes));
     mem_cap_release(&t->cap, bytes);
+}
+
+static void lru_chunk_free(struct lru_chunk *c)
+{
+    LRU_UNPOISON(c, c->bytes); /* free-listed nodes in it were poisoned */
+    if (c->mapped)
+        munmap(c, c->bytes);
+    else
+        free(c);
 }
 
 static bool cfg_valid(const struct mm_lru_cfg *cfg)
@@ -319,11 +360,7 @@ void mm_lru_free(mm_lru_t *t)
         return;
     for (struct lru_chunk *c = t->chunks, *next; c; c = next) {
         next = c->next;
-        LRU_UNPOISON(c, c->bytes); /* free-listed nodes in it were poisoned */
-        if (c->mapped)
-            munmap(c, c->bytes);
-        else
-            free(c);
+        lru_chunk_free(c);
     }
     mem_cap_release(&t->cap, (size_t)t->entries * t->node_bytes);
     lru_buckets_free(t, t->buckets, t->buckets_bytes);
@@ -343,9 +380,17 @@ static struct lru_node *lru_find(mm_lru_t *t, const void *key, uint32_t hash)
     uint32_t i = hash & t->mask;
     if (!lru_occupied(t, i))
         return NULL;
-    for (struct lru_node *n = t->buckets[i]; n; n = n->hnext)
-        if (n->hash == hash && lru_key_eq(n->data, key, t->cfg.key_len))
-            return n;
+    uint64_t tag = lru_tag(hash);
+    for (lru_link l = t->buckets[i]; l;) {
+        struct lru_node *n = lru_ptr(l);
+        if ((l & LRU_TAG_MASK) == tag) {
+            if (n->hash == hash && lru_key_eq(n->data, key, t->cfg.key_len))
+                return n;
+        } else if (!(l & LRU_MORE)) {
+            return NULL; /* the last node, and not the key's: not read */
+        }
+        l = n->hnext;
+    }
     return NULL;
 }
 
@@ -385,22 +430,41 @@ static void age_push_newest(mm_lru_t *t, struct lru_node *n)
 static void lru_detach(mm_lru_t *t, struct lru_node *n)
 {
     uint32_t i = n->hash & t->mask;
-    struct lru_node **pp = &t->buckets[i];
-    while (*pp && *pp != n)
-        pp = &(*pp)->hnext;
-    if (*pp)
+    lru_link *pp = &t->buckets[i], *prev = NULL; /* the links to n and to its predecessor */
+    while (*pp && lru_ptr(*pp) != n) {
+        prev = pp;
+        pp = &lru_ptr(*pp)->hnext;
+    }
+    if (*pp) {
         *pp = n->hnext;
+        if (!n->hnext && prev)
+            *prev &= ~LRU_MORE; /* the predecessor is the chain's last node now */
+    }
     if (!t->buckets[i])
         t->occupied[i >> 6] &= ~((uint64_t)1 << (i & 63));
-    n->hnext = NULL;
+    n->hnext = 0;
     age_unlink(t, n);
     t->entries--;
 }
 
+static struct lru_chunk *lru_chunk_alloc(size_t bytes);
+
 /* A chunk of `bytes`: mapped when large (zero pages, touched only as nodes are used: the
  * kernel's zeroing on first touch is all the clearing a never-used node gets), else from
- * malloc. NULL when out of memory. */
+ * malloc. NULL when out of memory, or in the (on Linux impossible) case of memory beyond
+ * what a link can address (LRU_ADDR_BITS): the table then takes over its oldest entry, as
+ * when its memcap is reached. */
 static struct lru_chunk *lru_chunk_new(size_t bytes)
+{
+    struct lru_chunk *c = lru_chunk_alloc(bytes);
+    if (c && (uint64_t)(uintptr_t)c + c->bytes - 1 > LRU_ADDR_MASK) {
+        lru_chunk_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static struct lru_chunk *lru_chunk_alloc(size_t bytes)
 {
     if (bytes > LRU_HUGE_AFTER && bytes <= LRU_HUGE) {
         struct lru_chunk *c = lru_map_huge(LRU_HUGE);
@@ -436,7 +500,7 @@ static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
     *zeroed = false;
     if (n) {
         LRU_UNPOISON(n->data, t->cfg.entry_size);
-        t->free_nodes = n->hnext;
+        t->free_nodes = lru_ptr(n->hnext);
         return n;
     }
     if (!t->chunk_left) {
@@ -474,7 +538,7 @@ static struct lru_node *lru_new_node(mm_lru_t *t, bool *zeroed)
 /* A node back to the free list (its charge released by the caller). */
 static void lru_put_node(mm_lru_t *t, struct lru_node *n)
 {
-    n->hnext = t->free_nodes;
+    n->hnext = (lru_link)(uintptr_t)t->free_nodes;
     n->live = 0;
     t->free_nodes = n;
     LRU_POISON(n->data, t->cfg.entry_size);
@@ -513,7 +577,7 @@ static void lru_grow(mm_lru_t *t)
     size_t bytes = lru_block_bytes(want);
     if (t->cap.limit && (bytes > t->cap.limit || t->cap.used > t->cap.limit - bytes))
         return;
-    struct lru_node **nbk = lru_buckets_alloc(t, bytes);
+    lru_link *nbk = lru_buckets_alloc(t, bytes);
     if (!nbk)
         return;
     uint64_t *occ = lru_bitmap_of(nbk, want);
@@ -530,7 +594,7 @@ static void lru_grow(mm_lru_t *t)
                 continue; /* on the free list */
             uint32_t bi = n->hash & mask;
             n->hnext = nbk[bi];
-            nbk[bi] = n;
+            nbk[bi] = lru_link_to(n);
             occ[bi >> 6] |= (uint64_t)1 << (bi & 63);
         }
     }
@@ -556,8 +620,8 @@ void *mm_lru_insert(mm_lru_t *t, const void *key, uint64_t now_ns)
     uint32_t i = h & t->mask;
     /* An empty bucket (the common case, a quarter full at most) is not read: writing it
      * does not wait for its line as a read would. */
-    n->hnext = lru_occupied(t, i) ? t->buckets[i] : NULL;
-    t->buckets[i] = n;
+    n->hnext = lru_occupied(t, i) ? t->buckets[i] : 0;
+    t->buckets[i] = lru_link_to(n);
     t->occupied[i >> 6] |= (uint64_t)1 << (i & 63);
     age_push_newest(t, n);
     t->entries++;

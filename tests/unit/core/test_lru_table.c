@@ -2,7 +2,8 @@
  * The bounded age-ordered table behind xbits, thresholds and the detectors
  * (src/core/lru_table.c): configuration checks, insert/lookup/touch/remove, eviction
  * oldest-first under a tiny memcap with the counter (stale entries taken over uncounted), keys
- * that all hash alike (one chain) checked against a reference model, a large table through
+ * that all hash alike (one chain) or share one bucket with hashes of their own (one chain of
+ * different tags) checked against a reference model, a large table through
  * every growth step (bucket array, chunks, huge pages, free-list reuse), and refused charges
  * at every position (mem_fault_at).
  */
@@ -44,6 +45,19 @@ static uint32_t hash_collide(const void *key, size_t key_len, uint64_t seed)
     (void)key_len;
     (void)seed;
     return 0x5a5a5a5au;
+}
+
+/*
+ * Every key in one bucket as well (the low 17 bits zero, the most a table here masks), but
+ * with hashes that differ above them: a chain whose links carry different tags, so lookups
+ * pass nodes by their tag and must still reach the ones behind them.
+ */
+static uint32_t hash_one_bucket(const void *key, size_t key_len, uint64_t seed)
+{
+    (void)seed;
+    const uint8_t *k = key;
+    uint32_t n = (uint32_t)k[key_len - 2] << 8 | k[key_len - 1];
+    return (n * 2654435761u) & ~((UINT32_C(1) << 17) - 1);
 }
 
 static void key_of(uint8_t k[KEY_LEN], uint32_t n)
@@ -330,9 +344,11 @@ static bool model_matches(mm_lru_t *t, const struct model *m)
     return m->n == 0 ? mm_lru_oldest(t) == NULL : mm_lru_oldest(t) == get(t, m->key[0]);
 }
 
-static void run_model(size_t memcap, bool collide, uint64_t seed)
+static void run_model(size_t memcap, bool collide, bool tags, uint64_t seed)
 {
     struct mm_lru_cfg c = cfg_of(memcap, collide);
+    if (tags)
+        c.hash = hash_one_bucket;
     mm_lru_t *t = mm_lru_new(&c);
     assert_non_null(t);
     uint32_t cap = MODEL_KEYS;
@@ -360,8 +376,8 @@ static void run_model(size_t memcap, bool collide, uint64_t seed)
             model_put(&m, key, r);
         }
         if (step % 97 == 0 && !model_matches(t, &m)) {
-            tc_failf("model", __FILE__, __LINE__, "memcap %zu collide %d step %d: differ", memcap,
-                     collide, step);
+            tc_failf("model", __FILE__, __LINE__, "memcap %zu collide %d tags %d step %d: differ",
+                     memcap, collide, tags, step);
             break;
         }
     }
@@ -374,10 +390,11 @@ static void test_lru_colliding_keys(void **state)
     (void)state;
     static const struct {
         size_t memcap;
-        bool collide;
-    } rows[] = {{0, true}, {0, false}, {2048, true}, {2048, false}, {600, true}};
+        bool collide, tags;
+    } rows[] = {{0, true, false},  {0, false, false},   {2048, true, false}, {2048, false, false},
+                {600, true, false}, {0, false, true}, {2048, false, true}};
     for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++)
-        run_model(rows[i].memcap, rows[i].collide, 0x9e3779b97f4a7c15ull + i);
+        run_model(rows[i].memcap, rows[i].collide, rows[i].tags, 0x9e3779b97f4a7c15ull + i);
     tc_done();
 }
 

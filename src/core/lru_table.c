@@ -157,15 +157,15 @@ static struct lru_node *node_of(void *entry)
 
 /*
  * The largest bucket array of a table: a power of two of buckets using at most a quarter of
- * the memcap (0 = unlimited), and no more than LRU_BUCKETS_PER_ENTRY per entry the memcap
- * can hold.
+ * the memcap (0 = unlimited; their bitmap 1/64 of that more), and no more than
+ * LRU_BUCKETS_PER_ENTRY per entry the memcap can hold.
  */
 static uint32_t lru_bucket_count(size_t memcap, size_t node_bytes)
 {
     if (memcap == 0)
         return LRU_MAX_BUCKETS;
-    /* 8 bytes of link and a bit of the bitmap per bucket: 65 / 8 bytes */
-    size_t want = memcap / 4 * 8 / (8 * sizeof(lru_link) + 1);
+    /* (the bitmap adds 1/64 to the array's bytes) */
+    size_t want = memcap / 4 / sizeof(lru_link);
     size_t entries = memcap / node_bytes;
     uint32_t n = 1;
     while (n < LRU_MAX_BUCKETS && (size_t)n * 2 <= want && n < entries * LRU_BUCKETS_PER_ENTRY)

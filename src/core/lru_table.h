@@ -6,9 +6,9 @@
  * Each entry is entry_size bytes of the caller's state whose first key_len bytes are its key,
  * compared byte for byte (so the caller writes every key byte, padding included). The table's
  * memory, its buckets and its entries, is charged to its own memcap; the buckets take at most
- * a quarter of it. When the memcap refuses a new entry, the oldest entry in the age list is
- * taken over; that counts as an eviction unless the caller's `stale` callback says its state
- * had run out anyway. Bucket placement uses a per-table seed, so crafted keys cannot be aimed
+ * a quarter of it (and a bitmap of them 1/64 of that more). When the memcap refuses a new
+ * entry, the oldest entry in the age list is taken over; that counts as an eviction unless
+ * the caller's `stale` callback says its state had run out anyway. Bucket placement uses a per-table seed, so crafted keys cannot be aimed
  * at one chain across tables; results never depend on it.
  *
  * Entries are returned as pointers to the caller's bytes, aligned for any type; a pointer

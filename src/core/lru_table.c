@@ -5,7 +5,9 @@
  * by the caller's entry_size bytes. Buckets are a power of two, chains are singly linked, the
  * age list is doubly linked from oldest to newest, so lookup is one chain walk and touch,
  * take-over and removal cost one chain walk at most. A bitmap of the buckets whose chain is
- * not empty is read before the bucket itself (lru_block_bytes).
+ * not empty is read before the bucket itself (lru_block_bytes), and each link of a chain
+ * carries a tag of its node's hash (lru_link), so a key that is not there rarely costs a
+ * read of the bucket and almost never one of another key's node.
  *
  * Nodes are cut from chunks the table allocates (growing from a few nodes to LRU_CHUNK_MAX
  * bytes) and removed nodes wait on a free list for the next insert: detectors insert and
@@ -138,7 +140,8 @@ static struct lru_node *lru_ptr(lru_link l)
     return (struct lru_node *)(uintptr_t)(l & LRU_ADDR_MASK);
 }
 
-/* The tag bits of a hash (its top 15 bits; the bucket index uses the bottom ones). */
+/* The tag bits of a hash: its top 15 bits (the bucket index uses the bottom ones, 18 at
+ * most, so the largest arrays share one bit with the tag). */
 static uint64_t lru_tag(uint32_t hash)
 {
     return (uint64_t)(hash >> 17) << LRU_ADDR_BITS;

@@ -8,8 +8,9 @@
  * memory, its buckets and its entries, is charged to its own memcap; the buckets take at most
  * a quarter of it (and a bitmap of them 1/64 of that more). When the memcap refuses a new
  * entry, the oldest entry in the age list is taken over; that counts as an eviction unless
- * the caller's `stale` callback says its state had run out anyway. Bucket placement uses a per-table seed, so crafted keys cannot be aimed
- * at one chain across tables; results never depend on it.
+ * the caller's `stale` callback says its state had run out anyway. Bucket placement uses a
+ * per-table seed, so crafted keys cannot be aimed at one chain across tables; results never
+ * depend on it.
  *
  * Entries are returned as pointers to the caller's bytes, aligned for any type; a pointer
  * stays valid until the entry is removed, taken over by an insert, or the table is freed.

@@ -450,23 +450,6 @@ static void lru_detach(mm_lru_t *t, struct lru_node *n)
     t->entries--;
 }
 
-static struct lru_chunk *lru_chunk_alloc(size_t bytes);
-
-/* A chunk of `bytes`: mapped when large (zero pages, touched only as nodes are used: the
- * kernel's zeroing on first touch is all the clearing a never-used node gets), else from
- * malloc. NULL when out of memory, or in the (on Linux impossible) case of memory beyond
- * what a link can address (LRU_ADDR_BITS): the table then takes over its oldest entry, as
- * when its memcap is reached. */
-static struct lru_chunk *lru_chunk_new(size_t bytes)
-{
-    struct lru_chunk *c = lru_chunk_alloc(bytes);
-    if (c && (uint64_t)(uintptr_t)c + c->bytes - 1 > LRU_ADDR_MASK) {
-        lru_chunk_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static struct lru_chunk *lru_chunk_alloc(size_t bytes)
 {
     if (bytes > LRU_HUGE_AFTER && bytes <= LRU_HUGE) {
@@ -490,6 +473,21 @@ static struct lru_chunk *lru_chunk_alloc(size_t bytes)
     if (c) {
         c->bytes = bytes;
         c->mapped = false;
+    }
+    return c;
+}
+
+/* A chunk of `bytes`: mapped when large (zero pages, touched only as nodes are used: the
+ * kernel's zeroing on first touch is all the clearing a never-used node gets), else from
+ * malloc. NULL when out of memory, or in the (on Linux impossible) case of memory beyond
+ * what a link can address (LRU_ADDR_BITS): the table then takes over its oldest entry, as
+ * when its memcap is reached. */
+static struct lru_chunk *lru_chunk_new(size_t bytes)
+{
+    struct lru_chunk *c = lru_chunk_alloc(bytes);
+    if (c && (uint64_t)(uintptr_t)c + c->bytes - 1 > LRU_ADDR_MASK) {
+        lru_chunk_free(c);
+        return NULL;
     }
     return c;
 }

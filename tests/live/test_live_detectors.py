@@ -250,6 +250,9 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 # Time only (see the test's docstring): no per-IP penalty, no delay after a failure.
 auth_failure_delay = 0
+# One log line per failed login (user and source): the server's count of the spray's attempts,
+# against which mamori's is checked.
+auth_verbose = yes
 service anvil {{
   unix_listener anvil-auth-penalty {{
     mode = 0
@@ -409,6 +412,36 @@ def final_of(alerts, s, src):
     return got[-1] if got else None
 
 
+def server_failed_logins(tmp, src):
+    """The accounts whose login from src Dovecot refused, one per attempt, from its log
+    (auth_verbose): what the attack tool really sent, whatever it printed."""
+    users = []
+    with open(os.path.join(tmp, "dovecot", "dovecot.log"), errors="replace") as f:
+        for line in f:
+            # auth: passwd-file(user00,203.0.113.51,<...>): unknown user
+            i = line.find("passwd-file(")
+            if i < 0 or ("unknown user" not in line and "mismatch" not in line):
+                continue
+            user, _, rest = line[i + len("passwd-file("):].partition(",")
+            if rest.split(",", 1)[0].split(")", 1)[0] == src:
+                users.append(user)
+    return users
+
+
+def capture_figures(events):
+    """What the last stats event says about packets mamori may not have seen or parsed."""
+    st = [e for e in events if e["event_type"] == "stats"]
+    if not st:
+        return "no stats event"
+    cap = st[-1].get("stats", {}).get("capture", {})
+    m = st[-1]["mamori"]
+    return ("kernel_packets %s kernel_drops %s; stream %s; login records %s; imap gaps %s "
+            "parse_errors %s" % (cap.get("kernel_packets"), cap.get("kernel_drops"),
+                                 m.get("stream"), m["app"]["records"].get("login"),
+                                 m["app"]["gaps"].get("imap"),
+                                 m["app"]["parse_errors"].get("imap")))
+
+
 def check(events, stderr, tmp):
     alerts = [e for e in events if e["event_type"] == "alert"]
     counts = collections.Counter((sid(a), a["src_ip"], bool(mm(a).get("update")))
@@ -498,7 +531,12 @@ def check(events, stderr, tmp):
     e = ev(a)
     assert e.get("accounts") == 4, "the first report comes at the threshold (4): %s" % e
     fin = ev(final_of(dets, SID_SPRAY, SRC_SPRAY))
-    assert fin.get("accounts") == len(SPRAY_USERS), fin
+    refused = server_failed_logins(tmp, SRC_SPRAY)
+    assert fin.get("accounts") == len(SPRAY_USERS) and fin.get("failures") == len(refused), (
+        "spray final: accounts %s (users %d), failures %s; Dovecot refused %d logins (%s); %s;"
+        " %s" % (fin.get("accounts"), len(SPRAY_USERS), fin.get("failures"), len(refused),
+                 sorted(set(SPRAY_USERS) - set(refused)) or "every user",
+                 capture_figures(events), fin))
     results.append("T5 spray %s -> %s:143: accounts %d at the alert, %d final, failures %s" % (
         SRC_SPRAY, VICTIM, e["accounts"], fin["accounts"], fin.get("failures")))
 
@@ -564,7 +602,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mamori", required=True)
     ap.add_argument("--data-dir", help="mamori --data-dir (default: mamori's own)")
-    ap.add_argument("--keep", help="copy eve.json and the logs here")
+    ap.add_argument("--keep", help="copy eve.json, mamori's stderr and dovecot.log here")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -643,6 +681,7 @@ def main():
             shutil.copy(eve, a.keep)
             with open(os.path.join(a.keep, "mamori.stderr"), "w") as f:
                 f.write(stderr)
+            shutil.copy(os.path.join(tmp, "dovecot", "dovecot.log"), a.keep)
         results = check(events, stderr, tmp)
     finally:
         for p in reversed(procs):

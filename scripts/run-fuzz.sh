@@ -2,7 +2,8 @@
 # Build the libFuzzer targets (clang) and run each for SECONDS, two at a time, starting
 # from fuzz/corpus/<target>/ plus the saved crashers in tests/fuzz-regress/<target>/.
 # New crashers are copied to tests/fuzz-regress/<target>/ (commit them: the unit suite
-# replays that folder) and fail the run.
+# replays that folder) and fail the run. fuzz/<target>.flags, when present, adds libFuzzer
+# options for that target (lines starting with # are comments).
 set -uo pipefail
 FUZZ_BUILD=$1 SECONDS_PER_TARGET=$2
 cmake -S . -B "$FUZZ_BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -18,8 +19,10 @@ run_one() {
     mkdir -p "$corpus" "tests/fuzz-regress/$name"
     cp -r fuzz/corpus/"$name"/. "$corpus"/ 2>/dev/null || true
     cp -r tests/fuzz-regress/"$name"/. "$corpus"/ 2>/dev/null || true
+    local -a extra=()
+    [ -f "fuzz/$name.flags" ] && read -r -a extra < <(grep -v '^#' "fuzz/$name.flags" | tr '\n' ' ')
     if "$FUZZ_BUILD/fuzz/$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
-        -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/crash-$name-" \
+        -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/crash-$name-" "${extra[@]}" \
         >"$work/$name.log" 2>&1; then
         echo "fuzz $name: ok ($(grep -E '^Done [0-9]+ runs' "$work/$name.log" | tail -1))"
     else

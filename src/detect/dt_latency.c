@@ -125,10 +125,19 @@ static const struct dtr_sig lat_sigs[] = {
      2},
 };
 
+/* An entry of the baseline: the sample's microseconds above LAT_AGE_BITS bits that hold its
+ * place in the ring of admissions (which one leaves next). Kept in value order, one array
+ * serves as both the ring and its sorted copy: a sample writes one cache line less. Samples
+ * enter the baseline capped at LAT_BASE_MAX_US (134 s), far above any baseline that makes
+ * sense; the sample itself (last, p95, the slow test) keeps its full value. */
+#define LAT_AGE_BITS 5
+#define LAT_AGE_MASK ((1u << LAT_AGE_BITS) - 1u)
+#define LAT_BASE_MAX_US (UINT32_MAX >> LAT_AGE_BITS)
+_Static_assert(LAT_RING == 1u << LAT_AGE_BITS, "a ring position fits LAT_AGE_BITS");
+
 struct lat_kind {
     uint32_t recent[LAT_RING]; /* every sample, microseconds */
-    uint32_t base[LAT_RING];   /* samples admitted to the baseline, microseconds, by age */
-    uint32_t sorted[LAT_RING]; /* the same values in order (median without sorting) */
+    uint32_t base[LAT_RING];   /* samples admitted to the baseline, in value order: see above */
     uint8_t n_recent, pos_recent, n_base, pos_base, n_slow, pos_slow;
     uint8_t slow_skip;    /* slow samples since one was last admitted */
     uint32_t baseline_us; /* median of base */
@@ -334,33 +343,34 @@ static struct lat_svc *lat_svc_get(struct lat_state *s, const uint8_t addr[16], 
 
 /* --- statistics of one kind ------------------------------------------------------------- */
 
-/* Admit a sample to the baseline: the ring keeps the age order, `sorted` the value order
- * (the value leaving the ring is taken out of it, the new one put in place: two short scans
- * instead of a sort per sample). */
+/* Admit a sample to the baseline. When the ring is full, the entry of the oldest admission
+ * (ring position pos_base) leaves and its place is the hole the new entry moves into; the
+ * entries between the two places shift by one, so an admission moves only the values
+ * between the old sample's and the new one's (no sort, no second pass). */
 static void lat_admit(struct lat_kind *k, uint32_t v)
 {
-    size_t n = k->n_base;
+    uint32_t e = (v < LAT_BASE_MAX_US ? v : LAT_BASE_MAX_US) << LAT_AGE_BITS | k->pos_base;
+    size_t n = k->n_base, hole = n;
     if (n == LAT_RING) {
-        uint32_t old = k->base[k->pos_base];
-        size_t i = 0;
-        while (i + 1 < n && k->sorted[i] != old)
-            i++;
-        memmove(&k->sorted[i], &k->sorted[i + 1], (n - 1 - i) * sizeof k->sorted[0]);
-        n--;
+        hole = 0;
+        while (hole + 1 < n && (k->base[hole] & LAT_AGE_MASK) != k->pos_base)
+            hole++;
+    } else {
+        n++;
     }
-    size_t j = n;
-    while (j > 0 && k->sorted[j - 1] > v) {
-        k->sorted[j] = k->sorted[j - 1];
-        j--;
+    while (hole > 0 && k->base[hole - 1] > e) {
+        k->base[hole] = k->base[hole - 1];
+        hole--;
     }
-    k->sorted[j] = v;
-    k->base[k->pos_base] = v;
+    while (hole + 1 < n && k->base[hole + 1] < e) {
+        k->base[hole] = k->base[hole + 1];
+        hole++;
+    }
+    k->base[hole] = e;
     k->pos_base = (uint8_t)((k->pos_base + 1) % LAT_RING);
-    if (k->n_base < LAT_RING)
-        k->n_base++;
-    n = k->n_base;
-    k->baseline_us = n % 2 ? k->sorted[n / 2]
-                           : (uint32_t)(((uint64_t)k->sorted[n / 2 - 1] + k->sorted[n / 2]) / 2);
+    k->n_base = (uint8_t)n;
+    uint32_t lo = k->base[(n - 1) / 2] >> LAT_AGE_BITS, hi = k->base[n / 2] >> LAT_AGE_BITS;
+    k->baseline_us = (uint32_t)(((uint64_t)lo + hi) / 2);
 }
 
 /* The 95th percentile of the recent samples: the r-th smallest, r = ceil(0.95 n), which is
@@ -613,8 +623,8 @@ static void lat_obs_of(struct lat_obs *o, const struct flow *f, const struct pac
 }
 
 /*
- * A sample reads and writes about nine cache lines of its kind's state (the counters, the
- * sample ring, the baseline ring and its sorted copy), each found only after the one before:
+ * A sample reads and writes about seven cache lines of its kind's state (the counters, the
+ * sample ring, the baseline), each found only after the one before:
  * a chain of cache misses, since the services of a busy network do not stay in cache between
  * their connections. The slot the index names first is almost always the service: its lines
  * are requested at once, before the key is compared, so they arrive together.

@@ -464,6 +464,49 @@ static void test_p95_rank(void **state)
     tc_done();
 }
 
+/* The baseline is the median of the last 32 admitted samples (the mean of the middle two for
+ * an even count), checked after every sample against a sort, through the ring's wrap-around,
+ * with ties and with samples in microseconds (the entries keep the sample's microseconds and
+ * its place in the ring in one word). All samples are admitted: factor 1000. */
+static void test_baseline_median(void **state)
+{
+    (void)state;
+    const char *kv[] = {"greeting-min-slow=8", "factor=1000"};
+    struct hn *H = lat_new(600 * SEC, kv, 2);
+    uint32_t us[100];
+    uint64_t t = T0;
+    for (uint32_t i = 0; i < MM_ARRAY_LEN(us); i++) {
+        /* scrambled, repeats (ties) every 29, some falling, some rising runs */
+        us[i] = 1000u + (uint32_t)((i * 7919u) % 29u) * 173u + (i % 3 ? 0u : 1u);
+        t = session(H, CLI, SRV, 110, t + 30 * SEC, 200 * US, us[i] * US);
+        uint32_t n = i + 1 < 32 ? i + 1 : 32, v[32];
+        memcpy(v, us + (i + 1 - n), n * sizeof v[0]);
+        qsort(v, n, sizeof v[0], cmp_u32);
+        uint64_t want = n % 2 ? v[n / 2] : ((uint64_t)v[n / 2 - 1] + v[n / 2]) / 2;
+        struct mets M;
+        const struct met *m = metric(&M, H, "192.168.10.25", 110, "greeting");
+        assert_non_null(m);
+        TC_EQ("baseline (us) after sample", (uint64_t)(m ? m->baseline * 1000.0 + 0.5 : 0), want);
+    }
+    hn_free(H);
+    tc_done();
+}
+
+/* A sample enters the baseline capped at 2^27 - 1 us (134 s: the rest of its entry holds its
+ * place in the ring); the sample itself keeps its value. */
+static void test_baseline_cap(void **state)
+{
+    (void)state;
+    struct hn *H = lat_new(600 * SEC, NULL, 0);
+    session(H, CLI, SRV, 110, T0, 200 * US, 200 * SEC);
+    struct mets M;
+    const struct met *m = metric(&M, H, "192.168.10.25", 110, "greeting");
+    assert_non_null(m);
+    assert_true(m && m->last == 200000.0);
+    assert_true(m && m->baseline == 134217.727);
+    hn_free(H);
+}
+
 static void test_baseline_adapts(void **state)
 {
     (void)state;
@@ -764,6 +807,8 @@ int main(void)
         cmocka_unit_test(test_http_learned_port),
         cmocka_unit_test(test_updates_and_episodes),
         cmocka_unit_test(test_p95_rank),
+        cmocka_unit_test(test_baseline_median),
+        cmocka_unit_test(test_baseline_cap),
         cmocka_unit_test(test_baseline_adapts),
         cmocka_unit_test(test_internal_only),
         cmocka_unit_test(test_bad_settings),

@@ -74,7 +74,7 @@ static const char *const lk_names[LK_N] = {"handshake", "greeting", "first_byte"
 
 static const struct dtr_param lat_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct lat_cfg, memcap), "4mb", 65536, 4294967296.0,
-     "memory for services and servers (about 1,300 at 3.2 KiB each); the timing state of open "
+     "memory for services and servers (about 1,250 at 3.3 KiB each); the timing state of open "
      "connections lives in their flows (24 bytes each, under the flow memcap)"},
     {"factor", DTR_P_DOUBLE, offsetof(struct lat_cfg, factor), "5", 1.5, 1000,
      "a sample is slow above factor x baseline: normal spread of a service stays within 2-3x "
@@ -135,18 +135,22 @@ static const struct dtr_sig lat_sigs[] = {
 #define LAT_BASE_MAX_US (UINT32_MAX >> LAT_AGE_BITS)
 _Static_assert(LAT_RING == 1u << LAT_AGE_BITS, "a ring position fits LAT_AGE_BITS");
 
+/* Ordered by use and line-aligned (64 bytes, 6 lines): a sample that is not slow touches the
+ * counters, the baseline right behind them and one line of the sample ring, 3 or 4 lines;
+ * the rest only a slow sample or a report. */
 struct lat_kind {
-    uint32_t recent[LAT_RING]; /* every sample, microseconds */
-    uint32_t base[LAT_RING];   /* samples admitted to the baseline, in value order: see above */
     uint8_t n_recent, pos_recent, n_base, pos_base, n_slow, pos_slow;
     uint8_t slow_skip;    /* slow samples since one was last admitted */
     uint32_t baseline_us; /* median of base */
     uint32_t last_us;
-    uint64_t samples, slow_total;
+    uint64_t samples;
+    uint32_t base[LAT_RING];   /* samples admitted to the baseline, in value order: see above */
+    uint32_t recent[LAT_RING]; /* every sample, microseconds */
+    uint64_t slow_total;
     uint64_t slow_ts[LAT_SLOW_MAX];
     uint64_t last_slow_ns;
     struct dtr_report rep;
-};
+} __attribute__((aligned(64)));
 
 enum { LAT_L_GREETING = 1u << 0, LAT_L_HTTP = 1u << 1 }; /* learned from records */
 
@@ -623,11 +627,12 @@ static void lat_obs_of(struct lat_obs *o, const struct flow *f, const struct pac
 }
 
 /*
- * A sample reads and writes about seven cache lines of its kind's state (the counters, the
- * sample ring, the baseline), each found only after the one before:
- * a chain of cache misses, since the services of a busy network do not stay in cache between
- * their connections. The slot the index names first is almost always the service: its lines
- * are requested at once, before the key is compared, so they arrive together.
+ * A sample reads and writes three or four cache lines of its kind's state (the counters, the
+ * baseline, one line of the sample ring), each found only after the one before: a chain of
+ * cache misses, since the services of a busy network do not stay in cache between their
+ * connections. The slot the index names first is almost always the service: its header and
+ * the five lines a sample may touch are requested at once, before the key is compared, so
+ * they arrive together.
  */
 static void lat_prefetch_kind(const struct lat_state *s, uint32_t h, int kind)
 {
@@ -637,7 +642,7 @@ static void lat_prefetch_kind(const struct lat_state *s, uint32_t h, int kind)
     const struct lat_svc *v = &s->svc[lat_idx_slot(e)];
     __builtin_prefetch(v, 1);
     const char *k = (const char *)&v->u.k[kind];
-    for (size_t off = 0; off < sizeof v->u.k[kind]; off += 64)
+    for (size_t off = 0; off < offsetof(struct lat_kind, slow_total); off += 64)
         __builtin_prefetch(k + off, 1);
 }
 

@@ -134,6 +134,9 @@ struct ws_example {
     uint8_t len;
 };
 
+/* The fields are in the order of use: a transaction reads and writes the header, the example
+ * slots, the distinct-path counter and one window slice, so they come first and share lines;
+ * the reports' state and the examples' bytes come last. */
 struct ws_pair {
     struct ws_key k;    /* must stay first: the table's key */
     uint64_t expire_ns; /* last_ns + idle timeout: the activity has ended after it */
@@ -145,14 +148,14 @@ struct ws_pair {
     uint8_t proto;   /* IP protocol of the flows (TCP) */
     bool multi_port; /* transactions to more than one server port */
     uint8_t n_ex2, n_ex4, n_ua;
-    uint16_t ex_used; /* bytes of ex_arena taken */
-    struct ws_slot slot[WS_SLOTS];
+    uint16_t ex_used;       /* bytes of ex_arena taken */
+    uint32_t paths_base;    /* distinct paths of earlier, saturated generations */
+    uint32_t new_paths_sum; /* the slices' new_paths added up over the activity */
+    struct ws_example ex2[WS_EX_N], ex4[WS_EX_N], ua[WS_UA_N];
     struct dtr_distinct paths; /* this generation of distinct paths */
-    uint32_t paths_base;       /* distinct paths of earlier, saturated generations */
-    uint32_t new_paths_sum;    /* the slices' new_paths added up over the activity */
+    struct ws_slot slot[WS_SLOTS];
     struct dtr_report rep[WS_N_SIGS];
     uint64_t rep_requests[WS_N_SIGS]; /* requests at the last report of each variant */
-    struct ws_example ex2[WS_EX_N], ex4[WS_EX_N], ua[WS_UA_N];
     uint8_t ex_arena[WS_EX_ARENA];
 };
 

@@ -152,10 +152,11 @@ static void topk_add(struct dt_flood_topk *t, size_t cap, const struct mm_addr *
         slot = topk_min_slot(t);
         base = t->count[slot];
     }
-    if (a)
+    /* Only an IPv6 item needs its address kept: an IPv4 address (or /24) is its key, a port
+     * has none (topk_addr). Not writing them saves a cache line per new item, which on a
+     * server that new clients keep reaching is nearly every update. */
+    if (ip_ver == 6)
         t->addr[slot] = *a;
-    else
-        memset(&t->addr[slot], 0, sizeof t->addr[slot]);
     t->key[slot] = key;
     t->ip_ver[slot] = (uint8_t)ip_ver;
     t->err[slot] = base;
@@ -185,6 +186,24 @@ void dt_flood_topk_add_port(struct dt_flood_topk *t, size_t cap, uint16_t port, 
     topk_add(t, cap, NULL, 0, port, inc);
 }
 
+/* The address of item i: kept for IPv6, rebuilt from the key for IPv4 (dtr_addr_key32 is the
+ * address itself), zero for a port. */
+static struct mm_addr topk_addr(const struct dt_flood_topk *t, size_t i)
+{
+    if (t->ip_ver[i] == 6)
+        return t->addr[i];
+    struct mm_addr a;
+    memset(&a, 0, sizeof a);
+    if (t->ip_ver[i] == 4) {
+        uint32_t k = t->key[i];
+        a.b[0] = (uint8_t)(k >> 24);
+        a.b[1] = (uint8_t)(k >> 16);
+        a.b[2] = (uint8_t)(k >> 8);
+        a.b[3] = (uint8_t)k;
+    }
+    return a;
+}
+
 size_t dt_flood_topk_sorted(const struct dt_flood_topk *a, const struct dt_flood_topk *b,
                             struct dt_flood_topk_item *out, size_t max)
 {
@@ -195,9 +214,10 @@ size_t dt_flood_topk_sorted(const struct dt_flood_topk *a, const struct dt_flood
             continue;
         const struct dt_flood_topk *t = src[s];
         for (size_t i = 0; i < t->n && i < DT_FLOOD_TOPK; i++) {
+            struct mm_addr ai = topk_addr(t, i);
             size_t j = 0;
             while (j < n && !(out[j].key == t->key[i] && out[j].ip_ver == t->ip_ver[i] &&
-                              !memcmp(out[j].addr.b, t->addr[i].b, 16)))
+                              !memcmp(out[j].addr.b, ai.b, 16)))
                 j++;
             if (j < n) {
                 out[j].count = out[j].count > UINT32_MAX - t->count[i] ? UINT32_MAX
@@ -205,7 +225,7 @@ size_t dt_flood_topk_sorted(const struct dt_flood_topk *a, const struct dt_flood
                 out[j].err += t->err[i];
             } else {
                 struct dt_flood_topk_item *o = &out[n++];
-                o->addr = t->addr[i];
+                o->addr = ai;
                 o->key = t->key[i];
                 o->count = t->count[i];
                 o->err = t->err[i];

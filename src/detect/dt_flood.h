@@ -31,14 +31,15 @@ struct dt_flood_topk_item {
 };
 
 /* The sketch, laid out by field so that an update reads one cache line of keys and, when the
- * item is new, one of counts; addresses are read only to tell IPv6 keys apart and to report. */
+ * item is new, one of counts; addresses are kept for IPv6 items only (an IPv4 address is its
+ * key), read to tell IPv6 keys apart and to report. */
 struct dt_flood_topk {
     uint32_t key[DT_FLOOD_TOPK];
     uint32_t count[DT_FLOOD_TOPK];
     uint32_t err[DT_FLOOD_TOPK];
     uint8_t ip_ver[DT_FLOOD_TOPK];
     uint8_t n; /* items in use */
-    struct mm_addr addr[DT_FLOOD_TOPK];
+    struct mm_addr addr[DT_FLOOD_TOPK]; /* IPv6 items only; see dt_flood_topk_sorted */
 };
 
 /* Empty the sketch: every reader stops at n, so the arrays need no clearing. */

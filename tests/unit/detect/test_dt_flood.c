@@ -778,6 +778,50 @@ static void test_topk_space_saving(void **state)
     assert_int_equal(out[0].key, 123);
 }
 
+/* A sketch keeps addresses for IPv6 items only (an IPv4 address is its key): items of either
+ * kind taking over each other's slots report their own address, all 16 bytes of it. */
+static void test_topk_mixed_families(void **state)
+{
+    (void)state;
+    struct dt_flood_topk t;
+    memset(&t, 0, sizeof t);
+    struct mm_addr v6a = doc_addr6(0xa), v6b = doc_addr6(0xb), v6d = doc_addr6(0xd), v4c, v4e;
+    hn_addr4(&v4c, A4(203, 0, 113, 12));
+    hn_addr4(&v4e, A4(198, 51, 100, 14));
+    dt_flood_topk_add_addr(&t, 2, &v6a, 6, 1);
+    dt_flood_topk_add_addr(&t, 2, &v6b, 6, 3);
+    dt_flood_topk_add_addr(&t, 2, &v4c, 4, 5); /* takes over v6a's slot */
+    dt_flood_topk_add_addr(&t, 2, &v6d, 6, 9); /* takes over v6b's slot (3 < 6) */
+    dt_flood_topk_add_addr(&t, 2, &v4e, 4, 1); /* takes over v4c's slot (6 < 12) */
+    struct dt_flood_topk_item out[2 * DT_FLOOD_TOPK];
+    size_t n = dt_flood_topk_sorted(&t, NULL, out, 2);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].ip_ver, 6);
+    assert_memory_equal(out[0].addr.b, v6d.b, 16);
+    assert_int_equal(out[0].count, 12);
+    assert_int_equal(out[1].ip_ver, 4);
+    assert_memory_equal(out[1].addr.b, v4e.b, 16);
+    assert_int_equal(out[1].count, 7);
+    /* A port item over an address's slot reports no address. */
+    dt_flood_topk_add_port(&t, 2, 443, 20);
+    n = dt_flood_topk_sorted(&t, NULL, out, 2);
+    static const struct mm_addr zero;
+    assert_true(n == 2 && out[0].key == 443 && out[0].ip_ver == 0);
+    assert_memory_equal(out[0].addr.b, zero.b, 16);
+    /* Two sketches merged: the same IPv4 source in both is one item. */
+    struct dt_flood_topk u, w;
+    memset(&u, 0, sizeof u);
+    memset(&w, 0, sizeof w);
+    dt_flood_topk_add_addr(&u, 2, &v4e, 4, 2);
+    dt_flood_topk_add_addr(&w, 2, &v6a, 6, 1);
+    dt_flood_topk_add_addr(&w, 2, &v4e, 4, 5);
+    n = dt_flood_topk_sorted(&u, &w, out, 3);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out[0].addr.b, v4e.b, 16);
+    assert_int_equal(out[0].count, 7);
+    assert_memory_equal(out[1].addr.b, v6a.b, 16);
+}
+
 /* Emptied in place (counts of items set to zero, arrays left as they were), a sketch and a
  * distinct counter then give exactly what zeroed ones given the same values give. */
 static void test_clear_in_place(void **state)
@@ -990,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_memcap_million_spoofed),
         cmocka_unit_test(test_topk_space_saving),
+        cmocka_unit_test(test_topk_mixed_families),
         cmocka_unit_test(test_clear_in_place),
         cmocka_unit_test(test_port_list),
         cmocka_unit_test(test_shared_captures),

@@ -29,7 +29,8 @@ Scenarios, each from its own attacker address so that every alert can be attribu
      rule contains_user). No password (alice's, the spray's, the wrong ones) appears in the
      EVE file or on mamori's stderr.
   4. hydra -L <25 users> -p Spring2024! -t 4 imap:// -> T5 password spray (6100:5002, 4
-     accounts when reported, 25 in its final update).
+     accounts when reported, 25 in its final update, with as many failures as Dovecot's log
+     shows refused logins from the sprayer: auth_verbose is on for that count).
   5. nikto is not packaged in Debian bookworm main, so its traffic is emulated with curl:
      nikto 2.1.6's User-Agent ("Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:NNNNNN)") and
      30 of the kind of paths it asks for (/.env, /.git/config, /wp-login.php, ...), all 404

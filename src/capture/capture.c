@@ -52,12 +52,16 @@ void cap_set_interrupt_flag(volatile sig_atomic_t *flag)
     g_interrupt = flag;
 }
 
-/* One read() into the free space at the end of the buffer. EINTR is retried unless the
- * interrupt flag is set: a signal that asks to stop must not wait for a silent pipe. */
+/* One read() of at most a chunk into the free space at the end of the buffer. EINTR is
+ * retried unless the interrupt flag is set: a signal that asks to stop must not wait for a
+ * silent pipe. */
 static int rd_read_some(struct cap_rd *r)
 {
     for (;;) {
-        ssize_t k = read(r->fd, r->buf + r->end, r->cap - r->end);
+        size_t want = r->cap - r->end;
+        if (want > CAP_RD_CHUNK)
+            want = CAP_RD_CHUNK;
+        ssize_t k = read(r->fd, r->buf + r->end, want);
         if (k > 0) {
             r->end += (size_t)k;
             return 0;

@@ -31,8 +31,12 @@
  * plus one maximal pcap record, so pcap files never make it grow; only a pcapng block larger
  * than that does, and only as far as the bytes actually present in the file (a corrupt length
  * field in a small file never allocates 16 MiB).
+ * 128 KiB: read() leaves the chunk in the core's L2 cache (1 MiB and less), and a chunk this
+ * small is still there when its packets are decoded, checksummed and reassembled. With 1 MiB
+ * chunks the first packets of a chunk were evicted by the time they were used, more so with
+ * the detectors' state in the cache too (docs/benchmarks.md, eleventh pass).
  */
-#define CAP_RD_CHUNK (1u << 20)
+#define CAP_RD_CHUNK (1u << 17)
 #define CAP_RD_INIT_CAP (CAP_RD_CHUNK + CAP_MAX_CAPLEN + 64u)
 #define CAP_RD_MAX_CAP (CAP_MAX_BLOCK + CAP_RD_CHUNK)
 

@@ -647,6 +647,19 @@ static void test_body_sized_by_bytes_seen(void **state)
     assert_non_null(strstr(o.s, "REQBODY 10:0123456789"));
     assert_non_null(strstr(o.s, "\"status\":413"));
     ah_out_free(&o);
+
+    /* The same at each later step: after 10 bytes, 2,000 more make a buffer of eight times
+     * the 2,010 (16 KiB), not the announced 60,000, which the memcap would refuse. */
+    static char more[2001];
+    memset(more, 'b', 2000);
+    struct ah_step steps2[] = {
+        C("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n0123456789"), C(more),
+        S("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\nno"), END(0), STEPS_END};
+    run(steps2, NULL, CH_WHOLE, &o, 32u << 10);
+    assert_int_equal(o.n[APP_REC_HTTP], 1);
+    assert_non_null(strstr(o.s, "REQBODY 2010:0123456789bbb"));
+    assert_non_null(strstr(o.s, "\"status\":413"));
+    ah_out_free(&o);
 }
 
 /* Hostile shapes that must neither crash nor leak: long lines without LF, NULs, huge

@@ -442,12 +442,14 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
     }
     if (r & R_MACRO) {
         it = at_item_with(res, ZS_F_MACRO);
+        bool xlm = (it ? it->flags : res->flags) & ZS_F_MACRO_XLM;
+        const char *what = xlm ? "an Excel 4.0 (XLM) macro sheet" : "a VBA macro project";
         if (it && !(it->flags & ZS_F_MACRO_NAME))
-            snprintf(t, sizeof t, "it contains a VBA macro project: %s", it->path);
+            snprintf(t, sizeof t, "it contains %s: %s", what, it->path);
         else if (it)
             snprintf(t, sizeof t, "it holds a macro-enabled Office file: %s", it->path);
         else if (res->flags & ZS_F_MACRO)
-            snprintf(t, sizeof t, "it contains a VBA macro project (%s)", res->desc);
+            snprintf(t, sizeof t, "it contains %s (%s)", what, res->desc);
         else
             snprintf(t, sizeof t, "the name ends in .%s (a macro-enabled Office type)", nm->ext);
         jb_string(jb, NULL, t);

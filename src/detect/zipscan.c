@@ -8,7 +8,9 @@
  *           encryption); WinZip AE-x: method 99 with the 0x9901 extra field.
  *   OLE2    [MS-CFB]: header (2.2), FAT/DIFAT sector chains (2.3-2.5), directory entries
  *           (2.6); VBA storages per [MS-OVBA] 2.2; the MSI class id 000C1084-...-46;
- *           "EncryptedPackage" = an encrypted OOXML document ([MS-OFFCRYPTO] 2.3.4.4).
+ *           "EncryptedPackage" = an encrypted OOXML document ([MS-OFFCRYPTO] 2.3.4.4);
+ *           a workbook's sheet list per [MS-XLS] (BOF 2.4.21, BoundSheet8 2.4.28, FilePass
+ *           2.4.117, EOF 2.4.103).
  *   RAR     RAR 4.x technote (marker, main header flag 0x0080, file header flag 0x04) and
  *           RAR 5.0 (vint fields, header type 4 = archive encryption, extra record 1 =
  *           file encryption).
@@ -36,6 +38,8 @@
 #define ZS_TEXT_PROBE 4096u    /* bytes looked at to call something text */
 #define ZS_ISO_PVD 0x8000u     /* sector 16 of 2048 bytes */
 #define ZS_OLE_MAX_SECTORS 65536u /* directory sectors followed at most */
+#define ZS_XLS_SECTORS 64u /* Workbook stream sectors read for its sheet list (32 KiB at 512) */
+#define ZS_XLS_RECORDS 4096u /* BIFF records read before the sheet list is given up */
 #define ZS_ISO_MAX_RECORDS 512u
 
 /* ---- small readers (callers check the range first) ------------------------------------ */
@@ -1071,13 +1075,69 @@ static const uint8_t MSI_CLSID[16] = {0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 
 static const uint8_t VBA_PROJECT_U16[] = {'_', 0, 'V', 0, 'B', 0, 'A', 0, '_', 0, 'P', 0,
                                           'R', 0, 'O', 0, 'J', 0, 'E', 0, 'C', 0, 'T', 0};
 
+/* The byte at offset p of a stream whose sectors start at offs[] (p within them). */
+static uint8_t ole_stream_byte(const struct ole *o, const uint64_t *offs, uint64_t p)
+{
+    return o->d[offs[p >> o->shift] + (p & (o->ssz - 1))];
+}
+
+/*
+ * Excel 4.0 (XLM) macro sheets of an Excel 97-2003 workbook: the sheet list of its Workbook
+ * (or Excel 5 "Book") stream, BoundSheet8 records in the globals substream ([MS-XLS]
+ * 2.4.28), where sheet type (dt) 1 is a macro sheet; Emotet, Qakbot and others hid their
+ * loaders in such sheets, often "very hidden", long after VBA was blocked. The first
+ * ZS_XLS_SECTORS sectors of the stream are read (the sheet list comes right after the
+ * workbook's first records). Returns 0 (none, or not readable), 1 for a visible macro sheet,
+ * 2 hidden, 3 very hidden (the most hidden one). An encrypted workbook (FilePass) is not
+ * judged: the sheet types are encrypted with it.
+ */
+static int ole_xlm_sheets(struct ole *o, uint32_t sec, uint32_t size)
+{
+    uint64_t offs[ZS_XLS_SECTORS];
+    uint32_t want = size / o->ssz + (size % o->ssz != 0), ns = 0;
+    if (want > ZS_XLS_SECTORS)
+        want = ZS_XLS_SECTORS;
+    for (; ns < want && sec < 0xfffffffau; ns++) {
+        uint64_t off = ((uint64_t)sec + 1) << o->shift;
+        if (off + o->ssz > o->n) {
+            o->cut = true;
+            break;
+        }
+        offs[ns] = off;
+        sec = ole_next(o, sec);
+    }
+    uint64_t avail = (uint64_t)ns << o->shift;
+    if (avail > size)
+        avail = size;
+    int found = 0;
+    uint64_t p = 0;
+    for (uint32_t rec = 0; rec < ZS_XLS_RECORDS && p + 4 <= avail; rec++) {
+        uint16_t type = (uint16_t)(ole_stream_byte(o, offs, p) | ole_stream_byte(o, offs, p + 1) << 8);
+        uint16_t len =
+            (uint16_t)(ole_stream_byte(o, offs, p + 2) | ole_stream_byte(o, offs, p + 3) << 8);
+        if (rec == 0 && type != 0x0809)
+            return 0; /* no BOF: not a BIFF workbook stream */
+        if (type == 0x000a || type == 0x002f)
+            break; /* EOF of the globals, or FilePass (encrypted) */
+        if (type == 0x0085 && len >= 6 && p + 10 <= avail) {
+            int hs = ole_stream_byte(o, offs, p + 8) & 3, dt = ole_stream_byte(o, offs, p + 9);
+            int v = 1 + (hs > 2 ? 2 : hs);
+            if (dt == 1 && v > found)
+                found = v;
+        }
+        p += 4u + len;
+    }
+    return found;
+}
+
 static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned depth,
                          const char *path, uint32_t cut, enum zs_kind *kind)
 {
     uint32_t flags = 0;
     bool vba = false, word = false, excel = false, ppt = false, msg = false, msi = false;
     bool encrypted_pkg = false, package = false;
-    uint32_t entries = 0;
+    uint32_t entries = 0, wb_sec = 0xffffffffu, wb_size = 0;
+    int xlm = 0;
     struct ole o = {.d = d, .n = n};
     if (n < 512) {
         s->r->status |= cut;
@@ -1122,8 +1182,11 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
                 vba = true;
             if (type == 2 && !strcmp(name, "WORDDOCUMENT"))
                 word = true;
-            if (type == 2 && (!strcmp(name, "WORKBOOK") || !strcmp(name, "BOOK")))
+            if (type == 2 && (!strcmp(name, "WORKBOOK") || !strcmp(name, "BOOK"))) {
                 excel = true;
+                wb_sec = le32(de + 116);
+                wb_size = le32(de + 124) ? UINT32_MAX : le32(de + 120);
+            }
             if (type == 2 && !strcmp(name, "POWERPOINT DOCUMENT"))
                 ppt = true;
             if (!strncmp(name, "__SUBSTG1.0_", 12) || !strcmp(name, "__PROPERTIES_VERSION1.0"))
@@ -1135,6 +1198,10 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
         }
         sec = ole_next(&o, sec);
     }
+    /* A stream under the mini-stream cutoff (4096 bytes) lives in the mini stream, not read
+     * here: no workbook with a macro sheet is that small. */
+    if (excel && wb_size >= 4096)
+        xlm = ole_xlm_sheets(&o, wb_sec, wb_size);
     if (o.cut)
         s->r->status |= cut;
 fallback:
@@ -1145,6 +1212,11 @@ fallback:
     }
     if (vba)
         flags |= ZS_F_MACRO;
+    if (xlm) {
+        flags |= ZS_F_MACRO | ZS_F_MACRO_XLM;
+        note_add(s->r, path, "Excel 4.0 (XLM) macro sheet%s",
+                 xlm == 3 ? ", very hidden" : xlm == 2 ? ", hidden" : "");
+    }
     if (encrypted_pkg) {
         flags |= ZS_F_ENCRYPTED;
         if (!s->r->encryption)
@@ -1163,7 +1235,10 @@ fallback:
                  word ? "Microsoft Word 97-2003 document" : excel ? "Microsoft Excel 97-2003 workbook"
                  : ppt ? "Microsoft PowerPoint 97-2003 presentation" : msg ? "Outlook message (OLE)"
                  : "OLE2 compound file",
-                 vba ? " with VBA macros" : "");
+                 vba && xlm ? " with VBA and Excel 4.0 macros"
+                 : vba      ? " with VBA macros"
+                 : xlm      ? " with Excel 4.0 macros"
+                            : "");
     }
     return flags;
 }

@@ -83,13 +83,14 @@ bool zs_kind_is_binary(enum zs_kind k);
 /* Findings (struct zs_result.flags, struct zs_item.flags). */
 enum {
     ZS_F_EXECUTABLE = 1u << 0,  /* machine code / installer by content, or by name inside */
-    ZS_F_MACRO = 1u << 1,       /* a VBA project or macro-enabled Office type */
+    ZS_F_MACRO = 1u << 1,       /* a VBA project, an Excel 4.0 macro sheet, a macro type */
     ZS_F_ENCRYPTED = 1u << 2,   /* an archive with encrypted content */
     ZS_F_NAMES_HIDDEN = 1u << 3, /* ... whose headers (entry names) are encrypted as well */
     ZS_F_SCRIPT = 1u << 4,      /* a script by name (inside an archive) or "#!" text */
     ZS_F_CONTAINER = 1u << 5,   /* shortcut, disk image or OneNote (by content or name) */
     ZS_F_DISGUISED = 1u << 6,   /* an entry name with a double extension / bidi control */
     ZS_F_MACRO_NAME = 1u << 7,  /* an entry named as a macro-enabled Office file */
+    ZS_F_MACRO_XLM = 1u << 8,   /* (with ZS_F_MACRO) an Excel 4.0 macro sheet in a workbook */
 };
 
 /* Scan status (struct zs_result.status). */

@@ -296,6 +296,126 @@ static struct buf mk_ole(const char *const *names, const uint8_t *types, size_t 
     return b;
 }
 
+/* A BIFF record: type, length, data. */
+static void biff(struct buf *b, uint16_t type, const uint8_t *d, uint16_t len)
+{
+    b_le16(b, type);
+    b_le16(b, len);
+    if (len)
+        b_put(b, d, len);
+}
+
+/* A BoundSheet8 record: position 0, visibility hs (0 visible, 1 hidden, 2 very hidden),
+ * sheet type dt (0 worksheet, 1 Excel 4.0 macro sheet), a short name. */
+static void biff_sheet(struct buf *b, uint8_t hs, uint8_t dt, const char *name)
+{
+    uint8_t d[64] = {0};
+    size_t k = strlen(name);
+    d[4] = hs;
+    d[5] = dt;
+    d[6] = (uint8_t)k; /* cch, then fHighByte 0 and the 8-bit characters */
+    memcpy(d + 8, name, k);
+    biff(b, 0x0085, d, (uint16_t)(8 + k));
+}
+
+/*
+ * A workbook stream: BOF, FilePass when encrypted, one filler record so that the sheet list
+ * starts at byte `at`, the sheets (a macro sheet with visibility hs when macro, then the
+ * worksheet "Sheet1"), EOF, then filler past 4096 bytes (under it the stream would belong in
+ * the mini stream).
+ */
+static struct buf mk_workbook(size_t at, bool macro, uint8_t hs, bool encrypted)
+{
+    struct buf b = {0};
+    static const uint8_t bof[16] = {0x00, 0x06, 0x05, 0x00};
+    static const uint8_t fill[1024];
+    biff(&b, 0x0809, bof, sizeof bof);
+    if (encrypted)
+        biff(&b, 0x002f, (const uint8_t *)"\x01\x00\x01\x00\x01\x00", 6);
+    assert_true(at >= b.len + 4 && at - b.len - 4 <= sizeof fill);
+    biff(&b, 0x0042, fill, (uint16_t)(at - b.len - 4));
+    if (macro)
+        biff_sheet(&b, hs, 1, "Macro1");
+    biff_sheet(&b, 0, 0, "Sheet1");
+    biff(&b, 0x000a, NULL, 0);
+    while (b.len < 5000)
+        biff(&b, 0x0042, fill, 100);
+    return b;
+}
+
+/* The file sector of the stream's i-th sector in mk_xls: neighbours swapped, so that a
+ * reader must follow the FAT chain. */
+static uint32_t xls_sector(size_t i, size_t secs)
+{
+    return (uint32_t)(2 + ((i ^ 1) < secs ? (i ^ 1) : i));
+}
+
+/* An OLE2 file (version 3, 512-byte sectors) holding one stream, "Workbook": sector 0 the FAT,
+ * sector 1 the directory, the stream from sector 2 on. */
+static struct buf mk_xls(const struct buf *wb)
+{
+    struct buf b = {0};
+    size_t secs = (wb->len + 511) / 512;
+    assert_true(secs + 2 <= 128); /* one FAT sector */
+    b_put(&b, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
+    b_zero(&b, 16);
+    b_le16(&b, 0x3e);
+    b_le16(&b, 3);
+    b_le16(&b, 0xfffe);
+    b_le16(&b, 9);
+    b_le16(&b, 6);
+    b_zero(&b, 6);
+    b_le32(&b, 0);
+    b_le32(&b, 1);          /* FAT sectors */
+    b_le32(&b, 1);          /* first directory sector */
+    b_le32(&b, 0);
+    b_le32(&b, 4096);       /* mini stream cutoff */
+    b_le32(&b, 0xfffffffe); /* mini FAT */
+    b_le32(&b, 0);
+    b_le32(&b, 0xfffffffe); /* DIFAT sector */
+    b_le32(&b, 0);
+    b_le32(&b, 0);          /* DIFAT[0] = sector 0 */
+    for (int i = 1; i < 109; i++)
+        b_le32(&b, 0xffffffff);
+    /* FAT: the FAT itself, the directory, the stream's chain */
+    uint32_t fat[128];
+    for (size_t i = 0; i < 128; i++)
+        fat[i] = 0xffffffff;
+    fat[0] = 0xfffffffd;
+    fat[1] = 0xfffffffe;
+    for (size_t i = 0; i < secs; i++)
+        fat[xls_sector(i, secs)] = i + 1 < secs ? xls_sector(i + 1, secs) : 0xfffffffe;
+    for (size_t i = 0; i < 128; i++)
+        b_le32(&b, fat[i]);
+    /* directory: the root, then the stream */
+    for (int i = 0; i < 4; i++) {
+        uint8_t e[128];
+        memset(e, 0, sizeof e);
+        const char *nm = i == 0 ? "Root Entry" : i == 1 ? "Workbook" : NULL;
+        if (nm) {
+            size_t k = strlen(nm);
+            for (size_t j = 0; j < k; j++)
+                e[2 * j] = (uint8_t)nm[j];
+            e[64] = (uint8_t)(2 * (k + 1));
+            e[66] = i == 0 ? 5 : 2;
+        }
+        memset(e + 68, 0xff, 12);
+        if (i == 1) {
+            uint32_t start = xls_sector(0, secs), size = (uint32_t)wb->len;
+            memcpy(e + 116, &start, 4); /* (little-endian host, as the other builders) */
+            memcpy(e + 120, &size, 4);
+        }
+        b_put(&b, e, sizeof e);
+    }
+    size_t base = b.len;
+    b_zero(&b, secs * 512);
+    for (size_t i = 0; i < secs; i++) {
+        size_t n = wb->len - 512 * i < 512 ? wb->len - 512 * i : 512;
+        memcpy(b.p + base + 512 * (xls_sector(i, secs) - 2), wb->p + 512 * i, n);
+    }
+    return b;
+}
+
 /* ---- zipscan: names ------------------------------------------------------------------- */
 
 struct name_row {
@@ -1146,6 +1266,81 @@ static bool has_str(const char *json, const char *s)
     return strstr(json, s) != NULL;
 }
 
+/* Excel 4.0 macro sheets in an Excel 97-2003 workbook: found through the Workbook stream's
+ * sheet list, across a sector boundary; not in a workbook of worksheets, nor in an encrypted
+ * one (its sheet types are encrypted too); a truncated file ends the read. */
+static void test_scan_xlm(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    /* the macro sheet's record header straddles the stream's first two sectors */
+    struct buf wb = mk_workbook(510, true, 2, false);
+    struct buf xls = mk_xls(&wb);
+    scan(w, xls.p, xls.len, xls.len, &r);
+    assert_int_equal(r.kind, ZS_K_OLE);
+    assert_int_equal(r.flags, ZS_F_MACRO | ZS_F_MACRO_XLM);
+    assert_string_equal(r.desc, "Microsoft Excel 97-2003 workbook with Excel 4.0 macros");
+    assert_non_null(strstr(r.note, "Excel 4.0 (XLM) macro sheet, very hidden"));
+    b_free(&wb);
+    b_free(&xls);
+
+    static const struct {
+        uint8_t hs;
+        const char *note;
+    } vis[] = {{0, "Excel 4.0 (XLM) macro sheet"}, {1, "macro sheet, hidden"}};
+    for (size_t i = 0; i < MM_ARRAY_LEN(vis); i++) {
+        wb = mk_workbook(100, true, vis[i].hs, false);
+        xls = mk_xls(&wb);
+        scan(w, xls.p, xls.len, xls.len, &r);
+        assert_int_equal(r.flags, ZS_F_MACRO | ZS_F_MACRO_XLM);
+        assert_non_null(strstr(r.note, vis[i].note));
+        assert_null(strstr(r.note, "very hidden"));
+        b_free(&wb);
+        b_free(&xls);
+    }
+
+    wb = mk_workbook(100, false, 0, false);
+    xls = mk_xls(&wb);
+    scan(w, xls.p, xls.len, xls.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.desc, "Microsoft Excel 97-2003 workbook");
+    b_free(&wb);
+    b_free(&xls);
+
+    wb = mk_workbook(100, true, 2, true);
+    xls = mk_xls(&wb);
+    scan(w, xls.p, xls.len, xls.len, &r);
+    assert_int_equal(r.flags, 0);
+    b_free(&xls);
+
+    /* the file cut before the stream's first sector: the chain ends the read */
+    b_free(&wb);
+    wb = mk_workbook(700, true, 2, false);
+    xls = mk_xls(&wb);
+    scan(w, xls.p, 1536, xls.len, &r);
+    assert_int_equal(r.flags & ZS_F_MACRO, 0);
+    assert_true(r.status & ZS_S_TRUNCATED);
+    scan(w, xls.p, xls.len, xls.len, &r);
+    assert_true(r.flags & ZS_F_MACRO_XLM);
+
+    /* the detector says which macros */
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct flow f = mk_flow(300, 120, 25, 25);
+    struct app_file af = mk_file(APP_PROTO_SMTP, "invoice.xls", xls.p, xls.len, NULL);
+    feed(h, &f, FLOW_TOSERVER, T0, &af);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.sid[0], 6004);
+    assert_true(has_str(c.json[0], "an Excel 4.0 (XLM) macro sheet"));
+    assert_true(has_str(c.json[0], "with Excel 4.0 macros"));
+    col_reset(&c);
+    dtr_free(h);
+    b_free(&wb);
+    b_free(&xls);
+    zs_work_free(w);
+}
+
 static void test_detector_signatures(void **state)
 {
     (void)state;
@@ -1527,6 +1722,7 @@ int main(void)
         cmocka_unit_test(test_scan_zip),
         cmocka_unit_test(test_scan_zip_limits),
         cmocka_unit_test(test_scan_office),
+        cmocka_unit_test(test_scan_xlm),
         cmocka_unit_test(test_scan_rar_7z),
         cmocka_unit_test(test_scan_containers),
         cmocka_unit_test(test_worth_scanning),

@@ -23,6 +23,8 @@ Cases (the expect.yaml of each folder says what is asserted):
               404 for an .exe.
   benign      SMTP with docx, xlsx, pdf, png, jpg, txt, csv and a zip of PDFs; POP3 and IMAP
               retrieval of it.
+  xlm         SMTP: Q3-report.xls (an Excel 97-2003 workbook with a very hidden Excel 4.0
+              macro sheet, no VBA) and Q3-data.xls (worksheets only, one hidden).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -266,6 +268,25 @@ def xls_with_macros(rng):
     })
 
 
+def biff(rtype, data=b""):
+    return struct.pack("<HH", rtype, len(data)) + data
+
+
+def xls_sheets(rng, sheets):
+    """An Excel 97-2003 workbook (OLE2 with a Workbook stream) whose sheet list holds
+    sheets = [(name, visibility 0/1/2, sheet type 0 worksheet / 1 Excel 4.0 macro sheet)]:
+    BOF, a CodePage record, one BoundSheet8 record per sheet, EOF of the globals, then the
+    sheets' own records (random bytes here) so that the stream is past the mini-stream
+    cutoff."""
+    wb = biff(0x0809, bytes([0, 6, 5, 0]) + bytes(12)) + biff(0x0042, b"\xe4\x04")
+    for name, hs, dt in sheets:
+        wb += biff(0x0085, struct.pack("<IBBBB", 0, hs, dt, len(name), 0) + name)
+    wb += biff(0x000a)
+    while len(wb) < 6000:
+        wb += biff(0x0203, bytes(rng.getrandbits(8) for _ in range(14)))  # Number cells
+    return pg.ole_cfb({"Workbook": wb})
+
+
 def elf(rng, size=3000):
     ident = b"\x7fELF\x02\x01\x01" + b"\0" * 9
     hdr = ident + struct.pack("<HHIQQQIHHHHHH", 2, 0x3E, 1, 0x401000, 64, 0, 0, 64, 56, 1, 64,
@@ -492,8 +513,22 @@ def case_benign():
     return g, atts
 
 
+def case_xlm():
+    g = Gen(66)
+    r = g.rng
+    atts = [("Q3-report.xls", "application/vnd.ms-excel",
+             xls_sheets(r, [(b"Sheet1", 0, 0), (b"Auto_Open", 2, 1)])),
+            ("Q3-data.xls", "application/vnd.ms-excel",
+             xls_sheets(r, [(b"Sheet1", 0, 0), (b"Lookup", 1, 0)]))]
+    msg = message(r, "finance@partner-b.example", "kobayashi@" + DOMAIN, "Q3 report",
+                  "Please see the attached report.", atts)
+    g.smtp("203.0.113.45", "mx.partner-b.example", "finance@partner-b.example",
+           ["kobayashi@" + DOMAIN], [msg])
+    return g, atts
+
+
 CASES = {"office": case_office, "exec": case_exec, "containers": case_containers,
-         "http": case_http, "benign": case_benign}
+         "http": case_http, "benign": case_benign, "xlm": case_xlm}
 
 
 # ----------------------------------------------------------------------------- fuzz seeds

@@ -242,6 +242,33 @@ static struct buf zip_end(struct zipw *z)
 
 static const struct zent_opt STORED = {0, 0, 0}, DEFL = {8, 0, 0};
 
+/* The 512-byte header of an OLE2 file (version 3, 512-byte sectors) whose one FAT sector is
+ * sector 0 and whose directory starts at sector 1, no mini FAT. */
+static void ole_header(struct buf *b)
+{
+    b_put(b, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
+    b_zero(b, 16);
+    b_le16(b, 0x3e);
+    b_le16(b, 3);
+    b_le16(b, 0xfffe);
+    b_le16(b, 9);
+    b_le16(b, 6);
+    b_zero(b, 6);
+    b_le32(b, 0);          /* directory sectors (v3: 0) */
+    b_le32(b, 1);          /* FAT sectors */
+    b_le32(b, 1);          /* first directory sector */
+    b_le32(b, 0);
+    b_le32(b, 4096);       /* mini stream cutoff */
+    b_le32(b, 0xfffffffe); /* mini FAT */
+    b_le32(b, 0);
+    b_le32(b, 0xfffffffe); /* DIFAT sector */
+    b_le32(b, 0);
+    b_le32(b, 0); /* DIFAT[0] = sector 0 */
+    for (int i = 1; i < 109; i++)
+        b_le32(b, 0xffffffff);
+    assert_int_equal(b->len, 512);
+}
+
 /* An OLE2 file (version 3, 512-byte sectors): sector 0 the FAT, then the directory. Entry i
  * has names[i] and types[i] (1 storage, 2 stream); a root entry comes first. */
 static struct buf mk_ole(const char *const *names, const uint8_t *types, size_t n,
@@ -249,27 +276,7 @@ static struct buf mk_ole(const char *const *names, const uint8_t *types, size_t 
 {
     struct buf b = {0};
     size_t dir_sectors = (n + 1 + 3) / 4;
-    b_put(&b, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
-    b_zero(&b, 16);
-    b_le16(&b, 0x3e);
-    b_le16(&b, 3);
-    b_le16(&b, 0xfffe);
-    b_le16(&b, 9);
-    b_le16(&b, 6);
-    b_zero(&b, 6);
-    b_le32(&b, 0);             /* directory sectors (v3: 0) */
-    b_le32(&b, 1);             /* FAT sectors */
-    b_le32(&b, 1);             /* first directory sector */
-    b_le32(&b, 0);
-    b_le32(&b, 4096);
-    b_le32(&b, 0xfffffffe);    /* mini FAT */
-    b_le32(&b, 0);
-    b_le32(&b, 0xfffffffe);    /* DIFAT sector */
-    b_le32(&b, 0);
-    b_le32(&b, 0);             /* DIFAT[0] = sector 0 */
-    for (int i = 1; i < 109; i++)
-        b_le32(&b, 0xffffffff);
-    assert_int_equal(b.len, 512);
+    ole_header(&b);
     /* FAT */
     b_le32(&b, 0xfffffffd);
     for (size_t i = 0; i < dir_sectors; i++)
@@ -357,26 +364,7 @@ static struct buf mk_xls(const struct buf *wb)
     struct buf b = {0};
     size_t secs = (wb->len + 511) / 512;
     assert_true(secs + 2 <= 128); /* one FAT sector */
-    b_put(&b, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
-    b_zero(&b, 16);
-    b_le16(&b, 0x3e);
-    b_le16(&b, 3);
-    b_le16(&b, 0xfffe);
-    b_le16(&b, 9);
-    b_le16(&b, 6);
-    b_zero(&b, 6);
-    b_le32(&b, 0);
-    b_le32(&b, 1);          /* FAT sectors */
-    b_le32(&b, 1);          /* first directory sector */
-    b_le32(&b, 0);
-    b_le32(&b, 4096);       /* mini stream cutoff */
-    b_le32(&b, 0xfffffffe); /* mini FAT */
-    b_le32(&b, 0);
-    b_le32(&b, 0xfffffffe); /* DIFAT sector */
-    b_le32(&b, 0);
-    b_le32(&b, 0);          /* DIFAT[0] = sector 0 */
-    for (int i = 1; i < 109; i++)
-        b_le32(&b, 0xffffffff);
+    ole_header(&b);
     /* FAT: the FAT itself, the directory, the stream's chain */
     uint32_t fat[128];
     for (size_t i = 0; i < 128; i++)
@@ -1266,6 +1254,17 @@ static bool has_str(const char *json, const char *s)
     return strstr(json, s) != NULL;
 }
 
+/* Scan a workbook file made of mk_workbook(at, macro, hs, encrypted). */
+static void scan_workbook(zs_work_t *w, size_t at, bool macro, uint8_t hs, bool encrypted,
+                          struct zs_result *r)
+{
+    struct buf wb = mk_workbook(at, macro, hs, encrypted);
+    struct buf xls = mk_xls(&wb);
+    scan(w, xls.p, xls.len, xls.len, r);
+    b_free(&wb);
+    b_free(&xls);
+}
+
 /* Excel 4.0 macro sheets in an Excel 97-2003 workbook: found through the Workbook stream's
  * sheet list, across a sector boundary; not in a workbook of worksheets, nor in an encrypted
  * one (its sheet types are encrypted too); a truncated file ends the read. */
@@ -1275,49 +1274,31 @@ static void test_scan_xlm(void **state)
     zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
     struct zs_result r;
     /* the macro sheet's record header straddles the stream's first two sectors */
-    struct buf wb = mk_workbook(510, true, 2, false);
-    struct buf xls = mk_xls(&wb);
-    scan(w, xls.p, xls.len, xls.len, &r);
+    scan_workbook(w, 510, true, 2, false, &r);
     assert_int_equal(r.kind, ZS_K_OLE);
     assert_int_equal(r.flags, ZS_F_MACRO | ZS_F_MACRO_XLM);
     assert_string_equal(r.desc, "Microsoft Excel 97-2003 workbook with Excel 4.0 macros");
     assert_non_null(strstr(r.note, "Excel 4.0 (XLM) macro sheet, very hidden"));
-    b_free(&wb);
-    b_free(&xls);
 
     static const struct {
         uint8_t hs;
         const char *note;
     } vis[] = {{0, "Excel 4.0 (XLM) macro sheet"}, {1, "macro sheet, hidden"}};
     for (size_t i = 0; i < MM_ARRAY_LEN(vis); i++) {
-        wb = mk_workbook(100, true, vis[i].hs, false);
-        xls = mk_xls(&wb);
-        scan(w, xls.p, xls.len, xls.len, &r);
+        scan_workbook(w, 100, true, vis[i].hs, false, &r);
         assert_int_equal(r.flags, ZS_F_MACRO | ZS_F_MACRO_XLM);
         assert_non_null(strstr(r.note, vis[i].note));
         assert_null(strstr(r.note, "very hidden"));
-        b_free(&wb);
-        b_free(&xls);
     }
-
-    wb = mk_workbook(100, false, 0, false);
-    xls = mk_xls(&wb);
-    scan(w, xls.p, xls.len, xls.len, &r);
+    scan_workbook(w, 100, false, 0, false, &r);
     assert_int_equal(r.flags, 0);
     assert_string_equal(r.desc, "Microsoft Excel 97-2003 workbook");
-    b_free(&wb);
-    b_free(&xls);
-
-    wb = mk_workbook(100, true, 2, true);
-    xls = mk_xls(&wb);
-    scan(w, xls.p, xls.len, xls.len, &r);
+    scan_workbook(w, 100, true, 2, true, &r); /* encrypted */
     assert_int_equal(r.flags, 0);
-    b_free(&xls);
 
     /* the file cut before the stream's first sector: the chain ends the read */
-    b_free(&wb);
-    wb = mk_workbook(700, true, 2, false);
-    xls = mk_xls(&wb);
+    struct buf wb = mk_workbook(700, true, 2, false);
+    struct buf xls = mk_xls(&wb);
     scan(w, xls.p, 1536, xls.len, &r);
     assert_int_equal(r.flags & ZS_F_MACRO, 0);
     assert_true(r.status & ZS_S_TRUNCATED);

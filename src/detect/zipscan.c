@@ -1112,7 +1112,8 @@ static int ole_xlm_sheets(struct ole *o, uint32_t sec, uint32_t size)
     int found = 0;
     uint64_t p = 0;
     for (uint32_t rec = 0; rec < ZS_XLS_RECORDS && p + 4 <= avail; rec++) {
-        uint16_t type = (uint16_t)(ole_stream_byte(o, offs, p) | ole_stream_byte(o, offs, p + 1) << 8);
+        uint16_t type =
+            (uint16_t)(ole_stream_byte(o, offs, p) | ole_stream_byte(o, offs, p + 1) << 8);
         uint16_t len =
             (uint16_t)(ole_stream_byte(o, offs, p + 2) | ole_stream_byte(o, offs, p + 3) << 8);
         if (rec == 0 && type != 0x0809)

@@ -61,13 +61,15 @@ static void text_init(struct text *t, char *buf, size_t cap)
     buf[0] = '\0';
 }
 
+/* Append n bytes; what does not fit is cut (the text is ASCII: names and strings are
+ * escaped), so a truncated text is always full to its last byte. */
 static void text_put(struct text *t, const char *s, size_t n)
 {
     if (t->full)
         return;
     if (n >= t->cap - t->len) {
+        n = t->cap - t->len - 1;
         t->full = true;
-        return;
     }
     memcpy(t->buf + t->len, s, n);
     t->len += n;

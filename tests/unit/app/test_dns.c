@@ -557,6 +557,25 @@ static void b_txt_long(struct mb *m)
     rr_end(m);
 }
 
+/* SOA whose two names, all escaped bytes, present as nearly 2,000 characters: the text is
+ * cut inside the second name, and the cut text fills rdata[] to its last byte. */
+static void b_soa_long(struct mb *m)
+{
+    hdr(m, RESP, 1, 1, 0, 0);
+    question(m, "x.org", 6);
+    rr_begin_ptr(m, 6);
+    char s[60];
+    memset(s, 0x1a, sizeof s);
+    for (int name = 0; name < 2; name++) {
+        for (int i = 0; i < 4; i++)
+            label(m, s, sizeof s);
+        u8(m, 0);
+    }
+    for (int i = 0; i < 5; i++)
+        raw(m, "\0\0\0\1", 4);
+    rr_end(m);
+}
+
 /* TXT whose string length runs past the rdata. */
 static void b_txt_bad(struct mb *m)
 {
@@ -703,6 +722,7 @@ static const struct row rows[] = {
      {"\\# 4 0005c025"},
      0},
     {"TXT truncated", b_txt_long, 0, 1, 1, 0, "x.org", {0}, {0}, 1},
+    {"SOA truncated in a name", b_soa_long, 0, 1, 1, 0, "x.org", {0}, {0}, 1},
     {"TXT string past rdata",
      b_txt_bad,
      DNS_EV_BAD_RDATA,
@@ -766,6 +786,9 @@ static void test_app_dns_parse_table(void **state)
                          r->rdata[k]);
             if (m->rr[k].rdata_truncated != !!(r->truncated & 1u << k))
                 fail_msg("%s: rr[%u] truncated %d", r->what, k, m->rr[k].rdata_truncated);
+            /* a cut text keeps all that fits: nothing is dropped whole */
+            if (m->rr[k].rdata_truncated && strlen(m->rr[k].rdata) != sizeof m->rr[k].rdata - 1)
+                fail_msg("%s: rr[%u] truncated at %zu", r->what, k, strlen(m->rr[k].rdata));
         }
         check_strings(m, r->what);
     }

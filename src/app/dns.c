@@ -61,15 +61,15 @@ static void text_init(struct text *t, char *buf, size_t cap)
     buf[0] = '\0';
 }
 
-/* Append n bytes; what does not fit is cut (the text is ASCII: names and strings are
- * escaped), so a truncated text is always full to its last byte. */
+/* Append a piece of n bytes, whole or not at all: a text is cut between pieces, never inside
+ * an escape or a hex pair (callers keep pieces short; a name goes in escape by escape). */
 static void text_put(struct text *t, const char *s, size_t n)
 {
     if (t->full)
         return;
     if (n >= t->cap - t->len) {
-        n = t->cap - t->len - 1;
         t->full = true;
+        return;
     }
     memcpy(t->buf + t->len, s, n);
     t->len += n;
@@ -227,7 +227,13 @@ static bool rd_name(struct rdata_ctx *r, size_t *off)
         *r->events |= (ev & ~(uint32_t)DNS_EV_TRUNCATED) | DNS_EV_BAD_RDATA;
         return false;
     }
-    text_str(r->t, name);
+    /* Piece by piece (a \DDD escape is one): a long name cut by the text's end keeps what
+     * fits instead of disappearing whole. */
+    for (const char *c = name; *c;) {
+        size_t n = c[0] == '\\' && c[1] && c[2] && c[3] ? 4 : 1;
+        text_put(r->t, c, n);
+        c += n;
+    }
     return true;
 }
 

@@ -557,20 +557,22 @@ static void b_txt_long(struct mb *m)
     rr_end(m);
 }
 
-/* SOA whose two names, all escaped bytes, present as nearly 2,000 characters: the text is
- * cut inside the second name, and the cut text fills rdata[] to its last byte. */
+/* SOA whose second name, all escaped bytes, presents as 1,003 characters behind a first one
+ * of 26: it does not fit, and the text is cut inside it, between two escapes. */
 static void b_soa_long(struct mb *m)
 {
     hdr(m, RESP, 1, 1, 0, 0);
     question(m, "x.org", 6);
     rr_begin_ptr(m, 6);
-    char s[60];
+    label(m, "ns1-example-dns-server", 22);
+    label(m, "org", 3);
+    u8(m, 0);
+    char s[63];
     memset(s, 0x1a, sizeof s);
-    for (int name = 0; name < 2; name++) {
-        for (int i = 0; i < 4; i++)
-            label(m, s, sizeof s);
-        u8(m, 0);
-    }
+    for (int i = 0; i < 3; i++)
+        label(m, s, sizeof s);
+    label(m, s, 61); /* 255 octets on the wire with the root */
+    u8(m, 0);
     for (int i = 0; i < 5; i++)
         raw(m, "\0\0\0\1", 4);
     rr_end(m);
@@ -786,9 +788,13 @@ static void test_app_dns_parse_table(void **state)
                          r->rdata[k]);
             if (m->rr[k].rdata_truncated != !!(r->truncated & 1u << k))
                 fail_msg("%s: rr[%u] truncated %d", r->what, k, m->rr[k].rdata_truncated);
-            /* a cut text keeps all that fits: nothing is dropped whole */
-            if (m->rr[k].rdata_truncated && strlen(m->rr[k].rdata) != sizeof m->rr[k].rdata - 1)
-                fail_msg("%s: rr[%u] truncated at %zu", r->what, k, strlen(m->rr[k].rdata));
+            /* a cut text keeps nearly all that fits (the longest piece is a formatted number
+             * or key), and ends on a whole escape */
+            const char *rd = m->rr[k].rdata, *bs = strrchr(rd, '\\');
+            if (m->rr[k].rdata_truncated && (strlen(rd) + 64 < sizeof m->rr[k].rdata ||
+                                             (bs && strlen(bs) < 4 && bs[1] != '"')))
+                fail_msg("%s: rr[%u] truncated at %zu: ...%s", r->what, k, strlen(rd),
+                         rd + (strlen(rd) > 12 ? strlen(rd) - 12 : 0));
         }
         check_strings(m, r->what);
     }

@@ -5,3 +5,7 @@ mm_unit_test(test_dt_attachment SOURCES test_dt_attachment.c
              DEPS mm_detect mm_enrich mm_app mm_flow mm_core)
 target_sources(test_dt_attachment PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
 target_include_directories(test_dt_attachment PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)
+# The parsers of active content in documents (src/detect/docscan.c) on their own.
+mm_unit_test(test_docscan SOURCES test_docscan.c DEPS mm_detect mm_core)
+target_sources(test_docscan PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
+target_include_directories(test_docscan PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)

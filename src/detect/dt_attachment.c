@@ -9,7 +9,8 @@
  * bidi controls, space padding), the kept first bytes are scanned (zs_scan: real type,
  * archive entries and their encryption, VBA projects, executables inside), and the reasons
  * found decide the signature, most severe first: disguised name, executable, script or
- * container, macro document, encrypted archive, type mismatch. Every reason is listed.
+ * container, a document that fetches remote content or carries an exploit object when opened,
+ * macro document, encrypted archive, type mismatch. Every reason is listed.
  *
  * One alert per file per flow: the same file (by SHA-256, or by name, size and first bytes
  * when the digest is missing) crossing the same flow again is an update at most every update
@@ -81,6 +82,7 @@ enum at_sig {
     SIG_MACRO,
     SIG_ENCRYPTED,
     SIG_MISMATCH,
+    SIG_ACTIVE, /* added later than the others: sid 6007 ranks before macros (at_main_sig) */
     SIG_COUNT
 };
 
@@ -99,6 +101,9 @@ static const struct dtr_sig at_sigs[SIG_COUNT] = {
                        "bad-unknown", 2},
     [SIG_MISMATCH] = {"type-mismatch", "MAMORI T6 file whose name contradicts its content",
                       "suspicious-filename-detect", 2},
+    [SIG_ACTIVE] = {"document-exploit",
+                    "MAMORI T6 document that loads remote content or carries an exploit object "
+                    "when opened", "trojan-activity", 1},
 };
 
 /* Reasons, in the order of the signatures (most severe first). */
@@ -112,6 +117,8 @@ enum {
     R_MACRO = 1u << 6,
     R_ENCRYPTED = 1u << 7,
     R_MISMATCH = 1u << 8,
+    R_REMOTE = 1u << 9,
+    R_EXPLOIT = 1u << 10,
 };
 #define R_DISGUISED_ANY (R_DOUBLE_EXT | R_BIDI | R_PADDING | R_TRAILING)
 
@@ -122,6 +129,7 @@ static const struct {
     {R_DOUBLE_EXT, "double_extension"}, {R_BIDI, "rtl_override"},
     {R_PADDING, "extension_padding"},   {R_TRAILING, "trailing_characters"},
     {R_EXEC, "executable"},             {R_SCRIPT, "script"},
+    {R_REMOTE, "remote_content"},       {R_EXPLOIT, "exploit_object"},
     {R_MACRO, "macro"},                 {R_ENCRYPTED, "encrypted_archive"},
     {R_MISMATCH, "type_mismatch"},
 };
@@ -301,6 +309,10 @@ static uint32_t at_reasons(const struct at_state *st, const struct at_input *in,
     }
     if (script_name || script_content)
         r |= R_SCRIPT;
+    if (res->flags & ZS_F_REMOTE)
+        r |= R_REMOTE;
+    if (res->flags & ZS_F_EXPLOIT)
+        r |= R_EXPLOIT;
     if ((res->flags & ZS_F_MACRO) || nm->cls == ZS_X_MACRO_DOC)
         r |= R_MACRO;
     if (cfg->encrypted && (res->flags & ZS_F_ENCRYPTED))
@@ -319,6 +331,8 @@ static enum at_sig at_main_sig(uint32_t r)
         return SIG_EXEC;
     if (r & R_SCRIPT)
         return SIG_SCRIPT;
+    if (r & (R_REMOTE | R_EXPLOIT))
+        return SIG_ACTIVE;
     if (r & R_MACRO)
         return SIG_MACRO;
     if (r & R_ENCRYPTED)
@@ -347,6 +361,10 @@ static void at_item_reasons(struct jb *jb, uint32_t f)
         jb_string(jb, NULL, "executable");
     if (f & (ZS_F_SCRIPT | ZS_F_CONTAINER))
         jb_string(jb, NULL, "script");
+    if (f & ZS_F_REMOTE)
+        jb_string(jb, NULL, "remote_content");
+    if (f & ZS_F_EXPLOIT)
+        jb_string(jb, NULL, "exploit_object");
     if (f & ZS_F_MACRO)
         jb_string(jb, NULL, "macro");
     if (f & ZS_F_ENCRYPTED)
@@ -374,6 +392,25 @@ static const char *at_class_words(uint8_t cls)
     case ZS_X_MACRO_DOC: return "a macro-enabled Office file";
     default: return "a file";
     }
+}
+
+/* What a document with ZS_F_REMOTE fetches when opened, and what that is known for. */
+static void at_remote_detail(struct jb *jb, const struct zs_result *res)
+{
+    char t[AT_DETAIL_MAX];
+    const char *k = res->remote_kind, *to = res->remote_target;
+    if (!strcmp(k, "template"))
+        snprintf(t, sizeof t, "when opened, it loads a template from %s: documents fetch macros "
+                 "or an exploit this way, past mail filters (template injection)", to);
+    else if (!strcmp(k, "OLE2Link object") && !to[0])
+        snprintf(t, sizeof t, "it holds an OLE2Link object, which fetches a document from a URL "
+                 "when opened (CVE-2017-0199)");
+    else if (!strcmp(k, "OLE2Link object") || !strcmp(k, "OLE object"))
+        snprintf(t, sizeof t, "when opened, it fetches an OLE object from %s: the technique of "
+                 "CVE-2017-0199, CVE-2021-40444 and Follina (CVE-2022-30190)", to);
+    else
+        snprintf(t, sizeof t, "when opened, it loads a %s from %s", k, to);
+    jb_string(jb, NULL, t);
 }
 
 static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
@@ -439,6 +476,14 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
                          it->path);
             jb_string(jb, NULL, t);
         }
+    }
+    if (r & R_REMOTE)
+        at_remote_detail(jb, res);
+    if (r & R_EXPLOIT) {
+        snprintf(t, sizeof t, "it embeds an Equation Editor object (%s): Office's old formula "
+                 "editor, whose flaws CVE-2017-11882 and CVE-2018-0802 such documents exploit "
+                 "to run code as soon as they are opened", res->exploit_class);
+        jb_string(jb, NULL, t);
     }
     if (r & R_MACRO) {
         it = at_item_with(res, ZS_F_MACRO);
@@ -757,6 +802,17 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
     at_details(jb, r, in, &nm, res);
     if (res->note[0])
         jb_string(jb, "note", res->note);
+    if (res->remote_kind[0]) {
+        jb_open_object(jb, "remote");
+        jb_string(jb, "type", res->remote_kind);
+        if (res->remote_target[0])
+            jb_string(jb, "target", res->remote_target);
+        else
+            jb_null(jb, "target");
+        jb_close_object(jb);
+    }
+    if (res->exploit_class[0])
+        jb_string(jb, "exploit_object", res->exploit_class);
     if (at_is_archive(res))
         at_archive(jb, res);
     if (res->status)
@@ -1087,7 +1143,8 @@ const struct dtr_ops dt_attachment_ops = {
     .name = "attachment",
     .threat = "T6",
     .summary = "malicious attachments and downloads: encrypted archives, macro documents, "
-               "executables, scripts, disguised names, type mismatches",
+               "executables, scripts, disguised names, type mismatches, documents that fetch "
+               "remote content or carry exploit objects",
     .sid_base = 6001,
     .sigs = at_sigs,
     .n_sigs = SIG_COUNT,

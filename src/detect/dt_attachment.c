@@ -119,6 +119,7 @@ enum {
     R_MISMATCH = 1u << 8,
     R_REMOTE = 1u << 9,
     R_EXPLOIT = 1u << 10,
+    R_SMUGGLING = 1u << 11,
 };
 #define R_DISGUISED_ANY (R_DOUBLE_EXT | R_BIDI | R_PADDING | R_TRAILING)
 
@@ -129,6 +130,7 @@ static const struct {
     {R_DOUBLE_EXT, "double_extension"}, {R_BIDI, "rtl_override"},
     {R_PADDING, "extension_padding"},   {R_TRAILING, "trailing_characters"},
     {R_EXEC, "executable"},             {R_SCRIPT, "script"},
+    {R_SMUGGLING, "html_smuggling"},
     {R_REMOTE, "remote_content"},       {R_EXPLOIT, "exploit_object"},
     {R_MACRO, "macro"},                 {R_ENCRYPTED, "encrypted_archive"},
     {R_MISMATCH, "type_mismatch"},
@@ -309,6 +311,10 @@ static uint32_t at_reasons(const struct at_state *st, const struct at_input *in,
     }
     if (script_name || script_content)
         r |= R_SCRIPT;
+    /* (web pages build downloads from blobs too, "export to CSV": an HTTP page gets here
+     * only as an explicit download or under a name that matters, see at_http) */
+    if (res->flags & ZS_F_SMUGGLING)
+        r |= R_SMUGGLING;
     if (res->flags & ZS_F_REMOTE)
         r |= R_REMOTE;
     if (res->flags & ZS_F_EXPLOIT)
@@ -329,7 +335,7 @@ static enum at_sig at_main_sig(uint32_t r)
         return SIG_DISGUISED;
     if (r & R_EXEC)
         return SIG_EXEC;
-    if (r & R_SCRIPT)
+    if (r & (R_SCRIPT | R_SMUGGLING))
         return SIG_SCRIPT;
     if (r & (R_REMOTE | R_EXPLOIT))
         return SIG_ACTIVE;
@@ -361,6 +367,8 @@ static void at_item_reasons(struct jb *jb, uint32_t f)
         jb_string(jb, NULL, "executable");
     if (f & (ZS_F_SCRIPT | ZS_F_CONTAINER))
         jb_string(jb, NULL, "script");
+    if (f & ZS_F_SMUGGLING)
+        jb_string(jb, NULL, "html_smuggling");
     if (f & ZS_F_REMOTE)
         jb_string(jb, NULL, "remote_content");
     if (f & ZS_F_EXPLOIT)
@@ -476,6 +484,17 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
                          it->path);
             jb_string(jb, NULL, t);
         }
+    }
+    if (r & R_SMUGGLING) {
+        it = at_item_with(res, ZS_F_SMUGGLING);
+        if (it)
+            snprintf(t, sizeof t, "it holds an HTML page that builds a file from data it "
+                     "carries and downloads it when opened (HTML smuggling): %s", it->path);
+        else
+            snprintf(t, sizeof t, "an HTML page that builds a file from data it carries and "
+                     "downloads it when opened (HTML smuggling): the file is assembled on the "
+                     "PC, past mail and web filters");
+        jb_string(jb, NULL, t);
     }
     if (r & R_REMOTE)
         at_remote_detail(jb, res);

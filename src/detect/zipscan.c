@@ -715,6 +715,46 @@ static bool is_text(const uint8_t *d, size_t n)
     return true;
 }
 
+#define ZS_MARKUP_PROBE (256u << 10) /* bytes of a page looked through for smuggling */
+
+/*
+ * HTML smuggling: a page that carries a file as data (base64 or a byte array), turns it into
+ * a Blob or a data: URL and saves it as a download. Each part alone is common in web pages;
+ * together, in a page sent as a file, they are how ISO, ZIP and script payloads got past mail
+ * and web filters (Qakbot, IcedID, NOBELIUM's EnvyScout): the file is assembled on the PC.
+ */
+static bool markup_smuggles(const uint8_t *d, size_t n)
+{
+    n = MM_MIN(n, (size_t)ZS_MARKUP_PROBE);
+    /* a script element or a link that does it (in an Office part's XML, text about all this
+     * has its '<' escaped and never matches) */
+    if (!find_ci(d, n, "<script") && !find_ci(d, n, "<a "))
+        return false;
+    bool blob = find_ci(d, n, "new blob(") || find_ci(d, n, "createobjecturl(") ||
+                find_ci(d, n, "data:application/octet-stream;base64,") ||
+                find_ci(d, n, "data:application/zip;base64,") ||
+                find_ci(d, n, "data:application/x-zip-compressed;base64,");
+    if (!blob)
+        return false;
+    bool save = find_ci(d, n, ".download") || find_ci(d, n, "download=") ||
+                find_ci(d, n, "mssaveoropenblob") || find_ci(d, n, "mssaveblob");
+    if (!save)
+        return false;
+    return find_ci(d, n, "atob(") || find_ci(d, n, "uint8array") ||
+           find_ci(d, n, "charcodeat") || find_ci(d, n, ";base64,");
+}
+
+/* An SVG image (its root element in the first KiB) that runs script: a picture needs none,
+ * and a mail attachment that does is a page in disguise (SVG phishing and smuggling). */
+static bool markup_svg_script(const uint8_t *d, size_t n)
+{
+    if (!find_ci(d, MM_MIN(n, (size_t)1024), "<svg"))
+        return false;
+    n = MM_MIN(n, (size_t)ZS_MARKUP_PROBE);
+    return find_ci(d, n, "<script") || find_ci(d, n, "javascript:") ||
+           find_ci(d, n, " onload=");
+}
+
 static const uint8_t ONENOTE_GUID[16] = {0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d,
                                          0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3};
 static const uint8_t ONE_FILEDATA_GUID[16] = {0xe7, 0x16, 0xe3, 0xbd, 0x65, 0x26, 0x11, 0x45,
@@ -2046,6 +2086,22 @@ bool zs_worth_scanning(const uint8_t *d, size_t n)
 }
 
 
+/* A page or an image in markup (HTML, SVG, or text that holds tags): smuggling, scripts. */
+static uint32_t scan_markup(struct scan *s, const uint8_t *d, size_t n, unsigned depth)
+{
+    if (!memchr(d, '<', MM_MIN(n, (size_t)ZS_TEXT_PROBE)))
+        return 0; /* not markup */
+    if (markup_smuggles(d, n)) {
+        set_desc(s->r, depth, "HTML page that builds a file and downloads it (HTML smuggling)");
+        return ZS_F_SMUGGLING;
+    }
+    if (markup_svg_script(d, n)) {
+        set_desc(s->r, depth, "SVG image with a script");
+        return ZS_F_SCRIPT;
+    }
+    return 0;
+}
+
 static void scan_content(struct scan *s, const uint8_t *d, size_t n, uint64_t full,
                          unsigned depth, const char *path, uint32_t cut, struct sub *out)
 {
@@ -2119,13 +2175,20 @@ static void scan_content(struct scan *s, const uint8_t *d, size_t n, uint64_t fu
         if (find_ci(d, MM_MIN(n, (size_t)ZS_TEXT_PROBE), "<hta:application")) {
             flags |= ZS_F_SCRIPT;
             set_desc(r, depth, "HTML application (HTA)");
+            break;
         }
+        flags |= scan_markup(s, d, n, depth);
         break;
     case ZS_K_TEXT:
         if (at(d, n, 0, "#@~^", 4)) { /* JScript.Encode / VBScript.Encode */
             flags |= ZS_F_SCRIPT;
             set_desc(r, depth, "encoded Windows script (#@~^)");
+            break;
         }
+        flags |= scan_markup(s, d, n, depth);
+        break;
+    case ZS_K_XML:
+        flags |= scan_markup(s, d, n, depth);
         break;
     default:
         break;

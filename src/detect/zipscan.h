@@ -21,7 +21,9 @@
  *   - active content (docscan.h): OOXML external relationships that load a template, frame
  *     or OLE object from the network when the document opens; RTF embedded objects (an
  *     Equation Editor object, an OLE2Link, a Packager file, any other embedded document
- *     scanned in turn) and a remote \*\template.
+ *     scanned in turn) and a remote \*\template;
+ *   - markup: HTML smuggling (a page that turns data it carries into a file and downloads
+ *     it), SVG images with scripts.
  * File names (the attachment's and the archive entries') are classified by extension:
  * executable, script, shortcut, disk image, macro-enabled Office, document-looking decoy,
  * with the double-extension, right-to-left-override and space-padding tricks.
@@ -99,6 +101,8 @@ enum {
                                    the network when opened (zs_result.remote_*) */
     ZS_F_EXPLOIT = 1u << 10,    /* an embedded object of a kind exploited to run code on
                                    opening: the Equation Editor (zs_result.exploit_class) */
+    ZS_F_SMUGGLING = 1u << 11,  /* an HTML page that builds a file from data it carries and
+                                   starts its download (HTML smuggling) */
 };
 
 /* Scan status (struct zs_result.status). */

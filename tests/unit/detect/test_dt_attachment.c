@@ -1641,6 +1641,103 @@ static void test_scan_active(void **state)
     zs_work_free(w);
 }
 
+/* HTML smuggling and SVG scripts: the three parts of smuggling together, not any one or two
+ * (web pages use each); a page that starts with a script tag; inside a ZIP; an SVG with and
+ * without script; the detector's reason and sid for a mail attachment. */
+static void test_scan_markup(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    static const char smuggle[] =
+        "<!DOCTYPE html><html><body><p>Loading your invoice...</p><script>\n"
+        "var b64 = 'UEsDBBQAAAAIAAAAIQAAAAAAAAAAAAAAAAA=';\n"
+        "var raw = atob(b64), bytes = new Uint8Array(raw.length);\n"
+        "for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);\n"
+        "var blob = new Blob([bytes], {type: 'application/octet-stream'});\n"
+        "var a = document.createElement('a'); a.href = URL.createObjectURL(blob);\n"
+        "a.download = 'invoice.zip'; document.body.appendChild(a); a.click();\n"
+        "</script></body></html>\n";
+    scan(w, (const uint8_t *)smuggle, strlen(smuggle), strlen(smuggle), &r);
+    assert_int_equal(r.kind, ZS_K_HTML);
+    assert_int_equal(r.flags, ZS_F_SMUGGLING);
+    assert_string_equal(r.desc, "HTML page that builds a file and downloads it (HTML smuggling)");
+    /* one part missing: a page that makes a blob but saves nothing, one that saves a blob of
+     * its own text without decoding any data */
+    static const char no_save[] = "<html><script>var b = new Blob([atob('QUJD')]);"
+                                  "show(URL.createObjectURL(b));</script></html>";
+    scan(w, (const uint8_t *)no_save, strlen(no_save), strlen(no_save), &r);
+    assert_int_equal(r.flags, 0);
+    static const char no_data[] = "<html><script>var b = new Blob([document.body.innerText]);"
+                                  "a.href = URL.createObjectURL(b); a.download = 'notes.txt';"
+                                  "</script></html>";
+    scan(w, (const uint8_t *)no_data, strlen(no_data), strlen(no_data), &r);
+    assert_int_equal(r.flags, 0);
+    /* a link with a base64 data URL and a download attribute, in text that starts with a tag */
+    static const char link[] = "<meta charset=utf-8><a download=\"scan.iso\" href=\"data:"
+                               "application/octet-stream;base64,Q0QwMDE=\">Open</a>";
+    scan(w, (const uint8_t *)link, strlen(link), strlen(link), &r);
+    assert_int_equal(r.flags, ZS_F_SMUGGLING);
+    /* inside a ZIP */
+    struct zipw z = {0};
+    zip_add(&z, "invoice.html", (const uint8_t *)smuggle, strlen(smuggle), DEFL);
+    struct buf zp = zip_end(&z);
+    scan(w, zp.p, zp.len, zp.len, &r);
+    assert_int_equal(r.flags, ZS_F_SMUGGLING);
+    const struct zs_item *it = need_item(&r, "invoice.html");
+    assert_int_equal(it->kind, ZS_K_HTML);
+    /* SVG */
+    static const char svg_js[] =
+        "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\">"
+        "<script type=\"text/javascript\">window.location='https://198.51.100.7/';</script>"
+        "</svg>";
+    static const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\">"
+                              "<circle r=\"4\"/></svg>";
+    scan(w, (const uint8_t *)svg_js, strlen(svg_js), strlen(svg_js), &r);
+    assert_int_equal(r.flags, ZS_F_SCRIPT);
+    assert_string_equal(r.desc, "SVG image with a script");
+    scan(w, (const uint8_t *)svg, strlen(svg), strlen(svg), &r);
+    assert_int_equal(r.flags, 0);
+    /* the same code as text of an Office part (its tags escaped) */
+    static const char escaped[] =
+        "<w:t>&lt;script&gt;var s = atob(d); var u = URL.createObjectURL(new Blob([s]));"
+        " a.download = 'x.zip';&lt;/script&gt;</w:t>";
+    scan(w, (const uint8_t *)escaped, strlen(escaped), strlen(escaped), &r);
+    assert_int_equal(r.flags, 0);
+    /* plain text with the words, no tags */
+    static const char words[] = "new Blob( a.download atob( - notes on HTML smuggling\n";
+    scan(w, (const uint8_t *)words, strlen(words), strlen(words), &r);
+    assert_int_equal(r.flags, 0);
+
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct flow f = mk_flow(700, 120, 25, 25);
+    struct app_file af = mk_file(APP_PROTO_SMTP, "Invoice_0423.html", (const uint8_t *)smuggle,
+                                 strlen(smuggle), "text/html");
+    feed(h, &f, FLOW_TOSERVER, T0, &af);
+    struct flow f2 = mk_flow(701, 120, 25, 25);
+    struct app_file af2 = mk_file(APP_PROTO_SMTP, "fax.svg", (const uint8_t *)svg_js,
+                                  strlen(svg_js), "image/svg+xml");
+    feed(h, &f2, FLOW_TOSERVER, T0 + S_NS, &af2);
+    struct flow f3 = mk_flow(702, 120, 25, 25);
+    struct app_file af3 = mk_file(APP_PROTO_SMTP, "files.zip", zp.p, zp.len, NULL);
+    feed(h, &f3, FLOW_TOSERVER, T0 + 2 * S_NS, &af3);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.sid[0], 6003);
+    assert_true(has_str(c.json[0], "\"reasons\":[\"html_smuggling\"]"));
+    assert_true(has_str(c.json[0], "downloads it when opened (HTML smuggling)"));
+    assert_int_equal(c.sid[1], 6003);
+    assert_true(has_str(c.json[1], "\"reasons\":[\"script\"]"));
+    assert_true(has_str(c.json[1], "the content is SVG image with a script"));
+    assert_int_equal(c.sid[2], 6003);
+    assert_true(has_str(c.json[2], "(HTML smuggling): invoice.html"));
+    assert_true(has_str(c.json[2], "\"reasons\":[\"html_smuggling\"]}"));
+    col_reset(&c);
+    dtr_free(h);
+    b_free(&zp);
+    zs_work_free(w);
+}
+
 static void test_detector_signatures(void **state)
 {
     (void)state;
@@ -2024,6 +2121,7 @@ int main(void)
         cmocka_unit_test(test_scan_office),
         cmocka_unit_test(test_scan_xlm),
         cmocka_unit_test(test_scan_active),
+        cmocka_unit_test(test_scan_markup),
         cmocka_unit_test(test_scan_rar_7z),
         cmocka_unit_test(test_scan_containers),
         cmocka_unit_test(test_worth_scanning),

@@ -1,17 +1,19 @@
 /*
  * Fuzz target for the parsers of active content in documents (src/detect/docscan.c): OOXML
- * relationship parts, RTF \objdata and \*\template, Packager native data, OLE2Link URLs and
- * the remote-target test.
+ * relationship parts, RTF \objdata and \*\template, Packager native data, OLE2Link URLs, PDF
+ * objects and the remote-target test.
  *
- * Input: byte 0 picks the parser (and for RTF, byte 1 the decode buffer size: 1 to 4096
- * bytes); the rest is the data, from an exact-size heap copy so ASan sees a one-byte
- * over-read.
+ * Input: byte 0 picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF, 5 target; for
+ * RTF, byte 1 the decode buffer size: 1 to 4096 bytes); the rest is the data, from an
+ * exact-size heap copy so ASan sees a one-byte over-read.
  *
  * Checked: every string out is NUL-terminated within its array; a relationship found has a
- * known type and a remote target (when the target was not cut); an object's native data lies inside
- * the decode buffer and within its declared size, its format is 0, 1 or 2, and the callback runs at
- * most max times while the count returned covers them; a package's file bytes lie inside the input;
- * a template or URL found is remote / has a scheme; a second run gives the same answers.
+ * known type and a remote target (when the target was not cut); an object's native data
+ * lies inside the decode buffer and within its declared size, its format is 0, 1 or 2, and
+ * the callback runs at most max times while the count returned covers them; a package's
+ * file bytes lie inside the input; a template or URL found is remote / has a scheme; a PDF
+ * has at most DS_PDF_FILES non-empty file names and a launch target only with a launch; a
+ * second run gives the same answers.
  */
 #include "fuzz_check.h"
 #include "detect/docscan.h"
@@ -76,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    uint8_t which = data[0] % 5;
+    uint8_t which = data[0] % 6;
     size_t cap = 1 + (size_t)data[1] * 16;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
@@ -131,6 +133,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool got = ds_ole2link_url(d, n, url, sizeof url);
         CHECK(terminated(url, sizeof url));
         CHECK(!got || strchr(url, ':') != NULL);
+        break;
+    }
+    case 4: {
+        struct ds_pdf p1, p2;
+        ds_pdf_scan(d, n, &p1);
+        ds_pdf_scan(d, n, &p2);
+        CHECK(p1.n_files <= DS_PDF_FILES);
+        CHECK(terminated(p1.launch_target, sizeof p1.launch_target));
+        CHECK(!p1.launch_target[0] || p1.launch);
+        for (uint32_t i = 0; i < p1.n_files; i++) {
+            CHECK(terminated(p1.files[i], sizeof p1.files[i]));
+            CHECK(p1.files[i][0] != 0);
+        }
+        CHECK(memcmp(&p1, &p2, sizeof p1) == 0);
         break;
     }
     default: {

@@ -27,9 +27,11 @@ Cases (the expect.yaml of each folder says what is asserted):
               macro sheet, no VBA) and Q3-data.xls (worksheets only, one hidden).
   active      SMTP: quote.rtf (an RTF with an Equation Editor object), order.docx (a remote
               template over HTTP), invoice.docx (an OLE object relationship to an mhtml: URL,
-              the CVE-2021-40444 shape), payment.html (HTML smuggling of a ZIP), and the
-              benign letter.docx (a template on the local disk), figures.rtf (an RTF with an
-              embedded Excel 97-2003 workbook) and logo.svg (an SVG without script).
+              the CVE-2021-40444 shape), payment.html (HTML smuggling of a ZIP), statement.pdf
+              (a launch action running cmd.exe on opening), and the benign letter.docx (a
+              template on the local disk), figures.rtf (an RTF with an embedded Excel 97-2003
+              workbook), logo.svg (an SVG without script) and manual.pdf (a launch action
+              that opens another PDF).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -296,6 +298,24 @@ def rtf_with_object(cls, native, text="Quotation"):
             "{\\object\\objemb\\objupdate{\\*\\objclass %s}\\objw2000\\objh800"
             "{\\*\\objdata\r\n%s}{\\result{\\pict\\wmetafile8 0100}}}\\par}\r\n"
             % (text, cls, lines)).encode()
+
+
+def pdf_with_action(action):
+    """A one-page PDF whose catalog's /OpenAction is the action dictionary given."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+            b"<< " + action + b" >>"]
+    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i + 1, o)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offs)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out
 
 
 def smuggling_page(payload, name):
@@ -611,7 +631,12 @@ def case_active():
                                mtime=(2024, 4, 22, 9, 45, 0)), "payment.zip")),
             ("logo.svg", "image/svg+xml",
              b'<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16">'
-             b'<circle cx="8" cy="8" r="6" fill="#2a6"/></svg>\n')]
+             b'<circle cx="8" cy="8" r="6" fill="#2a6"/></svg>\n'),
+            ("statement.pdf", "application/pdf", pdf_with_action(
+                b"/S /Launch /Win << /F (cmd.exe) /P (/c start /min powershell -w hidden "
+                b"-c echo mamori-test) >>")),
+            ("manual.pdf", "application/pdf", pdf_with_action(
+                b"/S /Launch /F (chapter2.pdf) /NewWindow true"))]
     msg = message(r, "sales@partner-c.example", "takahashi@" + DOMAIN, "Quotation and order",
                   "Please find the quotation and the order form attached.", atts)
     g.smtp("198.51.100.61", "mx.partner-c.example", "sales@partner-c.example",

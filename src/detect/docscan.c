@@ -714,3 +714,215 @@ bool ds_ole2link_url(const uint8_t *b, size_t n, char *out, size_t cap)
         out[0] = 0;
     return false;
 }
+
+/* ---- PDF ------------------------------------------------------------------------------- */
+
+#define DS_PDF_NEAR 12 /* tokens between a key and what it belongs with */
+
+static bool pdf_ws(uint8_t c)
+{
+    return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
+}
+
+static bool pdf_delim(uint8_t c)
+{
+    return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' ||
+           c == '}' || c == '/' || c == '%';
+}
+
+/* A string's bytes as a printable name: UTF-16BE (with its byte order mark) by the low byte
+ * of each unit, anything else byte by byte. */
+static void pdf_text(const uint8_t *raw, size_t len, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[0] = 0;
+    if (len >= 2 && raw[0] == 0xfe && raw[1] == 0xff) {
+        for (size_t j = 2; j + 1 < len; j += 2)
+            ds_put(out, cap, &k, raw[j] ? '?' : raw[j + 1]);
+        return;
+    }
+    for (size_t j = 0; j < len; j++)
+        ds_put(out, cap, &k, raw[j]);
+}
+
+/* The literal string opening at d[i] ('('), escapes and balanced parentheses as ISO 32000-1
+ * 7.3.4.2 says, into raw (cut at cap). Returns the position after it. */
+static size_t pdf_literal(const uint8_t *d, size_t n, size_t i, uint8_t *raw, size_t cap,
+                          size_t *len)
+{
+    size_t depth = 0;
+    *len = 0;
+    for (i++; i < n; i++) {
+        uint8_t c = d[i];
+        if (c == '\\') {
+            if (++i >= n)
+                break;
+            c = d[i];
+            if (c == '\r' || c == '\n') { /* a line continuation */
+                if (c == '\r' && i + 1 < n && d[i + 1] == '\n')
+                    i++;
+                continue;
+            }
+            if (c >= '0' && c <= '7') {
+                unsigned v = c - '0';
+                for (int j = 0; j < 2 && i + 1 < n && d[i + 1] >= '0' && d[i + 1] <= '7'; j++)
+                    v = v * 8 + (unsigned)(d[++i] - '0');
+                c = (uint8_t)v;
+            } else {
+                c = c == 'n'   ? '\n'
+                    : c == 'r' ? '\r'
+                    : c == 't' ? '\t'
+                    : c == 'b' ? '\b'
+                    : c == 'f' ? '\f'
+                               : c;
+            }
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            if (depth == 0)
+                return i + 1;
+            depth--;
+        }
+        if (*len < cap)
+            raw[(*len)++] = c;
+    }
+    return n;
+}
+
+/* The hex string opening at d[i] ('<', not "<<") into raw. Returns the position after it. */
+static size_t pdf_hexstr(const uint8_t *d, size_t n, size_t i, uint8_t *raw, size_t cap,
+                         size_t *len)
+{
+    int hi = -1;
+    *len = 0;
+    for (i++; i < n && d[i] != '>'; i++) {
+        int v = ds_hex(d[i]);
+        if (v < 0)
+            continue;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            if (*len < cap)
+                raw[(*len)++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (hi >= 0 && *len < cap)
+        raw[(*len)++] = (uint8_t)(hi << 4);
+    return i < n ? i + 1 : n;
+}
+
+/* Past the stream data whose keyword ends at d[i] (up to "endstream", or the end). */
+static size_t pdf_skip_stream(const uint8_t *d, size_t n, size_t i)
+{
+    static const char end[] = "endstream";
+    for (; i + sizeof end - 1 <= n; i++) {
+        const uint8_t *e = memchr(d + i, 'e', n - i);
+        if (!e)
+            return n;
+        i = (size_t)(e - d);
+        if (n - i >= sizeof end - 1 && !memcmp(e, end, sizeof end - 1))
+            return i + sizeof end - 1;
+    }
+    return n;
+}
+
+static void pdf_add_file(struct ds_pdf *o, const char *name)
+{
+    if (!name[0] || o->n_files >= DS_PDF_FILES)
+        return;
+    for (uint32_t j = 0; j < o->n_files; j++)
+        if (!strcmp(o->files[j], name))
+            return;
+    memcpy(o->files[o->n_files++], name, strlen(name) + 1);
+}
+
+void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out)
+{
+    memset(out, 0, sizeof *out);
+    long tok = 0, launch_tok = -100, spec_tok = -100, key_tok = -100, pend_tok = -100;
+    char pend[DS_TARGET_MAX] = "";
+    bool key_is_file = false;
+    uint8_t raw[512];
+    for (size_t i = 0; i < n;) {
+        uint8_t c = d[i];
+        if (pdf_ws(c)) {
+            i++;
+            continue;
+        }
+        if (c == '%') { /* a comment, to the end of the line */
+            while (i < n && d[i] != '\r' && d[i] != '\n')
+                i++;
+            continue;
+        }
+        tok++;
+        if (c == '/') {
+            char nm[24];
+            size_t k = 0;
+            for (i++; i < n && !pdf_ws(d[i]) && !pdf_delim(d[i]); i++) {
+                uint8_t b = d[i];
+                if (b == '#' && i + 2 < n && ds_hex(d[i + 1]) >= 0 && ds_hex(d[i + 2]) >= 0) {
+                    b = (uint8_t)(ds_hex(d[i + 1]) << 4 | ds_hex(d[i + 2]));
+                    i += 2;
+                }
+                if (k + 1 < sizeof nm)
+                    nm[k++] = (char)b;
+                else
+                    k = sizeof nm; /* too long for any name looked for */
+            }
+            if (k >= sizeof nm) {
+                key_is_file = false;
+                continue;
+            }
+            nm[k] = 0;
+            key_is_file = !strcmp(nm, "F") || !strcmp(nm, "UF");
+            key_tok = tok;
+            if (!strcmp(nm, "JavaScript") || !strcmp(nm, "JS"))
+                out->javascript = true;
+            else if (!strcmp(nm, "OpenAction") || !strcmp(nm, "AA"))
+                out->open_action = true;
+            else if (!strcmp(nm, "Launch")) {
+                out->launch = true;
+                launch_tok = tok;
+            } else if (!strcmp(nm, "Filespec") || !strcmp(nm, "EF") ||
+                       !strcmp(nm, "EmbeddedFile") || !strcmp(nm, "EmbeddedFiles")) {
+                spec_tok = tok;
+                if (pend_tok >= tok - DS_PDF_NEAR) /* "/F (name) /EF <<...>>": name first */
+                    pdf_add_file(out, pend);
+                pend_tok = -100;
+            }
+            continue;
+        }
+        if (c == '(' || (c == '<' && !(i + 1 < n && d[i + 1] == '<'))) {
+            size_t len;
+            i = c == '(' ? pdf_literal(d, n, i, raw, sizeof raw, &len)
+                         : pdf_hexstr(d, n, i, raw, sizeof raw, &len);
+            if (!key_is_file || key_tok != tok - 1)
+                continue;
+            char s[DS_TARGET_MAX];
+            pdf_text(raw, len, s, sizeof s);
+            if (launch_tok >= tok - DS_PDF_NEAR && !out->launch_target[0]) {
+                memcpy(out->launch_target, s, strlen(s) + 1);
+            } else if (spec_tok >= tok - DS_PDF_NEAR) {
+                pdf_add_file(out, s);
+            } else {
+                memcpy(pend, s, strlen(s) + 1);
+                pend_tok = tok;
+            }
+            continue;
+        }
+        if (c == '<' || c == '>') {
+            i += i + 1 < n && d[i + 1] == c ? 2 : 1;
+            continue;
+        }
+        if (pdf_delim(c)) {
+            i++;
+            continue;
+        }
+        size_t w = i;
+        while (i < n && !pdf_ws(d[i]) && !pdf_delim(d[i]))
+            i++;
+        if (i - w == 6 && !memcmp(d + w, "stream", 6))
+            i = pdf_skip_stream(d, n, i);
+    }
+}

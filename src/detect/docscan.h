@@ -12,6 +12,8 @@
  *     Equation Editor objects (CVE-2017-11882, CVE-2018-0802), OLE2Link objects with a URL
  *     moniker (CVE-2017-0199), Packager objects carrying a file; and a \*\template
  *     destination naming a remote template.
+ *   - PDF (ISO 32000-1): launch actions, JavaScript run on opening, embedded files
+ *     names.
  *
  * Pure parsers over the bytes given: they never read outside them, keep no state, and bound
  * their work by the input size. Judging what is found is zipscan.c's job.
@@ -101,5 +103,25 @@ bool ds_package_file(const uint8_t *native, size_t n, char *name, size_t cap, co
  * as UTF-16LE "http..." / "file..." text: true and the URL copied (printable, ASCII only).
  */
 bool ds_ole2link_url(const uint8_t *native, size_t n, char *out, size_t cap);
+
+/* What a PDF's objects say it does, from the bytes given (streams skipped). */
+#define DS_PDF_FILES 4
+struct ds_pdf {
+    bool javascript;                         /* a /JavaScript or /JS name */
+    bool open_action;                        /* an /OpenAction or /AA (additional actions) */
+    bool launch;                             /* a /Launch action */
+    char launch_target[DS_TARGET_MAX];       /* the string /F (or /Win /F) of the first one */
+    char files[DS_PDF_FILES][DS_TARGET_MAX]; /* names of embedded files (file specifications:
+                                             /UF or /F strings near /Filespec, /EF or
+                                             /EmbeddedFile), first seen first */
+    uint32_t n_files;
+};
+
+/*
+ * Reads the PDF objects of d[0..n) (ISO 32000-1 7.3: names with #hh escapes decoded, literal
+ * strings with their escapes, hex strings; comments and stream data skipped) for actions and
+ * embedded files. Objects inside compressed object streams are not seen.
+ */
+void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out);
 
 #endif

@@ -22,6 +22,8 @@
  *   OneNote [MS-ONESTORE] file header GUID; FileDataStoreObject GUID of embedded files.
  *   RTF     Word opens a file as RTF when it starts with "{\rt" (not only "{\rtf1"); its
  *           objects and templates are read by docscan.c.
+ *   PDF     ISO 32000-1 7.3 objects (names, strings) read by docscan.c for launch actions
+ *           and embedded files.
  * Every read is checked against the bytes given; sizes from the data are never trusted.
  */
 #include "detect/zipscan.h"
@@ -2086,6 +2088,52 @@ bool zs_worth_scanning(const uint8_t *d, size_t n)
 }
 
 
+/* Whether a launch target runs something: a program or script by its name, or a command
+ * interpreter named anywhere in it ("cmd.exe /c ...", "powershell -e ..."). */
+static bool launch_runs(const char *t)
+{
+    const uint8_t *p = (const uint8_t *)t;
+    size_t n = strlen(t);
+    if (find_ci(p, n, "cmd") || find_ci(p, n, "powershell") || find_ci(p, n, "mshta") ||
+        find_ci(p, n, "wscript") || find_ci(p, n, "cscript") || find_ci(p, n, "rundll32"))
+        return true;
+    return (name_flags(p, n) & (ZS_F_EXECUTABLE | ZS_F_SCRIPT | ZS_F_CONTAINER)) != 0;
+}
+
+/* A PDF: a launch action that runs a program, embedded files by their names, JavaScript run
+ * on opening (noted). */
+static uint32_t scan_pdf(struct scan *s, const uint8_t *d, size_t n, unsigned depth,
+                         const char *path)
+{
+    struct zs_result *r = s->r;
+    struct ds_pdf pdf;
+    uint32_t flags = 0;
+    ds_pdf_scan(d, n, &pdf);
+    if (pdf.launch) {
+        bool runs = launch_runs(pdf.launch_target);
+        if (runs) {
+            flags |= ZS_F_SCRIPT;
+            set_desc(r, depth, "PDF document with a launch action that runs %.48s",
+                     pdf.launch_target[0] ? pdf.launch_target : "a program");
+        }
+        note_add(r, path, "launch action%s%s", pdf.launch_target[0] ? ": " : "",
+                 pdf.launch_target);
+    }
+    if (pdf.javascript && pdf.open_action)
+        note_add(r, path, "JavaScript with an open or additional action");
+    for (uint32_t i = 0; i < pdf.n_files; i++) {
+        const char *nm = pdf.files[i];
+        uint32_t own = name_flags((const uint8_t *)nm, strlen(nm));
+        char cp[ZS_PATH_MAX];
+        child_path(cp, path, (const uint8_t *)nm, strlen(nm));
+        note_add(r, path, "embedded file %s", nm);
+        if (own)
+            add_item(s, cp, own, ZS_K_UNKNOWN, depth + 1, false);
+        flags |= own;
+    }
+    return flags;
+}
+
 /* A page or an image in markup (HTML, SVG, or text that holds tags): smuggling, scripts. */
 static uint32_t scan_markup(struct scan *s, const uint8_t *d, size_t n, unsigned depth)
 {
@@ -2167,6 +2215,9 @@ static void scan_content(struct scan *s, const uint8_t *d, size_t n, uint64_t fu
         break;
     case ZS_K_RTF:
         flags |= scan_rtf(s, d, n, depth, path, cut);
+        break;
+    case ZS_K_PDF:
+        flags |= scan_pdf(s, d, n, depth, path);
         break;
     case ZS_K_SHEBANG:
         flags |= ZS_F_SCRIPT;

@@ -23,7 +23,8 @@
  *     Equation Editor object, an OLE2Link, a Packager file, any other embedded document
  *     scanned in turn) and a remote \*\template;
  *   - markup: HTML smuggling (a page that turns data it carries into a file and downloads
- *     it), SVG images with scripts.
+ *     it), SVG images with scripts;
+ *   - PDF (docscan.h): launch actions that run a program, embedded files by name.
  * File names (the attachment's and the archive entries') are classified by extension:
  * executable, script, shortcut, disk image, macro-enabled Office, document-looking decoy,
  * with the double-extension, right-to-left-override and space-padding tricks.

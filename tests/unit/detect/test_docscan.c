@@ -4,8 +4,9 @@
  * quoting, every prefix of a part); RTF \objdata (the OLE 1.0 header, whitespace, nested
  * ignorable groups, stray control words, \binN, a cut header, \objclass as the fallback,
  * \objupdate, the object bound); the RTF remote template with escapes; Packager native data;
- * an OLE2Link's URL. Hostile shapes run from exact-size heap copies, so ASan sees a one-byte
- * over-read.
+ * an OLE2Link's URL; PDF actions and embedded files (name escapes, string escapes, UTF-16,
+ * streams and comments skipped, the file bound). Hostile shapes run from exact-size heap copies, so
+ * ASan sees a one-byte over-read.
  */
 #include "detect/docscan.h"
 #include "testlib/tcheck.h"
@@ -483,12 +484,99 @@ static void test_ole2link(void **state)
     free(big);
 }
 
+/* ---- PDF ------------------------------------------------------------------------------- */
+
+static void pdf(const char *text, struct ds_pdf *out)
+{
+    uint8_t *p = dup_exact(text, strlen(text));
+    ds_pdf_scan(p, strlen(text), out);
+    free(p);
+}
+
+static void test_pdf(void **state)
+{
+    (void)state;
+    struct ds_pdf o;
+    pdf("%PDF-1.7\n1 0 obj << /Type /Catalog /OpenAction 2 0 R >> endobj\n"
+        "2 0 obj << /S /Launch /Win << /F (cmd.exe) /P (/c start calc) >> >> endobj\n",
+        &o);
+    assert_true(o.launch);
+    assert_true(o.open_action);
+    assert_false(o.javascript);
+    assert_string_equal(o.launch_target, "cmd.exe");
+    /* names written with #hh escapes; JavaScript on an additional action */
+    pdf("%PDF-1.4\n1 0 obj << /A#41 << /O << /S /J#61vaScript /J#53 (app.alert\\(1\\)) >> >> "
+        "/S /L#61unch /F <636d642e657865> >> endobj",
+        &o);
+    assert_true(o.javascript);
+    assert_true(o.open_action);
+    assert_true(o.launch);
+    assert_string_equal(o.launch_target, "cmd.exe");
+    /* embedded files: a file specification with /Type, one without (its name before /EF), a
+     * UTF-16 name, escapes in a literal string; a remote file (GoToR) is no embedded file */
+    pdf("%PDF-1.7\n3 0 obj << /Type /Filespec /F (invoice.exe) /UF (invoice.exe) "
+        "/EF << /F 5 0 R >> >> endobj\n"
+        "4 0 obj << /F (notes\\056v\\bs) /EF << /F 6 0 R >> >> endobj\n"
+        "7 0 obj << /Type /Filespec /UF <FEFF0061002E006A0073> /EF << /F 8 0 R >> >> endobj\n"
+        "9 0 obj << /S /GoToR /F (other.pdf) /D [0 /Fit] >> endobj\n"
+        "10 0 obj << /Type /Filespec /F (pay\\(1\\).docm) /EF << /F 11 0 R >> >> endobj\n"
+        "12 0 obj << /Type /Filespec /F (e.exe) /EF << /F 13 0 R >> >> endobj\n",
+        &o);
+    assert_int_equal(o.n_files, DS_PDF_FILES); /* bounded: the fifth is dropped */
+    assert_string_equal(o.files[0], "invoice.exe");
+    assert_string_equal(o.files[1], "notes.v?s"); /* \b is a backspace, not a letter */
+    assert_string_equal(o.files[2], "a.js");
+    assert_string_equal(o.files[3], "pay(1).docm");
+    assert_false(o.launch);
+    /* words inside stream data and comments do not count */
+    pdf("%PDF-1.7\n% /Launch /JavaScript\n5 0 obj << /Length 40 >> stream\n"
+        "/S /Launch /F (cmd.exe) /JavaScript /OpenAction\nendstream endobj\n",
+        &o);
+    assert_false(o.launch);
+    assert_false(o.javascript);
+    assert_false(o.open_action);
+    /* a name too long for any key, strings cut short, a stream never ended */
+    static const char *const odd[] = {
+        "/Launchxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx /F (cmd.exe)",
+        "/Launch /F (cmd.exe",
+        "/Launch /F <636d64",
+        "stream /Launch /F (x.exe)",
+        "/EF /F (a\\",
+        "/#",
+        "/#4",
+        "(",
+        "<",
+        "<<>>",
+        "",
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(odd); i++)
+        pdf(odd[i], &o);
+    pdf("/Launchxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx /F (cmd.exe)", &o);
+    assert_false(o.launch);
+    pdf("/Launch /F (cmd.exe", &o);
+    assert_string_equal(o.launch_target, "cmd.exe");
+    /* every prefix of a document with all of it */
+    static const char full[] =
+        "%PDF-1.7\n1 0 obj << /OpenAction << /S /JavaScript /JS (x) >> >> endobj\n"
+        "2 0 obj << /S /Launch /F (calc.exe) >> endobj\n"
+        "3 0 obj << /Type /Filespec /UF <FEFF0078002E006A0073> /EF << /F 4 0 R >> >> endobj\n"
+        "4 0 obj << /Length 3 >> stream\nabc\nendstream endobj\n";
+    for (size_t k = 0; k <= strlen(full); k++) {
+        uint8_t *p = dup_exact(full, k);
+        ds_pdf_scan(p, k, &o);
+        free(p);
+    }
+    assert_int_equal(o.n_files, 1);
+    assert_string_equal(o.files[0], "x.js");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_target_remote), cmocka_unit_test(test_rels),
         cmocka_unit_test(test_rtf_objects),   cmocka_unit_test(test_rtf_template),
         cmocka_unit_test(test_package),       cmocka_unit_test(test_ole2link),
+        cmocka_unit_test(test_pdf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

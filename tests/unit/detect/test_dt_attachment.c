@@ -1738,6 +1738,62 @@ static void test_scan_markup(void **state)
     zs_work_free(w);
 }
 
+/* PDF: a launch action that runs a command interpreter (a script), one that opens another
+ * PDF (noted only), an embedded executable and an embedded macro document (by name),
+ * JavaScript on opening (noted only); the detector's sids. */
+static void test_scan_pdf(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    static const char launch[] =
+        "%PDF-1.7\n1 0 obj << /Type /Catalog /OpenAction 2 0 R >> endobj\n"
+        "2 0 obj << /S /Launch /Win << /F (cmd.exe) /P (/c powershell -e SQBFAFgA) >> >> endobj\n"
+        "trailer << /Root 1 0 R >>\n%%EOF\n";
+    scan(w, (const uint8_t *)launch, strlen(launch), strlen(launch), &r);
+    assert_int_equal(r.kind, ZS_K_PDF);
+    assert_int_equal(r.flags, ZS_F_SCRIPT);
+    assert_string_equal(r.desc, "PDF document with a launch action that runs cmd.exe");
+    assert_non_null(strstr(r.note, "launch action: cmd.exe"));
+    static const char go[] = "%PDF-1.7\n1 0 obj << /S /Launch /F (chapter2.pdf) >> endobj\n";
+    scan(w, (const uint8_t *)go, strlen(go), strlen(go), &r);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.desc, "PDF document");
+    assert_non_null(strstr(r.note, "launch action: chapter2.pdf"));
+    static const char emb[] =
+        "%PDF-1.7\n1 0 obj << /Names << /EmbeddedFiles << /Names [(a) 2 0 R (b) 4 0 R] >> >> "
+        "/OpenAction << /S /JavaScript /JS (this.exportDataObject\\({cName: 'a'}\\)) >> >> "
+        "endobj\n2 0 obj << /Type /Filespec /F (scan_0423.exe) /EF << /F 3 0 R >> >> endobj\n"
+        "4 0 obj << /Type /Filespec /UF (order.docm) /EF << /F 5 0 R >> >> endobj\n";
+    scan(w, (const uint8_t *)emb, strlen(emb), strlen(emb), &r);
+    assert_int_equal(r.flags, ZS_F_EXECUTABLE | ZS_F_MACRO | ZS_F_MACRO_NAME);
+    need_item(&r, "scan_0423.exe");
+    need_item(&r, "order.docm");
+    assert_non_null(strstr(r.note, "JavaScript with an open or additional action"));
+
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    const char *docs[] = {launch, go, emb};
+    const char *names[] = {"invoice.pdf", "manual.pdf", "scan.pdf"};
+    for (int i = 0; i < 3; i++) {
+        struct flow f = mk_flow(800 + (uint64_t)i, 120, 25, 25);
+        struct app_file af = mk_file(APP_PROTO_SMTP, names[i], (const uint8_t *)docs[i],
+                                     strlen(docs[i]), "application/pdf");
+        feed(h, &f, FLOW_TOSERVER, T0 + (uint64_t)i * S_NS, &af);
+    }
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.sid[0], 6003);
+    assert_true(has_str(c.json[0], "\"reasons\":[\"script\"]"));
+    assert_true(has_str(c.json[0], "the content is PDF document with a launch action that runs "
+                                   "cmd.exe"));
+    assert_int_equal(c.sid[1], 6002);
+    assert_true(has_str(c.json[1], "\"reasons\":[\"executable\",\"macro\"]"));
+    assert_true(has_str(c.json[1], "it holds a file named as an executable: scan_0423.exe"));
+    col_reset(&c);
+    dtr_free(h);
+    zs_work_free(w);
+}
+
 static void test_detector_signatures(void **state)
 {
     (void)state;
@@ -2122,6 +2178,7 @@ int main(void)
         cmocka_unit_test(test_scan_xlm),
         cmocka_unit_test(test_scan_active),
         cmocka_unit_test(test_scan_markup),
+        cmocka_unit_test(test_scan_pdf),
         cmocka_unit_test(test_scan_rar_7z),
         cmocka_unit_test(test_scan_containers),
         cmocka_unit_test(test_worth_scanning),

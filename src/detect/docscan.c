@@ -1,6 +1,6 @@
 /*
- * Active content in Office documents: OOXML external relationships and RTF embedded objects
- * (docscan.h). Hostile input is data: every read is checked against the bytes given, sizes
+ * Active content in documents: OOXML external relationships, RTF embedded objects and
+ * templates, Packager data, OLE2Link URLs, PDF actions and embedded files (docscan.h). Hostile input is data: every read is checked against the bytes given, sizes
  * from the data are never trusted, and each parser passes over its input a bounded number
  * of times.
  */

@@ -1,6 +1,6 @@
 /*
- * Active content in Office documents, for the attachment scanner (zipscan.c): what a
- * document fetches or runs by itself when it is opened, beyond macros.
+ * Active content in documents, for the attachment scanner (zipscan.c): what a document
+ * fetches or runs by itself when it is opened, beyond macros.
  *
  *   - OOXML relationships (ECMA-376 Part 2, 9.3): an external relationship of a type Word,
  *     Excel or PowerPoint loads while opening the document (attachedTemplate, oleObject,
@@ -12,8 +12,8 @@
  *     Equation Editor objects (CVE-2017-11882, CVE-2018-0802), OLE2Link objects with a URL
  *     moniker (CVE-2017-0199), Packager objects carrying a file; and a \*\template
  *     destination naming a remote template.
- *   - PDF (ISO 32000-1): launch actions, JavaScript run on opening, embedded files
- *     names.
+ *   - PDF (ISO 32000-1): launch actions, JavaScript run on opening, the names of embedded
+ *     files.
  *
  * Pure parsers over the bytes given: they never read outside them, keep no state, and bound
  * their work by the input size. Judging what is found is zipscan.c's job.

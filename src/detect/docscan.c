@@ -1,12 +1,15 @@
 /*
  * Active content in documents: OOXML external relationships, RTF embedded objects and
- * templates, Packager data, OLE2Link URLs, PDF actions and embedded files (docscan.h). Hostile input is data: every read is checked against the bytes given, sizes
- * from the data are never trusted, and each parser passes over its input a bounded number
- * of times.
+ * templates, Packager data, OLE2Link URLs, PDF actions and embedded files (docscan.h). Hostile
+ * input is data: every read is checked against the bytes given, sizes from the data are never
+ * trusted, and each parser passes over its input a bounded number of times.
  */
 #include "detect/docscan.h"
 
+#include "app/textproto.h"
+
 #include <string.h>
+#include <strings.h>
 
 static uint8_t ds_lower(uint8_t c)
 {
@@ -15,10 +18,7 @@ static uint8_t ds_lower(uint8_t c)
 
 static bool ds_starts_ci(const char *s, const char *lit)
 {
-    for (; *lit; s++, lit++)
-        if (ds_lower((uint8_t)*s) != (uint8_t)*lit)
-            return false;
-    return true;
+    return strncasecmp(s, lit, strlen(lit)) == 0;
 }
 
 static bool ds_contains_ci(const char *s, const char *lit)
@@ -42,16 +42,6 @@ static bool ds_is_space(uint8_t c)
 static bool ds_is_letter(uint8_t c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int ds_hex(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = ds_lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 /* Appends byte c to out (length *k, capacity cap) as printable ASCII: controls, DEL and
@@ -183,7 +173,7 @@ static void ds_xml_value(const uint8_t *v, size_t len, char *out, size_t cap)
             size_t j = hex ? 2 : 1;
             ok = j < el;
             for (; j < el && ok; j++) {
-                int dv = hex ? ds_hex(e[j]) : (e[j] >= '0' && e[j] <= '9' ? e[j] - '0' : -1);
+                int dv = hex ? tp_hexval(e[j]) : (e[j] >= '0' && e[j] <= '9' ? e[j] - '0' : -1);
                 ok = dv >= 0 && c < 0x110000u;
                 c = c * (hex ? 16u : 10u) + (uint32_t)(dv < 0 ? 0 : dv);
             }
@@ -202,23 +192,12 @@ static void ds_xml_value(const uint8_t *v, size_t len, char *out, size_t cap)
 static bool ds_ends_ci(const uint8_t *v, size_t len, const char *lit)
 {
     size_t k = strlen(lit);
-    if (len < k)
-        return false;
-    for (size_t i = 0; i < k; i++)
-        if (ds_lower(v[len - k + i]) != ds_lower((uint8_t)lit[i]))
-            return false;
-    return true;
+    return len >= k && strncasecmp((const char *)v + len - k, lit, k) == 0;
 }
 
 static bool ds_name_is(const uint8_t *nm, size_t len, const char *lit)
 {
-    size_t k = strlen(lit);
-    if (len != k)
-        return false;
-    for (size_t i = 0; i < k; i++)
-        if (ds_lower(nm[i]) != ds_lower((uint8_t)lit[i]))
-            return false;
-    return true;
+    return len == strlen(lit) && strncasecmp((const char *)nm, lit, len) == 0;
 }
 
 /* One Relationship element's attributes, from just after its name to its end ('>' outside
@@ -465,7 +444,7 @@ static size_t ds_objdata(const uint8_t *d, size_t n, size_t i, uint8_t *buf, siz
                 hi = -1;
             }
         } else {
-            int v = ds_hex(c);
+            int v = tp_hexval(c);
             if (v >= 0) {
                 if (hi < 0) {
                     hi = v;
@@ -588,8 +567,9 @@ bool ds_rtf_remote_template(const uint8_t *d, size_t n, char *out, size_t cap)
                 p++;
                 continue;
             }
-            if (p + 3 < n && d[p + 1] == '\'' && ds_hex(d[p + 2]) >= 0 && ds_hex(d[p + 3]) >= 0) {
-                ds_put(out, cap, &k, (uint32_t)(ds_hex(d[p + 2]) << 4 | ds_hex(d[p + 3])));
+            if (p + 3 < n && d[p + 1] == '\'' && tp_hexval(d[p + 2]) >= 0 &&
+                tp_hexval(d[p + 3]) >= 0) {
+                ds_put(out, cap, &k, (uint32_t)(tp_hexval(d[p + 2]) << 4 | tp_hexval(d[p + 3])));
                 p += 4;
                 continue;
             }
@@ -796,7 +776,7 @@ static size_t pdf_hexstr(const uint8_t *d, size_t n, size_t i, uint8_t *raw, siz
     int hi = -1;
     *len = 0;
     for (i++; i < n && d[i] != '>'; i++) {
-        int v = ds_hex(d[i]);
+        int v = tp_hexval(d[i]);
         if (v < 0)
             continue;
         if (hi < 0) {
@@ -861,8 +841,8 @@ void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out)
             size_t k = 0;
             for (i++; i < n && !pdf_ws(d[i]) && !pdf_delim(d[i]); i++) {
                 uint8_t b = d[i];
-                if (b == '#' && i + 2 < n && ds_hex(d[i + 1]) >= 0 && ds_hex(d[i + 2]) >= 0) {
-                    b = (uint8_t)(ds_hex(d[i + 1]) << 4 | ds_hex(d[i + 2]));
+                if (b == '#' && i + 2 < n && tp_hexval(d[i + 1]) >= 0 && tp_hexval(d[i + 2]) >= 0) {
+                    b = (uint8_t)(tp_hexval(d[i + 1]) << 4 | tp_hexval(d[i + 2]));
                     i += 2;
                 }
                 if (k + 1 < sizeof nm)

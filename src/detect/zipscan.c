@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 #define ZS_DEPTH_HARD_MAX 8u
@@ -1941,20 +1942,12 @@ struct rtf_ctx {
     uint32_t flags;
 };
 
-static bool class_is(const char *cls, const char *lit)
-{
-    for (; *lit; cls++, lit++)
-        if (lower((uint8_t)*cls) != lower((uint8_t)*lit))
-            return false;
-    return *cls == 0;
-}
-
 /* The Equation Editor's classes (EQNEDT32.EXE: "Equation.3", older "Equation.2" and the bare
  * "Equation"); not MathType's "Equation.DSMT4", which is another program. */
 static bool class_equation_editor(const char *cls)
 {
-    return class_is(cls, "Equation") || class_is(cls, "Equation.2") ||
-           class_is(cls, "Equation.3");
+    return !strcasecmp(cls, "Equation") || !strcasecmp(cls, "Equation.2") ||
+           !strcasecmp(cls, "Equation.3");
 }
 
 /* One embedded object: judged by its class, its content scanned like an archive entry's. */
@@ -1976,14 +1969,14 @@ static void rtf_object(void *u, const struct ds_rtf_obj *o)
         if (!r->exploit_class[0])
             snprintf(r->exploit_class, sizeof r->exploit_class, "%s", cls);
         note_add(r, c->path, "Equation Editor object (%s)%s", cls, upd);
-    } else if (class_is(cls, "OLE2Link")) {
+    } else if (!strcasecmp(cls, "OLE2Link")) {
         char url[ZS_PATH_MAX] = "";
         if (o->native)
             ds_ole2link_url(o->native, o->native_len, url, sizeof url);
         f |= ZS_F_REMOTE;
         set_remote(r, "OLE2Link object", url);
         note_add(r, c->path, "OLE2Link object%s%s%s", url[0] ? " to " : "", url, upd);
-    } else if (class_is(cls, "Package") && o->native) {
+    } else if (!strcasecmp(cls, "Package") && o->native) {
         char name[ZS_PATH_MAX];
         const uint8_t *data;
         size_t len;

@@ -85,6 +85,7 @@ void app_config_defaults(struct app_config *cfg)
     cfg->mime_max_depth = 10;
     cfg->mime_max_parts = 500;
     cfg->mime_max_header_bytes = 64u << 10;
+    cfg->mime_text_keep_bytes = 4u << 10;
     cfg->file_keep_bytes = 64u << 10;
     cfg->tls_max_record_bytes = 64u << 10;
     cfg->log_login = true;

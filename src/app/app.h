@@ -56,6 +56,8 @@ struct app_config {
     uint32_t mime_max_depth;        /* multipart nesting; default 10 */
     uint32_t mime_max_parts;        /* parts per message; default 500 */
     uint32_t mime_max_header_bytes; /* header block per message or part; default 64 KiB */
+    uint32_t mime_text_keep_bytes;  /* start of a message's text kept for detectors
+                                       (mime_email.text); default 4 KiB, 0 = none */
     uint32_t file_keep_bytes;       /* first bytes of each file kept for detectors; default
                                        64 KiB */
     uint32_t tls_max_record_bytes;  /* handshake message buffered across records; default

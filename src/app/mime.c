@@ -92,8 +92,12 @@ struct mime_parser {
     struct mime_level *lv;
     uint32_t depth, lv_cap;
 
-    /* Body of a leaf part. */
+    /* Body of a leaf part: a file's bytes go to fb; a text part's (text_part) to text. */
     struct app_file_builder *fb;
+    bool text_part;
+    bool text_refused;   /* its memory was refused: no more text (what is kept is a prefix) */
+    uint8_t *text;       /* the message's text kept so far (email.text); app_alloc'd */
+    uint32_t text_cap;
     uint8_t pend_eol[2];
     uint8_t pend_len;
     struct tp_b64 b64;
@@ -690,11 +694,42 @@ static void field_put(struct mime_parser *m, const uint8_t *p, size_t n)
 
 /* ---------- bodies ---------- */
 
+/* Decoded text of a text part: kept up to mime_text_keep_bytes for the whole message. When
+ * the memory is refused, or the room is used up, the rest of the text is not decoded. */
+static void text_keep(struct mime_parser *m, const uint8_t *p, size_t n)
+{
+    uint32_t keep = m->cfg->mime_text_keep_bytes;
+    if (!m->text) {
+        m->text = app_alloc(m->s, keep);
+        if (!m->text) {
+            m->text_part = false;
+            m->text_refused = true;
+            return;
+        }
+        m->text_cap = keep;
+        m->email.text = m->text;
+    }
+    size_t take = MM_MIN(n, (size_t)(m->text_cap - m->email.text_len));
+    memcpy(m->text + m->email.text_len, p, take);
+    m->email.text_len += (uint32_t)take;
+    if (m->email.text_len == m->text_cap)
+        m->text_part = false; /* full: nothing more to decode */
+}
+
+/* Decoded bytes of the current leaf part. */
+static void part_write(struct mime_parser *m, const uint8_t *p, size_t n)
+{
+    if (m->fb)
+        app_file_write(m->fb, p, n);
+    else if (m->text_part)
+        text_keep(m, p, n);
+}
+
 static void out_put(struct mime_parser *m, uint8_t *buf, size_t *k, uint8_t c)
 {
     buf[(*k)++] = c;
     if (*k == OUT_CHUNK) {
-        app_file_write(m->fb, buf, *k);
+        part_write(m, buf, *k);
         *k = 0;
     }
 }
@@ -716,10 +751,10 @@ enum { QP_TEXT = 0, QP_EQ, QP_EQ1, QP_EQ_CR, QP_EQ_WS };
 /* Encoded body bytes of the current leaf part: decode and hand to the file, if any. */
 static void body_data(struct mime_parser *m, const uint8_t *p, size_t n)
 {
-    if (n == 0 || !m->fb)
+    if (n == 0 || (!m->fb && !m->text_part))
         return;
     if (m->enc == ENC_IDENTITY) {
-        app_file_write(m->fb, p, n);
+        part_write(m, p, n);
         return;
     }
     uint8_t buf[OUT_CHUNK];
@@ -804,7 +839,7 @@ static void body_data(struct mime_parser *m, const uint8_t *p, size_t n)
         }
     }
     if (k)
-        app_file_write(m->fb, buf, k);
+        part_write(m, buf, k);
 }
 
 static void pend_flush(struct mime_parser *m)
@@ -818,21 +853,24 @@ static void pend_flush(struct mime_parser *m)
 /* The current leaf part ends (boundary, end of message). */
 static void part_end(struct mime_parser *m, bool truncated)
 {
-    if (m->fb) {
+    if (m->fb || m->text_part) {
         if (m->enc == ENC_BASE64) {
             uint8_t buf[OUT_CHUNK];
             size_t k = 0;
             b64_flush_end(m, buf, &k);
             if (k)
-                app_file_write(m->fb, buf, k);
+                part_write(m, buf, k);
         } else if (m->enc == ENC_QP && m->qp_st == QP_EQ1) {
             uint8_t two[2] = {'=', m->qp_hex};
             event(m, MIME_EV_BAD_QP);
-            app_file_write(m->fb, two, 2);
+            part_write(m, two, 2);
         }
+    }
+    if (m->fb) {
         app_file_close(m->fb, m->dir, truncated);
         m->fb = NULL;
     }
+    m->text_part = false;
     m->pend_len = 0;
     m->b64 = (struct tp_b64){0, 0};
     m->b64_pad = false;
@@ -910,8 +948,12 @@ static void header_end(struct mime_parser *m)
     m->pend_len = 0;
     bool text = m->ctype[0] == '\0' || strncmp(m->ctype, "text/", 5) == 0;
     bool file = m->attachment || m->name_len > 0 || (!text && !multipart);
-    if (!file)
+    if (!file) {
+        /* the message's own text: kept while there is room */
+        m->text_part = text && m->cfg->mime_text_keep_bytes > 0 && !m->text_refused &&
+                       (!m->text || m->email.text_len < m->text_cap);
         return;
+    }
     m->fb = app_file_open(m->s, m->proto, m->tx_id, m->name, m->name_len,
                           m->ctype[0] ? m->ctype : NULL);
     if (!m->fb) {
@@ -1231,5 +1273,7 @@ void mime_free(struct mime_parser *m)
         app_free(s, m->fld, m->fld_cap);
     if (m->lv)
         app_free(s, m->lv, m->lv_cap * sizeof *m->lv);
+    if (m->text)
+        app_free(s, m->text, m->text_cap);
     app_free(s, m, sizeof *m);
 }

@@ -43,6 +43,12 @@ struct mime_email {
     uint32_t n_parts;              /* MIME parts seen */
     uint32_t events;               /* MIME_EV_* */
     bool body_md5_valid;
+    /* The start of the message's own text: the decoded bytes of its text parts that are not
+     * files (text/plain, text/html, untyped), in order, app.mime_text_keep_bytes at most; in
+     * the part's charset, as sent. For detectors (the attachment detector reads an archive's
+     * password there). NULL, text_len 0: no text yet, or keeping is off. */
+    const uint8_t *text;
+    uint32_t text_len;
 };
 
 enum {

@@ -516,6 +516,7 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
     NUM("app-layer.mime.max-depth", 1, 100, c->app.mime_max_depth, uint32_t);
     NUM("app-layer.mime.max-parts", 1, 100000, c->app.mime_max_parts, uint32_t);
     SIZE("app-layer.mime.max-header-bytes", 256, 1u << 30, c->app.mime_max_header_bytes, uint32_t);
+    SIZE("app-layer.mime.text-keep-bytes", 0, 1u << 20, c->app.mime_text_keep_bytes, uint32_t);
     for (int p = APP_PROTO_UNKNOWN + 1; p < APP_PROTO_FAILED; p++) {
         char key[64];
         snprintf(key, sizeof key, "app-layer.protocols.%s.enabled",

@@ -22,6 +22,9 @@ struct run {
     struct ah_out cap;
     char summary[8192]; /* eve_put_smtp of a transaction holding only the email */
     uint32_t events;
+    char text[8192];    /* the email's kept text (mime_email.text), NUL-terminated */
+    size_t text_len;
+    bool text_null;     /* mime_email.text was NULL */
 };
 
 static void mime_sink(void *target, int dir, const uint8_t *p, size_t n)
@@ -66,6 +69,13 @@ static void run_mime(const struct app_config *cfg, const char *msg, size_t split
         tx.email = mime_email(m);
         tx.status = mime_status(m);
         r->events = tx.email->events;
+        r->text_null = tx.email->text == NULL;
+        r->text_len = tx.email->text_len;
+        assert_true(r->text_len < sizeof r->text);
+        if (tx.email->text)
+            memcpy(r->text, tx.email->text, r->text_len);
+        r->text[r->text_len] = '\0';
+        assert_true(r->text_null == (r->text_len == 0));
         struct jb jb;
         assert_int_equal(jb_init(&jb, 0, 1 << 20), 0);
         jb_open_object(&jb, NULL);
@@ -372,6 +382,95 @@ static void test_mime_file_sha256(void **state)
     ah_out_free(&r.cap);
 }
 
+/* The message's own text for the detectors: its text parts that are not files, decoded
+ * (QP, base64), in order, bounded by mime_text_keep_bytes for the whole message; however the
+ * bytes arrive. */
+static const char msg_text[] =
+    "From: keiri@trade-partner.example\r\n"
+    "Subject: invoice\r\n"
+    "Content-Type: multipart/mixed; boundary=b1\r\n"
+    "\r\n"
+    "preamble is not text\r\n"
+    "--b1\r\n"
+    "Content-Type: multipart/alternative; boundary=b2\r\n"
+    "\r\n"
+    "--b2\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "Password: =30423 soft=\r\n"
+    "break\r\n"
+    "--b2\r\n"
+    "Content-Type: text/html\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "PHA+SGk8L3A+\r\n"
+    "--b2--\r\n"
+    "--b1\r\n"
+    "Content-Type: text/plain; name=notes.txt\r\n"
+    "Content-Disposition: attachment; filename=notes.txt\r\n"
+    "\r\n"
+    "attached text is a file, not the message\r\n"
+    "--b1\r\n"
+    "Content-Type: application/zip; name=a.zip\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\r\n"
+    "--b1--\r\n";
+
+static void test_mime_text(void **state)
+{
+    (void)state;
+    struct app_config cfg;
+    app_config_defaults(&cfg);
+    static const char want[] = "Password: 0423 softbreak<p>Hi</p>";
+    struct run r;
+    run_mime(&cfg, msg_text, 0, 0, false, 0, &r);
+    assert_string_equal(r.text, want);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, (char *)NULL), 2);
+    ah_out_free(&r.cap);
+    /* split anywhere, or byte by byte: the same text */
+    size_t len = strlen(msg_text);
+    for (size_t split = 1; split < len; split++) {
+        run_mime(&cfg, msg_text, split, 0, false, 0, &r);
+        assert_string_equal(r.text, want);
+        ah_out_free(&r.cap);
+    }
+    run_mime(&cfg, msg_text, 0, 1, false, 0, &r);
+    assert_string_equal(r.text, want);
+    ah_out_free(&r.cap);
+    /* the bound is for the whole message; 0 keeps nothing */
+    cfg.mime_text_keep_bytes = 12;
+    run_mime(&cfg, msg_text, 0, 3, false, 0, &r);
+    assert_string_equal(r.text, "Password: 04");
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, (char *)NULL), 2);
+    ah_out_free(&r.cap);
+    cfg.mime_text_keep_bytes = 0;
+    run_mime(&cfg, msg_text, 0, 0, false, 0, &r);
+    assert_true(r.text_null);
+    assert_int_equal(ah_count(&r.cap, APP_REC_FILE, (char *)NULL), 2);
+    ah_out_free(&r.cap);
+    /* a single-part text message is all text; a file-only message has none */
+    app_config_defaults(&cfg);
+    run_mime(&cfg, "Subject: x\r\n\r\nline one\r\nline two\r\n", 0, 0, false, 0, &r);
+    assert_string_equal(r.text, "line one\r\nline two\r\n");
+    ah_out_free(&r.cap);
+    run_mime(&cfg, msg_single, 0, 0, false, 0, &r);
+    assert_true(r.text_null);
+    ah_out_free(&r.cap);
+    /* the text's memory refused: no text, the files still come */
+    for (uint64_t n = 1; n < 400; n++) {
+        mem_fault_at(n);
+        run_mime(&cfg, msg_text, 0, 0, false, 0, &r);
+        uint64_t used = mem_fault_charges();
+        mem_fault_at(0);
+        assert_true(r.text_null || !strncmp(r.text, want, r.text_len));
+        ah_out_free(&r.cap);
+        if (used < n)
+            break;
+    }
+}
+
 static void test_mime_depth_limit(void **state)
 {
     (void)state;
@@ -561,6 +660,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mime_table),
         cmocka_unit_test(test_mime_file_sha256),
+        cmocka_unit_test(test_mime_text),
         cmocka_unit_test(test_mime_depth_limit),
         cmocka_unit_test(test_mime_parts_limit),
         cmocka_unit_test(test_mime_huge_header),

@@ -2051,7 +2051,7 @@ static uint32_t scan_rtf(struct scan *s, const uint8_t *d, size_t n, unsigned de
 static const bool worth_first[256] = {
     ['M'] = true,  [0x7f] = true, [0xfe] = true, [0xce] = true, [0xcf] = true, [0xca] = true,
     ['P'] = true,  [0xd0] = true, ['R'] = true,  ['7'] = true,  [0x4c] = true, [0xe4] = true,
-    ['#'] = true,  ['{'] = true,
+    ['#'] = true,  ['{'] = true,  ['%'] = true,
 };
 
 bool zs_worth_scanning(const uint8_t *d, size_t n)
@@ -2075,6 +2075,8 @@ bool zs_worth_scanning(const uint8_t *d, size_t n)
     case ZS_K_UDF:
     case ZS_K_RTF:
         return true;
+    case ZS_K_PDF: /* (launch actions, embedded files); only with the header at byte 0 */
+        return at(d, n, 0, "%PDF-", 5);
     default:
         return at(d, n, 0, "#@~^", 4);
     }

@@ -185,8 +185,9 @@ void zs_scan(zs_work_t *w, const uint8_t *data, size_t len, uint64_t full_size,
 
 /*
  * A quick look at the first bytes: true when they start an executable, an archive or
- * container the scanner opens (ZIP, OLE2, RAR, 7z, LNK, OneNote, ISO/UDF) or an encoded
- * script, i.e. when zs_scan can find something. A caller judging a stream of ordinary
+ * container the scanner opens (ZIP, OLE2, RAR, 7z, LNK, OneNote, ISO/UDF), an RTF or PDF
+ * document (a PDF only with its header at byte 0) or an encoded script, i.e. when zs_scan
+ * can find something. A caller judging a stream of ordinary
  * content (web pages, images) calls this first and scans only what it admits.
  */
 bool zs_worth_scanning(const uint8_t *data, size_t len);

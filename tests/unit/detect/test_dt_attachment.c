@@ -1054,7 +1054,8 @@ static void test_scan_containers(void **state)
 }
 
 /* zs_worth_scanning admits what zs_scan can find something in, and (its first-byte test)
- * turns the rest away: ordinary content, and other formats whose signature comes first. */
+ * turns the rest away: ordinary content, and other formats whose signature comes first. A
+ * PDF is admitted with its header at byte 0 only. */
 static void test_worth_scanning(void **state)
 {
     (void)state;
@@ -1087,7 +1088,9 @@ static void test_worth_scanning(void **state)
         {"\xff\xd8\xff\xe0", 4, false},
         {"GIF89a", 6, false},
         {"\x1f\x8b\x08\0", 4, false},
-        {"%PDF-1.7\n", 9, false},
+        {"%PDF-1.7\n", 9, true}, /* launch actions, embedded files */
+        {"junk\n%PDF-1.7\n", 14, false}, /* a reader takes it; the gate does not look */
+        {"%!PS-Adobe-3.0", 14, false},
         {"<!DOCTYPE html>", 15, false},
         {"{\"a\":1}", 7, false},
         {"Mozilla", 7, false}, /* 'M' but not MZ */

@@ -4,11 +4,14 @@
  * ISO 9660, OneNote, PE/ELF headers and the file-name classifier.
  *
  * Input: byte 0 picks the limits (depth 1-4, entries 4 or 256, entry bytes 4 KiB or 64 KiB,
- * scan budget 64 KiB or 1 MiB); byte 1 says whether the bytes are a prefix of a larger file;
- * byte 2 how many of the following bytes also go through zs_name_parse as a name; the rest
- * is the file, from an exact-size heap copy so ASan sees a one-byte over-read.
+ * scan budget 64 KiB or 1 MiB); byte 1 says whether the bytes are a prefix of a larger file
+ * (bit 0) and whether ZipCrypto passwords are given (bit 1: "0423", "infected", "" and the
+ * name bytes, up to 64); byte 2 how many of the following bytes also go through
+ * zs_name_parse as a name; the rest is the file, from an exact-size heap copy so ASan sees a
+ * one-byte over-read.
  *
- * Checked: the result's counts stay within their arrays, its strings are terminated, the
+ * Checked: the result's counts stay within their arrays, its strings are terminated, opened
+ * entries are encrypted ones, the
  * inflated bytes stay within the budget, the examined entries within the limit, a second scan
  * of the same bytes gives the same result (no state leaks between scans), and bytes that
  * zs_worth_scanning turns away give no content finding (the HTTP gate loses nothing).
@@ -40,6 +43,7 @@ static void check(const struct zs_result *r, const struct zs_limits *lim)
     CHECK(r->entries <= lim->max_entries);
     CHECK(r->depth <= lim->max_depth);
     CHECK(r->encrypted_entries <= r->entries + 65536u * 4);
+    CHECK(r->opened_entries <= r->encrypted_entries);
     CHECK((unsigned)r->kind < ZS_K_COUNT);
     CHECK(terminated(r->desc, sizeof r->desc));
     CHECK(terminated(r->note, sizeof r->note));
@@ -48,8 +52,10 @@ static void check(const struct zs_result *r, const struct zs_limits *lim)
         CHECK(r->items[i].kind < ZS_K_COUNT);
         CHECK(r->items[i].depth >= 1 && r->items[i].depth <= lim->max_depth + 1);
     }
-    for (uint32_t i = 0; i < r->n_names; i++)
+    for (uint32_t i = 0; i < r->n_names; i++) {
         CHECK(terminated(r->names[i].s, sizeof r->names[i].s));
+        CHECK(!r->names[i].opened || r->names[i].encrypted);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,9 +76,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     bool prefix = data[1] & 1;
+    bool passwords = data[1] & 2;
     size_t name_len = data[2];
     data += 3;
     size = size - 3;
+    if (passwords) {
+        const uint8_t *pw[4] = {(const uint8_t *)"0423", (const uint8_t *)"infected",
+                                (const uint8_t *)"", data};
+        size_t pl[4] = {4, 8, 0, name_len < size ? name_len : size};
+        zs_set_passwords(works[slot], pw, pl, 4);
+    } else {
+        zs_set_passwords(works[slot], NULL, NULL, 0);
+    }
 
     uint8_t *copy = malloc(size ? size : 1);
     if (!copy)
@@ -85,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zs_scan(works[slot], copy, size, full, &r2);
     CHECK(r1.kind == r2.kind && r1.flags == r2.flags && r1.status == r2.status &&
           r1.entries == r2.entries && r1.n_items == r2.n_items &&
-          r1.inflated_bytes == r2.inflated_bytes && !strcmp(r1.desc, r2.desc));
+          r1.opened_entries == r2.opened_entries && r1.inflated_bytes == r2.inflated_bytes &&
+          !strcmp(r1.desc, r2.desc));
     /* the HTTP gate: what it turns away holds nothing the scan would report from content
      * (except a PDF with bytes before its header, which the gate does not look for) */
     if (!zs_worth_scanning(copy, size) &&

@@ -188,15 +188,22 @@ class Gen:
 # ----------------------------------------------------------------------------- mail
 
 
-def message(rng, frm, to, subject, text, attachments):
+def message(rng, frm, to, subject, text, attachments, text_part=None):
     """multipart/mixed with base64 attachments [(filename, content type, bytes)]; a non-ASCII
-    file name goes out as RFC 2231 filename*=UTF-8''..."""
+    file name goes out as RFC 2231 filename*=UTF-8''...; text_part: (content type, transfer
+    encoding, bytes) of the text instead of text as UTF-8 8bit"""
     boundary = "----=_Part_%d" % rng.getrandbits(32)
     head = ("Date: Tue, 23 Apr 2024 10:00:00 +0900\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\n"
             "Message-ID: <%x@%s>\r\nMIME-Version: 1.0\r\n"
             "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
             % (frm, to, subject, rng.getrandbits(48), frm.split("@")[1], boundary))
-    body = "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n%s\r\n" % (boundary, text)
+    if text_part:
+        ctype, cte, data = text_part
+        enc = pg.b64_lines(data) if cte == "base64" else data.decode("latin-1") + "\r\n"
+        body = "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: %s\r\n\r\n%s" % (
+            boundary, ctype, cte, enc)
+    else:
+        body = "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n%s\r\n" % (boundary, text)
     for name, ctype, data in attachments:
         try:
             name.encode("ascii")
@@ -644,8 +651,71 @@ def case_active():
     return g, atts
 
 
+def doc_with_macros(rng):
+    """A Word 97-2003 document with a VBA project (inert: the macro prints a word)."""
+    return pg.ole_cfb({
+        "WordDocument": b"\xec\xa5\xc1\x00" + bytes(rng.getrandbits(8) for _ in range(1200)),
+        "1Table": bytes(rng.getrandbits(8) for _ in range(500)),
+        "Macros/PROJECT": b'ID="{6B1C0F3E-2B7D-4E9A-9C3F-7D1E2A4B6C8E}"\r\n'
+                          b'Document=ThisDocument/&H00000000\r\n',
+        "Macros/VBA/_VBA_PROJECT": b"\xcc\x61\xff\xff\x00\x00\x00",
+        "Macros/VBA/ThisDocument": pg.ovba_compress(
+            b'Attribute VB_Name = "ThisDocument"\r\nSub Document_Open()\r\n'
+            b'    Debug.Print "mamori test"\r\nEnd Sub\r\n'),
+    })
+
+
+def case_password():
+    """Encrypted ZIPs whose password is in the message (the Emotet mail), one delivery each."""
+    g = Gen(71)
+    r = g.rng
+    mt = (2024, 4, 22, 17, 48, 6)
+    jis = "\u53d6\u5f15\u5148\u5404\u4f4d\n\n\u8acb\u6c42\u66f8\u3092\u304a\u9001\u308a\u3057\u307e\u3059\u3002\n" \
+          "\u30d1\u30b9\u30ef\u30fc\u30c9\uff1a0423\n"
+    ppap = "\u30d1\u30b9\u30ef\u30fc\u30c9\u306f\u5225\u30e1\u30fc\u30eb\u3067\u304a\u9001\u308a\u3057\u307e\u3059\u3002\n"
+    mails = [
+        # (client, sender, recipient, subject, text or text_part, attachments)
+        ("198.51.100.71", "billing@partner-d.example", "sato", "Invoice 7741",
+         "Please see the attached invoice.\r\nArchive password: ZX81\r\n",
+         [("Invoice_7741.zip", "application/zip",
+           pg.zip_archive([("Invoice_7741.doc", doc_with_macros(r))], password="ZX81", rng=r,
+                          mtime=mt))]),
+        ("198.51.100.72", "keiri@partner-e.example", "suzuki", "Re: invoice",
+         ("text/plain; charset=ISO-2022-JP", "base64", jis.encode("iso2022_jp")),
+         [("seikyu_0423.zip", "application/zip",
+           pg.zip_archive([("seikyu_0423.pdf.exe", pg.pe_executable(r, size=4096))],
+                          password="0423", rng=r, mtime=mt))]),
+        ("198.51.100.73", "notice@parcel-f.example", "ito", "Delivery failed",
+         ("text/html; charset=UTF-8", "quoted-printable",
+          b"<html><body><p>We could not deliver your parcel.</p>"
+          b"<p>Archive password: <b>k7Qm</b></p></body></html>"),
+         [("parcel.zip", "application/zip",
+           pg.zip_archive([("label.pdf.lnk", lnk())], password="k7Qm", rng=r, mtime=mt))]),
+        ("198.51.100.74", "eigyo@partner-g.example", "kato", "Quotation",
+         "\u304a\u898b\u7a4d\u66f8\u3092\u304a\u9001\u308a\u3057\u307e\u3059\u3002\n" + ppap,
+         [("mitsumori.zip", "application/zip",
+           pg.zip_archive([("mitsumori.xlsx", xlsx(r))], password="Mt-2024", rng=r,
+                          mtime=mt))]),
+        ("198.51.100.75", "soumu@partner-h.example", "watanabe", "Minutes",
+         "Minutes attached. Password: mn42\r\n",
+         [("minutes.zip", "application/zip",
+           pg.zip_archive([("minutes.txt", b"Minutes of the April meeting.\r\n" * 20)],
+                          password="mn42", rng=r, mtime=mt))]),
+    ]
+    atts = []
+    for client, frm, user, subject, text, files in mails:
+        if isinstance(text, tuple):
+            msg = message(r, frm, user + "@" + DOMAIN, subject, "", files, text_part=text)
+        else:
+            msg = message(r, frm, user + "@" + DOMAIN, subject, text, files)
+        g.smtp(client, "mx." + frm.split("@")[1], frm, [user + "@" + DOMAIN], [msg])
+        atts += files
+    return g, atts
+
+
 CASES = {"office": case_office, "exec": case_exec, "containers": case_containers,
-         "http": case_http, "benign": case_benign, "xlm": case_xlm, "active": case_active}
+         "http": case_http, "benign": case_benign, "xlm": case_xlm, "active": case_active,
+         "password": case_password}
 
 
 # ----------------------------------------------------------------------------- fuzz seeds
@@ -697,9 +767,13 @@ def write_corpus(root, files):
     for name, data in files:
         safe = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
         # header: limits 0x1f (depth 4, 256 entries, 64 KiB entries, 1 MiB budget), whole file,
-        # the first 16 bytes also parsed as a name
+        # the first 16 bytes also parsed as a name; archives whose password is "0423" (one of
+        # the target's fixed passwords) once more with passwords on (byte 1 bit 1)
         with open(os.path.join(d, safe), "wb") as f:
             f.write(b"\x1f\x00\x10" + data)
+        if "0423" in name and name.endswith(".zip"):
+            with open(os.path.join(d, "pw_" + safe), "wb") as f:
+                f.write(b"\x1f\x02\x10" + data)
 
 
 def main():

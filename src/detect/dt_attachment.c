@@ -20,6 +20,7 @@
  * Per-packet cost: none (records only). Per file: the scan, bounded by max-entries,
  * max-depth, max-entry-bytes and max-scan-bytes.
  */
+#include "detect/archive_pw.h"
 #include "detect/dtr_int.h"
 #include "detect/zipscan.h"
 
@@ -518,6 +519,13 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
             snprintf(t, sizeof t, "the name ends in .%s (a macro-enabled Office type)", nm->ext);
         jb_string(jb, NULL, t);
     }
+    if (res->opened_entries) {
+        snprintf(t, sizeof t, "%u encrypted entr%s opened with the passphrase written in the "
+                 "message itself, as Emotet sent its archives (the encryption only hides the "
+                 "contents from mail filters): what is inside was inspected",
+                 res->opened_entries, res->opened_entries == 1 ? "y was" : "ies were");
+        jb_string(jb, NULL, t);
+    }
     if (r & R_ENCRYPTED) {
         if (res->flags & ZS_F_NAMES_HIDDEN)
             snprintf(t, sizeof t, "%s: its headers are encrypted, so neither the names nor "
@@ -532,7 +540,7 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
         jb_string(jb, NULL, t);
         /* an Office file behind a password is the Emotet pattern: say which entry it is */
         for (uint32_t i = 0; i < res->n_names; i++) {
-            if (!res->names[i].encrypted)
+            if (!res->names[i].encrypted || res->names[i].opened)
                 continue;
             struct zs_name en;
             zs_name_parse((const uint8_t *)res->names[i].s, strlen(res->names[i].s), &en);
@@ -569,6 +577,8 @@ static void at_archive(struct jb *jb, const struct zs_result *res)
                                                                  : res->entries);
     jb_uint(jb, "entries_examined", res->entries);
     jb_uint(jb, "encrypted_entries", res->encrypted_entries);
+    if (res->encrypted_entries)
+        jb_uint(jb, "opened_entries", res->opened_entries);
     if (res->encryption)
         jb_string(jb, "encryption", res->encryption);
     bool hidden = res->flags & ZS_F_NAMES_HIDDEN;
@@ -875,7 +885,23 @@ static void at_file(struct at_state *st, struct dtr *d, const struct flow *f, in
     in.name_from_header = true;
     in.tx_id = af->tx_id;
     in.file = af;
+    /* An encrypted ZIP and its password in the same message: the scanner tries the
+     * passwords the text gives on the archive's ZipCrypto entries. */
+    size_t n_pw = 0;
+    if (af->email && af->email->text_len) {
+        struct apw pw[APW_MAX];
+        n_pw = apw_find(af->email->text, af->email->text_len, pw, APW_MAX);
+        const uint8_t *p[APW_MAX];
+        size_t l[APW_MAX];
+        for (size_t i = 0; i < n_pw; i++) {
+            p[i] = pw[i].s;
+            l[i] = pw[i].len;
+        }
+        zs_set_passwords(st->zw, p, l, n_pw);
+    }
     at_judge(st, d, f, dir, ts_ns, &in);
+    if (n_pw)
+        zs_set_passwords(st->zw, NULL, NULL, 0);
 }
 
 static bool at_ieq(const uint8_t *p, size_t n, const char *lit)

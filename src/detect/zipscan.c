@@ -5,7 +5,8 @@
  *   ZIP     PKWARE APPNOTE.TXT 6.3.10: local file header (4.3.7), central directory header
  *           (4.3.12), end of central directory (4.3.16), ZIP64 locator/record (4.3.14-15),
  *           general-purpose flag bit 0 (encrypted), bit 3 (data descriptor), bit 6 (strong
- *           encryption); WinZip AE-x: method 99 with the 0x9901 extra field.
+ *           encryption); WinZip AE-x: method 99 with the 0x9901 extra field; traditional
+ *           PKWARE encryption (ZipCrypto, 6.1): key update, 12-byte header and check byte.
  *   OLE2    [MS-CFB]: header (2.2), FAT/DIFAT sector chains (2.3-2.5), directory entries
  *           (2.6); VBA storages per [MS-OVBA] 2.2; the MSI class id 000C1084-...-46;
  *           "EncryptedPackage" = an encrypted OOXML document ([MS-OFFCRYPTO] 2.3.4.4);
@@ -501,8 +502,14 @@ void zs_name_parse(const uint8_t *name, size_t len, struct zs_name *out)
 struct zs_work {
     struct zs_limits lim;
     uint8_t *buf[ZS_DEPTH_HARD_MAX + 1]; /* buf[d]: inflated entry content at depth d */
+    uint8_t *dec[ZS_DEPTH_HARD_MAX + 1]; /* dec[d]: decrypted entry data at depth d (made when
+                                            first needed, max_entry_bytes) */
     z_stream z;
     bool z_ready;
+    uint8_t pw[ZS_MAX_PASSWORDS][ZS_PASSWORD_MAX]; /* zs_set_passwords */
+    uint8_t pw_len[ZS_MAX_PASSWORDS];
+    uint32_t n_pw;
+    uint32_t pw_first; /* the one that last opened an entry: tried first */
 };
 
 zs_work_t *zs_work_new(const struct zs_limits *lim)
@@ -535,9 +542,22 @@ void zs_work_free(zs_work_t *w)
         return;
     if (w->z_ready)
         inflateEnd(&w->z);
-    for (size_t d = 0; d <= ZS_DEPTH_HARD_MAX; d++)
+    for (size_t d = 0; d <= ZS_DEPTH_HARD_MAX; d++) {
         free(w->buf[d]);
+        free(w->dec[d]);
+    }
     free(w);
+}
+
+void zs_set_passwords(zs_work_t *w, const uint8_t *const *pw, const size_t *len, size_t n)
+{
+    w->n_pw = 0;
+    w->pw_first = 0;
+    for (size_t i = 0; i < n && w->n_pw < ZS_MAX_PASSWORDS; i++) {
+        size_t l = MM_MIN(len[i], (size_t)ZS_PASSWORD_MAX);
+        memcpy(w->pw[w->n_pw], pw[i], l);
+        w->pw_len[w->n_pw++] = (uint8_t)l;
+    }
 }
 
 struct scan {
@@ -669,14 +689,16 @@ static uint32_t name_flags(const uint8_t *name, size_t len)
 }
 
 /* Record an entry name of the outermost archive. */
-static void add_name(struct scan *s, unsigned depth, const uint8_t *name, size_t len,
-                     bool encrypted)
+/* The name's slot in the result (depth 1 only, while there is room), else NULL. */
+static struct zs_name_str *add_name(struct scan *s, unsigned depth, const uint8_t *name,
+                                    size_t len, bool encrypted)
 {
     if (depth != 1 || s->r->n_names >= ZS_MAX_NAMES)
-        return;
+        return NULL;
     struct zs_name_str *ns = &s->r->names[s->r->n_names++];
     copy_printable(ns->s, ZS_PATH_MAX, name, len);
     ns->encrypted = encrypted;
+    return ns;
 }
 
 /* One archive entry is about to be examined: false when the entry budget is spent. */
@@ -1319,10 +1341,13 @@ struct zent {
     const uint8_t *name;
     size_t name_len;
     uint16_t flags, method;
+    uint16_t mtime;   /* DOS time: ZipCrypto's check byte when a data descriptor follows */
+    uint32_t crc;     /* CRC-32 of the content, when crc_known */
     uint64_t csize, usize;
     size_t data_off;  /* start of the entry data in the archive bytes */
     bool aes;
     bool data_known;  /* data_off valid */
+    bool crc_known;   /* (a local header followed by a data descriptor has none) */
 };
 
 /* ZIP64 / AES extra fields. need_*: which 32-bit fields were 0xFFFFFFFF. */
@@ -1358,6 +1383,7 @@ static void zip_extras(const uint8_t *x, size_t xl, struct zent *e, bool need_u,
 
 struct zipctx {
     bool ooxml, odf, jar, ct_macro, basic_macro;
+    bool opened; /* an encrypted entry was opened with a password */
     const char *office; /* "Word", "Excel", "PowerPoint" */
 };
 
@@ -1428,6 +1454,153 @@ static bool kind_is_container(enum zs_kind k)
            k == ZS_K_ONENOTE || k == ZS_K_LNK;
 }
 
+/*
+ * An entry's data as content: stored bytes as they are, deflated ones inflated into buf[cd]
+ * (the first ZS_PEEK_BYTES, or up to max_entry_bytes for what needs more, or for all of it
+ * with `whole`). src[0..avail) is the data we have of csize bytes. False when the depth or
+ * the inflate budget stops it (ZS_S_LIMIT noted). *complete: *content is the whole entry;
+ * *bad: inflate failed.
+ */
+static bool zip_data(struct scan *s, const struct zent *e, const uint8_t *src, size_t avail,
+                     uint64_t csize, unsigned cd, uint32_t cut, bool rels, bool whole,
+                     const uint8_t **content, size_t *len, uint64_t *full, uint32_t *sub_cut,
+                     bool *complete, bool *bad)
+{
+    size_t clen = csize < avail ? (size_t)csize : avail;
+    *sub_cut = csize > avail ? cut : 0;
+    *full = e->usize;
+    *bad = false;
+    if (e->method == 0) {
+        *content = src;
+        *len = clen;
+        *complete = clen == csize;
+        return true;
+    }
+    if (cd > s->w->lim.max_depth || s->budget == 0) {
+        s->r->status |= ZS_S_LIMIT;
+        return false;
+    }
+    uint8_t *buf = s->w->buf[cd];
+    size_t cap = s->w->lim.max_entry_bytes;
+    bool end = false;
+    size_t first = MM_MIN(cap, (size_t)ZS_PEEK_BYTES);
+    /* images and disk images need more than the first 4 KiB to be named */
+    struct zs_name nm;
+    zs_name_parse(e->name, e->name_len, &nm);
+    if (whole || nm.cls == ZS_X_DISKIMAGE || name_is(e, "[Content_Types].xml") || rels)
+        first = cap;
+    uint32_t status = s->r->status;
+    s->r->status &= ~(uint32_t)ZS_S_MALFORMED;
+    size_t n = inflate_to(s, src, clen, buf, 0, first, false, &end);
+    if (!end && n < cap && !(s->r->status & ZS_S_MALFORMED) &&
+        kind_is_container(identify(buf, n)))
+        n = inflate_to(s, NULL, 0, buf, n, cap, true, &end);
+    *bad = (s->r->status & ZS_S_MALFORMED) != 0;
+    s->r->status |= status;
+    *content = buf;
+    *len = n;
+    if (end)
+        *full = n; /* the stream says where the entry ends */
+    else if (n < e->usize)
+        *sub_cut = clen < csize ? cut : ZS_S_LIMIT;
+    *complete = end;
+    return true;
+}
+
+/* ZipCrypto (APPNOTE 6.1): three keys stirred by each plain byte through the CRC-32 table. */
+struct zc_keys {
+    uint32_t k0, k1, k2;
+};
+
+static void zc_update(struct zc_keys *k, const z_crc_t *t, uint8_t c)
+{
+    k->k0 = (uint32_t)t[(k->k0 ^ c) & 0xffu] ^ (k->k0 >> 8);
+    k->k1 = (k->k1 + (k->k0 & 0xffu)) * 134775813u + 1u;
+    k->k2 = (uint32_t)t[(k->k2 ^ (k->k1 >> 24)) & 0xffu] ^ (k->k2 >> 8);
+}
+
+static uint8_t zc_decrypt(struct zc_keys *k, const z_crc_t *t, uint8_t c)
+{
+    uint32_t x = (k->k2 | 2u) & 0xffffu;
+    uint8_t p = (uint8_t)(c ^ (uint8_t)((x * (x ^ 1u)) >> 8));
+    zc_update(k, t, p);
+    return p;
+}
+
+/*
+ * An encrypted entry tried with the passwords given. On a fit (the check byte agrees, the
+ * content inflates, and its CRC-32 agrees when the whole entry is here) returns true with the
+ * decrypted content as zip_data gives it and *verified when the CRC was checked. Decryption
+ * is charged to the scan's work bound; a password that does not fit leaves no trace.
+ */
+static bool zip_open(struct scan *s, const uint8_t *d, size_t n, struct zent *e, unsigned cd,
+                     uint32_t cut, bool rels, const uint8_t **content, size_t *len,
+                     uint64_t *full, uint32_t *sub_cut, bool *verified)
+{
+    zs_work_t *w = s->w;
+    *verified = false;
+    if (!w->n_pw || !e->data_known || (e->flags & 0x0040) || e->aes || e->method == 99 ||
+        (e->method != 0 && e->method != 8) || cd > w->lim.max_depth || e->csize < 12 ||
+        e->data_off >= n || n - e->data_off < 12)
+        return false;
+    if (!w->dec[cd] && !(w->dec[cd] = malloc(w->lim.max_entry_bytes)))
+        return false;
+    const uint8_t *src = d + e->data_off;
+    size_t avail = n - e->data_off - 12;
+    uint64_t csize = e->csize - 12;
+    size_t m = (size_t)MM_MIN((uint64_t)avail, MM_MIN(csize, (uint64_t)w->lim.max_entry_bytes));
+    if (cut == 0 && m < MM_MIN((uint64_t)avail, csize))
+        cut = ZS_S_LIMIT; /* our buffer, not the file, ends the data */
+    const z_crc_t *t = get_crc_table();
+    uint8_t check_crc = (uint8_t)(e->crc >> 24), check_time = (uint8_t)(e->mtime >> 8);
+    for (uint32_t i = 0; i < w->n_pw; i++) {
+        uint32_t pi = (w->pw_first + i) % w->n_pw;
+        if (s->work_left < 12 + (uint64_t)m) {
+            s->r->status |= ZS_S_LIMIT;
+            return false;
+        }
+        s->work_left -= 12 + m;
+        struct zc_keys k = {0x12345678u, 0x23456789u, 0x34567890u};
+        for (uint32_t j = 0; j < w->pw_len[pi]; j++)
+            zc_update(&k, t, w->pw[pi][j]);
+        uint8_t last = 0;
+        for (int j = 0; j < 12; j++)
+            last = zc_decrypt(&k, t, src[j]);
+        /* the header's last byte is the CRC's high byte, or the time's with a data descriptor */
+        if (!((e->crc_known && last == check_crc) || ((e->flags & 0x0008) && last == check_time)))
+            continue;
+        uint8_t *dec = w->dec[cd];
+        for (size_t j = 0; j < m; j++)
+            dec[j] = zc_decrypt(&k, t, src[12 + j]);
+        uint64_t budget = s->budget, inflated = s->r->inflated_bytes;
+        uint32_t status = s->r->status;
+        const uint8_t *c;
+        size_t l;
+        uint64_t f;
+        uint32_t sc;
+        bool complete, bad;
+        /* inflated whole (as far as max-entry-bytes): the CRC needs every byte */
+        if (!zip_data(s, e, dec, m, csize, cd, cut, rels, true, &c, &l, &f, &sc, &complete,
+                      &bad))
+            return false; /* depth or budget: no password can do better */
+        bool whole = complete; /* (the CRC, not the declared size, says it is all there) */
+        if (bad || (whole && e->crc_known && (uint32_t)crc32(0, c, (uInt)l) != e->crc)) {
+            s->budget = budget; /* not this one: as if never tried */
+            s->r->inflated_bytes = inflated;
+            s->r->status = status;
+            continue;
+        }
+        *content = c;
+        *len = l;
+        *full = f;
+        *sub_cut = sc;
+        *verified = whole && e->crc_known;
+        w->pw_first = pi;
+        return true;
+    }
+    return false;
+}
+
 /* One ZIP entry: name, encryption, content. Returns the entry's flags. */
 static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned depth,
                           const char *path, uint32_t cut, struct zent *e, struct zipctx *zc)
@@ -1435,7 +1608,7 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
     struct zs_result *r = s->r;
     unsigned cd = depth + 1;
     bool enc = (e->flags & 0x0001) || e->method == 99 || e->aes;
-    add_name(s, cd, e->name, e->name_len, enc);
+    struct zs_name_str *ns = add_name(s, cd, e->name, e->name_len, enc);
     char cp[ZS_PATH_MAX];
     child_path(cp, path, e->name, e->name_len);
     uint32_t own = name_flags(e->name, e->name_len);
@@ -1463,61 +1636,51 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
     }
     uint32_t flags = own;
     struct sub sb = {ZS_K_UNKNOWN, 0};
+    const uint8_t *content = NULL;
+    size_t len = 0;
+    uint64_t full = 0;
+    uint32_t sub_cut = 0;
     if (enc) {
         r->encrypted_entries++;
-        flags |= ZS_F_ENCRYPTED;
         if (!r->encryption)
             r->encryption = (e->flags & 0x0040) ? "pkware-strong"
                             : (e->method == 99 || e->aes) ? "aes" : "zipcrypto";
+        bool verified = false;
+        if (zip_open(s, d, n, e, cd, cut, rels, &content, &len, &full, &sub_cut, &verified)) {
+            zc->opened = true;
+            if (verified) {
+                r->opened_entries++;
+                if (ns)
+                    ns->opened = true;
+            }
+        }
+        /* still hidden unless every byte of it was seen and checked */
+        if (!verified)
+            flags |= ZS_F_ENCRYPTED;
     } else if (e->data_known && (e->method == 0 || e->method == 8)) {
         size_t avail = e->data_off < n ? n - e->data_off : 0;
-        size_t clen = e->csize < avail ? (size_t)e->csize : avail;
-        uint32_t sub_cut = e->csize > avail ? cut : 0;
-        const uint8_t *content = NULL;
-        size_t len = 0;
-        uint64_t full = e->usize;
-        if (e->method == 0) {
-            content = d + e->data_off;
-            len = clen;
-        } else if (cd <= s->w->lim.max_depth && s->budget > 0) {
-            uint8_t *buf = s->w->buf[cd];
-            size_t cap = s->w->lim.max_entry_bytes;
-            bool end = false;
-            size_t first = MM_MIN(cap, (size_t)ZS_PEEK_BYTES);
-            /* images and disk images need more than the first 4 KiB to be named */
-            struct zs_name nm;
-            zs_name_parse(e->name, e->name_len, &nm);
-            if (nm.cls == ZS_X_DISKIMAGE || name_is(e, "[Content_Types].xml") || rels)
-                first = cap;
-            len = inflate_to(s, d + e->data_off, clen, buf, 0, first, false, &end);
-            if (!end && len < cap && kind_is_container(identify(buf, len)))
-                len = inflate_to(s, NULL, 0, buf, len, cap, true, &end);
-            content = buf;
-            if (end)
-                full = len; /* the stream says where the entry ends */
-            else if (len < e->usize)
-                sub_cut = clen < e->csize ? cut : ZS_S_LIMIT;
-        } else {
-            r->status |= ZS_S_LIMIT;
-        }
-        if (content) {
-            if (name_is(e, "[Content_Types].xml") &&
-                (find_ci(content, len, "macroenabled") || find_ci(content, len, "vbaproject")))
-                zc->ct_macro = true;
-            struct ds_rel rel;
-            if (rels && ds_rels_find_remote(content, len, &rel)) {
-                own |= ZS_F_REMOTE;
-                flags |= ZS_F_REMOTE;
-                set_remote(r, ds_rel_type_name(rel.type), rel.target);
-                note_add(r, cp, "remote %s %s", ds_rel_type_name(rel.type), rel.target);
-            }
-            if (cd <= s->w->lim.max_depth)
-                scan_content(s, content, len, full > len ? full : len, cd, cp, sub_cut, &sb);
-            else
-                r->status |= ZS_S_LIMIT;
-        }
+        bool complete, bad;
+        if (!zip_data(s, e, d + e->data_off, avail, e->csize, cd, cut, rels, false, &content,
+                      &len, &full, &sub_cut, &complete, &bad))
+            content = NULL;
     } else if (e->data_known) {
         r->status |= ZS_S_UNSUPPORTED;
+    }
+    if (content) {
+        if (name_is(e, "[Content_Types].xml") &&
+            (find_ci(content, len, "macroenabled") || find_ci(content, len, "vbaproject")))
+            zc->ct_macro = true;
+        struct ds_rel rel;
+        if (rels && ds_rels_find_remote(content, len, &rel)) {
+            own |= ZS_F_REMOTE;
+            flags |= ZS_F_REMOTE;
+            set_remote(r, ds_rel_type_name(rel.type), rel.target);
+            note_add(r, cp, "remote %s %s", ds_rel_type_name(rel.type), rel.target);
+        }
+        if (cd <= s->w->lim.max_depth)
+            scan_content(s, content, len, full > len ? full : len, cd, cp, sub_cut, &sb);
+        else
+            r->status |= ZS_S_LIMIT;
     }
     flags |= sb.flags;
     /* the entry's own encryption is the archive's property; an item is for notable content */
@@ -1578,6 +1741,9 @@ static bool zip_central(struct scan *s, const uint8_t *d, size_t n, unsigned dep
         memset(&e, 0, sizeof e);
         e.flags = le16(d + p + 8);
         e.method = le16(d + p + 10);
+        e.mtime = le16(d + p + 12);
+        e.crc = le32(d + p + 16);
+        e.crc_known = true;
         e.csize = le32(d + p + 20);
         e.usize = le32(d + p + 24);
         size_t nl = le16(d + p + 28), xl = le16(d + p + 30), cl = le16(d + p + 32);
@@ -1639,6 +1805,9 @@ static void zip_local(struct scan *s, const uint8_t *d, size_t n, unsigned depth
         memset(&e, 0, sizeof e);
         e.flags = le16(d + p + 6);
         e.method = le16(d + p + 8);
+        e.mtime = le16(d + p + 10);
+        e.crc = le32(d + p + 14);
+        e.crc_known = !(e.flags & 0x0008); /* else it follows the data */
         e.csize = le32(d + p + 18);
         e.usize = le32(d + p + 22);
         size_t nl = le16(d + p + 26), xl = le16(d + p + 28);
@@ -1710,7 +1879,10 @@ static uint32_t scan_zip(struct scan *s, const uint8_t *d, size_t n, unsigned de
         set_desc(s->r, depth, "Java archive (JAR/APK)");
     } else {
         *kind = ZS_K_ZIP;
-        set_desc(s->r, depth, "ZIP archive%s", (flags & ZS_F_ENCRYPTED) ? " (encrypted)" : "");
+        set_desc(s->r, depth, "ZIP archive%s",
+                 (flags & ZS_F_ENCRYPTED) ? " (encrypted)"
+                 : zc.opened              ? " (encrypted, passphrase found)"
+                                          : "");
     }
     return flags;
 }
@@ -2258,6 +2430,7 @@ void zs_scan(zs_work_t *w, const uint8_t *data, size_t len, uint64_t full_size,
     };
     if (full_size < len)
         full_size = len;
+    w->pw_first = 0; /* the order of the tries depends on this file alone */
     struct sub sb;
     scan_content(&s, data, len, full_size, 0, "", 0, &sb);
     out->kind = sb.kind;

@@ -6,7 +6,8 @@
  * 9660/UDF, OneNote, PDF ...) and looks inside containers:
  *   - ZIP (APPNOTE 6.3.10): the central directory when the end of the archive is in the
  *     bytes given, else the local headers in order; the encryption flag (general-purpose bit
- *     0, strong encryption bit 6, WinZip AES method 99) from both; stored entries read in
+ *     0, strong encryption bit 6, WinZip AES method 99) from both; ZipCrypto entries opened
+ *     when one of the passwords given (zs_set_passwords) is theirs; stored entries read in
  *     place, deflated ones inflated with zlib into a bounded buffer; nested archives scanned
  *     in turn (depth bounded); OOXML (vbaProject.bin, macroEnabled content types), ODF Basic
  *     macros and Java archives recognised from the entry names;
@@ -142,6 +143,7 @@ struct zs_item {
 struct zs_name_str {
     char s[ZS_PATH_MAX]; /* printable copy of the entry name, NUL-terminated */
     bool encrypted;      /* the entry's data is encrypted */
+    bool opened;         /* ... and was opened with a password given (zs_set_passwords) */
 };
 
 struct zs_result {
@@ -154,6 +156,8 @@ struct zs_result {
     uint32_t entries;        /* archive entries examined (all levels) */
     uint32_t entries_declared; /* entries the outermost archive says it has (0 unknown) */
     uint32_t encrypted_entries;
+    uint32_t opened_entries; /* encrypted entries opened with a password given, their
+                                content checked against the entry's CRC-32 */
     uint32_t depth;          /* deepest nesting reached */
     uint64_t inflated_bytes; /* bytes produced by zlib */
     struct zs_item items[ZS_MAX_ITEMS];
@@ -175,6 +179,19 @@ typedef struct zs_work zs_work_t;
  * memory or when the limits are out of range. */
 zs_work_t *zs_work_new(const struct zs_limits *lim);
 void zs_work_free(zs_work_t *w);
+
+#define ZS_MAX_PASSWORDS 8
+#define ZS_PASSWORD_MAX 64
+
+/*
+ * Passwords the next scans try on ZipCrypto entries (PKWARE's traditional encryption, the
+ * only kind a password found in a mail can open cheaply): n of them (at most
+ * ZS_MAX_PASSWORDS, longer ones are cut to ZS_PASSWORD_MAX bytes), copied; n 0 = none. A
+ * password is taken when the entry's check byte agrees and its content then inflates; the
+ * entry counts as opened (zs_result.opened_entries) when its CRC-32 agrees too, and its
+ * content is scanned like an unencrypted entry's.
+ */
+void zs_set_passwords(zs_work_t *w, const uint8_t *const *pw, const size_t *len, size_t n);
 
 /*
  * Scan data[0..len), the first len bytes of a file of full_size bytes (full_size < len is

@@ -9,3 +9,7 @@ target_include_directories(test_dt_attachment PRIVATE ${CMAKE_CURRENT_SOURCE_DIR
 mm_unit_test(test_docscan SOURCES test_docscan.c DEPS mm_detect mm_core)
 target_sources(test_docscan PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
 target_include_directories(test_docscan PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)
+# Archive passwords in a message's text (src/detect/archive_pw.c) on their own.
+mm_unit_test(test_archive_pw SOURCES test_archive_pw.c DEPS mm_detect mm_core)
+target_sources(test_archive_pw PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
+target_include_directories(test_archive_pw PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)

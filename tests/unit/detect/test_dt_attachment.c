@@ -180,6 +180,50 @@ struct zent_opt {
     uint16_t lflags, cflags; /* general-purpose flags of the local / central header */
 };
 
+/* An entry's local header, its data (and data descriptor), and its central header. */
+static void zip_put(struct zipw *z, const char *name, uint16_t lflags, uint16_t cflags,
+                    uint16_t method, uint16_t mtime, uint16_t mdate, uint32_t crc,
+                    const struct buf *data, size_t usize, bool descriptor)
+{
+    size_t off = z->data.len;
+    size_t nl = strlen(name);
+    b_le32(&z->data, 0x04034b50);
+    b_le16(&z->data, 20);
+    b_le16(&z->data, lflags);
+    b_le16(&z->data, method);
+    b_le16(&z->data, mtime);
+    b_le16(&z->data, mdate);
+    b_le32(&z->data, descriptor ? 0 : crc);
+    b_le32(&z->data, (uint32_t)data->len);
+    b_le32(&z->data, (uint32_t)usize);
+    b_le16(&z->data, (uint32_t)nl);
+    b_le16(&z->data, 0);
+    b_put(&z->data, name, nl);
+    b_put(&z->data, data->p, data->len);
+    if (descriptor) {
+        b_le32(&z->data, 0x08074b50);
+        b_le32(&z->data, crc);
+        b_le32(&z->data, (uint32_t)data->len);
+        b_le32(&z->data, (uint32_t)usize);
+    }
+    b_le32(&z->cd, 0x02014b50);
+    b_le16(&z->cd, 20);
+    b_le16(&z->cd, 20);
+    b_le16(&z->cd, cflags);
+    b_le16(&z->cd, method);
+    b_le16(&z->cd, mtime);
+    b_le16(&z->cd, mdate);
+    b_le32(&z->cd, crc);
+    b_le32(&z->cd, (uint32_t)data->len);
+    b_le32(&z->cd, (uint32_t)usize);
+    b_le16(&z->cd, (uint32_t)nl);
+    b_zero(&z->cd, 8);
+    b_le32(&z->cd, 0x20);
+    b_le32(&z->cd, (uint32_t)off);
+    b_put(&z->cd, name, nl);
+    z->n++;
+}
+
 static void zip_add(struct zipw *z, const char *name, const uint8_t *d, size_t n,
                     struct zent_opt o)
 {
@@ -189,35 +233,7 @@ static void zip_add(struct zipw *z, const char *name, const uint8_t *d, size_t n
     else
         b_put(&comp, d, n);
     uint32_t crc = (uint32_t)crc32(0, d, (uInt)n);
-    size_t off = z->data.len;
-    size_t nl = strlen(name);
-    b_le32(&z->data, 0x04034b50);
-    b_le16(&z->data, 20);
-    b_le16(&z->data, o.lflags);
-    b_le16(&z->data, o.method);
-    b_le32(&z->data, 0);
-    b_le32(&z->data, crc);
-    b_le32(&z->data, (uint32_t)comp.len);
-    b_le32(&z->data, (uint32_t)n);
-    b_le16(&z->data, (uint32_t)nl);
-    b_le16(&z->data, 0);
-    b_put(&z->data, name, nl);
-    b_put(&z->data, comp.p, comp.len);
-    b_le32(&z->cd, 0x02014b50);
-    b_le16(&z->cd, 20);
-    b_le16(&z->cd, 20);
-    b_le16(&z->cd, o.cflags);
-    b_le16(&z->cd, o.method);
-    b_le32(&z->cd, 0);
-    b_le32(&z->cd, crc);
-    b_le32(&z->cd, (uint32_t)comp.len);
-    b_le32(&z->cd, (uint32_t)n);
-    b_le16(&z->cd, (uint32_t)nl);
-    b_zero(&z->cd, 8);
-    b_le32(&z->cd, 0x20);
-    b_le32(&z->cd, (uint32_t)off);
-    b_put(&z->cd, name, nl);
-    z->n++;
+    zip_put(z, name, o.lflags, o.cflags, o.method, 0, 0, crc, &comp, n, false);
     b_free(&comp);
 }
 
@@ -241,6 +257,63 @@ static struct buf zip_end(struct zipw *z)
 }
 
 static const struct zent_opt STORED = {0, 0, 0}, DEFL = {8, 0, 0};
+
+/* A ZipCrypto entry (APPNOTE 6.1): the data (stored or deflated) behind the 12-byte header
+ * whose last byte is the CRC's high byte, or the time's with a data descriptor (flag bit 3;
+ * the local header then carries no CRC). Written the way PKZIP does, with a bitwise CRC-32
+ * step of its own rather than the scanner's table. */
+struct zc_w {
+    uint32_t k[3];
+};
+
+static void zcw_update(struct zc_w *z, uint8_t c)
+{
+    uint32_t x = (z->k[0] ^ c) & 0xff;
+    for (int i = 0; i < 8; i++)
+        x = (x & 1) ? (x >> 1) ^ 0xedb88320u : x >> 1;
+    z->k[0] = x ^ (z->k[0] >> 8);
+    z->k[1] = (z->k[1] + (z->k[0] & 0xff)) * 134775813u + 1;
+    uint32_t y = (z->k[2] ^ (z->k[1] >> 24)) & 0xff;
+    for (int i = 0; i < 8; i++)
+        y = (y & 1) ? (y >> 1) ^ 0xedb88320u : y >> 1;
+    z->k[2] = y ^ (z->k[2] >> 8);
+}
+
+static uint8_t zcw_enc(struct zc_w *z, uint8_t p)
+{
+    uint32_t t = (z->k[2] | 2) & 0xffff;
+    uint8_t c = (uint8_t)(p ^ ((t * (t ^ 1)) >> 8));
+    zcw_update(z, p);
+    return c;
+}
+
+#define ZC_MTIME 0x8cc3u /* 17:38:06: the check byte with a data descriptor is 0x8c */
+
+static void zip_add_zc(struct zipw *z, const char *name, const uint8_t *d, size_t n,
+                       uint16_t method, const char *password, bool descriptor)
+{
+    struct buf comp = {0};
+    if (method == 8)
+        raw_deflate(d, n, &comp);
+    else
+        b_put(&comp, d, n);
+    uint32_t crc = (uint32_t)crc32(0, d, (uInt)n);
+    struct zc_w k = {{0x12345678u, 0x23456789u, 0x34567890u}};
+    for (const char *q = password; *q; q++)
+        zcw_update(&k, (uint8_t)*q);
+    struct buf enc = {0};
+    for (int i = 0; i < 12; i++) {
+        uint8_t h = i < 11 ? (uint8_t)(0x5a + 7 * i)
+                           : descriptor ? (uint8_t)(ZC_MTIME >> 8) : (uint8_t)(crc >> 24);
+        b_u8(&enc, zcw_enc(&k, h));
+    }
+    for (size_t i = 0; i < comp.len; i++)
+        b_u8(&enc, zcw_enc(&k, comp.p[i]));
+    uint16_t flags = (uint16_t)(1u | (descriptor ? 8u : 0u));
+    zip_put(z, name, flags, flags, method, ZC_MTIME, 0x58b6, crc, &enc, n, descriptor);
+    b_free(&comp);
+    b_free(&enc);
+}
 
 /* The 512-byte header of an OLE2 file (version 3, 512-byte sectors) whose one FAT sector is
  * sector 0 and whose directory starts at sector 1, no mini FAT. */
@@ -621,6 +694,235 @@ static void test_scan_zip(void **state)
     assert_true(it->encrypted);
     b_free(&a);
     b_free(&pe);
+    zs_work_free(w);
+}
+
+/* zs_set_passwords from a list of C strings. */
+static void set_pw(zs_work_t *w, const char *const *pw, size_t n)
+{
+    const uint8_t *p[16];
+    size_t l[16];
+    for (size_t i = 0; i < n; i++) {
+        p[i] = (const uint8_t *)pw[i];
+        l[i] = strlen(pw[i]);
+    }
+    zs_set_passwords(w, p, l, n);
+}
+
+/* A wrong password whose check byte still agrees with the entry's (about one in 256 does):
+ * the scanner must get past it on the CRC and leave no trace of the attempt. */
+static void pw_colliding(const struct buf *a, char out[16])
+{
+    for (int i = 0; i < 100000; i++) {
+        snprintf(out, 16, "w%d", i);
+        struct zc_w k = {{0x12345678u, 0x23456789u, 0x34567890u}};
+        for (const char *q = out; *q; q++)
+            zcw_update(&k, (uint8_t)*q);
+        /* decrypt the 12-byte header of the first entry (local header of 30 + name) */
+        size_t nl = (size_t)(a->p[26] | a->p[27] << 8), at = 30 + nl;
+        uint8_t last = 0;
+        for (int j = 0; j < 12; j++) {
+            uint32_t t = (k.k[2] | 2) & 0xffff;
+            last = (uint8_t)(a->p[at + (size_t)j] ^ ((t * (t ^ 1)) >> 8));
+            zcw_update(&k, last);
+        }
+        uint32_t crc = (uint32_t)a->p[14] | (uint32_t)a->p[15] << 8 | (uint32_t)a->p[16] << 16 |
+                       (uint32_t)a->p[17] << 24;
+        if (last == (uint8_t)(crc >> 24))
+            return;
+    }
+    fail_msg("no colliding password found");
+}
+
+/* ZipCrypto entries opened with a password given: stored and deflated, a data descriptor,
+ * the right password among wrong ones (one of which passes the check byte), none right, AES
+ * (not opened), a cut archive (content seen but not counted as opened), an encrypted archive
+ * inside an encrypted archive, the password bounds. */
+static void test_scan_zipcrypto(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    struct buf pe = mk_pe(3000, false);
+    static const char *const vba_names[] = {"WordDocument", "Macros", "VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {2, 1, 1, 2};
+    struct buf ole = mk_ole(vba_names, vba_types, 4, NULL, false);
+    static const char txt[] = "Quarterly figures, nothing active in here.\r\n";
+    struct zipw z = {0};
+
+    /* (notes.txt inflates to more than the 4 KiB a type needs: opening reads all of it) */
+    struct buf notes = {0};
+    for (int i = 0; i < 150; i++)
+        b_put(&notes, txt, strlen(txt));
+    zip_add_zc(&z, "invoice.doc", ole.p, ole.len, 8, "0423", false);
+    zip_add_zc(&z, "setup.bin", pe.p, pe.len, 0, "0423", false);
+    zip_add_zc(&z, "notes.txt", notes.p, notes.len, 8, "0423", true);
+    struct buf a = zip_end(&z);
+
+    /* no password: hidden, as before */
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_int_equal(r.encrypted_entries, 3);
+    assert_int_equal(r.opened_entries, 0);
+    assert_int_equal(r.inflated_bytes, 0);
+    assert_string_equal(r.desc, "ZIP archive (encrypted)");
+
+    /* the right one among wrong ones, one of which passes the check byte */
+    char coll[16];
+    pw_colliding(&a, coll);
+    const char *pws[] = {"letmein", coll, "0423", "zz"};
+    set_pw(w, pws, 4);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_false(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_int_equal(r.encrypted_entries, 3);
+    assert_int_equal(r.opened_entries, 3);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.desc, "ZIP archive (encrypted, passphrase found)");
+    assert_string_equal(r.encryption, "zipcrypto");
+    for (uint32_t i = 0; i < 3; i++)
+        assert_true(r.names[i].encrypted && r.names[i].opened);
+    assert_int_equal(need_item(&r, "invoice.doc")->kind, ZS_K_OLE);
+    assert_int_equal(need_item(&r, "setup.bin")->kind, ZS_K_PE);
+    uint64_t inflated = r.inflated_bytes;
+    /* the same with only the right password: the wrong ones left no trace */
+    const char *right[] = {"0423"};
+    set_pw(w, right, 1);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_int_equal(r.opened_entries, 3);
+    assert_int_equal(r.inflated_bytes, inflated);
+    assert_int_equal(r.status, 0);
+
+    /* only wrong passwords (the colliding one too): hidden, nothing inflated, no damage */
+    const char *wrong[] = {coll, "0424", "", "04230"};
+    set_pw(w, wrong, 4);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_false(r.flags & (ZS_F_MACRO | ZS_F_EXECUTABLE));
+    assert_int_equal(r.opened_entries, 0);
+    assert_int_equal(r.inflated_bytes, 0);
+    assert_int_equal(r.status, 0);
+    assert_false(r.names[0].opened);
+
+    /* cut inside the second entry (local headers only): the first is opened whole, the
+     * second's first bytes are read and scanned (a PE), but it stays hidden as a whole */
+    set_pw(w, right, 1);
+    size_t csize1 = (size_t)a.p[18] | (size_t)a.p[19] << 8 | (size_t)a.p[20] << 16 |
+                    (size_t)a.p[21] << 24;
+    size_t second = 30 + strlen("invoice.doc") + csize1;
+    size_t cut = second + 30 + strlen("setup.bin") + 12 + 600;
+    scan(w, a.p, cut, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_true(r.flags & ZS_F_MACRO);
+    assert_int_equal(r.opened_entries, 1);
+    assert_true(r.status & ZS_S_TRUNCATED);
+    b_free(&a);
+
+    /* a damaged entry (its CRC wrong in the low bytes, so the check byte still agrees): the
+     * password fits and the data inflates, but the CRC disagrees: not opened, no trace */
+    zip_add_zc(&z, "invoice.doc", ole.p, ole.len, 8, "0423", false);
+    a = zip_end(&z);
+    for (size_t i = 0; i + 4 <= a.len; i++)
+        if (!memcmp(a.p + i, "PK\1\2", 4) || !memcmp(a.p + i, "PK\3\4", 4))
+            a.p[i + (a.p[i + 2] == 1 ? 16 : 14)] ^= 0x5a;
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_int_equal(r.opened_entries, 0);
+    assert_int_equal(r.inflated_bytes, 0);
+    assert_int_equal(r.status, 0);
+    b_free(&a);
+    /* ... and its inflating is given back to the budget: with room for one entry only, the
+     * good entry behind the damaged one is still opened */
+    zip_add_zc(&z, "invoice.doc", ole.p, ole.len, 8, "0423", false);
+    zip_add_zc(&z, "report.doc", ole.p, ole.len, 8, "0423", false);
+    a = zip_end(&z);
+    a.p[14] ^= 0x5a; /* the first entry's local and central CRC */
+    for (size_t i = 0; i + 4 <= a.len; i++)
+        if (!memcmp(a.p + i, "PK\1\2", 4)) {
+            a.p[i + 16] ^= 0x5a;
+            break;
+        }
+    zs_work_t *tight = work(3, 256, 512 << 10, ole.len + 64);
+    set_pw(tight, right, 1);
+    scan(tight, a.p, a.len, a.len, &r);
+    assert_int_equal(r.opened_entries, 1);
+    assert_false(r.names[0].opened);
+    assert_true(r.names[1].opened);
+    assert_true(r.flags & ZS_F_MACRO);
+    zs_work_free(tight);
+    b_free(&a);
+
+    /* AES entries are not opened, whatever the password */
+    zip_add(&z, "secret.doc", ole.p, ole.len, (struct zent_opt){99, 1, 1});
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_int_equal(r.opened_entries, 0);
+    assert_string_equal(r.encryption, "aes");
+    b_free(&a);
+
+    /* an encrypted ZIP inside an encrypted ZIP, the same password: both opened */
+    zip_add_zc(&z, "payload.exe", pe.p, pe.len, 8, "0423", false);
+    struct buf inner = zip_end(&z);
+    zip_add_zc(&z, "docs.zip", inner.p, inner.len, 0, "0423", false);
+    a = zip_end(&z);
+    scan(w, a.p, a.len, a.len, &r);
+    assert_false(r.flags & ZS_F_ENCRYPTED);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_int_equal(r.opened_entries, 2);
+    assert_int_equal(need_item(&r, "docs.zip!/payload.exe")->kind, ZS_K_PE);
+    b_free(&a);
+    b_free(&inner);
+
+    /* an entry larger than max-entry-bytes: its first 4 KiB decrypted and scanned, the rest
+     * cut by our bound (limit, not truncated), and so not counted as opened */
+    zs_work_t *small = work(3, 256, 4096, 4 << 20);
+    struct buf big = mk_pe(10000, false);
+    zip_add_zc(&z, "setup.bin", big.p, big.len, 0, "0423", false);
+    a = zip_end(&z);
+    set_pw(small, right, 1);
+    scan(small, a.p, a.len, a.len, &r);
+    assert_true(r.flags & ZS_F_EXECUTABLE);
+    assert_true(r.flags & ZS_F_ENCRYPTED);
+    assert_int_equal(r.opened_entries, 0);
+    assert_true(r.status & ZS_S_LIMIT);
+    assert_false(r.status & ZS_S_TRUNCATED);
+    b_free(&a);
+    b_free(&big);
+    zs_work_free(small);
+
+    /* bounds: eight passwords at most (a ninth is not tried), 64 bytes of each */
+    char longpw[80];
+    memset(longpw, 'q', sizeof longpw - 1);
+    longpw[sizeof longpw - 1] = '\0';
+    zip_add_zc(&z, "setup.bin", pe.p, pe.len, 8, "0423", false);
+    struct buf b1 = zip_end(&z);
+    const char *nine[] = {"a", "b", "c", "d", "e", "f", "g", "h", "0423"};
+    set_pw(w, nine, 9);
+    scan(w, b1.p, b1.len, b1.len, &r);
+    assert_int_equal(r.opened_entries, 0);
+    set_pw(w, nine + 1, 8);
+    scan(w, b1.p, b1.len, b1.len, &r);
+    assert_int_equal(r.opened_entries, 1);
+    char cut64[65];
+    memcpy(cut64, longpw, 64);
+    cut64[64] = '\0';
+    zip_add_zc(&z, "setup.bin", pe.p, pe.len, 8, cut64, false);
+    struct buf b2 = zip_end(&z);
+    const char *lp[] = {longpw};
+    set_pw(w, lp, 1);
+    scan(w, b2.p, b2.len, b2.len, &r);
+    assert_int_equal(r.opened_entries, 1); /* the first 64 bytes are the password */
+    set_pw(w, NULL, 0);
+    scan(w, b2.p, b2.len, b2.len, &r);
+    assert_int_equal(r.opened_entries, 0);
+    b_free(&b1);
+    b_free(&b2);
+    b_free(&notes);
+    b_free(&pe);
+    b_free(&ole);
     zs_work_free(w);
 }
 
@@ -1896,6 +2198,95 @@ static void test_detector_signatures(void **state)
     b_free(&enc);
 }
 
+/* An encrypted ZIP with its password in the message's text (the Emotet mail): opened and
+ * judged by what is inside; the wrong password in the text leaves it an encrypted archive;
+ * harmless contents behind a password given in the text raise nothing. */
+static void test_detector_password(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    static const char *const vba_names[] = {"WordDocument", "Macros", "VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {2, 1, 1, 2};
+    struct buf ole = mk_ole(vba_names, vba_types, 4, NULL, false);
+    static const char txt[] = "Minutes of the April meeting.\r\n";
+    struct zipw z = {0};
+    zip_add_zc(&z, "invoice.doc", ole.p, ole.len, 8, "0423", false);
+    struct buf enc = zip_end(&z);
+    zip_add_zc(&z, "minutes.txt", (const uint8_t *)txt, strlen(txt), 8, "0423", false);
+    struct buf plain = zip_end(&z);
+    zip_add_zc(&z, "invoice.doc", ole.p, ole.len, 8, "0423", false);
+    zip_add_zc(&z, "report.doc", ole.p, ole.len, 8, "other", false);
+    struct buf two = zip_end(&z);
+
+    static const char ja[] = "\xe4\xbd\x90\xe8\x97\xa4\xe6\xa7\x98\n\n"
+                             "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89"
+                             "\xef\xbc\x9a" "0423\n";
+    static const char jis[] = "\x1b$B%Q%9%o!<%I!'\x1b(B0423\r\n";
+    static const char other[] = "Password: 9999\n";
+    struct {
+        const char *text;
+        const struct buf *zip;
+        uint32_t sid; /* 0: no alert */
+        const char *want[3];
+    } rows[] = {
+        {ja, &enc, 6004,
+         {"\"reasons\":[\"macro\"]", "\"opened_entries\":1",
+          "1 encrypted entry was opened with the passphrase written in the message itself"}},
+        /* (right after an opening: the passwords of one file are not tried on the next) */
+        {NULL, &enc, 6005, {"\"contents_visible\":false", "\"encrypted_entries\":1", NULL}},
+        /* one entry opened, one not (another password): the hidden one is named */
+        {ja, &two, 6004,
+         {"\"reasons\":[\"macro\",\"encrypted_archive\"]", "\"opened_entries\":1",
+          "Office document (report.doc) that cannot be checked"}},
+        {jis, &enc, 6004, {"\"contents_visible\":true", "it contains a VBA macro project: invoice.doc",
+                           "\"detected_type\":\"ZIP archive (encrypted, passphrase found)\""}},
+        {other, &enc, 6005,
+         {"\"reasons\":[\"encrypted_archive\"]", "\"opened_entries\":0",
+          "cannot be checked for macros"}},
+        {ja, &plain, 0, {NULL, NULL, NULL}},
+        {other, &plain, 6005, {"\"reasons\":[\"encrypted_archive\"]", NULL, NULL}},
+    };
+    uint64_t ts = T0;
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        char row[16];
+        snprintf(row, sizeof row, "row %zu", i);
+        struct mime_email em = the_email;
+        if (rows[i].text) {
+            em.text = (const uint8_t *)rows[i].text;
+            em.text_len = (uint32_t)strlen(rows[i].text);
+        }
+        size_t before = c.n;
+        struct flow f = mk_flow(900 + i, 120, 25, 25);
+        struct app_file af = mk_file(APP_PROTO_SMTP, "invoice_0423.zip", rows[i].zip->p,
+                                     rows[i].zip->len, "application/zip");
+        af.email = &em;
+        feed(h, &f, FLOW_TOSERVER, ts, &af);
+        ts += S_NS;
+        TC_EQ(row, c.n, before + (rows[i].sid ? 1 : 0));
+        if (!rows[i].sid || c.n != before + 1)
+            continue;
+        TC_EQ(row, c.sid[before], rows[i].sid);
+        for (int k = 0; k < 3; k++) {
+            if (!rows[i].want[k])
+                continue;
+            TC_CHECK(row, has_str(c.json[before], rows[i].want[k]));
+            if (!has_str(c.json[before], rows[i].want[k]))
+                fprintf(stderr, "  want %s in %s\n", rows[i].want[k], c.json[before]);
+        }
+    }
+    tc_done();
+    /* the password is never written out */
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(has_str(c.json[i], "0423\""));
+    col_reset(&c);
+    dtr_free(h);
+    b_free(&ole);
+    b_free(&enc);
+    b_free(&plain);
+    b_free(&two);
+}
+
 static void test_detector_settings(void **state)
 {
     (void)state;
@@ -2177,6 +2568,7 @@ int main(void)
         cmocka_unit_test(test_scan_executables),
         cmocka_unit_test(test_scan_zip),
         cmocka_unit_test(test_scan_zip_limits),
+        cmocka_unit_test(test_scan_zipcrypto),
         cmocka_unit_test(test_scan_office),
         cmocka_unit_test(test_scan_xlm),
         cmocka_unit_test(test_scan_active),
@@ -2187,6 +2579,7 @@ int main(void)
         cmocka_unit_test(test_worth_scanning),
         cmocka_unit_test(test_scan_prefixes),
         cmocka_unit_test(test_detector_signatures),
+        cmocka_unit_test(test_detector_password),
         cmocka_unit_test(test_detector_settings),
         cmocka_unit_test(test_detector_once_per_flow),
         cmocka_unit_test(test_detector_memcap),

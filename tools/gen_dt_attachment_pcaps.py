@@ -643,7 +643,12 @@ def case_active():
                 b"/S /Launch /Win << /F (cmd.exe) /P (/c start /min powershell -w hidden "
                 b"-c echo mamori-test) >>")),
             ("manual.pdf", "application/pdf", pdf_with_action(
-                b"/S /Launch /F (chapter2.pdf) /NewWindow true"))]
+                b"/S /Launch /F (chapter2.pdf) /NewWindow true")),
+            # a Common Controls ActiveX object (the class CVE-2012-0158 documents embed); its
+            # native data is an inert stand-in, the detector judges the class
+            ("po.rtf", "application/msword",
+             rtf_with_object("MSComctlLib.TreeCtrl.2", bytes(r.randrange(256) for _ in range(64)),
+                             "Purchase order"))]
     msg = message(r, "sales@partner-c.example", "takahashi@" + DOMAIN, "Quotation and order",
                   "Please find the quotation and the order form attached.", atts)
     g.smtp("198.51.100.61", "mx.partner-c.example", "sales@partner-c.example",

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define AT_NAME_MAX 256u  /* bytes of an HTTP file name built here */
 #define AT_CTYPE_MAX 128u
@@ -500,9 +501,16 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
     if (r & R_REMOTE)
         at_remote_detail(jb, res);
     if (r & R_EXPLOIT) {
-        snprintf(t, sizeof t, "it embeds an Equation Editor object (%s): Office's old formula "
-                 "editor, whose flaws CVE-2017-11882 and CVE-2018-0802 such documents exploit "
-                 "to run code as soon as they are opened", res->exploit_class);
+        if (!strncasecmp(res->exploit_class, "MSComctlLib.", 12))
+            snprintf(t, sizeof t, "it embeds an ActiveX control of the Windows Common Controls "
+                     "(%s, MSCOMCTL.OCX), whose flaws CVE-2012-0158 and CVE-2012-1856 such "
+                     "documents exploit to run code as soon as they are opened",
+                     res->exploit_class);
+        else
+            snprintf(t, sizeof t, "it embeds an Equation Editor object (%s): Office's old "
+                     "formula editor, whose flaws CVE-2017-11882 and CVE-2018-0802 such "
+                     "documents exploit to run code as soon as they are opened",
+                     res->exploit_class);
         jb_string(jb, NULL, t);
     }
     if (r & R_MACRO) {

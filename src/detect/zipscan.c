@@ -2122,6 +2122,15 @@ static bool class_equation_editor(const char *cls)
            !strcasecmp(cls, "Equation.3");
 }
 
+/* The ActiveX controls of MSCOMCTL.OCX, Visual Basic 6's Windows Common Controls
+ * ("MSComctlLib.ListViewCtrl.2", "MSComctlLib.TreeCtrl.2", "MSComctlLib.TabStrip.2" ...):
+ * documents embed them to exploit CVE-2012-0158 and CVE-2012-1856, still sent years after the
+ * fix; an honest mail attachment has no use for them. */
+static bool class_mscomctl(const char *cls)
+{
+    return !strncasecmp(cls, "MSComctlLib.", 12);
+}
+
 /* One embedded object: judged by its class, its content scanned like an archive entry's. */
 static void rtf_object(void *u, const struct ds_rtf_obj *o)
 {
@@ -2136,11 +2145,12 @@ static void rtf_object(void *u, const struct ds_rtf_obj *o)
     r->objects++;
     uint32_t f = 0;
     struct sub sb = {ZS_K_UNKNOWN, 0};
-    if (class_equation_editor(cls)) {
+    if (class_equation_editor(cls) || class_mscomctl(cls)) {
         f |= ZS_F_EXPLOIT;
         if (!r->exploit_class[0])
             snprintf(r->exploit_class, sizeof r->exploit_class, "%s", cls);
-        note_add(r, c->path, "Equation Editor object (%s)%s", cls, upd);
+        note_add(r, c->path, "%s object (%s)%s",
+                 class_mscomctl(cls) ? "Common Controls ActiveX" : "Equation Editor", cls, upd);
     } else if (!strcasecmp(cls, "OLE2Link")) {
         char url[ZS_PATH_MAX] = "";
         if (o->native)
@@ -2209,7 +2219,9 @@ static uint32_t scan_rtf(struct scan *s, const uint8_t *d, size_t n, unsigned de
     uint32_t objs = r->objects - before;
     if (objs)
         set_desc(r, depth, "Rich Text Format document with %s%s",
-                 (c.flags & ZS_F_EXPLOIT) ? "an Equation Editor object"
+                 (c.flags & ZS_F_EXPLOIT) ? (class_mscomctl(r->exploit_class)
+                                                 ? "a Common Controls ActiveX object"
+                                                 : "an Equation Editor object")
                  : objs == 1             ? "an embedded object"
                                          : "embedded objects",
                  (c.flags & ZS_F_REMOTE) ? " and remote content" : "");

@@ -1786,6 +1786,22 @@ static void test_scan_active(void **state)
     scan(w, rtf_mt.p, rtf_mt.len, rtf_mt.len, &r);
     assert_int_equal(r.flags, 0);
     assert_non_null(strstr(r.note, "embedded OLE object Equation.DSMT4"));
+    /* a Common Controls ActiveX object (CVE-2012-0158): its class, in any case; a Forms 2.0
+     * control is only noted */
+    static const uint8_t ax[] = {0x2c, 0x9d, 0xb0, 0x3d, 0, 0, 0, 0, 0, 0, 0, 0};
+    struct buf rtf_lv = mk_rtf("", "MSComctlLib.ListViewCtrl.2", ax, sizeof ax);
+    scan(w, rtf_lv.p, rtf_lv.len, rtf_lv.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    assert_string_equal(r.exploit_class, "MSComctlLib.ListViewCtrl.2");
+    assert_string_equal(r.desc, "Rich Text Format document with a Common Controls ActiveX object");
+    assert_non_null(strstr(r.note, "Common Controls ActiveX object (MSComctlLib.ListViewCtrl.2)"));
+    struct buf rtf_ts = mk_rtf("", "mscomctllib.TabStrip.2", ax, sizeof ax);
+    scan(w, rtf_ts.p, rtf_ts.len, rtf_ts.len, &r);
+    assert_int_equal(r.flags, ZS_F_EXPLOIT);
+    struct buf rtf_cb = mk_rtf("", "Forms.CheckBox.1", ax, sizeof ax);
+    scan(w, rtf_cb.p, rtf_cb.len, rtf_cb.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_non_null(strstr(r.note, "embedded OLE object Forms.CheckBox.1"));
 
     /* an Equation Editor object in OLE2: by its class id, or by its stream under another
      * class (a renamed RTF object), and as an OOXML embedding */
@@ -1900,6 +1916,11 @@ static void test_scan_active(void **state)
         {"quote.rtf", &rtf_eq, 6007,
          {"\"reasons\":[\"exploit_object\"]", "CVE-2017-11882",
           "\"exploit_object\":\"Equation.3\""}},
+        {"order.rtf", &rtf_lv, 6007,
+         {"\"exploit_object\":\"MSComctlLib.ListViewCtrl.2\"",
+          "it embeds an ActiveX control of the Windows Common Controls "
+          "(MSComctlLib.ListViewCtrl.2, MSCOMCTL.OCX), whose flaws CVE-2012-0158",
+          "\"reasons\":[\"exploit_object\"]"}},
         {"scan.rtf", &rtf_link, 6007,
          {"\"reasons\":[\"remote_content\"]",
           "fetches an OLE object from http://198.51.100.7/doc.hta",
@@ -1940,7 +1961,7 @@ static void test_scan_active(void **state)
     struct buf *all[] = {&tpl,  &local,   &outer,   &xlsx,    &rtf_eq,    &rtf_mt,
                          &link, &rtf_link, &pe,     &pkg,     &rtf_pkg,   &ole_vba,
                          &rtf_vba, &ole_plain, &rtf_plain, &zrtf,  &ole_eq,    &ole_eqs,
-                         &rtf_renamed, &docx_eq};
+                         &rtf_renamed, &docx_eq, &rtf_lv, &rtf_ts, &rtf_cb};
     for (size_t i = 0; i < MM_ARRAY_LEN(all); i++)
         b_free(all[i]);
     zs_work_free(w);

@@ -12,8 +12,9 @@
  * lies inside the decode buffer and within its declared size, its format is 0, 1 or 2, and
  * the callback runs at most max times while the count returned covers them; a package's
  * file bytes lie inside the input; a template or URL found is remote / has a scheme; a PDF
- * has at most DS_PDF_FILES non-empty file names and a launch target only with a launch; a
- * second run gives the same answers.
+ * has at most DS_PDF_FILES non-empty file names and a launch target only with a launch, reads
+ * at most DS_PDF_OBJSTMS object streams inflating to at most its 64 KiB buffer; a second run
+ * gives the same answers.
  */
 #include "fuzz_check.h"
 #include "detect/docscan.h"
@@ -23,6 +24,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Object streams inflate here (64 KiB, as a small max-entry-bytes). */
+static uint8_t pdfbuf[64 << 10];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -137,8 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 4: {
         struct ds_pdf p1, p2;
-        ds_pdf_scan(d, n, &p1);
-        ds_pdf_scan(d, n, &p2);
+        ds_pdf_scan(d, n, pdfbuf, sizeof pdfbuf, &p1);
+        ds_pdf_scan(d, n, pdfbuf, sizeof pdfbuf, &p2);
         CHECK(p1.n_files <= DS_PDF_FILES);
         CHECK(terminated(p1.launch_target, sizeof p1.launch_target));
         CHECK(!p1.launch_target[0] || p1.launch);
@@ -147,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(p1.files[i][0] != 0);
         }
         CHECK(memcmp(&p1, &p2, sizeof p1) == 0);
+        CHECK(p1.objstms <= DS_PDF_OBJSTMS && p1.objstm_bytes <= sizeof pdfbuf);
         break;
     }
     default: {

@@ -325,6 +325,22 @@ def pdf_with_action(action):
     return out
 
 
+def pdf_objstm_with_action(action):
+    """A PDF 1.5 whose action dictionary (the catalog's /OpenAction) lies in a compressed
+    object stream (/Type /ObjStm, FlateDecode), where droppers hide it from scanners that
+    read only plain objects."""
+    inner = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >> << " + action + b" >>"
+    pairs = b"2 0 4 %d " % len(b"<< /Type /Pages /Kids [3 0 R] /Count 1 >> ")
+    data = zlib.compress(pairs + inner, 9)
+    out = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n"
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>\nendobj\n"
+    out += b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
+    out += (b"5 0 obj\n<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode /Length %d >>\n"
+            b"stream\r\n" % (len(pairs), len(data))) + data + b"\r\nendstream\nendobj\n"
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\n%%EOF\n"
+    return out
+
+
 def smuggling_page(payload, name):
     """An HTML page that decodes payload (base64 in the page) into a Blob and saves it as
     name when opened: HTML smuggling as Qakbot and IcedID used it."""
@@ -648,7 +664,11 @@ def case_active():
             # native data is an inert stand-in, the detector judges the class
             ("po.rtf", "application/msword",
              rtf_with_object("MSComctlLib.TreeCtrl.2", bytes(r.randrange(256) for _ in range(64)),
-                             "Purchase order"))]
+                             "Purchase order")),
+            # the launch action of statement.pdf, hidden in a compressed object stream
+            ("notice.pdf", "application/pdf", pdf_objstm_with_action(
+                b"/S /Launch /Win << /F (cmd.exe) /P (/c start /min powershell -w hidden "
+                b"-c echo mamori-test) >>"))]
     msg = message(r, "sales@partner-c.example", "takahashi@" + DOMAIN, "Quotation and order",
                   "Please find the quotation and the order form attached.", atts)
     g.smtp("198.51.100.61", "mx.partner-c.example", "sales@partner-c.example",

@@ -1,15 +1,18 @@
 /*
  * Active content in documents: OOXML external relationships, RTF embedded objects and
- * templates, Packager data, OLE2Link URLs, PDF actions and embedded files (docscan.h). Hostile
- * input is data: every read is checked against the bytes given, sizes from the data are never
- * trusted, and each parser passes over its input a bounded number of times.
+ * templates, Packager data, OLE2Link URLs, PDF actions and embedded files, also in compressed
+ * object streams (docscan.h). Hostile input is data: every read is checked against the bytes
+ * given, sizes from the data are never trusted, and each parser passes over its input a
+ * bounded number of times (an object stream's inflated bytes once more).
  */
 #include "detect/docscan.h"
 
 #include "app/textproto.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 static uint8_t ds_lower(uint8_t c)
 {
@@ -817,12 +820,99 @@ static void pdf_add_file(struct ds_pdf *o, const char *name)
     memcpy(o->files[o->n_files++], name, strlen(name) + 1);
 }
 
-void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out)
+/* Where the objects of a compressed object stream go (the outer scan only: an object stream
+ * inside an object stream is not allowed, 7.5.7). */
+struct pdf_objstm {
+    uint8_t *buf;
+    size_t cap;
+};
+
+/* What the current object's dictionary said about its stream. */
+struct pdf_dict {
+    bool objstm, flate, other_filter, parms;
+};
+
+/* Filters other than FlateDecode (full and abbreviated names, 7.4 and 8.9.7). */
+static bool pdf_other_filter(const char *nm)
 {
-    memset(out, 0, sizeof *out);
+    static const char *const f[] = {"ASCIIHexDecode", "ASCII85Decode", "LZWDecode",
+                                    "RunLengthDecode", "CCITTFaxDecode", "JBIG2Decode",
+                                    "DCTDecode", "JPXDecode", "Crypt", "AHx", "A85", "LZW",
+                                    "RL", "CCF", "DCT"};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (!strcmp(nm, f[i]))
+            return true;
+    return false;
+}
+
+/* The stream data after the keyword "stream" that ends at d[i]: from after its end of line
+ * (CRLF or LF, 7.3.8.1) up to "endstream"; *next is past "endstream". */
+static void pdf_stream_data(const uint8_t *d, size_t n, size_t i, size_t *from, size_t *to,
+                            size_t *next)
+{
+    size_t f = i;
+    if (f < n && d[f] == '\r')
+        f++;
+    if (f < n && d[f] == '\n')
+        f++;
+    *next = pdf_skip_stream(d, n, f);
+    *from = f;
+    *to = *next >= f + 9 && !memcmp(d + *next - 9, "endstream", 9) ? *next - 9 : *next;
+}
+
+/* Inflates zlib data (PDF's FlateDecode; a raw deflate stream is accepted too) into
+ * out[0..cap): the bytes produced, or 0 when it does not inflate at all. */
+static size_t pdf_inflate(const uint8_t *src, size_t n, uint8_t *out, size_t cap)
+{
+    for (int raw = 0; raw < 2; raw++) {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (inflateInit2(&z, raw ? -MAX_WBITS : MAX_WBITS) != Z_OK)
+            return 0;
+        z.next_in = (Bytef *)(uintptr_t)src;
+        z.avail_in = (uInt)(n < UINT32_MAX ? n : UINT32_MAX);
+        z.next_out = out;
+        z.avail_out = (uInt)(cap < UINT32_MAX ? cap : UINT32_MAX);
+        (void)inflate(&z, Z_SYNC_FLUSH);
+        size_t got = (size_t)(z.next_out - out);
+        inflateEnd(&z);
+        if (got)
+            return got; /* as far as it went: a cut stream still shows its first objects */
+    }
+    return 0;
+}
+
+static void pdf_tokens(const uint8_t *d, size_t n, struct ds_pdf *out, struct pdf_objstm *os);
+
+/* An object stream whose data is d[from..to): inflated and read, when it can be (os NULL:
+ * no buffer, or inside an object stream already). */
+static void pdf_read_objstm(const uint8_t *d, size_t from, size_t to, const struct pdf_dict *dict,
+                            struct ds_pdf *out, struct pdf_objstm *os)
+{
+    if (!dict->objstm)
+        return;
+    if (!os || !dict->flate || dict->other_filter || dict->parms ||
+        out->objstms >= DS_PDF_OBJSTMS || out->objstm_bytes >= os->cap) {
+        out->objstm_skipped = true;
+        return;
+    }
+    /* all the object streams of a file together inflate to cap bytes at most */
+    size_t got = pdf_inflate(d + from, to - from, os->buf, os->cap - out->objstm_bytes);
+    if (!got) {
+        out->objstm_skipped = true;
+        return;
+    }
+    out->objstms++;
+    out->objstm_bytes += got;
+    pdf_tokens(os->buf, got, out, NULL);
+}
+
+static void pdf_tokens(const uint8_t *d, size_t n, struct ds_pdf *out, struct pdf_objstm *os)
+{
     long tok = 0, launch_tok = -100, spec_tok = -100, key_tok = -100, pend_tok = -100;
     char pend[DS_TARGET_MAX] = "";
     bool key_is_file = false;
+    struct pdf_dict dict = {false, false, false, false};
     uint8_t raw[512];
     for (size_t i = 0; i < n;) {
         uint8_t c = d[i];
@@ -870,6 +960,14 @@ void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out)
                 if (pend_tok >= tok - DS_PDF_NEAR) /* "/F (name) /EF <<...>>": name first */
                     pdf_add_file(out, pend);
                 pend_tok = -100;
+            } else if (!strcmp(nm, "ObjStm")) {
+                dict.objstm = true;
+            } else if (!strcmp(nm, "FlateDecode") || !strcmp(nm, "Fl")) {
+                dict.flate = true;
+            } else if (!strcmp(nm, "DecodeParms") || !strcmp(nm, "DP")) {
+                dict.parms = true;
+            } else if (pdf_other_filter(nm)) {
+                dict.other_filter = true;
             }
             continue;
         }
@@ -902,7 +1000,21 @@ void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out)
         size_t w = i;
         while (i < n && !pdf_ws(d[i]) && !pdf_delim(d[i]))
             i++;
-        if (i - w == 6 && !memcmp(d + w, "stream", 6))
-            i = pdf_skip_stream(d, n, i);
+        if (i - w == 3 && !memcmp(d + w, "obj", 3)) {
+            dict = (struct pdf_dict){false, false, false, false}; /* a new object */
+        } else if (i - w == 6 && !memcmp(d + w, "stream", 6)) {
+            size_t from, to, next;
+            pdf_stream_data(d, n, i, &from, &to, &next);
+            pdf_read_objstm(d, from, to, &dict, out, os);
+            dict = (struct pdf_dict){false, false, false, false};
+            i = next;
+        }
     }
+}
+
+void ds_pdf_scan(const uint8_t *d, size_t n, uint8_t *buf, size_t cap, struct ds_pdf *out)
+{
+    memset(out, 0, sizeof *out);
+    struct pdf_objstm os = {buf, cap};
+    pdf_tokens(d, n, out, buf && cap ? &os : NULL);
 }

@@ -104,8 +104,10 @@ bool ds_package_file(const uint8_t *native, size_t n, char *name, size_t cap, co
  */
 bool ds_ole2link_url(const uint8_t *native, size_t n, char *out, size_t cap);
 
-/* What a PDF's objects say it does, from the bytes given (streams skipped). */
+/* What a PDF's objects say it does, from the bytes given (streams skipped, except object
+ * streams, which are inflated and read like the rest). */
 #define DS_PDF_FILES 4
+#define DS_PDF_OBJSTMS 8 /* object streams read per file at most */
 struct ds_pdf {
     bool javascript;                         /* a /JavaScript or /JS name */
     bool open_action;                        /* an /OpenAction or /AA (additional actions) */
@@ -115,13 +117,21 @@ struct ds_pdf {
                                              /UF or /F strings near /Filespec, /EF or
                                              /EmbeddedFile), first seen first */
     uint32_t n_files;
+    uint32_t objstms;     /* compressed object streams inflated and read */
+    size_t objstm_bytes;  /* the bytes they inflated to (at most cap, see ds_pdf_scan) */
+    bool objstm_skipped;  /* one was not: no buffer, past DS_PDF_OBJSTMS or cap, another
+                             filter, predictor parameters, or data that does not inflate */
 };
 
 /*
  * Reads the PDF objects of d[0..n) (ISO 32000-1 7.3: names with #hh escapes decoded, literal
  * strings with their escapes, hex strings; comments and stream data skipped) for actions and
- * embedded files. Objects inside compressed object streams are not seen.
+ * embedded files. Objects inside compressed object streams (7.5.7: /Type /ObjStm, where PDF
+ * 1.5 writers, and droppers hiding their actions, put most objects) are read too when buf is
+ * given: each stream whose only filter is /FlateDecode is inflated into buf and read the same
+ * way; at most DS_PDF_OBJSTMS of them, inflating to cap bytes all together (a stream past
+ * that is read as far as it got).
  */
-void ds_pdf_scan(const uint8_t *d, size_t n, struct ds_pdf *out);
+void ds_pdf_scan(const uint8_t *d, size_t n, uint8_t *buf, size_t cap, struct ds_pdf *out);
 
 #endif

@@ -2287,7 +2287,19 @@ static uint32_t scan_pdf(struct scan *s, const uint8_t *d, size_t n, unsigned de
     struct zs_result *r = s->r;
     struct ds_pdf pdf;
     uint32_t flags = 0;
-    ds_pdf_scan(d, n, &pdf);
+    /* compressed object streams are inflated into the next depth's buffer, charged to the
+     * scan's inflate budget */
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    if (depth + 1 <= s->w->lim.max_depth && s->budget > 0) {
+        buf = s->w->buf[depth + 1];
+        cap = (size_t)MM_MIN((uint64_t)s->w->lim.max_entry_bytes, s->budget);
+    }
+    ds_pdf_scan(d, n, buf, cap, &pdf);
+    s->budget -= pdf.objstm_bytes;
+    r->inflated_bytes += pdf.objstm_bytes;
+    if (pdf.objstm_skipped || (pdf.objstms && pdf.objstm_bytes >= cap))
+        r->status |= ZS_S_LIMIT;
     if (pdf.launch) {
         bool runs = launch_runs(pdf.launch_target);
         if (runs) {

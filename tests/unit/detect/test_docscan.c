@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 /* An exact-size heap copy of n bytes (ASan catches a read past them). */
 static uint8_t *dup_exact(const void *d, size_t n)
@@ -486,10 +487,13 @@ static void test_ole2link(void **state)
 
 /* ---- PDF ------------------------------------------------------------------------------- */
 
+/* Where object streams inflate in these tests. */
+static uint8_t pdfbuf[64 << 10];
+
 static void pdf(const char *text, struct ds_pdf *out)
 {
     uint8_t *p = dup_exact(text, strlen(text));
-    ds_pdf_scan(p, strlen(text), out);
+    ds_pdf_scan(p, strlen(text), pdfbuf, sizeof pdfbuf, out);
     free(p);
 }
 
@@ -563,11 +567,154 @@ static void test_pdf(void **state)
         "4 0 obj << /Length 3 >> stream\nabc\nendstream endobj\n";
     for (size_t k = 0; k <= strlen(full); k++) {
         uint8_t *p = dup_exact(full, k);
-        ds_pdf_scan(p, k, &o);
+        ds_pdf_scan(p, k, pdfbuf, sizeof pdfbuf, &o);
         free(p);
     }
     assert_int_equal(o.n_files, 1);
     assert_string_equal(o.files[0], "x.js");
+}
+
+/* A PDF of the objects in `objs`, put into an object stream with the dictionary entries
+ * `filter` (compressed with zlib, or as raw deflate with `raw`), `copies` times, behind an
+ * ordinary catalog. */
+static size_t pdf_objstm(const char *objs, const char *filter, bool raw, int copies,
+                         uint8_t *out, size_t cap)
+{
+    uint8_t z[4096];
+    size_t zl;
+    if (raw) {
+        z_stream s;
+        memset(&s, 0, sizeof s);
+        assert_int_equal(deflateInit2(&s, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        s.next_in = (Bytef *)(uintptr_t)objs;
+        s.avail_in = (uInt)strlen(objs);
+        s.next_out = z;
+        s.avail_out = sizeof z;
+        assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+        zl = sizeof z - s.avail_out;
+        deflateEnd(&s);
+    } else {
+        uLongf l = sizeof z;
+        assert_int_equal(compress2(z, &l, (const Bytef *)objs, (uLong)strlen(objs), 9), Z_OK);
+        zl = l;
+    }
+    size_t o = (size_t)snprintf((char *)out, cap, "%%PDF-1.5\n1 0 obj << /Type /Catalog >> endobj\n");
+    for (int i = 0; i < copies; i++) {
+        o += (size_t)snprintf((char *)out + o, cap - o,
+                              "%d 0 obj << /Type /ObjStm /N 1 /First 4 %s /Length %zu >> stream\r\n",
+                              5 + i, filter, zl);
+        assert_true(o + zl + 32 < cap);
+        memcpy(out + o, z, zl);
+        o += zl;
+        o += (size_t)snprintf((char *)out + o, cap - o, "\r\nendstream\nendobj\n");
+    }
+    return o;
+}
+
+static void pdf_bytes(const uint8_t *d, size_t n, size_t cap, struct ds_pdf *out)
+{
+    uint8_t *p = dup_exact(d, n);
+    ds_pdf_scan(p, n, cap ? pdfbuf : NULL, cap, out);
+    free(p);
+}
+
+/* Compressed object streams (PDF 1.5): a launch action and an embedded file inside are
+ * found; without a buffer they are not; other filters, predictor parameters, data that does
+ * not inflate and streams past the eighth are skipped (and said so); the buffer bounds what
+ * all of them inflate to; raw deflate and the /Fl abbreviation are read; no object stream
+ * inside an object stream is opened; every prefix is safe. */
+static void test_pdf_objstm(void **state)
+{
+    (void)state;
+    static uint8_t doc[65536];
+    struct ds_pdf o;
+    static const char launch[] = "2 0 << /S /Launch /Win << /F (cmd.exe) /P (/c calc) >> >>";
+    size_t n = pdf_objstm(launch, "/Filter /FlateDecode", false, 1, doc, sizeof doc);
+    pdf_bytes(doc, n, sizeof pdfbuf, &o);
+    assert_true(o.launch);
+    assert_string_equal(o.launch_target, "cmd.exe");
+    assert_int_equal(o.objstms, 1);
+    assert_int_equal(o.objstm_bytes, strlen(launch));
+    assert_false(o.objstm_skipped);
+    pdf_bytes(doc, n, 0, &o);
+    assert_false(o.launch);
+    assert_int_equal(o.objstms, 0);
+    assert_true(o.objstm_skipped);
+    /* the filter as an array, abbreviated, raw deflate */
+    n = pdf_objstm(launch, "/Filter [/FlateDecode]", false, 1, doc, sizeof doc);
+    pdf_bytes(doc, n, sizeof pdfbuf, &o);
+    assert_true(o.launch);
+    n = pdf_objstm(launch, "/Filter /Fl", true, 1, doc, sizeof doc);
+    pdf_bytes(doc, n, sizeof pdfbuf, &o);
+    assert_true(o.launch);
+    /* embedded files inside */
+    static const char spec[] = "3 0 << /Type /Filespec /F (invoice.pdf.exe) /EF << /F 4 0 R >> >>";
+    n = pdf_objstm(spec, "/Filter /FlateDecode", false, 1, doc, sizeof doc);
+    pdf_bytes(doc, n, sizeof pdfbuf, &o);
+    assert_int_equal(o.n_files, 1);
+    assert_string_equal(o.files[0], "invoice.pdf.exe");
+    /* not read: another filter in the chain, predictor parameters, no filter */
+    static const char *const skip[] = {"/Filter [/ASCIIHexDecode /FlateDecode]",
+                                       "/Filter /FlateDecode /DecodeParms << /Predictor 12 >>",
+                                       "/Filter [/AHx /Fl]", ""};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
+        n = pdf_objstm(launch, skip[i], false, 1, doc, sizeof doc);
+        pdf_bytes(doc, n, sizeof pdfbuf, &o);
+        assert_false(o.launch);
+        assert_true(o.objstm_skipped);
+        assert_int_equal(o.objstms, 0);
+    }
+    /* data that does not inflate */
+    static const char junk[] = "%PDF-1.5\n5 0 obj << /Type /ObjStm /Filter /FlateDecode >> "
+                               "stream\nnot deflate at all /Launch\nendstream endobj\n";
+    pdf_bytes((const uint8_t *)junk, strlen(junk), sizeof pdfbuf, &o);
+    assert_false(o.launch);
+    assert_true(o.objstm_skipped);
+    /* what an object's dictionary says ends with the object: /Type /ObjStm in one object
+     * does not make the next object's stream (an image, a font) one */
+    n = pdf_objstm(launch, "/Filter /FlateDecode", false, 1, doc, sizeof doc);
+    char *obj5 = strstr((char *)doc, "5 0 obj << /Type /ObjStm");
+    assert_non_null(obj5);
+    static const char before[] = "%PDF-1.5\n4 0 obj << /Type /ObjStm >> endobj\n";
+    static uint8_t doc2[65536];
+    memcpy(doc2, before, strlen(before));
+    memcpy(doc2 + strlen(before), obj5, n - (size_t)(obj5 - (char *)doc));
+    size_t n2 = strlen(before) + n - (size_t)(obj5 - (char *)doc);
+    memcpy(strstr((char *)doc2 + strlen(before), "/ObjStm"), "/XObjct", 7);
+    pdf_bytes(doc2, n2, sizeof pdfbuf, &o);
+    assert_false(o.launch);
+    assert_int_equal(o.objstms, 0);
+    /* the eighth is read, the ninth is not */
+    n = pdf_objstm("2 0 << /Type /Pages >>", "/Filter /FlateDecode", false, 9, doc, sizeof doc);
+    pdf_bytes(doc, n, sizeof pdfbuf, &o);
+    assert_int_equal(o.objstms, DS_PDF_OBJSTMS);
+    assert_true(o.objstm_skipped);
+    /* the buffer bounds them all together: 3 streams of 40 bytes in 100 */
+    static const char forty[] = "2 0 << /Type /Pages /Kids [ 3 0 R ] >>   ";
+    n = pdf_objstm(forty, "/Filter /FlateDecode", false, 3, doc, sizeof doc);
+    pdf_bytes(doc, n, 100, &o);
+    assert_int_equal(o.objstm_bytes, 100);
+    assert_int_equal(o.objstms, 3);
+    pdf_bytes(doc, n, 80, &o);
+    assert_int_equal(o.objstm_bytes, 80);
+    assert_int_equal(o.objstms, 2);
+    assert_true(o.objstm_skipped);
+    /* an object stream inside one is not opened (the format forbids it) */
+    uint8_t inner[4096];
+    size_t in = pdf_objstm(launch, "/Filter /FlateDecode", false, 1, inner, sizeof inner);
+    char wrapped[8192];
+    memcpy(wrapped, inner, in);
+    wrapped[in] = 0;
+    n = pdf_objstm(wrapped + strlen("%PDF-1.5\n1 0 obj << /Type /Catalog >> endobj\n"),
+                   "/Filter /FlateDecode", false, 1, doc, sizeof doc);
+    pdf_bytes(doc, n, sizeof pdfbuf, &o);
+    assert_false(o.launch);
+    assert_int_equal(o.objstms, 1);
+    /* every prefix */
+    n = pdf_objstm(launch, "/Filter /FlateDecode", false, 2, doc, sizeof doc);
+    for (size_t k = 0; k <= n; k++)
+        pdf_bytes(doc, k, sizeof pdfbuf, &o);
+    assert_true(o.launch);
 }
 
 int main(void)
@@ -576,7 +723,7 @@ int main(void)
         cmocka_unit_test(test_target_remote), cmocka_unit_test(test_rels),
         cmocka_unit_test(test_rtf_objects),   cmocka_unit_test(test_rtf_template),
         cmocka_unit_test(test_package),       cmocka_unit_test(test_ole2link),
-        cmocka_unit_test(test_pdf),
+        cmocka_unit_test(test_pdf),           cmocka_unit_test(test_pdf_objstm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2081,6 +2081,49 @@ static void test_scan_pdf(void **state)
     assert_int_equal(r.flags, ZS_F_SCRIPT);
     assert_string_equal(r.desc, "PDF document with a launch action that runs cmd.exe");
     assert_non_null(strstr(r.note, "launch action: cmd.exe"));
+    /* the same launch action inside a compressed object stream (PDF 1.5), as droppers hide
+     * it; with no room to inflate it (the depth bound), it is not seen */
+    static const char hidden[] = "2 0 << /S /Launch /Win << /F (cmd.exe) /P (/c calc) >> >>";
+    uint8_t zd[256];
+    uLongf zl = sizeof zd;
+    assert_int_equal(compress2(zd, &zl, (const Bytef *)hidden, (uLong)strlen(hidden), 9), Z_OK);
+    struct buf objstm = {0};
+    static const char head[] = "%PDF-1.5\n1 0 obj << /Type /Catalog /OpenAction 2 0 R >> endobj\n"
+                               "5 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >> "
+                               "stream\r\n";
+    b_put(&objstm, head, strlen(head));
+    b_put(&objstm, zd, zl);
+    b_put(&objstm, "\r\nendstream\nendobj\n%%EOF\n", 26);
+    scan(w, objstm.p, objstm.len, objstm.len, &r);
+    assert_int_equal(r.flags, ZS_F_SCRIPT);
+    assert_string_equal(r.desc, "PDF document with a launch action that runs cmd.exe");
+    assert_int_equal(r.inflated_bytes, strlen(hidden));
+    assert_int_equal(r.status, 0);
+    zs_work_t *flat = work(1, 256, 512 << 10, 4 << 20);
+    struct zipw zz = {0};
+    zip_add(&zz, "statement.pdf", objstm.p, objstm.len, DEFL);
+    struct buf zpdf = zip_end(&zz);
+    scan(flat, zpdf.p, zpdf.len, zpdf.len, &r); /* the PDF at depth 1 = max-depth */
+    assert_false(r.flags & ZS_F_SCRIPT);
+    assert_true(r.status & ZS_S_LIMIT);
+    scan(w, zpdf.p, zpdf.len, zpdf.len, &r);
+    assert_true(r.flags & ZS_F_SCRIPT);
+    b_free(&zpdf);
+    zs_work_free(flat);
+    /* what the object stream inflates to is charged to the scan's budget */
+    struct buf pe4 = mk_pe(3000, false);
+    zip_add(&zz, "statement.pdf", objstm.p, objstm.len, DEFL);
+    zip_add(&zz, "payload.bin", pe4.p, pe4.len, DEFL);
+    zpdf = zip_end(&zz);
+    size_t total = objstm.len + strlen(hidden) + 16;
+    zs_work_t *tight = work(3, 256, 512 << 10, total);
+    scan(tight, zpdf.p, zpdf.len, zpdf.len, &r);
+    assert_true(r.flags & ZS_F_SCRIPT);
+    assert_true(r.inflated_bytes <= total);
+    assert_true(r.status & ZS_S_LIMIT);
+    zs_work_free(tight);
+    b_free(&zpdf);
+    b_free(&pe4);
     static const char go[] = "%PDF-1.7\n1 0 obj << /S /Launch /F (chapter2.pdf) >> endobj\n";
     scan(w, (const uint8_t *)go, strlen(go), strlen(go), &r);
     assert_int_equal(r.flags, 0);
@@ -2115,6 +2158,15 @@ static void test_scan_pdf(void **state)
     assert_int_equal(c.sid[1], 6002);
     assert_true(has_str(c.json[1], "\"reasons\":[\"executable\",\"macro\"]"));
     assert_true(has_str(c.json[1], "it holds a file named as an executable: scan_0423.exe"));
+    /* the launch action hidden in an object stream */
+    struct flow f4 = mk_flow(810, 120, 25, 25);
+    struct app_file af4 = mk_file(APP_PROTO_SMTP, "notice.pdf", objstm.p, objstm.len,
+                                  "application/pdf");
+    feed(h, &f4, FLOW_TOSERVER, T0 + 5 * S_NS, &af4);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.sid[2], 6003);
+    assert_true(has_str(c.json[2], "a launch action that runs cmd.exe"));
+    b_free(&objstm);
     col_reset(&c);
     dtr_free(h);
     zs_work_free(w);

@@ -38,7 +38,7 @@ static const struct kw keywords[] = {
     KW("wachtwoord", true, false, false),   /* Dutch */
     KW("mot de passe", true, false, false), /* French */
     KW("senha", true, false, false),        /* Portuguese */
-    KW("contrase\xc3\xb1" "a", true, false, false),                              /* Spanish */
+    KW("contrase\303\261a", true, false, false),                                 /* Spanish */
     KW("\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89", false, false, false),
     KW("\x83p\x83X\x83\x8f\x81[\x83h", false, false, false),                  /* Shift_JIS */
     KW("\xa5\xd1\xa5\xb9\xa5\xef\xa1\xbc\xa5\xc9", false, false, false),      /* EUC-JP */
@@ -168,7 +168,8 @@ static bool take_after(const uint8_t *p, size_t n, size_t j, const struct kw *k,
             continue;
         }
         if (jis) { /* two-byte characters: punctuation here; a full-width colon or "wa" */
-            if (lim - j >= 2 && ((p[j] == '!' && p[j + 1] == '\'') || (p[j] == '$' && p[j + 1] == 'O')))
+            if (lim - j >= 2 &&
+                ((p[j] == '!' && p[j + 1] == '\'') || (p[j] == '$' && p[j + 1] == 'O')))
                 strong = true;
             j += 2;
             continue;

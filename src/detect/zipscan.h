@@ -25,7 +25,8 @@
  *     scanned in turn) and a remote \*\template;
  *   - markup: HTML smuggling (a page that turns data it carries into a file and downloads
  *     it), SVG images with scripts;
- *   - PDF (docscan.h): launch actions that run a program, embedded files by name.
+ *   - PDF (docscan.h): launch actions that run a program, embedded files by name, also in
+ *     compressed object streams (inflated into the next depth's buffer, charged to the budget).
  * File names (the attachment's and the archive entries') are classified by extension:
  * executable, script, shortcut, disk image, macro-enabled Office, document-looking decoy,
  * with the double-extension, right-to-left-override and space-padding tricks.

@@ -3,6 +3,7 @@
  */
 #include "detect/archive_pw.h"
 
+#include "app/textproto.h"
 #include "core/mm.h"
 
 #include <stdbool.h>
@@ -18,7 +19,7 @@
 struct kw {
     const char *s;
     uint8_t len;
-    bool ascii;  /* compared without case, and must stand as a word */
+    bool ascii;  /* compared without case (s in lower case), and must stand as a word */
     bool strict; /* an abbreviation: needs ':' or '=' after it ("pass" is also a verb) */
     bool jis;    /* ISO-2022-JP two-byte text: what follows is still in that mode */
 };
@@ -65,15 +66,10 @@ static const struct {
     {"\xa4\xcf", 2},     /* "wa", EUC-JP */
 };
 
-static uint8_t lower(uint8_t c)
-{
-    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 static bool is_alpha(uint8_t c)
 {
-    c = lower(c);
-    return c >= 'a' && c <= 'z';
+    c = tp_upper(c);
+    return c >= 'A' && c <= 'Z';
 }
 
 static bool kw_at(const struct kw *k, const uint8_t *p, size_t n, size_t i)
@@ -84,9 +80,8 @@ static bool kw_at(const struct kw *k, const uint8_t *p, size_t n, size_t i)
         return memcmp(p + i, k->s, k->len) == 0;
     if (i > 0 && is_alpha(p[i - 1]))
         return false; /* inside a word ("bypass") */
-    for (size_t j = 0; j < k->len; j++)
-        if (lower(p[i + j]) != (uint8_t)k->s[j])
-            return false;
+    if (!tp_ieq_n(p + i, k->s, k->len))
+        return false;
     /* a longer word ("passport", "passwords") is not the keyword */
     return i + k->len >= n || !is_alpha(p[i + k->len]);
 }
@@ -130,8 +125,8 @@ static size_t sep_ahead(const uint8_t *p, size_t n, size_t j)
             return k + 1;
         if (lim - k >= 3 && !memcmp(p + k, "\xef\xbc\x9a", 3))
             return k + 3;
-        if (k > j && p[k - 1] == ' ' && lim - k >= 3 && lower(p[k]) == 'i' &&
-            lower(p[k + 1]) == 's' && p[k + 2] == ' ')
+        if (k > j && p[k - 1] == ' ' && lim - k >= 3 && tp_ieq_n(p + k, "is", 2) &&
+            p[k + 2] == ' ')
             return k + 2;
     }
     return 0;
@@ -207,7 +202,7 @@ static bool take_after(const uint8_t *p, size_t n, size_t j, const struct kw *k,
             continue;
         }
         /* a word */
-        if (!strong && lim - j >= 2 && lower(p[j]) == 'i' && lower(p[j + 1]) == 's' &&
+        if (!strong && lim - j >= 2 && tp_ieq_n(p + j, "is", 2) &&
             (j + 2 >= n || !word_byte(p[j + 2]))) {
             strong = true; /* "the password is x" */
             j += 2;

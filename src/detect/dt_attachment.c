@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define AT_NAME_MAX 256u  /* bytes of an HTTP file name built here */
 #define AT_CTYPE_MAX 128u
@@ -501,7 +500,7 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
     if (r & R_REMOTE)
         at_remote_detail(jb, res);
     if (r & R_EXPLOIT) {
-        if (!strncasecmp(res->exploit_class, "MSComctlLib.", 12))
+        if (zs_class_mscomctl(res->exploit_class))
             snprintf(t, sizeof t, "it embeds an ActiveX control of the Windows Common Controls "
                      "(%s, MSCOMCTL.OCX), whose flaws CVE-2012-0158 and CVE-2012-1856 such "
                      "documents exploit to run code as soon as they are opened",

@@ -1583,8 +1583,8 @@ static bool zip_open(struct scan *s, const uint8_t *d, size_t n, struct zent *e,
         if (!zip_data(s, e, dec, m, csize, cd, cut, rels, true, &c, &l, &f, &sc, &complete,
                       &bad))
             return false; /* depth or budget: no password can do better */
-        bool whole = complete; /* (the CRC, not the declared size, says it is all there) */
-        if (bad || (whole && e->crc_known && (uint32_t)crc32(0, c, (uInt)l) != e->crc)) {
+        /* (the CRC, not the declared size, says the inflated entry is all there) */
+        if (bad || (complete && e->crc_known && (uint32_t)crc32(0, c, (uInt)l) != e->crc)) {
             s->budget = budget; /* not this one: as if never tried */
             s->r->inflated_bytes = inflated;
             s->r->status = status;
@@ -1594,7 +1594,7 @@ static bool zip_open(struct scan *s, const uint8_t *d, size_t n, struct zent *e,
         *len = l;
         *full = f;
         *sub_cut = sc;
-        *verified = whole && e->crc_known;
+        *verified = complete && e->crc_known;
         w->pw_first = pi;
         return true;
     }
@@ -2126,7 +2126,7 @@ static bool class_equation_editor(const char *cls)
  * ("MSComctlLib.ListViewCtrl.2", "MSComctlLib.TreeCtrl.2", "MSComctlLib.TabStrip.2" ...):
  * documents embed them to exploit CVE-2012-0158 and CVE-2012-1856, still sent years after the
  * fix; an honest mail attachment has no use for them. */
-static bool class_mscomctl(const char *cls)
+bool zs_class_mscomctl(const char *cls)
 {
     return !strncasecmp(cls, "MSComctlLib.", 12);
 }
@@ -2145,12 +2145,12 @@ static void rtf_object(void *u, const struct ds_rtf_obj *o)
     r->objects++;
     uint32_t f = 0;
     struct sub sb = {ZS_K_UNKNOWN, 0};
-    if (class_equation_editor(cls) || class_mscomctl(cls)) {
+    if (class_equation_editor(cls) || zs_class_mscomctl(cls)) {
         f |= ZS_F_EXPLOIT;
         if (!r->exploit_class[0])
             snprintf(r->exploit_class, sizeof r->exploit_class, "%s", cls);
         note_add(r, c->path, "%s object (%s)%s",
-                 class_mscomctl(cls) ? "Common Controls ActiveX" : "Equation Editor", cls, upd);
+                 zs_class_mscomctl(cls) ? "Common Controls ActiveX" : "Equation Editor", cls, upd);
     } else if (!strcasecmp(cls, "OLE2Link")) {
         char url[ZS_PATH_MAX] = "";
         if (o->native)
@@ -2219,7 +2219,7 @@ static uint32_t scan_rtf(struct scan *s, const uint8_t *d, size_t n, unsigned de
     uint32_t objs = r->objects - before;
     if (objs)
         set_desc(r, depth, "Rich Text Format document with %s%s",
-                 (c.flags & ZS_F_EXPLOIT) ? (class_mscomctl(r->exploit_class)
+                 (c.flags & ZS_F_EXPLOIT) ? (zs_class_mscomctl(r->exploit_class)
                                                  ? "a Common Controls ActiveX object"
                                                  : "an Equation Editor object")
                  : objs == 1             ? "an embedded object"

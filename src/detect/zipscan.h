@@ -82,6 +82,10 @@ enum zs_kind {
     ZS_K_COUNT
 };
 
+/* Whether an OLE class is one of MSCOMCTL.OCX's ActiveX controls ("MSComctlLib.*", any case):
+ * what documents exploiting CVE-2012-0158 and CVE-2012-1856 embed. */
+bool zs_class_mscomctl(const char *cls);
+
 /* Short name of a kind ("pe", "zip", "ooxml" ...), for evidence and tests. */
 const char *zs_kind_name(enum zs_kind k);
 /* Kinds that are machine code or an installer (PE, MZ, ELF, Mach-O, MSI, Java archive). */

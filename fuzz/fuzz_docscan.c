@@ -1,11 +1,12 @@
 /*
  * Fuzz target for the parsers of active content in documents (src/detect/docscan.c): OOXML
  * relationship parts, RTF \objdata and \*\template, Packager native data, OLE2Link URLs, PDF
- * objects and the remote-target test.
+ * objects, the remote-target test, and DDE links (docscan_dde.c).
  *
- * Input: byte 0 picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF, 5 target; for
- * RTF, byte 1 the decode buffer size: 1 to 4096 bytes); the rest is the data, from an
- * exact-size heap copy so ASan sees a one-byte over-read.
+ * Input: byte 0 - '0' (mod 9) picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF,
+ * 5 target, 6 Word fields, 7 Excel DDE links, 8 RTF fields; for RTF, byte 1 the decode buffer
+ * size: 1 to 4096 bytes); the rest is the data, from an exact-size heap copy so ASan sees a
+ * one-byte over-read.
  *
  * Checked: every string out is NUL-terminated within its array; a relationship found has a
  * known type and a remote target (when the target was not cut); an object's native data
@@ -13,8 +14,9 @@
  * the callback runs at most max times while the count returned covers them; a package's
  * file bytes lie inside the input; a template or URL found is remote / has a scheme; a PDF
  * has at most DS_PDF_FILES non-empty file names and a launch target only with a launch, reads
- * at most DS_PDF_OBJSTMS object streams inflating to at most its 64 KiB buffer; a second run
- * gives the same answers.
+ * at most DS_PDF_OBJSTMS object streams inflating to at most its 64 KiB buffer; a DDE link's
+ * strings are NUL-terminated and its runs_program is ds_dde_runs_program's answer; a second
+ * run gives the same answers.
  */
 #include "fuzz_check.h"
 #include "detect/docscan.h"
@@ -82,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    uint8_t which = data[0] % 6;
+    uint8_t which = (uint8_t)(data[0] - '0') % 9;
     size_t cap = 1 + (size_t)data[1] * 16;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
@@ -154,7 +156,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(p1.objstms <= DS_PDF_OBJSTMS && p1.objstm_bytes <= sizeof pdfbuf);
         break;
     }
-    default: {
+    case 6:
+    case 7:
+    case 8: {
+        bool (*fn)(const uint8_t *, size_t, struct ds_dde *) =
+            which == 6 ? ds_docx_dde : which == 7 ? ds_xlsx_dde : ds_rtf_dde;
+        struct ds_dde x1, x2;
+        memset(&x1, 0, sizeof x1);
+        memset(&x2, 0, sizeof x2);
+        bool a = fn(d, n, &x1);
+        bool b = fn(d, n, &x2);
+        CHECK(a == b);
+        if (a) {
+            CHECK(terminated(x1.app, sizeof x1.app) && terminated(x1.topic, sizeof x1.topic));
+            CHECK(x1.runs_program == ds_dde_runs_program(&x1));
+            CHECK(!strcmp(x1.app, x2.app) && !strcmp(x1.topic, x2.topic));
+            CHECK(x1.autoupdate == x2.autoupdate && x1.runs_program == x2.runs_program);
+            CHECK(which != 7 || !x1.autoupdate);
+        }
+        break;
+    }
+    case 5: {
         char *t = malloc(n + 1);
         if (t) {
             memcpy(t, d, n);
@@ -165,6 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
+    default: break;
     }
     free(d);
     return 0;

@@ -32,6 +32,10 @@ Cases (the expect.yaml of each folder says what is asserted):
               template on the local disk), figures.rtf (an RTF with an embedded Excel 97-2003
               workbook), logo.svg (an SVG without script) and manual.pdf (a launch action
               that opens another PDF).
+  dde         SMTP: report.docx (a DDEAUTO field running cmd.exe, its keyword split over runs),
+              prices.xlsx (an external DDE link to cmd), memo.rtf (a DDEAUTO field), and the
+              benign q3.docx (a DDE field linking a workbook, updated on request) and
+              rates.xlsx (a DDE link to a market-data server).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -292,6 +296,75 @@ def docx_with_rel(rng, part_rels, rel_type, target):
                             b'openxmlformats.org/wordprocessingml/2006/main"/>'),
                            (part_rels, rels.encode())], rng=rng,
                           mtime=(2024, 4, 22, 9, 40, 0))
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def docx_with_body(rng, body):
+    """A .docx whose word/document.xml has the body XML given."""
+    ct = (CT_HEAD + '<Override PartName="/word/document.xml" ContentType="application/vnd.'
+          'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+    doc = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<w:document xmlns:w="%s">'
+           '<w:body>%s</w:body></w:document>' % (W_NS, body))
+    return pg.zip_archive([("[Content_Types].xml", ct.encode()),
+                           ("_rels/.rels", (RELS % "word/document.xml").encode()),
+                           ("word/document.xml", doc.encode())], rng=rng,
+                          mtime=(2024, 4, 22, 10, 5, 0))
+
+
+def xlsx_with_dde(rng, service, topic):
+    """An .xlsx with an external DDE link (what Excel writes for =service|'topic'!A0)."""
+    ct = (CT_HEAD + '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+          'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+    wb = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<workbook xmlns="http://'
+          'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="Data" '
+          'sheetId="1"/></sheets><externalReferences><externalReference r:id="rId3" xmlns:r="'
+          'http://schemas.openxmlformats.org/officeDocument/2006/relationships"/>'
+          '</externalReferences></workbook>')
+    link = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<externalLink xmlns='
+            '"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><ddeLink ddeService="%s"'
+            ' ddeTopic="%s"><ddeItems><ddeItem name="A0" advise="1"/></ddeItems></ddeLink>'
+            '</externalLink>' % (service, topic))
+    return pg.zip_archive([("[Content_Types].xml", ct.encode()),
+                           ("_rels/.rels", (RELS % "xl/workbook.xml").encode()),
+                           ("xl/workbook.xml", wb.encode()),
+                           ("xl/externalLinks/externalLink1.xml", link.encode())], rng=rng,
+                          mtime=(2024, 4, 22, 10, 10, 0))
+
+
+def case_dde():
+    """DDE fields and links that start a program, and two harmless DDE links."""
+    g = Gen(73)
+    r = g.rng
+    run = '<w:r><w:instrText xml:space="preserve">%s</w:instrText></w:r>'
+    fld = '<w:r><w:fldChar w:fldCharType="%s"/></w:r>'
+    para = '<w:p><w:r><w:t>%s</w:t></w:r></w:p>'
+    cmd = ('c:\\\\windows\\\\system32\\\\cmd.exe &quot;/k powershell -w hidden -c echo '
+           'mamori-test&quot;')
+    report = (para % "Quarterly report" + "<w:p>" + fld % "begin" + run % " DDE" +
+              run % ("AUTO " + cmd + " ") + fld % "separate" + "<w:r><w:t>Loading...</w:t></w:r>" +
+              fld % "end" + "</w:p>" + para % "Figures follow.")
+    q3 = (para % "Q3 figures:" + "<w:p>" + fld % "begin" +
+          run % ' DDE Excel "C:\\\\Finance\\\\Q3.xlsx" "Sheet1!R1C1" ' + fld % "separate" +
+          "<w:r><w:t>1200</w:t></w:r>" + fld % "end" + "</w:p>")
+    memo = (b"{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;}}\\pard Memo\\par{\\field{\\*\\fldinst "
+            b"{\\f0 DDEAUTO c:\\\\\\\\windows\\\\\\\\system32\\\\\\\\cmd.exe "
+            b"\"/k echo mamori-test\" }}{\\fldrslt {Loading}}}\\par}")
+    atts = [("report.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml."
+             "document", docx_with_body(r, report)),
+            ("prices.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             xlsx_with_dde(r, "cmd", "/c echo mamori-test")),
+            ("memo.rtf", "application/rtf", memo),
+            ("q3.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml."
+             "document", docx_with_body(r, q3)),
+            ("rates.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             xlsx_with_dde(r, "BLP", "BDP"))]
+    msg = message(r, "accounts@partner-i.example", "yamamoto@" + DOMAIN, "Quarterly report",
+                  "Please open the attached report and allow the update of links.", atts)
+    g.smtp("198.51.100.81", "mx.partner-i.example", "accounts@partner-i.example",
+           ["yamamoto@" + DOMAIN], [msg])
+    return g, atts
 
 
 def rtf_with_object(cls, native, text="Quotation"):
@@ -740,7 +813,7 @@ def case_password():
 
 CASES = {"office": case_office, "exec": case_exec, "containers": case_containers,
          "http": case_http, "benign": case_benign, "xlm": case_xlm, "active": case_active,
-         "password": case_password}
+         "password": case_password, "dde": case_dde}
 
 
 # ----------------------------------------------------------------------------- fuzz seeds

@@ -6,6 +6,7 @@
  * bounded number of times (an object stream's inflated bytes once more).
  */
 #include "detect/docscan.h"
+#include "detect/docscan_int.h"
 
 #include "app/textproto.h"
 
@@ -37,19 +38,7 @@ static uint32_t ds_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static bool ds_is_space(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool ds_is_letter(uint8_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Appends byte c to out (length *k, capacity cap) as printable ASCII: controls, DEL and
- * bytes >= 0x80 become '?'. Keeps out NUL-terminated. */
-static void ds_put(char *out, size_t cap, size_t *k, uint32_t c)
+void ds_put(char *out, size_t cap, size_t *k, uint32_t c)
 {
     if (*k + 1 >= cap)
         return;
@@ -139,9 +128,7 @@ bool ds_target_remote(const char *t)
 
 /* ---- OOXML relationships --------------------------------------------------------------- */
 
-/* Decodes the XML attribute value v[0..len) (the five predefined entities and character
- * references; anything else is kept as written) into out, printable and cut at cap. */
-static void ds_xml_value(const uint8_t *v, size_t len, char *out, size_t cap)
+void ds_xml_value(const uint8_t *v, size_t len, char *out, size_t cap)
 {
     size_t k = 0;
     out[0] = 0;
@@ -211,48 +198,63 @@ struct ds_rel_attrs {
     size_t type_len, target_len, mode_len;
 };
 
+bool ds_xml_attr_next(const uint8_t *x, size_t n, size_t *i, struct ds_xml_attr *a)
+{
+    size_t p = *i;
+    while (p < n && x[p] != '>') {
+        if (ds_is_space(x[p]) || x[p] == '/') {
+            p++;
+            continue;
+        }
+        size_t name = p;
+        while (p < n && !ds_is_space(x[p]) && x[p] != '=' && x[p] != '>' && x[p] != '/')
+            p++;
+        size_t name_len = p - name;
+        while (p < n && ds_is_space(x[p]))
+            p++;
+        if (p >= n || x[p] != '=') {
+            if (name_len == 0)
+                p++; /* a stray character: step over it */
+            continue;
+        }
+        p++;
+        while (p < n && ds_is_space(x[p]))
+            p++;
+        if (p >= n || (x[p] != '"' && x[p] != '\''))
+            continue;
+        uint8_t q = x[p++];
+        const uint8_t *q2 = memchr(x + p, q, n - p);
+        if (!q2)
+            break; /* a value cut short says nothing */
+        const uint8_t *colon = memchr(x + name, ':', name_len);
+        a->name = x + name;
+        a->name_len = name_len;
+        a->local = colon ? colon + 1 : x + name;
+        a->local_len = (size_t)(x + name + name_len - a->local);
+        a->value = x + p;
+        a->value_len = (size_t)(q2 - (x + p));
+        *i = p + a->value_len + 1; /* past the closing quote */
+        return true;
+    }
+    *i = p < n ? p : n;
+    return false;
+}
+
 static void ds_rel_attrs(const uint8_t *x, size_t n, size_t i, struct ds_rel_attrs *a, size_t *end)
 {
     memset(a, 0, sizeof *a);
-    while (i < n && x[i] != '>') {
-        if (ds_is_space(x[i]) || x[i] == '/') {
-            i++;
-            continue;
-        }
-        size_t name = i;
-        while (i < n && !ds_is_space(x[i]) && x[i] != '=' && x[i] != '>' && x[i] != '/')
-            i++;
-        size_t name_len = i - name;
-        while (i < n && ds_is_space(x[i]))
-            i++;
-        if (i >= n || x[i] != '=') {
-            if (name_len == 0)
-                i++; /* a stray character: step over it */
-            continue;
-        }
-        i++;
-        while (i < n && ds_is_space(x[i]))
-            i++;
-        if (i >= n || (x[i] != '"' && x[i] != '\''))
-            continue;
-        uint8_t q = x[i++];
-        size_t v = i;
-        while (i < n && x[i] != q)
-            i++;
-        if (i >= n)
-            break; /* a value cut short says nothing */
-        size_t v_len = i - v;
-        i++; /* the closing quote */
+    struct ds_xml_attr at;
+    while (ds_xml_attr_next(x, n, &i, &at)) {
         /* a namespace prefix on an attribute name is not used by the package format */
-        if (ds_name_is(x + name, name_len, "Type")) {
-            a->type = x + v;
-            a->type_len = v_len;
-        } else if (ds_name_is(x + name, name_len, "Target")) {
-            a->target = x + v;
-            a->target_len = v_len;
-        } else if (ds_name_is(x + name, name_len, "TargetMode")) {
-            a->mode = x + v;
-            a->mode_len = v_len;
+        if (ds_name_is(at.name, at.name_len, "Type")) {
+            a->type = at.value;
+            a->type_len = at.value_len;
+        } else if (ds_name_is(at.name, at.name_len, "Target")) {
+            a->target = at.value;
+            a->target_len = at.value_len;
+        } else if (ds_name_is(at.name, at.name_len, "TargetMode")) {
+            a->mode = at.value;
+            a->mode_len = at.value_len;
         }
     }
     *end = i;
@@ -333,8 +335,7 @@ static bool ds_ctrl_word(const uint8_t *d, size_t n, size_t i, const char *word,
     return true;
 }
 
-/* The next position >= i where the control word \<word> starts, or n. */
-static size_t ds_find_ctrl(const uint8_t *d, size_t n, size_t i, const char *word, size_t *after)
+size_t ds_find_ctrl(const uint8_t *d, size_t n, size_t i, const char *word, size_t *after)
 {
     while (i < n) {
         const uint8_t *bs = memchr(d + i, '\\', n - i);
@@ -348,8 +349,7 @@ static size_t ds_find_ctrl(const uint8_t *d, size_t n, size_t i, const char *wor
     return n;
 }
 
-/* Past the group that opens at d[i] ('{'), escaped braces and nesting counted. */
-static size_t ds_skip_group(const uint8_t *d, size_t n, size_t i)
+size_t ds_skip_group(const uint8_t *d, size_t n, size_t i)
 {
     size_t depth = 0;
     for (; i < n; i++) {
@@ -365,12 +365,7 @@ static size_t ds_skip_group(const uint8_t *d, size_t n, size_t i)
     return n;
 }
 
-/*
- * A control word or symbol at d[i] (a backslash), as the reader of \objdata sees it: its
- * name in word (NUL-terminated, cut at cap), its numeric parameter in *param (-1 when none).
- * Returns the position after it (and after the space delimiting a word).
- */
-static size_t ds_read_ctrl(const uint8_t *d, size_t n, size_t i, char *word, size_t cap,
+size_t ds_read_ctrl(const uint8_t *d, size_t n, size_t i, char *word, size_t cap,
                            long *param)
 {
     size_t k = 0;
@@ -555,6 +550,27 @@ size_t ds_rtf_objects(const uint8_t *d, size_t n, uint8_t *buf, size_t cap, size
     return seen;
 }
 
+size_t ds_rtf_escape(const uint8_t *d, size_t n, size_t i, char *out, size_t cap, size_t *k)
+{
+    if (i + 3 < n && d[i + 1] == '\'' && tp_hexval(d[i + 2]) >= 0 && tp_hexval(d[i + 3]) >= 0) {
+        ds_put(out, cap, k, (uint32_t)(tp_hexval(d[i + 2]) << 4 | tp_hexval(d[i + 3])));
+        return i + 4;
+    }
+    if (i + 1 < n && (d[i + 1] == '\\' || d[i + 1] == '{' || d[i + 1] == '}')) {
+        ds_put(out, cap, k, d[i + 1]);
+        return i + 2;
+    }
+    char word[8];
+    long param;
+    i = ds_read_ctrl(d, n, i, word, sizeof word, &param);
+    if (!strcmp(word, "u") && param >= 0) {
+        ds_put(out, cap, k, (uint32_t)param);
+        if (i < n && d[i] != '\\' && d[i] != '{' && d[i] != '}')
+            i++; /* the one fallback character (\uc1) */
+    }
+    return i;
+}
+
 bool ds_rtf_remote_template(const uint8_t *d, size_t n, char *out, size_t cap)
 {
     size_t after;
@@ -570,25 +586,7 @@ bool ds_rtf_remote_template(const uint8_t *d, size_t n, char *out, size_t cap)
                 p++;
                 continue;
             }
-            if (p + 3 < n && d[p + 1] == '\'' && tp_hexval(d[p + 2]) >= 0 &&
-                tp_hexval(d[p + 3]) >= 0) {
-                ds_put(out, cap, &k, (uint32_t)(tp_hexval(d[p + 2]) << 4 | tp_hexval(d[p + 3])));
-                p += 4;
-                continue;
-            }
-            if (p + 1 < n && (d[p + 1] == '\\' || d[p + 1] == '{' || d[p + 1] == '}')) {
-                ds_put(out, cap, &k, d[p + 1]);
-                p += 2;
-                continue;
-            }
-            char word[8];
-            long param;
-            p = ds_read_ctrl(d, n, p, word, sizeof word, &param);
-            if (!strcmp(word, "u") && param >= 0) {
-                ds_put(out, cap, &k, (uint32_t)param);
-                if (p < n && d[p] != '\\' && d[p] != '{' && d[p] != '}')
-                    p++; /* the one fallback character (\uc1) */
-            }
+            p = ds_rtf_escape(d, n, p, out, cap, &k);
         }
         if (ds_target_remote(out))
             return true;

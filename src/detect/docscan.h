@@ -134,4 +134,45 @@ struct ds_pdf {
  */
 void ds_pdf_scan(const uint8_t *d, size_t n, uint8_t *buf, size_t cap, struct ds_pdf *out);
 
+/*
+ * DDE (Dynamic Data Exchange) links (docscan_dde.c): a field or link that asks Windows to
+ * start an application and talk to it. Word's DDE / DDEAUTO fields and Excel's DDE links
+ * ("=cmd|'/c ...'!A1") need no macro; in 2017 they ran PowerShell droppers from mail
+ * attachments (Microsoft advisory ADV170021), Office asking once whether to update links.
+ */
+struct ds_dde {
+    char app[DS_TARGET_MAX];   /* the application (DDE service): "c:\windows\system32\cmd.exe",
+                                  "cmd", "Excel"; field escapes undone, printable */
+    char topic[DS_TARGET_MAX]; /* its topic: the command line given to a shell */
+    bool autoupdate;           /* DDEAUTO, or the \a switch: updated when the document opens */
+    bool runs_program;         /* ds_dde_runs_program */
+};
+
+/*
+ * Whether a DDE link starts a program to run a command: its application is a command
+ * interpreter or a Windows binary that runs code (cmd, powershell, mshta, rundll32, ...),
+ * its topic names one or a program or script file (".exe", ".ps1", ...) or a URL, or it is
+ * updated automatically and its application is not an Office program (legitimate DDE links
+ * point at Excel or at a market-data server and are updated on request).
+ */
+bool ds_dde_runs_program(const struct ds_dde *x);
+
+/*
+ * The DDE fields of a WordprocessingML part (word/document.xml, headers, footers, notes):
+ * fields whose code (the w:instr attribute of w:fldSimple, or the text of the w:instrText
+ * runs between a w:fldChar "begin" and its "separate" or "end", joined however it was split,
+ * nested fields apart) begins with DDE or DDEAUTO. true with the first that runs a program
+ * (ds_dde_runs_program), else the first found.
+ */
+bool ds_docx_dde(const uint8_t *xml, size_t n, struct ds_dde *out);
+
+/* The DDE links of a SpreadsheetML external link part (xl/externalLinks/externalLinkN.xml:
+ * <ddeLink ddeService=".." ddeTopic="..">, which Excel writes for a DDE formula): as
+ * ds_docx_dde. */
+bool ds_xlsx_dde(const uint8_t *xml, size_t n, struct ds_dde *out);
+
+/* The DDE fields of an RTF document ({\field{\*\fldinst DDEAUTO ...}}, the text of the
+ * \fldinst destination with control words dropped and escapes decoded): as ds_docx_dde. */
+bool ds_rtf_dde(const uint8_t *d, size_t n, struct ds_dde *out);
+
 #endif

@@ -103,8 +103,8 @@ static const struct dtr_sig at_sigs[SIG_COUNT] = {
     [SIG_MISMATCH] = {"type-mismatch", "MAMORI T6 file whose name contradicts its content",
                       "suspicious-filename-detect", 2},
     [SIG_ACTIVE] = {"document-exploit",
-                    "MAMORI T6 document that loads remote content or carries an exploit object "
-                    "when opened", "trojan-activity", 1},
+                    "MAMORI T6 document that loads remote content, starts a program or carries an "
+                    "exploit object when opened", "trojan-activity", 1},
 };
 
 /* Reasons, in the order of the signatures (most severe first). */
@@ -121,6 +121,7 @@ enum {
     R_REMOTE = 1u << 9,
     R_EXPLOIT = 1u << 10,
     R_SMUGGLING = 1u << 11,
+    R_DDE = 1u << 12,
 };
 #define R_DISGUISED_ANY (R_DOUBLE_EXT | R_BIDI | R_PADDING | R_TRAILING)
 
@@ -132,7 +133,8 @@ static const struct {
     {R_PADDING, "extension_padding"},   {R_TRAILING, "trailing_characters"},
     {R_EXEC, "executable"},             {R_SCRIPT, "script"},
     {R_SMUGGLING, "html_smuggling"},
-    {R_REMOTE, "remote_content"},       {R_EXPLOIT, "exploit_object"},
+    {R_REMOTE, "remote_content"},       {R_DDE, "dde_command"},
+    {R_EXPLOIT, "exploit_object"},
     {R_MACRO, "macro"},                 {R_ENCRYPTED, "encrypted_archive"},
     {R_MISMATCH, "type_mismatch"},
 };
@@ -320,6 +322,8 @@ static uint32_t at_reasons(const struct at_state *st, const struct at_input *in,
         r |= R_REMOTE;
     if (res->flags & ZS_F_EXPLOIT)
         r |= R_EXPLOIT;
+    if (res->flags & ZS_F_DDE)
+        r |= R_DDE;
     if ((res->flags & ZS_F_MACRO) || nm->cls == ZS_X_MACRO_DOC)
         r |= R_MACRO;
     if (cfg->encrypted && (res->flags & ZS_F_ENCRYPTED))
@@ -338,7 +342,7 @@ static enum at_sig at_main_sig(uint32_t r)
         return SIG_EXEC;
     if (r & (R_SCRIPT | R_SMUGGLING))
         return SIG_SCRIPT;
-    if (r & (R_REMOTE | R_EXPLOIT))
+    if (r & (R_REMOTE | R_EXPLOIT | R_DDE))
         return SIG_ACTIVE;
     if (r & R_MACRO)
         return SIG_MACRO;
@@ -372,6 +376,8 @@ static void at_item_reasons(struct jb *jb, uint32_t f)
         jb_string(jb, NULL, "html_smuggling");
     if (f & ZS_F_REMOTE)
         jb_string(jb, NULL, "remote_content");
+    if (f & ZS_F_DDE)
+        jb_string(jb, NULL, "dde_command");
     if (f & ZS_F_EXPLOIT)
         jb_string(jb, NULL, "exploit_object");
     if (f & ZS_F_MACRO)
@@ -499,6 +505,15 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
     }
     if (r & R_REMOTE)
         at_remote_detail(jb, res);
+    if (r & R_DDE) {
+        snprintf(t, sizeof t, "%s a DDE %s that starts %s%s%s: Word and Excel ask once whether "
+                 "to update links and then run it, no macro needed (the DDE attacks of 2017, "
+                 "Microsoft advisory ADV170021)",
+                 res->dde_auto ? "when opened, it updates" : "it holds",
+                 res->dde_auto ? "field" : "link", res->dde_app,
+                 res->dde_topic[0] ? " with " : "", res->dde_topic);
+        jb_string(jb, NULL, t);
+    }
     if (r & R_EXPLOIT) {
         if (zs_class_mscomctl(res->exploit_class))
             snprintf(t, sizeof t, "it embeds an ActiveX control of the Windows Common Controls "
@@ -849,6 +864,13 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
     }
     if (res->exploit_class[0])
         jb_string(jb, "exploit_object", res->exploit_class);
+    if (res->dde_app[0]) {
+        jb_open_object(jb, "dde");
+        jb_string(jb, "application", res->dde_app);
+        jb_string(jb, "topic", res->dde_topic);
+        jb_bool(jb, "auto_update", res->dde_auto);
+        jb_close_object(jb);
+    }
     if (at_is_archive(res))
         at_archive(jb, res);
     if (res->status)
@@ -1196,7 +1218,7 @@ const struct dtr_ops dt_attachment_ops = {
     .threat = "T6",
     .summary = "malicious attachments and downloads: encrypted archives, macro documents, "
                "executables, scripts, disguised names, type mismatches, documents that fetch "
-               "remote content or carry exploit objects",
+               "remote content, start a program or carry exploit objects",
     .sid_base = 6001,
     .sigs = at_sigs,
     .n_sigs = SIG_COUNT,

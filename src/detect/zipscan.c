@@ -666,6 +666,24 @@ static void set_remote(struct zs_result *r, const char *kind, const char *target
     snprintf(r->remote_target, sizeof r->remote_target, "%s", target);
 }
 
+/*
+ * A DDE link found in a document at path: noted either way; one that starts a program is
+ * ZS_F_DDE (returned) and, the first of them, the result's dde_*.
+ */
+static uint32_t dde_found(struct zs_result *r, const char *path, const struct ds_dde *x)
+{
+    note_add(r, path, "DDE %s %s%s%s", x->autoupdate ? "field, updated on opening," : "link to",
+             x->app[0] ? x->app : "(no application)", x->topic[0] ? " " : "", x->topic);
+    if (!x->runs_program)
+        return 0;
+    if (!r->dde_app[0]) {
+        snprintf(r->dde_app, sizeof r->dde_app, "%s", x->app[0] ? x->app : "?");
+        snprintf(r->dde_topic, sizeof r->dde_topic, "%s", x->topic);
+        r->dde_auto = x->autoupdate;
+    }
+    return ZS_F_DDE;
+}
+
 /* Flags an entry name earns by itself. */
 static uint32_t name_flags(const uint8_t *name, size_t len)
 {
@@ -1618,6 +1636,10 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
     if (name_starts(e, "xl/macrosheets/") || name_starts(e, "xl/intlMacrosheets/"))
         own |= ZS_F_MACRO | ZS_F_MACRO_XLM;
     bool rels = name_ends(e, ".rels");
+    /* the parts where DDE fields and links live are read whole, as .rels parts are */
+    bool word_part = name_starts(e, "word/") && name_ends(e, ".xml");
+    bool xl_link = name_starts(e, "xl/externalLinks/") && name_ends(e, ".xml");
+    bool whole_part = rels || word_part || xl_link;
     if (name_is(e, "[Content_Types].xml"))
         zc->ooxml = true;
     if (name_is(e, "mimetype"))
@@ -1646,7 +1668,8 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
             r->encryption = (e->flags & 0x0040) ? "pkware-strong"
                             : (e->method == 99 || e->aes) ? "aes" : "zipcrypto";
         bool verified = false;
-        if (zip_open(s, d, n, e, cd, cut, rels, &content, &len, &full, &sub_cut, &verified)) {
+        if (zip_open(s, d, n, e, cd, cut, whole_part, &content, &len, &full, &sub_cut,
+                     &verified)) {
             zc->opened = true;
             if (verified) {
                 r->opened_entries++;
@@ -1660,8 +1683,8 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
     } else if (e->data_known && (e->method == 0 || e->method == 8)) {
         size_t avail = e->data_off < n ? n - e->data_off : 0;
         bool complete, bad;
-        if (!zip_data(s, e, d + e->data_off, avail, e->csize, cd, cut, rels, false, &content,
-                      &len, &full, &sub_cut, &complete, &bad))
+        if (!zip_data(s, e, d + e->data_off, avail, e->csize, cd, cut, whole_part, false,
+                      &content, &len, &full, &sub_cut, &complete, &bad))
             content = NULL;
     } else if (e->data_known) {
         r->status |= ZS_S_UNSUPPORTED;
@@ -1676,6 +1699,13 @@ static uint32_t zip_entry(struct scan *s, const uint8_t *d, size_t n, unsigned d
             flags |= ZS_F_REMOTE;
             set_remote(r, ds_rel_type_name(rel.type), rel.target);
             note_add(r, cp, "remote %s %s", ds_rel_type_name(rel.type), rel.target);
+        }
+        struct ds_dde dde;
+        if ((word_part && ds_docx_dde(content, len, &dde)) ||
+            (xl_link && ds_xlsx_dde(content, len, &dde))) {
+            uint32_t f = dde_found(r, cp, &dde);
+            own |= f;
+            flags |= f;
         }
         if (cd <= s->w->lim.max_depth)
             scan_content(s, content, len, full > len ? full : len, cd, cp, sub_cut, &sb);
@@ -1868,8 +1898,9 @@ static uint32_t scan_zip(struct scan *s, const uint8_t *d, size_t n, unsigned de
     bool macro = flags & ZS_F_MACRO;
     if (zc.ooxml) {
         *kind = ZS_K_OOXML;
-        set_desc(s->r, depth, "Microsoft %s 2007+ document%s", zc.office ? zc.office : "Office",
-                 macro ? " (macro-enabled)" : "");
+        set_desc(s->r, depth, "Microsoft %s 2007+ document%s%s", zc.office ? zc.office : "Office",
+                 macro ? " (macro-enabled)" : "",
+                 (flags & ZS_F_DDE) ? " with a DDE link that starts a program" : "");
     } else if (zc.odf) {
         *kind = ZS_K_ODF;
         set_desc(s->r, depth, "OpenDocument file%s", macro ? " with Basic macros" : "");
@@ -2203,6 +2234,9 @@ static uint32_t scan_rtf(struct scan *s, const uint8_t *d, size_t n, unsigned de
         set_remote(r, "template", tpl);
         note_add(r, path, "remote template %s", tpl);
     }
+    struct ds_dde dde;
+    if (ds_rtf_dde(d, n, &dde))
+        c.flags |= dde_found(r, path, &dde);
     /* An object's bytes are decoded into the buffer of the next depth, as an archive
      * entry's are inflated; past the depth limit, its header only, to name its class. */
     uint8_t hdr[ZS_RTF_HEADER];
@@ -2227,6 +2261,8 @@ static uint32_t scan_rtf(struct scan *s, const uint8_t *d, size_t n, unsigned de
                  (c.flags & ZS_F_REMOTE) ? " and remote content" : "");
     else if (c.flags & ZS_F_REMOTE)
         set_desc(r, depth, "Rich Text Format document with a remote template");
+    else if (c.flags & ZS_F_DDE)
+        set_desc(r, depth, "Rich Text Format document with a DDE field that starts a program");
     return c.flags;
 }
 

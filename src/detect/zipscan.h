@@ -110,6 +110,8 @@ enum {
                                    opening: the Equation Editor (zs_result.exploit_class) */
     ZS_F_SMUGGLING = 1u << 11,  /* an HTML page that builds a file from data it carries and
                                    starts its download (HTML smuggling) */
+    ZS_F_DDE = 1u << 12,        /* a DDE field or link that starts a program to run a command
+                                   (zs_result.dde_*; see ds_dde_runs_program) */
 };
 
 /* Scan status (struct zs_result.status). */
@@ -175,6 +177,9 @@ struct zs_result {
                                         "subdocument", "OLE2Link object" */
     char remote_target[ZS_PATH_MAX]; /* where it is fetched from; "" when not visible */
     char exploit_class[48];          /* ZS_F_EXPLOIT: the object's OLE class ("Equation.3") */
+    char dde_app[ZS_PATH_MAX];       /* ZS_F_DDE: the application the link starts ("cmd") */
+    char dde_topic[ZS_PATH_MAX];     /* ... and its topic (the command line) */
+    bool dde_auto;                   /* ... updated when the document opens (DDEAUTO) */
     uint32_t objects;                /* OLE objects embedded in RTF documents (all levels) */
 };
 

@@ -13,3 +13,7 @@ target_include_directories(test_docscan PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)
 mm_unit_test(test_archive_pw SOURCES test_archive_pw.c DEPS mm_detect mm_core)
 target_sources(test_archive_pw PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
 target_include_directories(test_archive_pw PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)
+# DDE fields and links in documents (src/detect/docscan_dde.c) on their own.
+mm_unit_test(test_docscan_dde SOURCES test_docscan_dde.c DEPS mm_detect mm_core)
+target_sources(test_docscan_dde PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../testlib/tcheck.c)
+target_include_directories(test_docscan_dde PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)

@@ -1696,6 +1696,22 @@ static struct buf mk_package(const char *name, const uint8_t *d, size_t n)
     return b;
 }
 
+/* One row of a detector table: one alert of sid (none for 0) since `before`, whose JSON
+ * holds each of want[0..3) (NULL ends the list). */
+static void check_row(const struct col *c, size_t before, const char *name, uint32_t sid,
+                      const char *const want[3])
+{
+    TC_EQ(name, c->n, before + (sid ? 1 : 0));
+    if (!sid || c->n != before + 1)
+        return;
+    TC_EQ(name, c->sid[before], sid);
+    for (size_t k = 0; k < 3 && want[k]; k++) {
+        TC_CHECK(want[k], has_str(c->json[before], want[k]));
+        if (!has_str(c->json[before], want[k]))
+            fprintf(stderr, "  got %s\n", c->json[before]);
+    }
+}
+
 /*
  * Documents that act when opened: a remote template in a .docx (not a local one), an Excel
  * 4.0 macro sheet in an .xlsx whose content types do not say so, and RTF objects: Equation
@@ -1945,15 +1961,7 @@ static void test_scan_active(void **state)
             mk_file(APP_PROTO_SMTP, rows[i].name, rows[i].b->p, rows[i].b->len, NULL);
         feed(h, &f, FLOW_TOSERVER, ts, &af);
         ts += S_NS;
-        TC_EQ(rows[i].name, c.n, before + (rows[i].sid ? 1 : 0));
-        if (!rows[i].sid || c.n != before + 1)
-            continue;
-        TC_EQ(rows[i].name, c.sid[before], rows[i].sid);
-        for (size_t k = 0; k < 3 && rows[i].want[k]; k++) {
-            TC_CHECK(rows[i].want[k], has_str(c.json[before], rows[i].want[k]));
-            if (!has_str(c.json[before], rows[i].want[k]))
-                fprintf(stderr, "  got %s\n", c.json[before]);
-        }
+        check_row(&c, before, rows[i].name, rows[i].sid, rows[i].want);
     }
     tc_done();
     col_reset(&c);
@@ -1962,6 +1970,155 @@ static void test_scan_active(void **state)
                          &link, &rtf_link, &pe,     &pkg,     &rtf_pkg,   &ole_vba,
                          &rtf_vba, &ole_plain, &rtf_plain, &zrtf,  &ole_eq,    &ole_eqs,
                          &rtf_renamed, &docx_eq, &rtf_lv, &rtf_ts, &rtf_cb};
+    for (size_t i = 0; i < MM_ARRAY_LEN(all); i++)
+        b_free(all[i]);
+    zs_work_free(w);
+}
+
+/*
+ * DDE: a Word document whose body runs cmd.exe through a DDEAUTO field split over runs, far
+ * past the first 4 KiB of its part (which is read whole); the same field in a header part;
+ * an Excel workbook with a DDE link to cmd in an external link part; an RTF with a DDEAUTO
+ * field; a harmless DDE link to a workbook is noted, not flagged. Then the detector: 6007
+ * with the reason dde_command, its detail and the "dde" evidence; the harmless ones silent.
+ */
+static void test_scan_dde(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    const struct zs_item *it;
+    static const char head[] =
+        "<?xml version=\"1.0\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/"
+        "wordprocessingml/2006/main\"><w:body>";
+    static const char field[] =
+        "<w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText> DDE"
+        "</w:instrText></w:r><w:r><w:instrText>AUTO c:\\\\windows\\\\system32\\\\cmd.exe "
+        "&quot;/k echo mamori-test&quot;</w:instrText></w:r><w:r><w:fldChar "
+        "w:fldCharType=\"end\"/></w:r></w:p>";
+    struct buf body = {0};
+    b_put(&body, head, strlen(head));
+    for (int i = 0; i < 200; i++) {
+        static const char para[] = "<w:p><w:r><w:t>Quarterly report, see the figures."
+                                   "</w:t></w:r></w:p>";
+        b_put(&body, para, strlen(para));
+    }
+    assert_true(body.len > 8192);
+    b_put(&body, field, strlen(field));
+    b_put(&body, "</w:body></w:document>", 22);
+    struct zipw z = {0};
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", body.p, body.len, DEFL);
+    struct buf docx = zip_end(&z);
+    scan(w, docx.p, docx.len, docx.len, &r);
+    assert_int_equal(r.kind, ZS_K_OOXML);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    assert_string_equal(r.dde_app, "c:\\windows\\system32\\cmd.exe");
+    assert_string_equal(r.dde_topic, "/k echo mamori-test");
+    assert_true(r.dde_auto);
+    assert_string_equal(r.desc,
+                        "Microsoft Word 2007+ document with a DDE link that starts a program");
+    it = need_item(&r, "word/document.xml");
+    assert_int_equal(it->flags, ZS_F_DDE);
+    assert_non_null(strstr(r.note, "word/document.xml: DDE field, updated on opening, "
+                                   "c:\\windows\\system32\\cmd.exe /k echo mamori-test"));
+    /* in a header part */
+    struct buf hdr = {0};
+    b_put(&hdr, head, strlen(head));
+    b_put(&hdr, field, strlen(field));
+    b_put(&hdr, "</w:body></w:document>", 22);
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "word/document.xml", (const uint8_t *)"<w:document/>", 13, DEFL);
+    zip_add(&z, "word/header1.xml", hdr.p, hdr.len, STORED);
+    struct buf docx_h = zip_end(&z);
+    scan(w, docx_h.p, docx_h.len, docx_h.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    need_item(&r, "word/header1.xml");
+    /* the same text elsewhere in the package (a custom XML part) is not a field of Word's */
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "customXml/item1.xml", hdr.p, hdr.len, DEFL);
+    struct buf docx_c = zip_end(&z);
+    scan(w, docx_c.p, docx_c.len, docx_c.len, &r);
+    assert_int_equal(r.flags, 0);
+
+    /* Excel: a DDE link to cmd; one to a workbook is only noted */
+    static const char xl_cmd[] =
+        "<externalLink xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+        "<ddeLink ddeService=\"cmd\" ddeTopic=\"/c echo mamori-test\"><ddeItems><ddeItem "
+        "name=\"A0\" advise=\"1\"/></ddeItems></ddeLink></externalLink>";
+    static const char xl_ok[] =
+        "<externalLink xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+        "<ddeLink ddeService=\"Excel\" ddeTopic=\"C:\\Data\\Q3.xlsx\"/></externalLink>";
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "xl/workbook.xml", (const uint8_t *)"<workbook/>", 11, DEFL);
+    zip_add(&z, "xl/externalLinks/externalLink1.xml", (const uint8_t *)xl_cmd, strlen(xl_cmd),
+            DEFL);
+    struct buf xlsx = zip_end(&z);
+    scan(w, xlsx.p, xlsx.len, xlsx.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    assert_string_equal(r.dde_app, "cmd");
+    assert_false(r.dde_auto);
+    need_item(&r, "xl/externalLinks/externalLink1.xml");
+    zip_add(&z, "[Content_Types].xml", (const uint8_t *)CT_PLAIN, strlen(CT_PLAIN), DEFL);
+    zip_add(&z, "xl/workbook.xml", (const uint8_t *)"<workbook/>", 11, DEFL);
+    zip_add(&z, "xl/externalLinks/externalLink1.xml", (const uint8_t *)xl_ok, strlen(xl_ok),
+            DEFL);
+    struct buf xlsx_ok = zip_end(&z);
+    scan(w, xlsx_ok.p, xlsx_ok.len, xlsx_ok.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.dde_app, "");
+    assert_non_null(strstr(r.note, "DDE link to Excel C:\\Data\\Q3.xlsx"));
+
+    /* RTF */
+    static const char rtf[] =
+        "{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;}}\\pard{\\field{\\*\\fldinst {\\f0 DDEAUTO "
+        "c:\\\\\\\\windows\\\\\\\\system32\\\\\\\\cmd.exe \"/k echo mamori-test\"}}{\\fldrslt "
+        "{Loading}}}\\par}";
+    scan(w, (const uint8_t *)rtf, strlen(rtf), strlen(rtf), &r);
+    assert_int_equal(r.kind, ZS_K_RTF);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    assert_string_equal(r.desc, "Rich Text Format document with a DDE field that starts a "
+                                "program");
+
+    /* the detector */
+    struct col c = {0};
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct {
+        const char *name;
+        const struct buf *b;
+        const char *raw;
+        uint32_t sid;
+        const char *want[3];
+    } rows[] = {
+        {"report.docx", &docx, NULL, 6007,
+         {"\"reasons\":[\"dde_command\"]",
+          "when opened, it updates a DDE field that starts c:\\\\windows\\\\system32\\\\cmd.exe"
+          " with /k echo mamori-test: Word and Excel ask once",
+          "\"dde\":{\"application\":\"c:\\\\windows\\\\system32\\\\cmd.exe\",\"topic\":\"/k "
+          "echo mamori-test\",\"auto_update\":true}"}},
+        {"prices.xlsx", &xlsx, NULL, 6007,
+         {"it holds a DDE link that starts cmd with /c echo mamori-test",
+          "\"path\":\"xl/externalLinks/externalLink1.xml\",\"type\":\"text\",\"reasons\":"
+          "[\"dde_command\"]", NULL}},
+        {"memo.rtf", NULL, rtf, 6007, {"\"reasons\":[\"dde_command\"]", NULL}},
+        {"q3.xlsx", &xlsx_ok, NULL, 0, {NULL}},
+        {"data.docx", &docx_c, NULL, 0, {NULL}},
+    };
+    uint64_t ts = T0;
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        size_t before = c.n;
+        struct flow f = mk_flow(700 + i, 120, 25, 25);
+        const uint8_t *p = rows[i].b ? rows[i].b->p : (const uint8_t *)rows[i].raw;
+        size_t n = rows[i].b ? rows[i].b->len : strlen(rows[i].raw);
+        struct app_file af = mk_file(APP_PROTO_SMTP, rows[i].name, p, n, NULL);
+        feed(h, &f, FLOW_TOSERVER, ts, &af);
+        ts += S_NS;
+        check_row(&c, before, rows[i].name, rows[i].sid, rows[i].want);
+    }
+    tc_done();
+    col_reset(&c);
+    dtr_free(h);
+    struct buf *all[] = {&body, &docx, &hdr, &docx_h, &docx_c, &xlsx, &xlsx_ok};
     for (size_t i = 0; i < MM_ARRAY_LEN(all); i++)
         b_free(all[i]);
     zs_work_free(w);
@@ -2645,6 +2802,7 @@ int main(void)
         cmocka_unit_test(test_scan_office),
         cmocka_unit_test(test_scan_xlm),
         cmocka_unit_test(test_scan_active),
+        cmocka_unit_test(test_scan_dde),
         cmocka_unit_test(test_scan_markup),
         cmocka_unit_test(test_scan_pdf),
         cmocka_unit_test(test_scan_rar_7z),

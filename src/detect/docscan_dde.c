@@ -1,0 +1,413 @@
+/*
+ * DDE links in documents (docscan.h): Word field codes in WordprocessingML and RTF, Excel's
+ * external DDE links. Hostile input is data: every read is checked against the bytes given,
+ * each parser passes over its input once, and what it keeps is bounded (DS_FIELD_CODE bytes
+ * of a field's code, DS_FIELD_NEST fields open at once).
+ */
+#include "detect/docscan.h"
+#include "detect/docscan_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define DS_FIELD_CODE 512 /* bytes of a field's code kept: a DDE command is shorter */
+#define DS_FIELD_NEST 8   /* fields open at once (nested in each other's codes) */
+
+/* ---- judging a link ----------------------------------------------------------------------- */
+
+/* Windows programs that run a command, a script or a library given to them. */
+static const char *const ds_runners[] = {
+    "cmd",      "powershell", "pwsh",   "mshta",    "rundll32", "regsvr32", "wscript",
+    "cscript",  "msiexec",    "certutil", "bitsadmin", "wmic",   "schtasks", "forfiles",
+    "conhost",  "msbuild",    "cmstp",  "hh",       "bash",     "wsl",      "installutil",
+};
+
+/* Office programs: the DDE servers of legitimate links between documents. */
+static const char *const ds_office[] = {"excel", "msexcel", "winword", "msaccess", "powerpnt"};
+
+/* What the topic of a link that starts a program carries: a program, a script, a URL. */
+static const char *const ds_topic_marks[] = {".exe", ".ps1", ".hta", ".bat", ".cmd", ".vbs",
+                                             ".js",  ".scr", ".dll", ".lnk", "http:", "https:",
+                                             "\\\\"};
+
+/* The last path component of app, lower case, without ".exe": "c:\windows\cmd.exe" -> "cmd". */
+static void ds_app_base(const char *app, char *out, size_t cap)
+{
+    const char *b = app;
+    for (const char *p = app; *p; p++)
+        if (*p == '\\' || *p == '/')
+            b = p + 1;
+    size_t k = 0;
+    for (; b[k] && k + 1 < cap; k++)
+        out[k] = (char)(b[k] >= 'A' && b[k] <= 'Z' ? b[k] + 32 : b[k]);
+    out[k] = 0;
+    if (k > 4 && !strcmp(out + k - 4, ".exe"))
+        out[k - 4] = 0;
+}
+
+static bool ds_in_list(const char *w, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(w, list[i]))
+            return true;
+    return false;
+}
+
+/* Whether s names a runner as a word of its own ("cmd /c", "\cmd.exe"; not "cmdlet-docs"). */
+static bool ds_names_runner(const char *s)
+{
+    for (size_t i = 0; i < sizeof ds_runners / sizeof *ds_runners; i++) {
+        size_t k = strlen(ds_runners[i]);
+        for (const char *p = s; (p = strcasestr(p, ds_runners[i])) != NULL; p++) {
+            bool start = p == s || !ds_is_letter((uint8_t)p[-1]);
+            bool end = !ds_is_letter((uint8_t)p[k]);
+            if (start && end)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool ds_dde_runs_program(const struct ds_dde *x)
+{
+    char base[64];
+    ds_app_base(x->app, base, sizeof base);
+    if (ds_in_list(base, ds_runners, sizeof ds_runners / sizeof *ds_runners))
+        return true;
+    if (ds_names_runner(x->topic))
+        return true;
+    for (size_t i = 0; i < sizeof ds_topic_marks / sizeof *ds_topic_marks; i++)
+        if (strcasestr(x->topic, ds_topic_marks[i]))
+            return true;
+    return x->autoupdate && !ds_in_list(base, ds_office, sizeof ds_office / sizeof *ds_office);
+}
+
+/* ---- field codes --------------------------------------------------------------------------- */
+
+/*
+ * The next argument of a field code at s[*i]: a "quoted" string or a run of non-blanks, with
+ * the field code escapes \\ and \" undone, into out. A switch (\a, \h ...) is returned with
+ * its backslash. false at the end of the code.
+ */
+static bool ds_field_arg(const char *s, size_t *i, char *out, size_t cap)
+{
+    size_t p = *i, k = 0;
+    out[0] = 0;
+    while (s[p] == ' ' || s[p] == '\t')
+        p++;
+    if (!s[p]) {
+        *i = p;
+        return false;
+    }
+    bool quoted = s[p] == '"';
+    if (quoted)
+        p++;
+    while (s[p] && (quoted ? s[p] != '"' : s[p] != ' ' && s[p] != '\t')) {
+        if (s[p] == '\\' && (s[p + 1] == '\\' || s[p + 1] == '"'))
+            p++;
+        ds_put(out, cap, &k, (uint8_t)s[p++]);
+    }
+    if (quoted && s[p] == '"')
+        p++;
+    *i = p;
+    return true;
+}
+
+/*
+ * A field's code: when its first word is DDE or DDEAUTO (any case), its application and
+ * topic into *x. Word's syntax: DDE[AUTO] application topic [item] [switches].
+ */
+static bool ds_field_dde(const char *code, struct ds_dde *x)
+{
+    size_t i = 0;
+    while (code[i] == ' ' || code[i] == '\t')
+        i++;
+    size_t w = i;
+    while (ds_is_letter((uint8_t)code[i]))
+        i++;
+    size_t wl = i - w;
+    bool aut = wl == 7 && !strncasecmp(code + w, "ddeauto", 7);
+    if (!aut && !(wl == 3 && !strncasecmp(code + w, "dde", 3)))
+        return false;
+    if (code[i] && code[i] != ' ' && code[i] != '\t' && code[i] != '"')
+        return false; /* "DDEx...": another word */
+    memset(x, 0, sizeof *x);
+    x->autoupdate = aut;
+    char arg[DS_TARGET_MAX];
+    int n = 0;
+    while (ds_field_arg(code, &i, arg, sizeof arg)) {
+        if (arg[0] == '\\' && ds_is_letter((uint8_t)arg[1])) {
+            if ((arg[1] == 'a' || arg[1] == 'A') && !arg[2])
+                x->autoupdate = true;
+            continue;
+        }
+        if (n == 0)
+            memcpy(x->app, arg, sizeof arg);
+        else if (n == 1)
+            memcpy(x->topic, arg, sizeof arg);
+        n++;
+    }
+    x->runs_program = ds_dde_runs_program(x);
+    return true;
+}
+
+/* Keeps the link found in *best: the first, until one that runs a program replaces it.
+ * true when the search can stop (one that runs a program is in *best). */
+static bool ds_keep(struct ds_dde *best, bool *found, const struct ds_dde *x)
+{
+    if (!*found || (x->runs_program && !best->runs_program))
+        *best = *x;
+    *found = true;
+    return best->runs_program;
+}
+
+/* ---- XML ----------------------------------------------------------------------------------- */
+
+/* A start or end tag at x[i] ('<'): its local name (after any namespace prefix) and where
+ * its attributes begin; false for comments, declarations and processing instructions. */
+struct ds_tag {
+    const uint8_t *name;
+    size_t name_len;
+    size_t attrs;    /* first byte after the name */
+    bool end;        /* </name> */
+};
+
+static bool ds_tag_at(const uint8_t *x, size_t n, size_t i, struct ds_tag *t)
+{
+    size_t p = i + 1;
+    t->end = p < n && x[p] == '/';
+    if (t->end)
+        p++;
+    if (p >= n || x[p] == '!' || x[p] == '?')
+        return false;
+    size_t s = p;
+    while (p < n && !ds_is_space(x[p]) && x[p] != '>' && x[p] != '/' && x[p] != '<')
+        p++;
+    const uint8_t *colon = memchr(x + s, ':', p - s);
+    t->name = colon ? colon + 1 : x + s;
+    t->name_len = (size_t)(x + p - t->name);
+    t->attrs = p;
+    return true;
+}
+
+/* The next start tag at or after x[*i] (comments, declarations and end tags passed over):
+ * true with *i at its '<'. */
+static bool ds_next_start_tag(const uint8_t *x, size_t n, size_t *i, struct ds_tag *t)
+{
+    while (*i < n) {
+        const uint8_t *lt = memchr(x + *i, '<', n - *i);
+        if (!lt)
+            break;
+        *i = (size_t)(lt - x);
+        if (ds_tag_at(x, n, *i, t) && !t->end)
+            return true;
+        (*i)++;
+    }
+    *i = n;
+    return false;
+}
+
+static bool ds_local_is(const uint8_t *nm, size_t len, const char *lit)
+{
+    return len == strlen(lit) && memcmp(nm, lit, len) == 0;
+}
+
+/*
+ * The value of the attribute whose local name is `local` in the tag whose attributes start at
+ * x[i], decoded (ds_xml_value) into out. *end: the tag's '>' (or n).
+ */
+static bool ds_attr(const uint8_t *x, size_t n, size_t i, const char *local, char *out, size_t cap,
+                    size_t *end)
+{
+    bool found = false;
+    out[0] = 0;
+    struct ds_xml_attr a;
+    while (ds_xml_attr_next(x, n, &i, &a)) {
+        if (!found && ds_local_is(a.local, a.local_len, local)) {
+            ds_xml_value(a.value, a.value_len, out, cap);
+            found = true;
+        }
+    }
+    *end = i;
+    return found;
+}
+
+/* A field being read: its code so far, and whether its code is still being written (no
+ * "separate" yet). */
+struct ds_field {
+    char code[DS_FIELD_CODE];
+    size_t len;
+    bool open;
+};
+
+static bool ds_field_done(struct ds_field *f, struct ds_dde *best, bool *found)
+{
+    struct ds_dde x;
+    f->open = false;
+    return ds_field_dde(f->code, &x) && ds_keep(best, found, &x);
+}
+
+bool ds_docx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
+{
+    struct ds_field st[DS_FIELD_NEST];
+    size_t depth = 0, lost = 0; /* lost: begins past DS_FIELD_NEST, their ends ignored */
+    bool found = false;
+    char code[DS_FIELD_CODE];
+    struct ds_tag t;
+    for (size_t i = 0; ds_next_start_tag(x, n, &i, &t);) {
+        size_t end;
+        if (ds_local_is(t.name, t.name_len, "fldSimple")) {
+            if (ds_attr(x, n, t.attrs, "instr", code, sizeof code, &end)) {
+                struct ds_dde d;
+                if (ds_field_dde(code, &d) && ds_keep(out, &found, &d))
+                    return true;
+            }
+            i = end;
+        } else if (ds_local_is(t.name, t.name_len, "fldChar")) {
+            char type[16];
+            (void)ds_attr(x, n, t.attrs, "fldCharType", type, sizeof type, &end);
+            i = end;
+            if (!strcmp(type, "begin")) {
+                if (depth < DS_FIELD_NEST) {
+                    st[depth].len = 0;
+                    st[depth].code[0] = 0;
+                    st[depth++].open = true;
+                } else {
+                    lost++;
+                }
+            } else if (!strcmp(type, "separate") && !lost && depth && st[depth - 1].open) {
+                if (ds_field_done(&st[depth - 1], out, &found))
+                    return true;
+            } else if (!strcmp(type, "end")) {
+                if (lost) {
+                    lost--;
+                } else if (depth) {
+                    if (st[depth - 1].open && ds_field_done(&st[depth - 1], out, &found))
+                        return true;
+                    depth--;
+                }
+            }
+        } else if (ds_local_is(t.name, t.name_len, "instrText")) {
+            size_t gt = t.attrs;
+            while (gt < n && x[gt] != '>')
+                gt++;
+            if (gt >= n || x[gt - 1] == '/') {
+                i = gt;
+                continue; /* cut short, or empty */
+            }
+            const uint8_t *close = memchr(x + gt + 1, '<', n - gt - 1);
+            size_t tend = close ? (size_t)(close - x) : n;
+            ds_xml_value(x + gt + 1, tend - gt - 1, code, sizeof code);
+            i = tend;
+            /* the innermost field whose code is being written takes the text; a run
+             * outside any field is a code of its own */
+            struct ds_field *f = NULL;
+            if (!lost)
+                for (size_t k = depth; k-- > 0 && !f;)
+                    if (st[k].open)
+                        f = &st[k];
+            if (!f) {
+                struct ds_dde d;
+                if (ds_field_dde(code, &d) && ds_keep(out, &found, &d))
+                    return true;
+                continue;
+            }
+            size_t add = strlen(code);
+            if (add > sizeof f->code - 1 - f->len)
+                add = sizeof f->code - 1 - f->len;
+            memcpy(f->code + f->len, code, add);
+            f->len += add;
+            f->code[f->len] = 0;
+        } else {
+            i = t.attrs;
+        }
+    }
+    /* fields cut off by the end of the data: their code as far as it came */
+    while (depth--)
+        if (st[depth].open && ds_field_done(&st[depth], out, &found))
+            return true;
+    return found;
+}
+
+bool ds_xlsx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
+{
+    bool found = false;
+    struct ds_tag t;
+    for (size_t i = 0; ds_next_start_tag(x, n, &i, &t);) {
+        if (!ds_local_is(t.name, t.name_len, "ddeLink")) {
+            i = t.attrs;
+            continue;
+        }
+        struct ds_dde d;
+        memset(&d, 0, sizeof d);
+        size_t end, end2;
+        bool svc = ds_attr(x, n, t.attrs, "ddeService", d.app, sizeof d.app, &end);
+        (void)ds_attr(x, n, t.attrs, "ddeTopic", d.topic, sizeof d.topic, &end2);
+        i = end;
+        if (!svc)
+            continue;
+        d.runs_program = ds_dde_runs_program(&d);
+        if (ds_keep(out, &found, &d))
+            return true;
+    }
+    return found;
+}
+
+/* ---- RTF ----------------------------------------------------------------------------------- */
+
+/*
+ * The text of the \fldinst destination whose content starts at d[i], up to the close of the
+ * group holding it: control words dropped, \'hh and \uN decoded, \\ \{ \} taken as
+ * characters, nested groups read through except ignorable destinations ({\*...}). Returns
+ * where reading stopped.
+ */
+static size_t ds_rtf_fldinst(const uint8_t *d, size_t n, size_t i, char *out, size_t cap)
+{
+    size_t k = 0, depth = 1;
+    out[0] = 0;
+    while (i < n) {
+        uint8_t c = d[i];
+        if (c == '}') {
+            i++;
+            if (--depth == 0)
+                break;
+            continue;
+        }
+        if (c == '{') {
+            if (i + 2 < n && d[i + 1] == '\\' && d[i + 2] == '*') {
+                i = ds_skip_group(d, n, i);
+                continue;
+            }
+            depth++;
+            i++;
+            continue;
+        }
+        if (c == '\r' || c == '\n') {
+            i++;
+            continue;
+        }
+        if (c != '\\') {
+            ds_put(out, cap, &k, c);
+            i++;
+            continue;
+        }
+        i = ds_rtf_escape(d, n, i, out, cap, &k);
+    }
+    return i;
+}
+
+bool ds_rtf_dde(const uint8_t *d, size_t n, struct ds_dde *out)
+{
+    bool found = false;
+    char code[DS_FIELD_CODE];
+    size_t after;
+    /* each destination is read once: the next search starts where it ended */
+    for (size_t i = 0; (i = ds_find_ctrl(d, n, i, "fldinst", &after)) < n;) {
+        size_t stop = ds_rtf_fldinst(d, n, after, code, sizeof code);
+        struct ds_dde x;
+        if (ds_field_dde(code, &x) && ds_keep(out, &found, &x))
+            return true;
+        i = stop > after ? stop : after;
+    }
+    return found;
+}

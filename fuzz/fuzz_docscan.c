@@ -1,12 +1,12 @@
 /*
  * Fuzz target for the parsers of active content in documents (src/detect/docscan.c): OOXML
  * relationship parts, RTF \objdata and \*\template, Packager native data, OLE2Link URLs, PDF
- * objects, the remote-target test, and DDE links (docscan_dde.c).
+ * objects, the remote-target test, and DDE links and formulas (docscan_dde.c).
  *
- * Input: byte 0 - '0' (mod 9) picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF,
- * 5 target, 6 Word fields, 7 Excel DDE links, 8 RTF fields; for RTF, byte 1 the decode buffer
- * size: 1 to 4096 bytes); the rest is the data, from an exact-size heap copy so ASan sees a
- * one-byte over-read.
+ * Input: byte 0 - '0' (mod 10) picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF,
+ * 5 target, 6 Word fields, 7 Excel DDE links, 8 RTF fields, 9 CSV/SYLK formulas; for RTF,
+ * byte 1 the decode buffer size: 1 to 4096 bytes); the rest is the data, from an exact-size
+ * heap copy so ASan sees a one-byte over-read.
  *
  * Checked: every string out is NUL-terminated within its array; a relationship found has a
  * known type and a remote target (when the target was not cut); an object's native data
@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    uint8_t which = (uint8_t)(data[0] - '0') % 9;
+    uint8_t which = (uint8_t)(data[0] - '0') % 10;
     size_t cap = 1 + (size_t)data[1] * 16;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
@@ -158,9 +158,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 6:
     case 7:
-    case 8: {
+    case 8:
+    case 9: {
         bool (*fn)(const uint8_t *, size_t, struct ds_dde *) =
-            which == 6 ? ds_docx_dde : which == 7 ? ds_xlsx_dde : ds_rtf_dde;
+            which == 6 ? ds_docx_dde : which == 7 ? ds_xlsx_dde : which == 8 ? ds_rtf_dde
+                                                                           : ds_text_dde;
         struct ds_dde x1, x2;
         memset(&x1, 0, sizeof x1);
         memset(&x2, 0, sizeof x2);
@@ -172,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(x1.runs_program == ds_dde_runs_program(&x1));
             CHECK(!strcmp(x1.app, x2.app) && !strcmp(x1.topic, x2.topic));
             CHECK(x1.autoupdate == x2.autoupdate && x1.runs_program == x2.runs_program);
-            CHECK(which != 7 || !x1.autoupdate);
+            CHECK((which != 7 && which != 9) || !x1.autoupdate);
         }
         break;
     }

@@ -35,7 +35,8 @@ Cases (the expect.yaml of each folder says what is asserted):
   dde         SMTP: report.docx (a DDEAUTO field running cmd.exe, its keyword split over runs),
               prices.xlsx (an external DDE link to cmd), memo.rtf (a DDEAUTO field), and the
               benign q3.docx (a DDE field linking a workbook, updated on request) and
-              rates.xlsx (a DDE link to a market-data server).
+              rates.xlsx (a DDE link to a market-data server); orders.csv (a cell with a DDE
+              formula starting cmd) and the benign totals.csv (a SUM formula, pipes in data).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -359,7 +360,12 @@ def case_dde():
             ("q3.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml."
              "document", docx_with_body(r, q3)),
             ("rates.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             xlsx_with_dde(r, "BLP", "BDP"))]
+             xlsx_with_dde(r, "BLP", "BDP")),
+            ("orders.csv", "text/csv",
+             b"order,item,qty\r\n1001,pen,3\r\n"
+             b"=cmd|' /C powershell -w hidden -c echo mamori-test'!A0,x,1\r\n"),
+            ("totals.csv", "text/csv",
+             b"item,qty,total\r\npen,3,=SUM(B2:B3)\r\nlog,a|b,c!d\r\n")]
     msg = message(r, "accounts@partner-i.example", "yamamoto@" + DOMAIN, "Quarterly report",
                   "Please open the attached report and allow the update of links.", atts)
     g.smtp("198.51.100.81", "mx.partner-i.example", "accounts@partner-i.example",

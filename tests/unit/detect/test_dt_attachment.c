@@ -2080,6 +2080,26 @@ static void test_scan_dde(void **state)
     assert_string_equal(r.desc, "Rich Text Format document with a DDE field that starts a "
                                 "program");
 
+    /* CSV: a DDE formula; ordinary formulas and pipes in data are not */
+    static const char csv[] = "item,qty,note\r\npen,3,ok\r\n=cmd|' /C echo mamori-test'!A0,1,x\r\n";
+    static const char csv_ok[] = "item,qty\r\npen,=SUM(B1:B3)\r\nlog,a|b|c!d\r\n";
+    scan(w, (const uint8_t *)csv, strlen(csv), strlen(csv), &r);
+    assert_int_equal(r.kind, ZS_K_TEXT);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    assert_string_equal(r.dde_app, "cmd");
+    assert_string_equal(r.dde_topic, "/C echo mamori-test");
+    assert_string_equal(r.desc, "text spreadsheet (CSV or SYLK) with a DDE formula that starts "
+                                "a program");
+    scan(w, (const uint8_t *)csv_ok, strlen(csv_ok), strlen(csv_ok), &r);
+    assert_int_equal(r.flags, 0);
+    /* in a ZIP */
+    zip_add(&z, "orders.csv", (const uint8_t *)csv, strlen(csv), DEFL);
+    struct buf zcsv = zip_end(&z);
+    scan(w, zcsv.p, zcsv.len, zcsv.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    it = need_item(&r, "orders.csv");
+    assert_int_equal(it->flags, ZS_F_DDE);
+
     /* the detector */
     struct col c = {0};
     dtr_host_t *h = host(&c, NULL, 0);
@@ -2101,6 +2121,11 @@ static void test_scan_dde(void **state)
           "\"path\":\"xl/externalLinks/externalLink1.xml\",\"type\":\"text\",\"reasons\":"
           "[\"dde_command\"]", NULL}},
         {"memo.rtf", NULL, rtf, 6007, {"\"reasons\":[\"dde_command\"]", NULL}},
+        {"orders.csv", NULL, csv, 6007,
+         {"\"dde\":{\"application\":\"cmd\",\"topic\":\"/C echo mamori-test\","
+          "\"auto_update\":false}", "it holds a DDE link that starts cmd with /C echo", NULL}},
+        {"orders.zip", &zcsv, NULL, 6007, {"\"reasons\":[\"dde_command\"]", NULL}},
+        {"totals.csv", NULL, csv_ok, 0, {NULL}},
         {"q3.xlsx", &xlsx_ok, NULL, 0, {NULL}},
         {"data.docx", &docx_c, NULL, 0, {NULL}},
     };
@@ -2118,7 +2143,7 @@ static void test_scan_dde(void **state)
     tc_done();
     col_reset(&c);
     dtr_free(h);
-    struct buf *all[] = {&body, &docx, &hdr, &docx_h, &docx_c, &xlsx, &xlsx_ok};
+    struct buf *all[] = {&body, &docx, &hdr, &docx_h, &docx_c, &xlsx, &xlsx_ok, &zcsv};
     for (size_t i = 0; i < MM_ARRAY_LEN(all); i++)
         b_free(all[i]);
     zs_work_free(w);

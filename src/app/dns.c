@@ -470,9 +470,15 @@ static void rdata_present(const uint8_t *msg, size_t start, size_t end, uint16_t
     struct text t;
     text_init(&t, rr->rdata, sizeof rr->rdata);
     struct rdata_ctx r = {msg, end, start, end, events, &t};
+    rr->has_addr = false;
     if (type_is_formatted(type)) {
-        if (rdata_typed(&r, type))
+        if (rdata_typed(&r, type)) {
+            if (type == 1 || type == 28) { /* (rdata_typed checked the size) */
+                memcpy(rr->addr, msg + start, end - start);
+                rr->has_addr = true;
+            }
             goto done;
+        }
         /* A layout that does not match its type is shown raw, so nothing is hidden. */
         *events |= DNS_EV_BAD_RDATA;
         text_init(&t, rr->rdata, sizeof rr->rdata);

@@ -52,6 +52,9 @@ struct dns_rr {
      * "\# <len> <hex>" (RFC 3597 form, hex truncated to fit). */
     char rdata[DNS_RDATA_TEXT_MAX];
     bool rdata_truncated;             /* the text was cut to fit rdata[] */
+    bool has_addr;                    /* an A or AAAA record of the right size: ... */
+    uint8_t addr[16];                 /* ... its address (A: the first 4 bytes), as on the wire,
+                                       * so a reader need not parse rdata's text back */
 };
 
 struct dns_msg {

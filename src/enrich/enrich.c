@@ -1054,10 +1054,10 @@ void enrich_dns(enrich_t *en, const struct app_dns_rec *r, uint64_t ts_ns)
         struct mm_addr a;
         memset(&a, 0, sizeof a);
         if (rr->type == 1 || rr->type == 28) { /* A, AAAA */
-            int af = rr->type == 1 ? AF_INET : AF_INET6;
-            if (inet_pton(af, rr->rdata, a.b) != 1)
+            if (!rr->has_addr)
                 continue;
             int ver = rr->type == 1 ? 4 : 6;
+            memcpy(a.b, rr->addr, ver == 4 ? 4 : 16);
             /* Older first: the question's name ends up the newest, the name a person
              * looked for rather than a CDN's. */
             if (!name_eq(&owner[i], &chain[0]))

@@ -839,6 +839,23 @@ static void test_app_dns_parse_fields(void **state)
     assert_int_equal(m->edns_udp_size, 1232);
     assert_string_equal(app_dns_rcode_name(m->rcode), "BADVERS");
 
+    /* A and AAAA keep their address as on the wire; a malformed A has none, also in a
+     * message struct that held a good one before */
+    b_a(b);
+    assert_int_equal(app_dns_parse(b->b, b->n, m), 0);
+    assert_true(m->rr[0].has_addr);
+    assert_memory_equal(m->rr[0].addr, "\x5d\xb8\xd8\x22", 4);
+    b_aaaa(b);
+    assert_int_equal(app_dns_parse(b->b, b->n, m), 0);
+    assert_true(m->rr[0].has_addr && m->rr[1].has_addr);
+    assert_memory_equal(m->rr[0].addr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+    b_a5(b);
+    assert_int_equal(app_dns_parse(b->b, b->n, m), 0);
+    assert_false(m->rr[0].has_addr);
+    b_cname(b);
+    assert_int_equal(app_dns_parse(b->b, b->n, m), 0);
+    assert_false(m->rr[0].has_addr);
+
     /* Shorter than a header. */
     assert_int_equal(app_dns_parse(b->b, 11, m), MM_EINVAL);
     assert_int_equal(app_dns_parse(NULL, 0, m), MM_EINVAL);

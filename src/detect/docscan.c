@@ -365,8 +365,7 @@ size_t ds_skip_group(const uint8_t *d, size_t n, size_t i)
     return n;
 }
 
-size_t ds_read_ctrl(const uint8_t *d, size_t n, size_t i, char *word, size_t cap,
-                           long *param)
+size_t ds_read_ctrl(const uint8_t *d, size_t n, size_t i, char *word, size_t cap, long *param)
 {
     size_t k = 0;
     *param = -1;

@@ -335,7 +335,8 @@ def xlsx_with_dde(rng, service, topic):
 
 
 def case_dde():
-    """DDE fields and links that start a program, and two harmless DDE links."""
+    """DDE fields, links and formulas that start a program; two harmless DDE links and a CSV
+    file with an ordinary formula."""
     g = Gen(73)
     r = g.rng
     run = '<w:r><w:instrText xml:space="preserve">%s</w:instrText></w:r>'

@@ -14,6 +14,8 @@
  *     destination naming a remote template.
  *   - PDF (ISO 32000-1): launch actions, JavaScript run on opening, the names of embedded
  *     files.
+ *   - DDE (docscan_dde.c): Word fields, Excel links and CSV/SYLK formulas that ask Windows
+ *     to start a program.
  *
  * Pure parsers over the bytes given: they never read outside them, keep no state, and bound
  * their work by the input size. Judging what is found is zipscan.c's job.

@@ -1,8 +1,9 @@
 /*
  * DDE links in documents (docscan.h): Word field codes in WordprocessingML and RTF, Excel's
- * external DDE links. Hostile input is data: every read is checked against the bytes given,
- * each parser passes over its input once, and what it keeps is bounded (DS_FIELD_CODE bytes
- * of a field's code, DS_FIELD_NEST fields open at once).
+ * external DDE links, formulas in CSV and SYLK text. Hostile input is data: every read is
+ * checked against the bytes given, each parser passes over its input once, and what it keeps
+ * is bounded (DS_FIELD_CODE bytes of a field's code, DS_FIELD_NEST fields open at once, the
+ * first 1 KiB of a CSV cell).
  */
 #include "detect/docscan.h"
 #include "detect/docscan_int.h"

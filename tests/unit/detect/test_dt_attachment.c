@@ -1979,8 +1979,10 @@ static void test_scan_active(void **state)
  * DDE: a Word document whose body runs cmd.exe through a DDEAUTO field split over runs, far
  * past the first 4 KiB of its part (which is read whole); the same field in a header part;
  * an Excel workbook with a DDE link to cmd in an external link part; an RTF with a DDEAUTO
- * field; a harmless DDE link to a workbook is noted, not flagged. Then the detector: 6007
- * with the reason dde_command, its detail and the "dde" evidence; the harmless ones silent.
+ * field; a CSV file with a DDE formula, alone and in a ZIP; a harmless DDE link to a workbook
+ * is noted, not flagged, and a CSV with a SUM formula and pipes in its data is silent. Then
+ * the detector: 6007 with the reason dde_command, its detail and the "dde" evidence; the
+ * harmless ones silent.
  */
 static void test_scan_dde(void **state)
 {

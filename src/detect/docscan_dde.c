@@ -339,12 +339,20 @@ bool ds_xlsx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
             i = t.attrs;
             continue;
         }
+        /* both attributes in one pass over the tag (the first of each name counts) */
         struct ds_dde d;
         memset(&d, 0, sizeof d);
-        size_t end, end2;
-        bool svc = ds_attr(x, n, t.attrs, "ddeService", d.app, sizeof d.app, &end);
-        (void)ds_attr(x, n, t.attrs, "ddeTopic", d.topic, sizeof d.topic, &end2);
-        i = end;
+        bool svc = false, topic = false;
+        struct ds_xml_attr a;
+        for (i = t.attrs; ds_xml_attr_next(x, n, &i, &a);) {
+            if (!svc && ds_local_is(a.local, a.local_len, "ddeService")) {
+                ds_xml_value(a.value, a.value_len, d.app, sizeof d.app);
+                svc = true;
+            } else if (!topic && ds_local_is(a.local, a.local_len, "ddeTopic")) {
+                ds_xml_value(a.value, a.value_len, d.topic, sizeof d.topic);
+                topic = true;
+            }
+        }
         if (!svc)
             continue;
         d.runs_program = ds_dde_runs_program(&d);

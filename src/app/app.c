@@ -24,6 +24,8 @@ struct app_ctx {
     void *user;
     app_password_cb pw_cb;
     void *pw_user;
+    app_message_cb msg_cb;
+    void *msg_user;
     struct app_stats st;
     struct dns_msg *dns_scratch;
     struct app_session *pool; /* freed sessions kept for reuse, linked through `engine` */
@@ -144,6 +146,12 @@ void app_ctx_set_password_checker(app_ctx_t *ctx, app_password_cb cb, void *user
     ctx->pw_user = user;
 }
 
+void app_ctx_set_message_hook(app_ctx_t *ctx, app_message_cb cb, void *user)
+{
+    ctx->msg_cb = cb;
+    ctx->msg_user = user;
+}
+
 void app_get_stats(const app_ctx_t *ctx, struct app_stats *out)
 {
     *out = ctx->st;
@@ -220,6 +228,12 @@ void app_login(struct app_session *s, int dir, struct app_login *l, const uint8_
     if (pw && s->ctx->pw_cb)
         s->ctx->pw_cb(s->ctx->pw_user, s->f, l, pw, pw_len);
     app_emit(s, dir, APP_REC_LOGIN, l);
+}
+
+void app_message(struct app_session *s, int dir, const struct mime_email *email)
+{
+    if (s->ctx->msg_cb)
+        s->ctx->msg_cb(s->ctx->msg_user, s->f, dir, s->ts_ns, (enum app_proto)s->proto, email);
 }
 
 void app_anomaly(struct app_session *s, int dir, const char *event)

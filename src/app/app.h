@@ -120,6 +120,16 @@ typedef void (*app_record_cb)(void *user, const struct flow *f, int dir, uint64_
 typedef void (*app_password_cb)(void *user, const struct flow *f, const struct app_login *login,
                                 const uint8_t *pw, size_t pw_len);
 
+struct mime_email;
+/*
+ * Optional message hook: called when a mail message carried by SMTP, POP3 or IMAP has ended,
+ * with its header summary and the start of its text (struct mime_email, mime.h), whether or
+ * not it had attachments. The attachment detector reads there the password of an archive
+ * sent in an earlier message. Everything is borrowed for the call.
+ */
+typedef void (*app_message_cb)(void *user, const struct flow *f, int dir, uint64_t ts_ns,
+                               enum app_proto proto, const struct mime_email *email);
+
 struct app_stats {
     uint64_t flows[APP_PROTO_COUNT];      /* flows per detected protocol */
     uint64_t flows_dns_tcp;               /* of flows[APP_PROTO_DNS]: over TCP */
@@ -140,6 +150,7 @@ app_ctx_t *app_ctx_new(const struct app_config *cfg, app_record_cb on_record, vo
 /* All sessions must have been freed first. */
 void app_ctx_free(app_ctx_t *ctx);
 void app_ctx_set_password_checker(app_ctx_t *ctx, app_password_cb cb, void *user);
+void app_ctx_set_message_hook(app_ctx_t *ctx, app_message_cb cb, void *user);
 void app_get_stats(const app_ctx_t *ctx, struct app_stats *out);
 
 /*

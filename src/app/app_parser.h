@@ -72,6 +72,8 @@ void app_login(struct app_session *s, int dir, struct app_login *l, const uint8_
 /* A protocol violation or limit hit: counted per protocol, emitted as an applayer anomaly.
  * event: static upper-case name. */
 void app_anomaly(struct app_session *s, int dir, const char *event);
+/* A mail message has ended (mime.c): hands its summary to the message hook, if any. */
+void app_message(struct app_session *s, int dir, const struct mime_email *email);
 
 /* A configured limit was reached (counted in app stats "limits_hit"). */
 void app_limit_hit(struct app_session *s);

@@ -1214,6 +1214,7 @@ void mime_end(struct mime_parser *m, int dir, bool truncated)
     }
     m->ended = true;
     m->truncated = truncated;
+    app_message(m->s, dir, &m->email);
 }
 
 struct mime_parser *mime_new(struct app_session *s, enum app_proto proto)

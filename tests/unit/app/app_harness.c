@@ -4,6 +4,7 @@
 #include "app_harness.h"
 
 #include "app/file.h"
+#include "app/mime.h"
 #include "core/mem.h"
 #include "output/eve_app.h"
 #include "core/json.h"
@@ -98,6 +99,22 @@ void ah_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
     o->kind[o->n_rec++] = kind;
 }
 
+void ah_message(void *user, const struct flow *f, int dir, uint64_t ts_ns, enum app_proto proto,
+                const struct mime_email *e)
+{
+    (void)f;
+    (void)ts_ns;
+    struct ah_out *o = user;
+    assert_true(dir == 0 || dir == 1);
+    assert_non_null(e);
+    o->msg_calls++;
+    size_t room = sizeof o->msg_log - o->msg_log_len;
+    int k = snprintf(o->msg_log + o->msg_log_len, room, "%s %s|%s|%u\n", app_proto_name(proto),
+                     e->from ? e->from : "-", e->subject ? e->subject : "-", e->text_len);
+    if (k > 0)
+        o->msg_log_len += (size_t)k < room ? (size_t)k : room - 1;
+}
+
 void ah_password(void *user, const struct flow *f, const struct app_login *l, const uint8_t *pw,
                  size_t n)
 {
@@ -169,6 +186,7 @@ struct app_session *ah_open(struct ah_out *o, enum app_proto p, const struct app
     o->ctx = app_ctx_new(&c, ah_record, o);
     assert_non_null(o->ctx);
     app_ctx_set_password_checker(o->ctx, ah_password, o);
+    app_ctx_set_message_hook(o->ctx, ah_message, o);
     struct flow f;
     memset(&f, 0, sizeof f);
     struct app_session *s = app_session_new(o->ctx, &f);

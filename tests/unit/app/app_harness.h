@@ -51,6 +51,9 @@ struct ah_out {
     char pw_seen[256]; /* last password handed to the checker */
     char pw_log[256];  /* every password handed to the checker, each followed by '|' */
     size_t pw_log_len;
+    unsigned msg_calls; /* messages handed to the message hook */
+    char msg_log[512];  /* "<proto> <from>|<subject>|<text bytes>\n" for each */
+    size_t msg_log_len;
     enum app_proto final_proto; /* the session's protocol at the end (after a switch) */
     struct app_stats stats;     /* the context's counters just before it was freed */
     app_ctx_t *ctx;
@@ -69,6 +72,9 @@ void ah_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,
                enum app_record_kind kind, const void *rec);
 void ah_password(void *user, const struct flow *f, const struct app_login *l, const uint8_t *pw,
                  size_t n);
+/* The message hook a context gets from ah_open (user = the ah_out): logs each message. */
+void ah_message(void *user, const struct flow *f, int dir, uint64_t ts_ns, enum app_proto proto,
+                const struct mime_email *e);
 /* Frees the results; the options stay. */
 void ah_out_free(struct ah_out *o);
 

@@ -162,11 +162,35 @@ static void test_imap_memcap(void **state)
     assert_in_range(ah_memcap_sweep(APP_PROTO_IMAP, NULL, s_sasl, 5000), 1, 4998);
 }
 
+/* Two messages in one FETCH response reach the message hook one after the other. */
+static const struct ah_step s_fetch_two[] = {
+    S("* OK ready\r\n"),
+    C("a1 FETCH 1:2 (BODY.PEEK[])\r\n"),
+    S("* 1 FETCH (BODY[] {46}\r\nFrom: a@partner.example\r\nSubject: A\r\n\r\nhello\r\n)\r\n"
+      "* 2 FETCH (BODY[] {53}\r\nFrom: a@partner.example\r\nSubject: B\r\n\r\nPassword: x1\r\n)\r\n"
+      "a1 OK done\r\n"),
+    STEPS_END,
+};
+
+static void test_imap_message_hook(void **state)
+{
+    (void)state;
+    static const struct ah_chunks chunkings[] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 5, 30, 9}};
+    for (size_t i = 0; i < AH_LEN(chunkings); i++) {
+        struct ah_out o = {0};
+        ah_run(&o, APP_PROTO_IMAP, NULL, s_fetch_two, &chunkings[i]);
+        assert_int_equal(o.msg_calls, 2);
+        assert_string_equal(o.msg_log, "imap a@partner.example|A|7\nimap a@partner.example|B|14\n");
+        ah_out_free(&o);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_imap_rows),
         cmocka_unit_test(test_imap_memcap),
+        cmocka_unit_test(test_imap_message_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,11 +233,42 @@ static void test_pop3_tiny_memcap(void **state)
     ah_out_free(&o);
 }
 
+/* Every retrieved message reaches the message hook once, with its header and text, whatever
+ * the chunking; a LIST or TOP without a message body does not. */
+static const struct ah_step s_two_messages[] = {
+    S("+OK ready\r\n"),
+    C("RETR 1\r\n"),
+    S("+OK\r\nFrom: Keiri <keiri@partner.example>\r\nSubject: Invoice\r\n\r\n"
+      "The password follows.\r\n.\r\n"),
+    C("LIST\r\n"),
+    S("+OK 2 messages\r\n1 120\r\n2 80\r\n.\r\n"),
+    C("RETR 2\r\n"),
+    S("+OK\r\nFrom: keiri@partner.example\r\nSubject: PW\r\n\r\nPassword: Ha7\r\n.\r\n"),
+    C("QUIT\r\n"),
+    S("+OK bye\r\n"),
+    STEPS_END,
+};
+
+static void test_pop3_message_hook(void **state)
+{
+    (void)state;
+    static const struct ah_chunks chunkings[] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 7, 40, 3}};
+    for (size_t i = 0; i < AH_LEN(chunkings); i++) {
+        struct ah_out o = {0};
+        ah_run(&o, APP_PROTO_POP3, NULL, s_two_messages, &chunkings[i]);
+        assert_int_equal(o.msg_calls, 2);
+        assert_string_equal(o.msg_log, "pop3 Keiri <keiri@partner.example>|Invoice|23\n"
+                                       "pop3 keiri@partner.example|PW|15\n");
+        ah_out_free(&o);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pop3_rows),
         cmocka_unit_test(test_pop3_memcap),
+        cmocka_unit_test(test_pop3_message_hook),
         cmocka_unit_test(test_pop3_tiny_memcap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -453,6 +453,21 @@ int jb_raw(struct jb *jb, const char *key, const char *json, size_t n)
     return jb_literal(jb, key, json, n);
 }
 
+int jb_raw_members(struct jb *jb, const char *members, size_t n)
+{
+    if (jb->err || n == 0)
+        return jb->err;
+    uint8_t *lvl = &jb->level[jb->depth];
+    MM_ASSERT(jb->depth > 0 && !(*lvl & JB_LVL_ARRAY));
+    if (!jb_reserve(jb, n + 1))
+        return jb->err;
+    if (*lvl & JB_LVL_ITEM)
+        jb->buf[jb->len++] = ',';
+    jb_put(jb, members, n);
+    *lvl |= JB_LVL_ITEM;
+    return jb->err;
+}
+
 int jb_double(struct jb *jb, const char *key, double v, int decimals)
 {
     static const double pow10[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};

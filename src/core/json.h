@@ -83,6 +83,9 @@ int jb_null(struct jb *jb, const char *key);
 int jb_double(struct jb *jb, const char *key, double v, int decimals);
 /* n bytes of pre-encoded JSON value, copied as is; the caller guarantees they are valid. */
 int jb_raw(struct jb *jb, const char *key, const char *json, size_t n);
+/* n bytes of pre-encoded object members ("a":1,"b":[2]) added to the innermost open object,
+ * which they continue; n 0 adds nothing. The caller guarantees they are valid. */
+int jb_raw_members(struct jb *jb, const char *members, size_t n);
 
 /* 0, MM_ELIMIT or MM_ENOMEM. */
 static inline int jb_error(const struct jb *jb)

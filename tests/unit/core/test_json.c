@@ -680,6 +680,34 @@ static void test_jb_random_strings_python(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* jb_raw_members continues an object with members written elsewhere: a comma before them
+ * only when the object has members already, none after an empty piece, and the object takes
+ * further members as usual; a size limit hit in the middle is sticky. */
+static void test_jb_raw_members(void **state)
+{
+    (void)state;
+    struct jb jb;
+    assert_int_equal(jb_init(&jb, 0, 4096), 0);
+    jb_open_object(&jb, NULL);
+    jb_raw_members(&jb, "\"a\":1,\"b\":[2]", 13);
+    jb_raw_members(&jb, "", 0);
+    jb_uint(&jb, "c", 3);
+    jb_open_object(&jb, "d");
+    jb_raw_members(&jb, "", 0);
+    jb_raw_members(&jb, "\"e\":null", 8);
+    jb_close_object(&jb);
+    assert_int_equal(jb_close_object(&jb), 0);
+    assert_true(jb_complete(&jb));
+    assert_string_equal(jb_cstr(&jb), "{\"a\":1,\"b\":[2],\"c\":3,\"d\":{\"e\":null}}");
+    jb_fini(&jb);
+
+    assert_int_equal(jb_init(&jb, 0, 16), 0);
+    jb_open_object(&jb, NULL);
+    assert_int_not_equal(jb_raw_members(&jb, "\"long\":\"0123456789\"", 19), 0);
+    assert_int_not_equal(jb_uint(&jb, "x", 1), 0);
+    jb_fini(&jb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_jb_escape_growth),
         cmocka_unit_test(test_jb_random_strings_roundtrip),
         cmocka_unit_test(test_jb_random_strings_python),
+        cmocka_unit_test(test_jb_raw_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

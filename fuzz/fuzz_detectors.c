@@ -18,11 +18,14 @@
  *     host, response content type, Content-Disposition, and the response body (two-byte
  *     length); records 5-7 start with the same two bytes
  *   5 login: protocol, outcome, user, password
- *   6 file: protocol, name, content type, first bytes (two-byte length)
+ *   6 file: protocol (bit 7: with a mail header, read as op 14's fields after the file's),
+ *     name, content type, first bytes (two-byte length)
  *   7 DNS message (two-byte length), on a UDP flow to or from port 53
  *   8 TLS handshake record (intel: SNI, JA3, JA4, certificate SHA-1): flags, SNI, JA3 choice,
  *     JA4, 20 fingerprint bytes, subject, issuer
- *   9-15 as 1-7 (op & 7)
+ *   14 end of a mail message (the attachment detector's archives waiting for a password):
+ *     protocol, then length-prefixed From, To, Cc, subject and text
+ *   9-13, 15 as 1-5, 7 (op & 7)
  * Time starts at a fixed instant, so the same input does the same thing.
  *
  * Checked: no crash or sanitizer report, no hang (the time steps are bounded), each detector's
@@ -34,6 +37,7 @@
 #include "app/dns_rec.h"
 #include "app/file.h"
 #include "app/http.h"
+#include "app/mime.h"
 #include "app/tls.h"
 #include "core/mm.h"
 #include "decode/decode.h"
@@ -309,6 +313,38 @@ static void op_login(struct run *r)
     dtr_record(r->h, f, (int)dir, r->now, APP_REC_LOGIN, &lg);
 }
 
+/* A mail header and text from the input into e; the strings live in buf (NUL-terminated). */
+static void take_email(struct run *r, struct mime_email *e, char buf[4][256])
+{
+    memset(e, 0, sizeof *e);
+    for (int i = 0; i < 4; i++) {
+        struct http_str x = take_str(r);
+        memcpy(buf[i], x.p ? x.p : (const uint8_t *)"", x.len);
+        buf[i][x.len] = 0;
+    }
+    e->from = buf[0][0] ? buf[0] : NULL;
+    e->to[0] = buf[1];
+    e->n_to = buf[1][0] ? 1 : 0;
+    e->cc[0] = buf[2];
+    e->n_cc = buf[2][0] ? 1 : 0;
+    e->subject = buf[3][0] ? buf[3] : NULL;
+    size_t n;
+    e->text = take(r, take16(r) % 4096, &n);
+    e->text_len = (uint32_t)n;
+}
+
+static void op_message(struct run *r)
+{
+    static const enum app_proto protos[] = {APP_PROTO_SMTP, APP_PROTO_POP3, APP_PROTO_IMAP};
+    enum flow_dir dir;
+    struct flow *f = record_flow(r, 6, &dir);
+    enum app_proto proto = protos[take8(r) % MM_ARRAY_LEN(protos)];
+    struct mime_email e;
+    char buf[4][256];
+    take_email(r, &e, buf);
+    dtr_message(r->h, f, (int)dir, r->now, proto, &e);
+}
+
 static void op_file(struct run *r)
 {
     static const enum app_proto protos[] = {APP_PROTO_SMTP, APP_PROTO_POP3, APP_PROTO_IMAP,
@@ -317,7 +353,8 @@ static void op_file(struct run *r)
     struct flow *f = record_flow(r, 6, &dir);
     struct app_file af;
     memset(&af, 0, sizeof af);
-    af.proto = protos[take8(r) % MM_ARRAY_LEN(protos)];
+    uint8_t pb = take8(r);
+    af.proto = protos[pb % MM_ARRAY_LEN(protos)];
     struct http_str name = take_str(r), ct = take_str(r);
     af.name = name.p;
     af.name_len = name.len;
@@ -333,6 +370,12 @@ static void op_file(struct run *r)
     af.size = n;
     af.magic = n ? "data" : NULL;
     af.state = APP_FILE_CLOSED;
+    struct mime_email e;
+    char buf[4][256];
+    if (pb & 0x80) {
+        take_email(r, &e, buf);
+        af.email = &e;
+    }
     if (f)
         dtr_record(r->h, f, (int)dir, r->now, APP_REC_FILE, &af);
 }
@@ -463,6 +506,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t op = take8(&r);
         if ((op & 15) == 8) {
             op_tls(&r);
+            continue;
+        }
+        if ((op & 15) == 14) {
+            op_message(&r);
             continue;
         }
         switch (op & 7) {

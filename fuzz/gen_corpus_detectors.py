@@ -10,8 +10,12 @@ Deterministic; writes fuzz/corpus/detectors/*.bin.
 usage: fuzz/gen_corpus_detectors.py [OUT_DIR]
 """
 import os
+import random
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import pcapgen  # noqa: E402
 
 # Indexes into the target's tables.
 A_10_0_0_1, A_10_0_0_2, A_192_168_1_10, A_192_168_1_20, A_203_0_113_5, A_198_51_100_7 = range(6)
@@ -69,6 +73,16 @@ def file_rec(src, dst, dport, proto, name, ctype, head):
             + s8(ctype) + struct.pack(">H", len(head)) + head)
 
 
+def mail_fields(frm, to, cc, subject, text):
+    return s8(frm) + s8(to) + s8(cc) + s8(subject) + struct.pack(">H", len(text)) + text
+
+
+def message_end(src, dst, dport, proto, frm, to, subject, text):
+    """op 14: a mail message ended (proto 0 SMTP, 1 POP3, 2 IMAP)."""
+    return (b"\x0e" + addrs(src, dst) + ports(40000, dport) + bytes([proto])
+            + mail_fields(frm, to, b"", subject, text))
+
+
 def tls(src, dst, dport, flags, sni, ja3_choice, ja4=b"", fp=b"\x00" * 20, subject=b"CN=x",
         issuer=b"CN=y"):
     return (b"\x08" + addrs(src, dst) + ports(40000, dport) + bytes([flags]) + s8(sni)
@@ -115,6 +129,17 @@ def seeds():
                 + struct.pack("<HH", 7, 0) + b"a.exe.x")
     out["zipmail"] = file_rec(A_203_0_113_5, A_10_0_0_2, 25, 0, b"statement.zip",
                               b"application/zip", zip_head)
+    # T6: an encrypted ZIP whose password comes in the sender's next message (PPAP).
+    z = pcapgen.zip_archive([("order.pdf.exe", b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00")],
+                            password="Ha7-wq3T", rng=random.Random(7))
+    frm, to = b"Keiri <keiri@partner.example>", b"sato@office.example"
+    body = b"The password follows.\n"
+    out["ppap"] = (file_rec(A_203_0_113_5, A_10_0_0_2, 25, 0x80, b"order.zip", b"application/zip",
+                            z) + mail_fields(frm, to, b"", b"Order", body)
+                   + message_end(A_203_0_113_5, A_10_0_0_2, 25, 0, frm, to, b"Order", body)
+                   + step_s(30)
+                   + message_end(A_203_0_113_5, A_10_0_0_2, 25, 0, frm, to, b"PW",
+                                 b"Password: Ha7-wq3T\n"))
     # T5 and T7: guesses, then a success with a weak password.
     s = b""
     for i in range(30):

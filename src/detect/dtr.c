@@ -594,6 +594,14 @@ void dtr_password(void *hv, const struct flow *f, const struct app_login *login,
     d->ops->password(d->st, d, f, login, pw, pw_len);
 }
 
+void dtr_message(void *hv, const struct flow *f, int dir, uint64_t ts_ns, enum app_proto proto,
+                 const struct mime_email *email)
+{
+    dtr_host_t *h = hv;
+    FOR_ENABLED(h, d, message)
+    d->ops->message(d->st, d, f, dir, ts_ns, proto, email);
+}
+
 /* Once a second of packet time: each detector's tick. */
 static void dtr_tick(dtr_host_t *h, uint64_t now_ns)
 {

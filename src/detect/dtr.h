@@ -89,6 +89,9 @@ void dtr_flow_end(dtr_host_t *h, const struct flow *f);
 /* app_password_cb shape: register with app_ctx_set_password_checker(ctx, dtr_password, h). */
 void dtr_password(void *h, const struct flow *f, const struct app_login *login,
                   const uint8_t *pw, size_t pw_len);
+/* app_message_cb shape: register with app_ctx_set_message_hook(ctx, dtr_message, h). */
+void dtr_message(void *h, const struct flow *f, int dir, uint64_t ts_ns, enum app_proto proto,
+                 const struct mime_email *email);
 /* Packet time moves on (detectors tick once a second of packet time). */
 void dtr_time(dtr_host_t *h, uint64_t now_ns);
 /* End of input: detectors report what is still pending (a scan still under way ...). */

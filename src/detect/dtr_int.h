@@ -101,6 +101,9 @@ struct dtr_ops {
     /* Weak-password check; pw is borrowed for the call and must not be copied anywhere. */
     void (*password)(void *st, struct dtr *d, const struct flow *f,
                      const struct app_login *login, const uint8_t *pw, size_t pw_len);
+    /* A mail message ended (app_message_cb); email is borrowed for the call. */
+    void (*message)(void *st, struct dtr *d, const struct flow *f, int dir, uint64_t ts_ns,
+                    enum app_proto proto, const struct mime_email *email);
     void (*tick)(void *st, struct dtr *d, uint64_t now_ns); /* about once a second */
     void (*finish)(void *st, struct dtr *d, uint64_t now_ns); /* end of input */
     int (*reload)(void *st, struct dtr *d, char *err, size_t errlen);

@@ -2686,8 +2686,180 @@ static void test_detector_memcap(void **state)
     assert_int_equal(a->alerts, 3000);
     assert_true(a->evicted > 0);
     assert_true(a->memuse <= a->memcap);
-    assert_int_equal(a->memcap, 65536);
+    /* the tables' memcap and separate-password-memcap (2 MiB by default) */
+    assert_int_equal(a->memcap, 65536 + 2 * 1024 * 1024);
     dtr_free(h);
+}
+
+/* ---- passwords in a later message (PPAP) ----------------------------------------------- */
+
+/* The hook of a message that ended on flow fl. */
+static void msg_end(dtr_host_t *h, const struct flow *fl, uint64_t ts, enum app_proto proto,
+                    const struct mime_email *e)
+{
+    dtr_message(h, fl, FLOW_TOSERVER, ts, proto, e);
+}
+
+static const struct dtr_det_stats *at_stats_of(dtr_host_t *h, struct dtr_det_stats *st)
+{
+    size_t n = dtr_get_stats(h, st, DTR_MAX_DETECTORS);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(st[i].name, "attachment"))
+            return &st[i];
+    fail_msg("no stats for the attachment detector");
+    abort();
+}
+
+static void test_detector_separate_password(void **state)
+{
+    (void)state;
+    struct col c = {0};
+    static const char *const vba_names[] = {"WordDocument", "Macros", "VBA", "_VBA_PROJECT"};
+    static const uint8_t vba_types[] = {2, 1, 1, 2};
+    struct buf ole = mk_ole(vba_names, vba_types, 4, NULL, false);
+    struct zipw z = {0};
+    zip_add_zc(&z, "order.doc", ole.p, ole.len, 8, "Ha7-wq3T", false);
+    struct buf enc = zip_end(&z);
+    static const char later[] = "The password follows in a separate mail.\n";
+    static const char pw_text[] = "Password: Ha7-wq3T\n";
+    static const char wrong[] = "Password: Zz9-xx1Q\n";
+    struct mime_email first = the_email; /* keiri@trade-partner.example to sato@ */
+    first.from = "Keiri <KEIRI@trade-partner.example>";
+    first.text = (const uint8_t *)later;
+    first.text_len = (uint32_t)strlen(later);
+    struct mime_email second = the_email;
+    second.subject = "Password notice";
+    second.text = (const uint8_t *)pw_text;
+    second.text_len = (uint32_t)strlen(pw_text);
+    struct dtr_det_stats st[DTR_MAX_DETECTORS];
+    struct flow f1 = mk_flow(100, 120, 25, 25), f2 = mk_flow(101, 120, 25, 25);
+
+    /* kept, then opened by the next message of the same sender (other case, display name) */
+    dtr_host_t *h = host(&c, NULL, 0);
+    struct app_file af = mk_file(APP_PROTO_SMTP, "order.zip", enc.p, enc.len, "application/zip");
+    af.email = &first;
+    feed(h, &f1, FLOW_TOSERVER, T0, &af);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.sid[0], 6005);
+    uint64_t kept = at_stats_of(h, st)->entries; /* the alert tables' entries and the archive */
+    msg_end(h, &f1, T0, APP_PROTO_SMTP, &first); /* its own message: nothing in it */
+    assert_int_equal(c.n, 1);
+    assert_int_equal(at_stats_of(h, st)->entries, kept);
+    struct mime_email w = second;
+    w.text = (const uint8_t *)wrong;
+    w.text_len = (uint32_t)strlen(wrong);
+    msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &w); /* a wrong password: still kept */
+    assert_int_equal(c.n, 1);
+    msg_end(h, &f2, T0 + 2 * S_NS, APP_PROTO_POP3, &second);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.sid[1], 6004);
+    assert_false(c.update[1]);
+    assert_true(has_str(c.json[1], "\"reasons\":[\"macro\"]"));
+    assert_true(has_str(c.json[1], "\"opened_entries\":1"));
+    assert_true(has_str(c.json[1], "opened with the password sent in a later message"));
+    assert_true(has_str(c.json[1], "\"password_message\":{\"protocol\":\"pop3\","));
+    assert_true(has_str(c.json[1], "\"subject\":\"Password notice\""));
+    assert_true(has_str(c.json[1], "\"archive_flow_id\":100"));
+    assert_true(has_str(c.json[1], "\"sightings\":{\"count\":1,")); /* the same crossing */
+    assert_true(has_str(c.json[1], "\"sender\":\"Keiri <KEIRI@trade-partner.example>\""));
+    assert_true(has_str(c.json[1], "\"recipients\":[\"sato@sakura-trading.example\"]"));
+    /* where the archive went, not where the password came */
+    assert_int_equal(c.src[1].b[3], 120);
+    assert_int_equal(c.dst[1].b[3], 25);
+    assert_int_equal(c.dport[1], 25);
+    /* opened once: dropped (its alert adds no entry: same SHA-256, no per-flow entry) */
+    assert_int_equal(at_stats_of(h, st)->entries, kept - 1);
+    msg_end(h, &f2, T0 + 3 * S_NS, APP_PROTO_SMTP, &second);
+    assert_int_equal(c.n, 2);
+    col_reset(&c);
+    dtr_free(h);
+
+    /* another sender, another recipient, too late: nothing; no recipients named: opened */
+    h = host(&c, NULL, 0);
+    feed(h, &f1, FLOW_TOSERVER, T0, &af);
+    struct mime_email other = second;
+    other.from = "info@other.example";
+    msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &other);
+    other = second;
+    other.to[0] = "kato@sakura-trading.example";
+    msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &other);
+    assert_int_equal(c.n, 1);
+    other.n_to = 0;
+    msg_end(h, &f2, T0 + 2 * S_NS, APP_PROTO_SMTP, &other);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.sid[1], 6004);
+    feed(h, &f1, FLOW_TOSERVER, T0 + 3 * S_NS, &af); /* kept again (the alert is not due) */
+    size_t n = c.n;
+    kept = at_stats_of(h, st)->entries;
+    msg_end(h, &f2, T0 + 3 * S_NS + 30 * MIN_NS + 1, APP_PROTO_SMTP, &second);
+    assert_int_equal(c.n, n);
+    assert_int_equal(at_stats_of(h, st)->entries, kept - 1); /* the window passed */
+    col_reset(&c);
+    dtr_free(h);
+
+    /* the password after the attachment in the same message: opened at the message's end,
+     * as a password of that message; a subject holding the password is not shown */
+    h = host(&c, NULL, 0);
+    struct mime_email same = first;
+    same.text = (const uint8_t *)pw_text;
+    same.text_len = 0; /* the file came before the text */
+    af.email = &same;
+    feed(h, &f1, FLOW_TOSERVER, T0, &af);
+    same.text_len = (uint32_t)strlen(pw_text);
+    msg_end(h, &f1, T0, APP_PROTO_SMTP, &same);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.sid[1], 6004);
+    assert_true(has_str(c.json[1], "passphrase written in the message itself"));
+    assert_false(has_str(c.json[1], "password_message"));
+    af.email = &first;
+    feed(h, &f2, FLOW_TOSERVER, T0 + S_NS, &af);
+    struct mime_email subj = second;
+    subj.subject = "PW: Ha7-wq3T";
+    msg_end(h, &f1, T0 + 2 * S_NS, APP_PROTO_IMAP, &subj);
+    assert_int_equal(c.n, 4);
+    assert_true(has_str(c.json[3], "\"password_message\":{\"protocol\":\"imap\""));
+    assert_false(has_str(c.json[3], "PW:"));
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(has_str(c.json[i], "Ha7-wq3T"));
+    col_reset(&c);
+    dtr_free(h);
+
+    /* separate-password off: nothing kept */
+    struct dtr_setting off[] = {{"attachment", "separate-password", "no", 0}};
+    h = host(&c, off, 1);
+    feed(h, &f1, FLOW_TOSERVER, T0, &af);
+    msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &second);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(at_stats_of(h, st)->entries, 2); /* the alert's file and its SHA-256 */
+    assert_int_equal(at_stats_of(h, st)->memcap, 1024 * 1024);
+    col_reset(&c);
+    dtr_free(h);
+
+    /* the memcap: the oldest kept archive is dropped (counted) for a new one */
+    struct dtr_setting cap[] = {{"attachment", "separate-password-memcap", "64kb", 0}};
+    h = host(&c, cap, 1);
+    uint8_t *big = malloc(24000);
+    assert_non_null(big);
+    for (size_t i = 0; i < 24000; i++)
+        big[i] = (uint8_t)(i * 7919u >> 3);
+    zip_add_zc(&z, "data.bin", big, 24000, 0, "Ha7-wq3T", false);
+    struct buf large = zip_end(&z);
+    for (uint64_t i = 0; i < 4; i++) {
+        struct flow fi = mk_flow(200 + i, 120, 25, 25);
+        struct app_file bf = mk_file(APP_PROTO_SMTP, "data.zip", large.p, large.len, NULL);
+        bf.email = &first;
+        feed(h, &fi, FLOW_TOSERVER, T0 + i * S_NS, &bf);
+    }
+    const struct dtr_det_stats *a = at_stats_of(h, st);
+    assert_int_equal(a->entries, 4 + 1 + 2); /* four flows' alerts, one SHA-256, two kept */
+    assert_int_equal(a->evicted, 2);
+    assert_true(a->memuse <= a->memcap);
+    free(big);
+    b_free(&large);
+    col_reset(&c);
+    dtr_free(h);
+    b_free(&ole);
+    b_free(&enc);
 }
 
 /* ---- HTTP downloads ------------------------------------------------------------------- */
@@ -2841,6 +3013,7 @@ int main(void)
         cmocka_unit_test(test_detector_settings),
         cmocka_unit_test(test_detector_once_per_flow),
         cmocka_unit_test(test_detector_memcap),
+        cmocka_unit_test(test_detector_separate_password),
         cmocka_unit_test(test_detector_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

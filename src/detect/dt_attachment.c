@@ -177,6 +177,16 @@ struct at_sha_entry {
 #define AT_ADDR_MAX 128u /* bytes of a mail address kept to match a later message */
 #define AT_PEND_RCPT 16u /* recipients of a kept archive's message matched (hashes) */
 
+/* Where the file went: from the flow, or from a kept archive (whose flow may be gone). */
+struct at_origin {
+    const struct flow *flow; /* NULL for a kept archive */
+    uint64_t flow_id;
+    struct mm_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t ip_ver, l4;
+    bool from_server; /* the server sent it (a download, a retrieved mail) */
+};
+
 /*
  * An encrypted ZIP from a mail whose own text did not open it, kept for a password that a
  * later message from the same sender may bring (separate-password). Owned copies of what
@@ -202,11 +212,7 @@ struct at_pending {
     uint8_t sha[32];
     bool truncated;
     uint64_t tx_id;
-    uint64_t flow_id;
-    struct mm_addr src, dst;
-    uint16_t sport, dport;
-    uint8_t ip_ver, l4;
-    bool from_server;
+    struct at_origin o; /* (o.flow NULL: the flow may be gone when the password comes) */
     bool own_done; /* the hook of its own message has run (see at_message) */
     char *mail;    /* at_mail's members, JSON text without the braces */
     size_t mail_len;
@@ -248,16 +254,6 @@ struct at_input {
     enum app_proto pw_proto;
     bool pw_same;       /* ... which was its own (the password came after the attachment) */
     bool pw_subject_ok; /* ... whose subject holds none of the passwords tried (shown) */
-};
-
-/* Where the file went: from the flow, or from a kept archive (whose flow may be gone). */
-struct at_origin {
-    const struct flow *flow; /* NULL for a kept archive */
-    uint64_t flow_id;
-    struct mm_addr src, dst;
-    uint16_t sport, dport;
-    uint8_t ip_ver, l4;
-    bool from_server; /* the server sent it (a download, a retrieved mail) */
 };
 
 /* ---- life cycle ----------------------------------------------------------------------- */
@@ -862,7 +858,7 @@ static void at_kept_mail(struct jb *jb, const struct at_input *in)
     if (e && e->message_id)
         jb_string(jb, "message_id", e->message_id);
     jb_close_object(jb);
-    jb_uint(jb, "archive_flow_id", p->flow_id);
+    jb_uint(jb, "archive_flow_id", p->o.flow_id);
     dtr_ev_ts(jb, "archive_seen", p->ts_ns);
 }
 
@@ -1115,9 +1111,8 @@ static void at_judge_at(struct at_state *st, struct dtr *d, const struct at_orig
     dtr_alert_emit(d, &a);
 }
 
-/* Judge a file seen on flow f (dir: the direction that carried it; HTTP: the response). */
-static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, int dir,
-                     uint64_t ts_ns, struct at_input *in)
+/* Where a file seen on flow f went: from the server when from_server, else to it. */
+static struct at_origin at_origin_of(const struct flow *f, bool from_server)
 {
     struct at_origin o;
     memset(&o, 0, sizeof o);
@@ -1125,12 +1120,19 @@ static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, i
     o.flow_id = f->flow_id;
     o.ip_ver = f->key.ip_ver;
     o.l4 = f->key.proto;
-    bool from_server = in->http || dir == FLOW_TOCLIENT;
     memcpy(o.src.b, from_server ? flow_server_addr(f) : flow_client_addr(f), 16);
     memcpy(o.dst.b, from_server ? flow_client_addr(f) : flow_server_addr(f), 16);
     o.sport = from_server ? flow_server_port(f) : flow_client_port(f);
     o.dport = from_server ? flow_client_port(f) : flow_server_port(f);
     o.from_server = from_server;
+    return o;
+}
+
+/* Judge a file seen on flow f (dir: the direction that carried it; HTTP: the response). */
+static void at_judge(struct at_state *st, struct dtr *d, const struct flow *f, int dir,
+                     uint64_t ts_ns, struct at_input *in)
+{
+    struct at_origin o = at_origin_of(f, in->http || dir == FLOW_TOCLIENT);
     at_judge_at(st, d, &o, ts_ns, in);
 }
 
@@ -1196,14 +1198,8 @@ static void at_pend_keep(struct at_state *st, const struct flow *f, int dir, uin
     memcpy(p->sha, in->sha, 32);
     p->truncated = in->truncated;
     p->tx_id = in->tx_id;
-    p->flow_id = f->flow_id;
-    p->ip_ver = f->key.ip_ver;
-    p->l4 = f->key.proto;
-    p->from_server = dir == FLOW_TOCLIENT;
-    memcpy(p->src.b, p->from_server ? flow_server_addr(f) : flow_client_addr(f), 16);
-    memcpy(p->dst.b, p->from_server ? flow_client_addr(f) : flow_server_addr(f), 16);
-    p->sport = p->from_server ? flow_server_port(f) : flow_client_port(f);
-    p->dport = p->from_server ? flow_client_port(f) : flow_server_port(f);
+    p->o = at_origin_of(f, dir == FLOW_TOCLIENT);
+    p->o.flow = NULL;
     if (st->pend_last)
         st->pend_last->next = p;
     else
@@ -1238,17 +1234,7 @@ static bool at_pend_try(struct at_state *st, struct dtr *d, const struct at_pend
     in.pw_proto = proto;
     in.pw_same = same;
     in.pw_subject_ok = subject_ok;
-    struct at_origin o;
-    memset(&o, 0, sizeof o);
-    o.flow_id = p->flow_id;
-    o.src = p->src;
-    o.dst = p->dst;
-    o.sport = p->sport;
-    o.dport = p->dport;
-    o.ip_ver = p->ip_ver;
-    o.l4 = p->l4;
-    o.from_server = p->from_server;
-    at_judge_at(st, d, &o, ts_ns, &in);
+    at_judge_at(st, d, &p->o, ts_ns, &in);
     return st->res.opened_entries > 0;
 }
 
@@ -1294,7 +1280,7 @@ static void at_message(void *stv, struct dtr *d, const struct flow *f, int dir, 
     struct at_pending *prev = NULL, *p = st->pend;
     while (p) {
         struct at_pending *next = p->next;
-        bool same = !p->own_done && f && f->flow_id == p->flow_id;
+        bool same = !p->own_done && f && f->flow_id == p->o.flow_id;
         if (same)
             p->own_done = true;
         if (n_pw && at_pend_matches(p, sender, rcpt, n_rcpt) &&

@@ -245,6 +245,18 @@ static const struct ah_chunks standard_chunks[] = {
     {.rand_max = 13, .rand_big = 600, .seed = 12345},
 };
 
+void ah_check_messages(enum app_proto p, const struct ah_step *steps, unsigned calls,
+                       const char *log)
+{
+    for (size_t i = 0; i <= AH_LEN(standard_chunks); i++) {
+        struct ah_out o = {0};
+        ah_run(&o, p, NULL, steps, i ? &standard_chunks[i - 1] : NULL);
+        assert_int_equal(o.msg_calls, calls);
+        assert_string_equal(o.msg_log, log);
+        ah_out_free(&o);
+    }
+}
+
 void ah_run_all(struct ah_out *whole, enum app_proto p, const struct app_config *cfg,
                 const struct ah_step *steps, const char *name)
 {

@@ -136,6 +136,11 @@ void ah_close(struct ah_out *o, struct app_session *s);
 void ah_run(struct ah_out *o, enum app_proto p, const struct app_config *cfg,
             const struct ah_step *steps, const struct ah_chunks *ch);
 
+/* The script whole and in every standard chunking (default config): the message hook is
+ * called `calls` times each run, and its log (struct ah_out.msg_log) is `log`. */
+void ah_check_messages(enum app_proto p, const struct ah_step *steps, unsigned calls,
+                       const char *log);
+
 /* The script whole into *whole (its options used for every run), then once per standard
  * chunking (one byte, fixed and random sizes, several seeds): the same records and final
  * protocol every time. */

@@ -175,14 +175,8 @@ static const struct ah_step s_fetch_two[] = {
 static void test_imap_message_hook(void **state)
 {
     (void)state;
-    static const struct ah_chunks chunkings[] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 5, 30, 9}};
-    for (size_t i = 0; i < AH_LEN(chunkings); i++) {
-        struct ah_out o = {0};
-        ah_run(&o, APP_PROTO_IMAP, NULL, s_fetch_two, &chunkings[i]);
-        assert_int_equal(o.msg_calls, 2);
-        assert_string_equal(o.msg_log, "imap a@partner.example|A|7\nimap a@partner.example|B|14\n");
-        ah_out_free(&o);
-    }
+    ah_check_messages(APP_PROTO_IMAP, s_fetch_two, 2,
+                      "imap a@partner.example|A|7\nimap a@partner.example|B|14\n");
 }
 
 int main(void)

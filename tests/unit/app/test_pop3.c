@@ -252,15 +252,9 @@ static const struct ah_step s_two_messages[] = {
 static void test_pop3_message_hook(void **state)
 {
     (void)state;
-    static const struct ah_chunks chunkings[] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 7, 40, 3}};
-    for (size_t i = 0; i < AH_LEN(chunkings); i++) {
-        struct ah_out o = {0};
-        ah_run(&o, APP_PROTO_POP3, NULL, s_two_messages, &chunkings[i]);
-        assert_int_equal(o.msg_calls, 2);
-        assert_string_equal(o.msg_log, "pop3 Keiri <keiri@partner.example>|Invoice|23\n"
-                                       "pop3 keiri@partner.example|PW|15\n");
-        ah_out_free(&o);
-    }
+    ah_check_messages(APP_PROTO_POP3, s_two_messages, 2,
+                      "pop3 Keiri <keiri@partner.example>|Invoice|23\n"
+                      "pop3 keiri@partner.example|PW|15\n");
 }
 
 int main(void)

@@ -3,10 +3,12 @@
  * relationship parts, RTF \objdata and \*\template, Packager native data, OLE2Link URLs, PDF
  * objects, the remote-target test, and DDE links and formulas (docscan_dde.c).
  *
- * Input: byte 0 - '0' (mod 10) picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF,
- * 5 target, 6 Word fields, 7 Excel DDE links, 8 RTF fields, 9 CSV/SYLK formulas; for RTF,
- * byte 1 the decode buffer size: 1 to 4096 bytes); the rest is the data, from an exact-size
- * heap copy so ASan sees a one-byte over-read.
+ * Input: byte 0 - '0' (mod 11) picks the parser (0 rels, 1 RTF, 2 Packager, 3 OLE2Link, 4 PDF,
+ * 5 target, 6 Word fields, 7 Excel DDE links, 8 RTF fields, 9 CSV/SYLK formulas, 10 (':')
+ * Word 97-2003 text: the FIB and the piece table; for RTF, byte 1 the decode buffer size: 1
+ * to 4096 bytes; for mode 10, byte 1 x 8 the bytes of the Clx, the WordDocument stream
+ * after them); the rest is the data, from exact-size heap copies so ASan sees a one-byte
+ * over-read.
  *
  * Checked: every string out is NUL-terminated within its array; a relationship found has a
  * known type and a remote target (when the target was not cut); an object's native data
@@ -15,11 +17,12 @@
  * file bytes lie inside the input; a template or URL found is remote / has a scheme; a PDF
  * has at most DS_PDF_FILES non-empty file names and a launch target only with a launch, reads
  * at most DS_PDF_OBJSTMS object streams inflating to at most its 64 KiB buffer; a DDE link's
- * strings are NUL-terminated and its runs_program is ds_dde_runs_program's answer; a second
- * run gives the same answers.
+ * strings are NUL-terminated and its runs_program is ds_dde_runs_program's answer; a FIB read
+ * names table 0 or 1 and a piece table of some bytes; a second run gives the same answers.
  */
 #include "fuzz_check.h"
 #include "detect/docscan.h"
+#include "core/mm.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    uint8_t which = (uint8_t)(data[0] - '0') % 10;
+    uint8_t which = (uint8_t)(data[0] - '0') % 11;
     size_t cap = 1 + (size_t)data[1] * 16;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
@@ -176,6 +179,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(x1.autoupdate == x2.autoupdate && x1.runs_program == x2.runs_program);
             CHECK((which != 7 && which != 9) || !x1.autoupdate);
         }
+        break;
+    }
+    case 10: {
+        size_t cl = MM_MIN(n, (size_t)data[1] * 8);
+        uint8_t *wd = malloc(n - cl ? n - cl : 1);
+        if (!wd)
+            break;
+        memcpy(wd, d + cl, n - cl);
+        struct ds_doc_fib f1, f2;
+        bool a = ds_doc_fib(wd, n - cl, &f1);
+        CHECK(a == ds_doc_fib(wd, n - cl, &f2));
+        CHECK(!a ||
+              ((f1.table == 0 || f1.table == 1) && f1.lcb_clx > 0 && !memcmp(&f1, &f2, sizeof f1)));
+        uint8_t *clx = malloc(cl ? cl : 1);
+        if (clx) {
+            memcpy(clx, d, cl);
+            struct ds_dde x1, x2;
+            memset(&x1, 0, sizeof x1);
+            memset(&x2, 0, sizeof x2);
+            bool b = ds_doc_dde(wd, n - cl, clx, cl, &x1);
+            CHECK(b == ds_doc_dde(wd, n - cl, clx, cl, &x2));
+            if (b) {
+                CHECK(terminated(x1.app, sizeof x1.app) && terminated(x1.topic, sizeof x1.topic));
+                CHECK(x1.runs_program == ds_dde_runs_program(&x1));
+                CHECK(!strcmp(x1.app, x2.app) && !strcmp(x1.topic, x2.topic));
+                CHECK(x1.autoupdate == x2.autoupdate);
+            }
+            free(clx);
+        }
+        free(wd);
         break;
     }
     case 5: {

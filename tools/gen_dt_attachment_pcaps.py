@@ -36,7 +36,8 @@ Cases (the expect.yaml of each folder says what is asserted):
               prices.xlsx (an external DDE link to cmd), memo.rtf (a DDEAUTO field), and the
               benign q3.docx (a DDE field linking a workbook, updated on request) and
               rates.xlsx (a DDE link to a market-data server); orders.csv (a cell with a DDE
-              formula starting cmd) and the benign totals.csv (a SUM formula, pipes in data).
+              formula starting cmd) and the benign totals.csv (a SUM formula, pipes in data);
+              notice.doc (a Word 97-2003 document with a DDEAUTO field running cmd.exe).
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -366,7 +367,12 @@ def case_dde():
              b"order,item,qty\r\n1001,pen,3\r\n"
              b"=cmd|' /C powershell -w hidden -c echo mamori-test'!A0,x,1\r\n"),
             ("totals.csv", "text/csv",
-             b"item,qty,total\r\npen,3,=SUM(B2:B3)\r\nlog,a|b,c!d\r\n")]
+             b"item,qty,total\r\npen,3,=SUM(B2:B3)\r\nlog,a|b,c!d\r\n"),
+            ("notice.doc", "application/msword",
+             pg.word97_doc([("Dear customer,\r", False),
+                            ("\x13 DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/k "
+                             "powershell -w hidden -c echo mamori-test\" \x14Loading...\x15\r",
+                             True)]))]
     msg = message(r, "accounts@partner-i.example", "yamamoto@" + DOMAIN, "Quarterly report",
                   "Please open the attached report and allow the update of links.", atts)
     g.smtp("198.51.100.81", "mx.partner-i.example", "accounts@partner-i.example",

@@ -1486,6 +1486,33 @@ def vba_project_bin(module_source, module="ThisDocument"):
     })
 
 
+def word97_doc(pieces):
+    """A Word 97-2003 binary document ([MS-DOC]) whose text is the pieces given, each
+    (text, utf16): a Word 97 FIB (fWhichTblStm: 1Table) and the text from 0x800 in the
+    WordDocument stream, the piece table (Clx) in the 1Table stream. Enough for a reader of the
+    text; Word itself wants more (styles, section and paragraph properties)."""
+    text, pcds, cps, fc = b"", b"", [0], 0x800
+    for t, utf16 in pieces:
+        raw = t.encode("utf-16-le") if utf16 else t.encode("cp1252")
+        pcds += struct.pack("<HIH", 0, fc if utf16 else (fc * 2) | 0x40000000, 0)
+        cps.append(cps[-1] + len(t))
+        text += raw
+        fc += len(raw)
+    plc = b"".join(struct.pack("<I", c) for c in cps) + pcds
+    clx = b"\x02" + struct.pack("<I", len(plc)) + plc
+    table = b"\0" * 0x200 + clx  # other tables first, as Word writes them
+    wd = bytearray(max(0x800 + len(text), 4608))
+    struct.pack_into("<HHHH", wd, 0, 0xA5EC, 0x00C1, 0, 0x0409)
+    struct.pack_into("<HH", wd, 0x0A, 0x0200, 0x00BF)
+    struct.pack_into("<H", wd, 32, 14)    # csw
+    struct.pack_into("<H", wd, 62, 22)    # cslw
+    struct.pack_into("<I", wd, 64 + 12, cps[-1])  # ccpText
+    struct.pack_into("<H", wd, 152, 0x5D)  # cbRgFcLcb
+    struct.pack_into("<II", wd, 0x1A2, 0x200, len(clx))  # fcClx, lcbClx
+    wd[0x800:0x800 + len(text)] = text
+    return ole_cfb({"WordDocument": bytes(wd), "1Table": table})
+
+
 # ----------------------------------------------------------------------------- PNG
 
 

@@ -33,11 +33,6 @@ static bool ds_contains_ci(const char *s, const char *lit)
     return false;
 }
 
-static uint32_t ds_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 void ds_put(char *out, size_t cap, size_t *k, uint32_t c)
 {
     if (*k + 1 >= cap)

@@ -14,8 +14,8 @@
  *     destination naming a remote template.
  *   - PDF (ISO 32000-1): launch actions, JavaScript run on opening, the names of embedded
  *     files.
- *   - DDE (docscan_dde.c): Word fields, Excel links and CSV/SYLK formulas that ask Windows
- *     to start a program.
+ *   - DDE (docscan_dde.c): Word fields (OOXML, Word 97-2003, RTF), Excel links and CSV/SYLK
+ *     formulas that ask Windows to start a program.
  *
  * Pure parsers over the bytes given: they never read outside them, keep no state, and bound
  * their work by the input size. Judging what is found is zipscan.c's job.
@@ -186,5 +186,31 @@ bool ds_text_dde(const uint8_t *d, size_t n, struct ds_dde *out);
 /* The DDE fields of an RTF document ({\field{\*\fldinst DDEAUTO ...}}, the text of the
  * \fldinst destination with control words dropped and escapes decoded): as ds_docx_dde. */
 bool ds_rtf_dde(const uint8_t *d, size_t n, struct ds_dde *out);
+
+/*
+ * Word 97-2003 binary documents ([MS-DOC]). The text lives in the WordDocument stream, in
+ * pieces that the piece table (the Clx, in the table stream "0Table" or "1Table" that the FIB
+ * names) maps to 8-bit or UTF-16 runs; field codes are the text between the characters
+ * 0x13 (begin) and 0x14 (separator) or 0x15 (end).
+ */
+struct ds_doc_fib {
+    int table;        /* the table stream holding the Clx: 0 "0Table", 1 "1Table" */
+    uint32_t fc_clx;  /* the Clx: its offset in that stream */
+    uint32_t lcb_clx; /* and its size */
+};
+
+/* The FIB at the start of a WordDocument stream wd[0..n): false when it is not a Word 97 or
+ * later FIB, when the document is encrypted or obfuscated (its text is not readable), or
+ * when it names no piece table. */
+bool ds_doc_fib(const uint8_t *wd, size_t n, struct ds_doc_fib *fib);
+
+/*
+ * The DDE fields of a Word 97-2003 document: its text, read through the piece table clx (the
+ * Clx bytes of the table stream, ds_doc_fib) from the WordDocument stream wd (as far as the
+ * bytes given reach; the characters read are bounded by wd_len), fields whose code begins
+ * with DDE or DDEAUTO: as ds_docx_dde.
+ */
+bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
+                struct ds_dde *out);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * DDE links in documents (docscan.h): Word field codes in WordprocessingML and RTF, Excel's
- * external DDE links, formulas in CSV and SYLK text. Hostile input is data: every read is
- * checked against the bytes given, each parser passes over its input once, and what it keeps
- * is bounded (DS_FIELD_CODE bytes of a field's code, DS_FIELD_NEST fields open at once, the
- * first 1 KiB of a CSV cell).
+ * DDE links in documents (docscan.h): Word field codes in WordprocessingML, Word 97-2003 text
+ * and RTF, Excel's external DDE links, formulas in CSV and SYLK text. Hostile input is data:
+ * every read is checked against the bytes given, each parser passes over its input once (a
+ * Word document's pieces read at most as many characters as its stream has bytes), and what
+ * it keeps is bounded (DS_FIELD_CODE bytes of a field's code, DS_FIELD_NEST fields open at
+ * once, the first 1 KiB of a CSV cell).
  */
 #include "detect/docscan.h"
 #include "detect/docscan_int.h"
+
+#include "core/mm.h"
 
 #include <string.h>
 #include <strings.h>
@@ -614,4 +617,134 @@ bool ds_rtf_dde(const uint8_t *d, size_t n, struct ds_dde *out)
         i = stop > after ? stop : after;
     }
     return found;
+}
+
+/* ---- Word 97-2003 binary documents ---------------------------------------------------------- */
+
+bool ds_doc_fib(const uint8_t *wd, size_t n, struct ds_doc_fib *fib)
+{
+    memset(fib, 0, sizeof *fib);
+    /* FibBase ([MS-DOC] 2.5.2): wIdent, then at 0x0A the flags with fEncrypted (bit 8),
+     * fWhichTblStm (bit 9) and fObfuscated (bit 15) */
+    if (n < 34 || ds_le16(wd) != 0xA5EC)
+        return false;
+    uint16_t flags = ds_le16(wd + 0x0A);
+    if (flags & 0x8100)
+        return false; /* encrypted or obfuscated: the text cannot be read */
+    fib->table = (flags & 0x0200) ? 1 : 0;
+    /* csw, FibRgW97, cslw, FibRgLw97, cbRgFcLcb, then FibRgFcLcb97 (2.5.1): fcClx and lcbClx
+     * are its 34th pair (0x1A2 and 0x1A6 in the usual Word 97 FIB) */
+    size_t p = 32 + 2 + 2 * (size_t)ds_le16(wd + 32);
+    if (p + 2 > n)
+        return false;
+    p += 2 + 4 * (size_t)ds_le16(wd + p);
+    if (p + 2 > n || ds_le16(wd + p) < 34)
+        return false;
+    p += 2 + 33 * 8;
+    if (p + 8 > n)
+        return false;
+    fib->fc_clx = ds_le32(wd + p);
+    fib->lcb_clx = ds_le32(wd + p + 4);
+    return fib->lcb_clx > 0;
+}
+
+/* The fields of a character stream: Word marks a field's begin, separator and end with the
+ * characters 0x13, 0x14 and 0x15; the code is the text between begin and separator (or end). */
+struct ds_fields {
+    struct ds_field st[DS_FIELD_NEST];
+    size_t depth, lost; /* lost: begins past DS_FIELD_NEST, their ends ignored */
+    bool found;
+};
+
+/* One character; true when the search can stop (ds_keep). */
+static bool ds_fields_char(struct ds_fields *fs, uint32_t c, struct ds_dde *out)
+{
+    struct ds_field *top = fs->depth ? &fs->st[fs->depth - 1] : NULL;
+    switch (c) {
+    case 0x13:
+        if (fs->depth < DS_FIELD_NEST) {
+            struct ds_field *f = &fs->st[fs->depth++];
+            f->len = 0;
+            f->code[0] = 0;
+            f->open = true;
+        } else {
+            fs->lost++;
+        }
+        return false;
+    case 0x14: return !fs->lost && top && top->open && ds_field_done(top, out, &fs->found);
+    case 0x15:
+        if (fs->lost) {
+            fs->lost--;
+            return false;
+        }
+        if (!top)
+            return false;
+        fs->depth--;
+        return top->open && ds_field_done(top, out, &fs->found);
+    default:
+        if (fs->lost)
+            return false;
+        /* the innermost field whose code is being written takes the character */
+        for (size_t k = fs->depth; k-- > 0;) {
+            if (fs->st[k].open) {
+                ds_put(fs->st[k].code, sizeof fs->st[k].code, &fs->st[k].len, c);
+                break;
+            }
+        }
+        return false;
+    }
+}
+
+bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
+                struct ds_dde *out)
+{
+    /* Clx (2.9.38): Prc entries (0x01, cbGrpprl, GrpPrl) to pass over, then the Pcdt (0x02,
+     * lcb, PlcPcd): n + 1 character positions and n piece descriptors of 8 bytes. */
+    size_t p = 0;
+    while (p < clx_len && clx[p] == 0x01) {
+        if (p + 3 > clx_len)
+            return false;
+        int16_t cb = (int16_t)ds_le16(clx + p + 1);
+        if (cb < 0)
+            return false;
+        p += 3 + (size_t)cb;
+    }
+    if (p + 5 > clx_len || clx[p] != 0x02)
+        return false;
+    uint32_t lcb = ds_le32(clx + p + 1);
+    const uint8_t *plc = clx + p + 5;
+    if (lcb < 16 || (lcb - 4) % 12 != 0 || lcb > clx_len - p - 5)
+        return false; /* malformed, or cut short: the descriptors follow all positions */
+    size_t pieces = (lcb - 4) / 12;
+    struct ds_fields fs;
+    memset(&fs, 0, sizeof fs);
+    /* Pieces may overlap or repeat in hostile data: the characters read are bounded by the
+     * stream's size (each real character takes at least one byte of it). */
+    size_t budget = wd_len + 64;
+    for (size_t i = 0; i < pieces && budget; i++) {
+        uint32_t cp0 = ds_le32(plc + 4 * i), cp1 = ds_le32(plc + 4 * (i + 1));
+        if (cp1 <= cp0)
+            continue;
+        const uint8_t *pcd = plc + 4 * (pieces + 1) + 8 * i;
+        uint32_t fc = ds_le32(pcd + 2);
+        bool compressed = fc & 0x40000000u; /* FcCompressed (2.9.73): 8-bit characters */
+        fc &= 0x3FFFFFFFu;
+        size_t off = compressed ? fc / 2 : fc, width = compressed ? 1 : 2;
+        if (off >= wd_len)
+            continue;
+        size_t count = MM_MIN((size_t)(cp1 - cp0), (wd_len - off) / width);
+        if (count > budget)
+            count = budget;
+        budget -= count;
+        for (size_t k = 0; k < count; k++) {
+            uint32_t c = compressed ? wd[off + k] : ds_le16(wd + off + 2 * k);
+            if (ds_fields_char(&fs, c, out))
+                return true;
+        }
+    }
+    /* fields cut off by the end of the text: their code as far as it came */
+    while (fs.depth--)
+        if (fs.st[fs.depth].open && ds_field_done(&fs.st[fs.depth], out, &fs.found))
+            return true;
+    return fs.found;
 }

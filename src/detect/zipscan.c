@@ -1229,6 +1229,113 @@ static int ole_xlm_sheets(struct ole *o, uint32_t sec, uint32_t size)
     return found;
 }
 
+/* A stream of the compound file: its first sector and size, from its directory entry. */
+struct ole_stream {
+    uint32_t start;
+    uint64_t size;
+    bool seen;
+};
+
+static void ole_stream_of(struct ole_stream *st, const uint8_t *de)
+{
+    if (st->seen)
+        return; /* the first of that name (a document embedded in another has its own) */
+    st->seen = true;
+    st->start = le32(de + 116);
+    st->size = le32(de + 120) | (uint64_t)le32(de + 124) << 32;
+}
+
+/* Steps along FAT and mini FAT chains per stream read: bounds the work of a hostile chain
+ * (a mini sector is found by walking from the start of two chains), far above what a real
+ * document of max-entry-bytes needs. */
+#define ZS_OLE_HOPS (1u << 20)
+
+/* The sector `idx` steps along the chain from `sec` (0xfffffffe when it ends first). */
+static uint32_t ole_walk(struct ole *o, uint32_t sec, uint64_t idx, uint32_t *hops)
+{
+    for (; idx > 0 && sec < 0xfffffffau; idx--) {
+        if (++*hops > ZS_OLE_HOPS) {
+            o->cut = true;
+            return 0xfffffffeu;
+        }
+        sec = ole_next(o, sec);
+    }
+    return sec;
+}
+
+/*
+ * Copies the first bytes of stream st, up to cap, into out; returns how many. A stream under
+ * the mini stream cutoff lives in 64-byte mini sectors inside the root entry's stream, chained
+ * by the mini FAT ([MS-CFB] 2.4, 2.6.3); a larger one in the file's sectors, chained by the FAT.
+ */
+static size_t ole_read(struct ole *o, const struct ole_stream *st, const struct ole_stream *root,
+                       uint8_t *out, size_t cap)
+{
+    size_t want = (size_t)MM_MIN((uint64_t)cap, st->size), got = 0;
+    uint32_t hops = 0;
+    if (st->size >= le32(o->d + 0x38)) {
+        for (uint32_t sec = st->start; got < want && sec < 0xfffffffau;) {
+            uint64_t off = ((uint64_t)sec + 1) << o->shift;
+            if (off + o->ssz > o->n || ++hops > ZS_OLE_HOPS) {
+                o->cut = true;
+                break;
+            }
+            size_t k = MM_MIN((size_t)o->ssz, want - got);
+            memcpy(out + got, o->d + off, k);
+            got += k;
+            sec = ole_next(o, sec);
+        }
+        return got;
+    }
+    uint32_t minifat = le32(o->d + 0x3c), per = o->ssz / 4;
+    for (uint32_t m = st->start; got < want && m < 0xfffffffau;) {
+        uint64_t pos = (uint64_t)m * 64; /* in the root entry's stream */
+        uint32_t sec = ole_walk(o, root->start, pos >> o->shift, &hops);
+        uint64_t off = (((uint64_t)sec + 1) << o->shift) + (pos & (o->ssz - 1));
+        if (sec >= 0xfffffffau || pos + 64 > root->size || off + 64 > o->n) {
+            o->cut = true;
+            break;
+        }
+        size_t k = MM_MIN((size_t)64, want - got);
+        memcpy(out + got, o->d + off, k);
+        got += k;
+        uint32_t fs = ole_walk(o, minifat, m / per, &hops);
+        uint64_t foff = (((uint64_t)fs + 1) << o->shift) + 4u * (m % per);
+        if (fs >= 0xfffffffau || foff + 4 > o->n) {
+            if (got < want)
+                o->cut = true;
+            break;
+        }
+        m = le32(o->d + foff);
+    }
+    return got;
+}
+
+/*
+ * DDE fields of a Word 97-2003 document (ds_doc_dde): its WordDocument stream and the table
+ * stream its FIB names are copied into buf (the WordDocument stream's first half of it at
+ * most, the table stream as far as the piece table reaches in the rest).
+ */
+static uint32_t ole_word_dde(struct scan *s, struct ole *o, const struct ole_stream *wd,
+                             const struct ole_stream tables[2], const struct ole_stream *root,
+                             uint8_t *buf, size_t cap, const char *path)
+{
+    size_t wl = ole_read(o, wd, root, buf, cap / 2);
+    struct ds_doc_fib fib;
+    if (!ds_doc_fib(buf, wl, &fib) || !tables[fib.table].seen)
+        return 0;
+    uint64_t end = (uint64_t)fib.fc_clx + fib.lcb_clx;
+    size_t tl = ole_read(o, &tables[fib.table], root, buf + wl, (size_t)MM_MIN(end, cap - wl));
+    if (end > cap - wl)
+        s->r->status |= ZS_S_LIMIT; /* the piece table is read as far as the buffer holds */
+    if (tl <= fib.fc_clx)
+        return 0;
+    struct ds_dde dde;
+    if (!ds_doc_dde(buf, wl, buf + wl + fib.fc_clx, tl - fib.fc_clx, &dde))
+        return 0;
+    return dde_found(s->r, path, &dde);
+}
+
 static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned depth,
                          const char *path, uint32_t cut, enum zs_kind *kind)
 {
@@ -1236,6 +1343,7 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
     bool vba = false, word = false, excel = false, ppt = false, msg = false, msi = false;
     bool encrypted_pkg = false, package = false, equation = false;
     uint32_t entries = 0, wb_sec = 0xffffffffu, wb_size = 0;
+    struct ole_stream root = {0}, worddoc = {0}, tables[2] = {{0}, {0}};
     int xlm = 0;
     struct ole o = {.d = d, .n = n};
     if (n < 512) {
@@ -1284,8 +1392,14 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
                 vba = true;
             if (type == 2 && !strcmp(name, "_VBA_PROJECT"))
                 vba = true;
-            if (type == 2 && !strcmp(name, "WORDDOCUMENT"))
+            if (type == 5)
+                ole_stream_of(&root, de);
+            if (type == 2 && !strcmp(name, "WORDDOCUMENT")) {
                 word = true;
+                ole_stream_of(&worddoc, de);
+            }
+            if (type == 2 && (!strcmp(name, "0TABLE") || !strcmp(name, "1TABLE")))
+                ole_stream_of(&tables[name[0] - '0'], de);
             if (type == 2 && (!strcmp(name, "WORKBOOK") || !strcmp(name, "BOOK"))) {
                 excel = true;
                 wb_sec = le32(de + 116);
@@ -1306,6 +1420,10 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
      * here: no workbook with a macro sheet is that small. */
     if (excel && wb_size >= 4096)
         xlm = ole_xlm_sheets(&o, wb_sec, wb_size);
+    /* the document's text is copied into the next depth's buffer, as an entry is inflated */
+    if (word && depth + 1 <= s->w->lim.max_depth)
+        flags |= ole_word_dde(s, &o, &worddoc, tables, &root, s->w->buf[depth + 1],
+                              s->w->lim.max_entry_bytes, path);
     if (o.cut)
         s->r->status |= cut;
 fallback:
@@ -1342,13 +1460,16 @@ fallback:
         set_desc(s->r, depth, "encrypted Office document (OLE EncryptedPackage)");
     } else {
         set_desc(s->r, depth, "%s%s",
-                 word ? "Microsoft Word 97-2003 document" : excel ? "Microsoft Excel 97-2003 workbook"
-                 : ppt ? "Microsoft PowerPoint 97-2003 presentation" : msg ? "Outlook message (OLE)"
-                 : "OLE2 compound file",
-                 vba && xlm ? " with VBA and Excel 4.0 macros"
-                 : vba      ? " with VBA macros"
-                 : xlm      ? " with Excel 4.0 macros"
-                            : "");
+                 word    ? "Microsoft Word 97-2003 document"
+                 : excel ? "Microsoft Excel 97-2003 workbook"
+                 : ppt   ? "Microsoft PowerPoint 97-2003 presentation"
+                 : msg   ? "Outlook message (OLE)"
+                         : "OLE2 compound file",
+                 vba && xlm           ? " with VBA and Excel 4.0 macros"
+                 : vba                ? " with VBA macros"
+                 : xlm                ? " with Excel 4.0 macros"
+                 : (flags & ZS_F_DDE) ? " with a DDE field that starts a program"
+                                      : "");
     }
     return flags;
 }

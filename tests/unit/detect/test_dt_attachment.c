@@ -376,6 +376,148 @@ static struct buf mk_ole(const char *const *names, const uint8_t *types, size_t 
     return b;
 }
 
+/* The file sector of the i-th of n sectors placed from `base`: neighbours swapped, so that a
+ * reader must follow the chain. */
+static uint32_t doc_sector(uint32_t base, size_t i, size_t n)
+{
+    return base + (uint32_t)((i ^ 1) < n ? (i ^ 1) : i);
+}
+
+static void le32_at(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * A Word 97-2003 document as a compound file: the streams WordDocument (wd, 4096 bytes or
+ * more) and the table stream tname (tbl), and, when decoy, the other table stream holding
+ * the WordDocument stream's first bytes (no piece table). Under 4096 bytes the table lives in
+ * the mini stream: its 64-byte mini sectors stored last first from mini sector DOC_MINI_AT on
+ * (chained by the mini FAT, whose entries for them are in its second sector), inside the root
+ * entry's stream, whose sectors are swapped in pairs as the WordDocument stream's are.
+ * Sector 0 the FAT, 1 the directory, 2 and 3 the mini FAT.
+ */
+#define DOC_MINI_AT 150u
+static struct buf mk_doc(const struct buf *wd, const struct buf *tbl, const char *tname, bool decoy)
+{
+    assert_true(wd->len >= 4096);
+    bool mini = tbl->len < 4096;
+    size_t k = (tbl->len + 63) / 64; /* mini sectors */
+    size_t ws = (wd->len + 511) / 512, ts = mini ? 0 : (tbl->len + 511) / 512;
+    size_t c = mini ? ((DOC_MINI_AT + k) * 64 + 511) / 512 : 0; /* the mini stream's sectors */
+    uint32_t cbase = 4, wbase = (uint32_t)(4 + c), tbase = (uint32_t)(wbase + ws);
+    assert_true(tbase + ts <= 128); /* one FAT sector */
+    struct buf b = {0};
+    ole_header(&b);
+    if (mini) {
+        le32_at(b.p + 0x3c, 2); /* mini FAT: sectors 2 and 3 */
+        le32_at(b.p + 0x40, 2);
+    }
+    uint32_t fat[128];
+    for (size_t i = 0; i < 128; i++)
+        fat[i] = 0xffffffff;
+    fat[0] = 0xfffffffd;
+    fat[1] = fat[3] = 0xfffffffe;
+    fat[2] = 3;
+    for (size_t i = 0; i < c; i++)
+        fat[doc_sector(cbase, i, c)] = i + 1 < c ? doc_sector(cbase, i + 1, c) : 0xfffffffe;
+    for (size_t i = 0; i < ws; i++)
+        fat[doc_sector(wbase, i, ws)] = i + 1 < ws ? doc_sector(wbase, i + 1, ws) : 0xfffffffe;
+    for (size_t i = 0; i < ts; i++)
+        fat[doc_sector(tbase, i, ts)] = i + 1 < ts ? doc_sector(tbase, i + 1, ts) : 0xfffffffe;
+    for (size_t i = 0; i < 128; i++)
+        b_le32(&b, fat[i]);
+    /* directory: the root (the mini stream), WordDocument, 1Table */
+    for (int i = 0; i < 4; i++) {
+        uint8_t e[128];
+        memset(e, 0, sizeof e);
+        const char *other = tname[0] == '0' ? "1Table" : "0Table";
+        const char *nm = i == 0   ? "Root Entry"
+                         : i == 1 ? "WordDocument"
+                         : i == 2 ? tname
+                         : decoy  ? other
+                                  : NULL;
+        if (nm) {
+            size_t kk = strlen(nm);
+            for (size_t j = 0; j < kk; j++)
+                e[2 * j] = (uint8_t)nm[j];
+            e[64] = (uint8_t)(2 * (kk + 1));
+            e[66] = i == 0 ? 5 : 2;
+        }
+        memset(e + 68, 0xff, 12);
+        if (i == 0)
+            le32_at(e + 116, c ? doc_sector(cbase, 0, c) : 0xfffffffe),
+                le32_at(e + 120, mini ? (uint32_t)((DOC_MINI_AT + k) * 64) : 0);
+        if (i == 1)
+            le32_at(e + 116, doc_sector(wbase, 0, ws)), le32_at(e + 120, (uint32_t)wd->len);
+        if (i == 2)
+            le32_at(e + 116, mini ? (uint32_t)(DOC_MINI_AT + k - 1) : doc_sector(tbase, 0, ts)),
+                le32_at(e + 120, (uint32_t)tbl->len);
+        if (i == 3 && decoy) /* the WordDocument stream's sectors again */
+            le32_at(e + 116, doc_sector(wbase, 0, ws)), le32_at(e + 120, (uint32_t)wd->len);
+        b_put(&b, e, sizeof e);
+    }
+    /* mini FAT: mini sector DOC_MINI_AT + k-1-i holds the table's i-th 64 bytes */
+    for (size_t m = 0; m < 256; m++)
+        b_le32(&b, mini && m >= DOC_MINI_AT && m < DOC_MINI_AT + k
+                       ? (m > DOC_MINI_AT ? (uint32_t)(m - 1) : 0xfffffffe)
+                       : 0xffffffff);
+    /* the sectors, in file order */
+    uint8_t *img = calloc(128, 512);
+    assert_non_null(img);
+    for (size_t i = 0; i < k && mini; i++) {
+        size_t pos = (DOC_MINI_AT + k - 1 - i) * 64; /* in the mini stream */
+        size_t sec = doc_sector(cbase, pos / 512, c);
+        size_t n = tbl->len - i * 64 < 64 ? tbl->len - i * 64 : 64;
+        memcpy(img + (sec - 4) * 512 + pos % 512, tbl->p + i * 64, n);
+    }
+    for (size_t i = 0; i < ws; i++) {
+        size_t n = wd->len - i * 512 < 512 ? wd->len - i * 512 : 512;
+        memcpy(img + (doc_sector(wbase, i, ws) - 4) * 512, wd->p + i * 512, n);
+    }
+    for (size_t i = 0; i < ts; i++) {
+        size_t n = tbl->len - i * 512 < 512 ? tbl->len - i * 512 : 512;
+        memcpy(img + (doc_sector(tbase, i, ts) - 4) * 512, tbl->p + i * 512, n);
+    }
+    b_put(&b, img, (tbase + ts - 4) * 512);
+    free(img);
+    return b;
+}
+
+/*
+ * A WordDocument stream (Word 97 FIB, fWhichTblStm table1: 1Table, else 0Table) with `text`
+ * as its one 8-bit piece at 0x800 and `pad` bytes in all, and the table stream: tpad bytes of
+ * other tables, then the Clx.
+ */
+static void mk_word_streams(const char *text, size_t pad, size_t tpad, bool table1, struct buf *wd,
+                            struct buf *tbl)
+{
+    *wd = (struct buf){0};
+    *tbl = (struct buf){0};
+    size_t n = strlen(text);
+    assert_true(0x800 + n <= pad);
+    b_zero(wd, pad);
+    wd->p[0] = 0xEC;
+    wd->p[1] = 0xA5;
+    wd->p[2] = 0xC1;
+    wd->p[0x0B] = table1 ? 0x02 : 0x00; /* fWhichTblStm */
+    wd->p[32] = 14;                     /* csw */
+    wd->p[62] = 22;                     /* cslw */
+    wd->p[152] = 0x5D;                  /* cbRgFcLcb */
+    le32_at(wd->p + 0x1A2, (uint32_t)tpad);
+    le32_at(wd->p + 0x1A6, 5 + 8 + 8);
+    memcpy(wd->p + 0x800, text, n);
+    b_zero(tbl, tpad);
+    b_u8(tbl, 0x02);
+    b_le32(tbl, 16);
+    b_le32(tbl, 0);
+    b_le32(tbl, (uint32_t)n);
+    b_le16(tbl, 0);
+    b_le32(tbl, (0x800u * 2) | 0x40000000u);
+    b_le16(tbl, 0);
+}
+
 /* A BIFF record: type, length, data. */
 static void biff(struct buf *b, uint16_t type, const uint8_t *d, uint16_t len)
 {
@@ -1984,6 +2126,100 @@ static void test_scan_active(void **state)
  * the detector: 6007 with the reason dde_command, its detail and the "dde" evidence; the
  * harmless ones silent.
  */
+/* Word 97-2003 binary documents: a DDE field read through the piece table, with the table
+ * stream in the mini stream and in ordinary sectors; a harmless field; an encrypted
+ * document's text is not read; a piece table beyond the buffer. */
+static void test_scan_doc_dde(void **state)
+{
+    (void)state;
+    zs_work_t *w = work(3, 256, 512 << 10, 4 << 20);
+    struct zs_result r;
+    static const char text[] =
+        "Please enable editing.\r\x13 DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/k "
+        "echo mamori-test\" \x14\x15\r";
+    struct buf wd, tbl;
+    for (int big = 0; big < 2; big++) {
+        mk_word_streams(text, 6000, big ? 5000 : 700, true, &wd, &tbl);
+        struct buf doc = mk_doc(&wd, &tbl, "1Table", false);
+        scan(w, doc.p, doc.len, doc.len, &r);
+        assert_int_equal(r.kind, ZS_K_OLE);
+        assert_int_equal(r.flags, ZS_F_DDE);
+        assert_string_equal(r.dde_app, "c:\\windows\\system32\\cmd.exe");
+        assert_string_equal(r.dde_topic, "/k echo mamori-test");
+        assert_true(r.dde_auto);
+        assert_string_equal(r.desc, "Microsoft Word 97-2003 document with a DDE field that "
+                                    "starts a program");
+        assert_non_null(strstr(r.note, "DDE field, updated on opening, "
+                                       "c:\\windows\\system32\\cmd.exe /k echo mamori-test"));
+        /* cut anywhere: never more than the bytes given are read */
+        for (size_t k = 512; k < doc.len; k += 211)
+            scan(w, doc.p, k, doc.len, &r);
+        b_free(&doc);
+        /* encrypted (fEncrypted): the text is not read */
+        wd.p[0x0B] |= 0x01;
+        doc = mk_doc(&wd, &tbl, "1Table", false);
+        scan(w, doc.p, doc.len, doc.len, &r);
+        assert_int_equal(r.flags, 0);
+        assert_string_equal(r.desc, "Microsoft Word 97-2003 document");
+        b_free(&doc);
+        b_free(&wd);
+        b_free(&tbl);
+    }
+    /* the piece table at the start of a table stream of 12 mini sectors: stored last first,
+     * it lies in the mini stream's second sector */
+    mk_word_streams(text, 4096, 0, true, &wd, &tbl);
+    b_zero(&tbl, 700);
+    struct buf first = mk_doc(&wd, &tbl, "1Table", false);
+    scan(w, first.p, first.len, first.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    b_free(&first);
+    b_free(&wd);
+    b_free(&tbl);
+    /* a DDE link to Excel: noted, not flagged */
+    mk_word_streams("\x13 DDE Excel \"C:\\\\Data\\\\Q3.xls\" R1C1 \x14"
+                    "42\x15",
+                    4096, 0, true, &wd, &tbl);
+    struct buf doc = mk_doc(&wd, &tbl, "1Table", false);
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_non_null(strstr(r.note, "DDE link to Excel C:\\Data\\Q3.xls"));
+    b_free(&doc);
+    b_free(&wd);
+    b_free(&tbl);
+    /* the piece table past what the buffer holds (max-entry-bytes 8 KiB: half of it for the
+     * WordDocument stream): not read, counted as a limit */
+    zs_work_t *small = work(3, 256, 8192, 4 << 20);
+    /* the table the FIB names, 0Table, and not the other one */
+    mk_word_streams(text, 4096, 100, false, &wd, &tbl);
+    doc = mk_doc(&wd, &tbl, "0Table", true);
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    b_free(&doc);
+    doc = mk_doc(&wd, &tbl, "0Table", false); /* the only table stream */
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    b_free(&doc);
+    wd.p[0x0B] = 0x02;
+    doc = mk_doc(&wd, &tbl, "0Table", true);
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, 0);
+    b_free(&doc);
+    b_free(&wd);
+    b_free(&tbl);
+    mk_word_streams(text, 4096, 6000, true, &wd, &tbl);
+    doc = mk_doc(&wd, &tbl, "1Table", false);
+    scan(small, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, 0);
+    assert_true(r.status & ZS_S_LIMIT);
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    b_free(&doc);
+    b_free(&wd);
+    b_free(&tbl);
+    zs_work_free(small);
+    zs_work_free(w);
+}
+
 static void test_scan_dde(void **state)
 {
     (void)state;
@@ -3002,6 +3238,7 @@ int main(void)
         cmocka_unit_test(test_scan_xlm),
         cmocka_unit_test(test_scan_active),
         cmocka_unit_test(test_scan_dde),
+        cmocka_unit_test(test_scan_doc_dde),
         cmocka_unit_test(test_scan_markup),
         cmocka_unit_test(test_scan_pdf),
         cmocka_unit_test(test_scan_rar_7z),

@@ -38,6 +38,9 @@ Cases (the expect.yaml of each folder says what is asserted):
               rates.xlsx (a DDE link to a market-data server); orders.csv (a cell with a DDE
               formula starting cmd) and the benign totals.csv (a SUM formula, pipes in data);
               notice.doc (a Word 97-2003 document with a DDEAUTO field running cmd.exe).
+  ppap        SMTP, POP3, IMAP: encrypted ZIPs whose password follows in a second mail from
+              the same sender, or from the sender's PPAP system (another address of its
+              domain); the right password from another sender's domain opens nothing.
 The fuzz seeds are the attachments built here plus the three T6 attachments of demo/demo.pcap
 (taken out of its SMTP streams), each behind the fuzz target's 3-byte header.
 """
@@ -878,6 +881,15 @@ def case_ppap():
     p5 = message(r, "soumu@partner-n.example", "ueda@" + DOMAIN, "PW: Vb8-Ns1k",
                  "%s\uff1aVb8-Ns1k\n" % pw_word, [])
     g.imap("192.168.10.32", "ueda", [m5, p5])
+    # 6. the password from the sender's company's PPAP system (another address of its domain)
+    m6, _ = pair("hanbai@partner-p.example", "ono@" + DOMAIN, "Delivery note",
+                 "nouhin_0614.zip", [("nouhin_0614.xlsm", xlsm(r))], "Gk3-Tz7y")
+    p6 = message(r, "PPAP System <ppap-notice@partner-p.example>", "ono@" + DOMAIN, notice,
+                 "%s\uff1aGk3-Tz7y\n" % pw_word, [])
+    g.smtp("198.51.100.84", "mx.partner-p.example", "hanbai@partner-p.example",
+           ["ono@" + DOMAIN], [m6])
+    g.smtp("198.51.100.85", "ppap.partner-p.example", "ppap-notice@partner-p.example",
+           ["ono@" + DOMAIN], [p6])
     return g, atts
 
 

@@ -50,6 +50,7 @@ struct at_cfg {
     bool mismatch;
     uint32_t name_padding;
     bool sep_pw;
+    bool sep_domain;
     uint64_t sep_window_ns;
     size_t sep_memcap;
 };
@@ -81,6 +82,10 @@ static const struct dtr_param at_params[] = {
      "keep an encrypted ZIP that its own message did not open, and try the password a later "
      "message from the same sender gives (the 'PPAP' habit: the password follows in a second "
      "mail)"},
+    {"separate-password-same-domain", DTR_P_BOOL, offsetof(struct at_cfg, sep_domain), "yes", 0, 0,
+     "also take the password from another address of the sender's domain (a PPAP system's "
+     "notice address, a colleague) when both messages name a recipient in common; only the "
+     "right password opens an archive, so the wider match can find nothing false"},
     {"separate-password-window", DTR_P_DURATION, offsetof(struct at_cfg, sep_window_ns), "30m", 1,
      86400, "how long a kept archive waits for its password (senders send it within minutes)"},
     {"separate-password-memcap", DTR_P_SIZE, offsetof(struct at_cfg, sep_memcap), "2mb", 65536,
@@ -253,6 +258,7 @@ struct at_input {
     const struct mime_email *pw_email; /* ... that message */
     enum app_proto pw_proto;
     bool pw_same;       /* ... which was its own (the password came after the attachment) */
+    bool pw_domain;     /* ... which came from another address of the sender's domain */
     bool pw_subject_ok; /* ... whose subject holds none of the passwords tried (shown) */
 };
 
@@ -633,10 +639,11 @@ static void at_details(struct jb *jb, uint32_t r, const struct at_input *in,
     if (res->opened_entries && in->kept && !in->pw_same) {
         snprintf(t, sizeof t,
                  "%u encrypted entr%s opened with the password sent in a later "
-                 "message from the same sender (password_message), the 'PPAP' habit of mailing "
+                 "message from %s (password_message), the 'PPAP' habit of mailing "
                  "the password separately, which hides the contents from mail filters just as "
                  "well: what is inside was inspected",
-                 res->opened_entries, res->opened_entries == 1 ? "y was" : "ies were");
+                 res->opened_entries, res->opened_entries == 1 ? "y was" : "ies were",
+                 in->pw_domain ? "another address of the sender's domain" : "the same sender");
         jb_string(jb, NULL, t);
     } else if (res->opened_entries) {
         snprintf(t, sizeof t, "%u encrypted entr%s opened with the passphrase written in the "
@@ -914,20 +921,32 @@ static uint32_t at_rcpt_hashes(const struct mime_email *e, uint64_t *out, uint32
     return n;
 }
 
-/* Whether a message from sender to rcpt[0..n) can carry p's password: the same sender and,
- * when both messages name recipients, one of them in common. */
-static bool at_pend_matches(const struct at_pending *p, const char *sender, const uint64_t *rcpt,
-                            uint32_t n)
+/* The domain of a lower-case addr-spec: what follows its last '@'. */
+static const char *at_domain(const char *addr)
 {
-    if (strcmp(p->sender, sender) != 0)
-        return false;
-    if (!p->n_rcpt || !n)
-        return true;
+    const char *at = strrchr(addr, '@');
+    return at ? at + 1 : "";
+}
+
+enum at_pw_match { AT_PW_NONE = 0, AT_PW_SENDER, AT_PW_DOMAIN };
+
+/* Whether a message from sender to rcpt[0..n) can carry p's password: from the same sender
+ * and, when both messages name recipients, to one of them in common; or, when domain_ok, from
+ * another address of the same domain to a recipient in common (both must name one). */
+static enum at_pw_match at_pend_matches(const struct at_pending *p, const char *sender,
+                                        const uint64_t *rcpt, uint32_t n, bool domain_ok)
+{
+    bool same = strcmp(p->sender, sender) == 0;
+    const char *dom = at_domain(sender);
+    if (!same && (!domain_ok || !*dom || strcmp(at_domain(p->sender), dom) != 0))
+        return AT_PW_NONE;
+    if (same && (!p->n_rcpt || !n))
+        return AT_PW_SENDER;
     for (uint32_t i = 0; i < p->n_rcpt; i++)
         for (uint32_t j = 0; j < n; j++)
             if (p->rcpt[i] == rcpt[j])
-                return true;
-    return false;
+                return same ? AT_PW_SENDER : AT_PW_DOMAIN;
+    return AT_PW_NONE;
 }
 
 /* Take p (whose predecessor in the list is prev, NULL for the first) out of the list. */
@@ -1213,7 +1232,7 @@ static void at_pend_keep(struct at_state *st, const struct flow *f, int dir, uin
  * what was inside; true when it was opened (it is then dropped by the caller). */
 static bool at_pend_try(struct at_state *st, struct dtr *d, const struct at_pending *p,
                         uint64_t ts_ns, enum app_proto proto, const struct mime_email *e, bool same,
-                        bool subject_ok)
+                        bool domain, bool subject_ok)
 {
     struct at_input in;
     memset(&in, 0, sizeof in);
@@ -1233,6 +1252,7 @@ static bool at_pend_try(struct at_state *st, struct dtr *d, const struct at_pend
     in.pw_email = e;
     in.pw_proto = proto;
     in.pw_same = same;
+    in.pw_domain = domain;
     in.pw_subject_ok = subject_ok;
     at_judge_at(st, d, &p->o, ts_ns, &in);
     return st->res.opened_entries > 0;
@@ -1240,7 +1260,8 @@ static bool at_pend_try(struct at_state *st, struct dtr *d, const struct at_pend
 
 /*
  * A mail message has ended. When archives are kept, one from the same sender (and, when both
- * name recipients, to one of the same) may now be opened with a password in its text. The
+ * name recipients, to one of the same), or from another address of its domain to a recipient
+ * in common (separate-password-same-domain), may now be opened with a password in its text. The
  * message that carried an archive ends after its files, so its own hook comes first: a
  * password written after the attachment opens the archive then, as a password of that
  * message (pw_same).
@@ -1259,8 +1280,9 @@ static void at_message(void *stv, struct dtr *d, const struct flow *f, int dir, 
     uint64_t rcpt[AT_PEND_RCPT];
     uint32_t n_rcpt = at_rcpt_hashes(e, rcpt, AT_PEND_RCPT);
     bool any = false;
+    bool dom = st->cfg->sep_domain;
     for (const struct at_pending *p = st->pend; p && !any; p = p->next)
-        any = at_pend_matches(p, sender, rcpt, n_rcpt);
+        any = at_pend_matches(p, sender, rcpt, n_rcpt, dom) != AT_PW_NONE;
     size_t n_pw = 0;
     struct apw pw[APW_MAX];
     if (any && e->text_len)
@@ -1283,8 +1305,9 @@ static void at_message(void *stv, struct dtr *d, const struct flow *f, int dir, 
         bool same = !p->own_done && f && f->flow_id == p->o.flow_id;
         if (same)
             p->own_done = true;
-        if (n_pw && at_pend_matches(p, sender, rcpt, n_rcpt) &&
-            at_pend_try(st, d, p, ts_ns, proto, e, same, subject_ok)) {
+        enum at_pw_match m = n_pw ? at_pend_matches(p, sender, rcpt, n_rcpt, dom) : AT_PW_NONE;
+        if (m != AT_PW_NONE &&
+            at_pend_try(st, d, p, ts_ns, proto, e, same, m == AT_PW_DOMAIN, subject_ok)) {
             at_pend_unlink(st, p, prev);
         } else {
             prev = p;

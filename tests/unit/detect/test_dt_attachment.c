@@ -2992,7 +2992,8 @@ static void test_detector_separate_password(void **state)
     assert_false(c.update[1]);
     assert_true(has_str(c.json[1], "\"reasons\":[\"macro\"]"));
     assert_true(has_str(c.json[1], "\"opened_entries\":1"));
-    assert_true(has_str(c.json[1], "opened with the password sent in a later message"));
+    assert_true(has_str(c.json[1], "opened with the password sent in a later message from the "
+                                   "same sender (password_message)"));
     assert_true(has_str(c.json[1], "\"password_message\":{\"protocol\":\"pop3\","));
     assert_true(has_str(c.json[1], "\"subject\":\"Password notice\""));
     assert_true(has_str(c.json[1], "\"archive_flow_id\":100"));
@@ -3032,6 +3033,34 @@ static void test_detector_separate_password(void **state)
     assert_int_equal(at_stats_of(h, st)->entries, kept - 1); /* the window passed */
     col_reset(&c);
     dtr_free(h);
+
+    /* another address of the sender's domain (any case): opened when both messages name a
+     * recipient in common, and the detail says so; not when the password message names none,
+     * not from a subdomain, not with separate-password-same-domain off */
+    for (int on = 1; on >= 0; on--) {
+        struct dtr_setting nodom[] = {{"attachment", "separate-password-same-domain", "no", 0}};
+        h = host(&c, on ? NULL : nodom, on ? 0 : 1);
+        feed(h, &f1, FLOW_TOSERVER, T0, &af);
+        other = second;
+        other.from = "PPAP System <noreply@Trade-Partner.example>";
+        other.n_to = 0;
+        msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &other);
+        other.n_to = second.n_to;
+        other.from = "noreply@mail.trade-partner.example";
+        msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &other);
+        assert_int_equal(c.n, 1);
+        other.from = "PPAP System <noreply@Trade-Partner.example>";
+        msg_end(h, &f2, T0 + 2 * S_NS, APP_PROTO_SMTP, &other);
+        assert_int_equal(c.n, on ? 2 : 1);
+        if (on) {
+            assert_int_equal(c.sid[1], 6004);
+            assert_true(has_str(c.json[1], "later message from another address of the sender's "
+                                           "domain (password_message)"));
+            assert_true(has_str(c.json[1], "noreply@Trade-Partner.example"));
+        }
+        col_reset(&c);
+        dtr_free(h);
+    }
 
     /* the password after the attachment in the same message: opened at the message's end,
      * as a password of that message; a subject holding the password is not shown */

@@ -198,8 +198,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct ds_dde x1, x2;
             memset(&x1, 0, sizeof x1);
             memset(&x2, 0, sizeof x2);
-            bool b = ds_doc_dde(wd, n - cl, clx, cl, &x1);
-            CHECK(b == ds_doc_dde(wd, n - cl, clx, cl, &x2));
+            bool l1, l2;
+            bool b = ds_doc_dde(wd, n - cl, clx, cl, &x1, &l1);
+            CHECK(b == ds_doc_dde(wd, n - cl, clx, cl, &x2, &l2) && l1 == l2);
             if (b) {
                 CHECK(terminated(x1.app, sizeof x1.app) && terminated(x1.topic, sizeof x1.topic));
                 CHECK(x1.runs_program == ds_dde_runs_program(&x1));

@@ -200,17 +200,18 @@ struct ds_doc_fib {
 };
 
 /* The FIB at the start of a WordDocument stream wd[0..n): false when it is not a Word 97 or
- * later FIB, when the document is encrypted or obfuscated (its text is not readable), or
- * when it names no piece table. */
+ * later FIB, when the document is encrypted (fEncrypted: its text is not readable), or when
+ * it names no piece table. */
 bool ds_doc_fib(const uint8_t *wd, size_t n, struct ds_doc_fib *fib);
 
 /*
  * The DDE fields of a Word 97-2003 document: its text, read through the piece table clx (the
  * Clx bytes of the table stream, ds_doc_fib) from the WordDocument stream wd (as far as the
- * bytes given reach; the characters read are bounded by wd_len), fields whose code begins
- * with DDE or DDEAUTO: as ds_docx_dde.
+ * bytes given reach), fields whose code begins with DDE or DDEAUTO: as ds_docx_dde. The
+ * characters read are bounded by wd_len and 1 Mi more (pieces may repeat text); *limited is
+ * set when the pieces went on beyond that.
  */
 bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
-                struct ds_dde *out);
+                struct ds_dde *out, bool *limited);
 
 #endif

@@ -16,6 +16,9 @@
 
 #define DS_FIELD_CODE 512 /* bytes of a field's code kept: a DDE command is shorter */
 #define DS_FIELD_NEST 8   /* fields open at once (nested in each other's codes) */
+/* Characters of a Word document's pieces read beyond the size of its stream (pieces that
+ * repeat text are legal): 1 Mi, a few ms of work. */
+#define DS_DOC_SLACK (1u << 20)
 
 /* ---- judging a link ----------------------------------------------------------------------- */
 
@@ -629,8 +632,8 @@ bool ds_doc_fib(const uint8_t *wd, size_t n, struct ds_doc_fib *fib)
     if (n < 34 || ds_le16(wd) != 0xA5EC)
         return false;
     uint16_t flags = ds_le16(wd + 0x0A);
-    if (flags & 0x8100)
-        return false; /* encrypted or obfuscated: the text cannot be read */
+    if (flags & 0x0100)
+        return false; /* encrypted: the text cannot be read (fObfuscated counts only with it) */
     fib->table = (flags & 0x0200) ? 1 : 0;
     /* csw, FibRgW97, cslw, FibRgLw97, cbRgFcLcb, then FibRgFcLcb97 (2.5.1): fcClx and lcbClx
      * are its 34th pair (0x1A2 and 0x1A6 in the usual Word 97 FIB) */
@@ -696,8 +699,9 @@ static bool ds_fields_char(struct ds_fields *fs, uint32_t c, struct ds_dde *out)
 }
 
 bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
-                struct ds_dde *out)
+                struct ds_dde *out, bool *limited)
 {
+    *limited = false;
     /* Clx (2.9.38): Prc entries (0x01, cbGrpprl, GrpPrl) to pass over, then the Pcdt (0x02,
      * lcb, PlcPcd): n + 1 character positions and n piece descriptors of 8 bytes. */
     size_t p = 0;
@@ -719,9 +723,10 @@ bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx
     struct ds_fields fs;
     memset(&fs, 0, sizeof fs);
     /* Pieces may overlap or repeat in hostile data: the characters read are bounded by the
-     * stream's size (each real character takes at least one byte of it). */
-    size_t budget = wd_len + 64;
-    for (size_t i = 0; i < pieces && budget; i++) {
+     * stream's size (each real character takes at least one byte of it) and DS_DOC_SLACK
+     * more; a text cut there is *limited. */
+    size_t budget = wd_len + DS_DOC_SLACK;
+    for (size_t i = 0; i < pieces; i++) {
         uint32_t cp0 = ds_le32(plc + 4 * i), cp1 = ds_le32(plc + 4 * (i + 1));
         if (cp1 <= cp0)
             continue;
@@ -733,14 +738,18 @@ bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx
         if (off >= wd_len)
             continue;
         size_t count = MM_MIN((size_t)(cp1 - cp0), (wd_len - off) / width);
-        if (count > budget)
+        if (count > budget) {
             count = budget;
+            *limited = true;
+        }
         budget -= count;
         for (size_t k = 0; k < count; k++) {
             uint32_t c = compressed ? wd[off + k] : ds_le16(wd + off + 2 * k);
             if (ds_fields_char(&fs, c, out))
                 return true;
         }
+        if (*limited)
+            break;
     }
     /* fields cut off by the end of the text: their code as far as it came */
     while (fs.depth--)

@@ -1229,6 +1229,20 @@ static int ole_xlm_sheets(struct ole *o, uint32_t sec, uint32_t size)
     return found;
 }
 
+/* The name of directory entry de (UTF-16), upper case, non-ASCII as '?', cut at cap - 1. */
+static void ole_entry_name(const uint8_t *de, char *name, size_t cap)
+{
+    uint16_t nl = le16(de + 64);
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < nl && i + 1 < 64 && k + 1 < cap; i += 2) {
+        uint16_t c = le16(de + i);
+        if (c == 0)
+            break;
+        name[k++] = c < 0x80 ? (char)(c >= 'a' && c <= 'z' ? c - 32 : c) : '?';
+    }
+    name[k] = 0;
+}
+
 /* A stream of the compound file: its first sector and size, from its directory entry. */
 struct ole_stream {
     uint32_t start;
@@ -1236,104 +1250,198 @@ struct ole_stream {
     bool seen;
 };
 
-static void ole_stream_of(struct ole_stream *st, const uint8_t *de)
+/* The stream of directory entry de. In version 3 files (512-byte sectors) the size's high 32
+ * bits may hold garbage from old writers and are ignored, as [MS-CFB] 2.6.3 advises. */
+static void ole_stream_at(const struct ole *o, const uint8_t *de, struct ole_stream *st)
 {
-    if (st->seen)
-        return; /* the first of that name (a document embedded in another has its own) */
     st->seen = true;
     st->start = le32(de + 116);
-    st->size = le32(de + 120) | (uint64_t)le32(de + 124) << 32;
+    st->size = le32(de + 120) | (o->shift == 12 ? (uint64_t)le32(de + 124) << 32 : 0);
 }
 
-/* Steps along FAT and mini FAT chains per stream read: bounds the work of a hostile chain
- * (a mini sector is found by walking from the start of two chains), far above what a real
- * document of max-entry-bytes needs. */
-#define ZS_OLE_HOPS (1u << 20)
+/* The file offsets of the sectors of a chain, loaded once for random access: the FAT followed
+ * from `start` for the sectors of `bytes`, and never more sectors than the file has (which
+ * also ends a chain that runs in a cycle). */
+struct ole_chain {
+    uint64_t *off;
+    uint32_t n;
+};
 
-/* The sector `idx` steps along the chain from `sec` (0xfffffffe when it ends first). */
-static uint32_t ole_walk(struct ole *o, uint32_t sec, uint64_t idx, uint32_t *hops)
+static bool ole_chain_load(struct ole *o, uint32_t start, uint64_t bytes, struct ole_chain *c)
 {
-    for (; idx > 0 && sec < 0xfffffffau; idx--) {
-        if (++*hops > ZS_OLE_HOPS) {
-            o->cut = true;
-            return 0xfffffffeu;
-        }
-        sec = ole_next(o, sec);
-    }
-    return sec;
-}
-
-/*
- * Copies the first bytes of stream st, up to cap, into out; returns how many. A stream under
- * the mini stream cutoff lives in 64-byte mini sectors inside the root entry's stream, chained
- * by the mini FAT ([MS-CFB] 2.4, 2.6.3); a larger one in the file's sectors, chained by the FAT.
- */
-static size_t ole_read(struct ole *o, const struct ole_stream *st, const struct ole_stream *root,
-                       uint8_t *out, size_t cap)
-{
-    size_t want = (size_t)MM_MIN((uint64_t)cap, st->size), got = 0;
-    uint32_t hops = 0;
-    if (st->size >= le32(o->d + 0x38)) {
-        for (uint32_t sec = st->start; got < want && sec < 0xfffffffau;) {
-            uint64_t off = ((uint64_t)sec + 1) << o->shift;
-            if (off + o->ssz > o->n || ++hops > ZS_OLE_HOPS) {
-                o->cut = true;
-                break;
-            }
-            size_t k = MM_MIN((size_t)o->ssz, want - got);
-            memcpy(out + got, o->d + off, k);
-            got += k;
-            sec = ole_next(o, sec);
-        }
-        return got;
-    }
-    uint32_t minifat = le32(o->d + 0x3c), per = o->ssz / 4;
-    for (uint32_t m = st->start; got < want && m < 0xfffffffau;) {
-        uint64_t pos = (uint64_t)m * 64; /* in the root entry's stream */
-        uint32_t sec = ole_walk(o, root->start, pos >> o->shift, &hops);
-        uint64_t off = (((uint64_t)sec + 1) << o->shift) + (pos & (o->ssz - 1));
-        if (sec >= 0xfffffffau || pos + 64 > root->size || off + 64 > o->n) {
+    uint64_t want = (bytes + o->ssz - 1) >> o->shift, most = o->n / o->ssz + 1;
+    if (want > most)
+        want = most;
+    c->n = 0;
+    c->off = malloc(want ? (size_t)want * sizeof *c->off : 1);
+    if (!c->off)
+        return false;
+    for (uint32_t sec = start; c->n < want && sec < 0xfffffffau; sec = ole_next(o, sec)) {
+        uint64_t off = ((uint64_t)sec + 1) << o->shift;
+        if (off + o->ssz > o->n) {
             o->cut = true;
             break;
         }
-        size_t k = MM_MIN((size_t)64, want - got);
-        memcpy(out + got, o->d + off, k);
-        got += k;
-        uint32_t fs = ole_walk(o, minifat, m / per, &hops);
-        uint64_t foff = (((uint64_t)fs + 1) << o->shift) + 4u * (m % per);
-        if (fs >= 0xfffffffau || foff + 4 > o->n) {
+        c->off[c->n++] = off;
+    }
+    return true;
+}
+
+/* What the reads of one document need: the directory, the mini stream (the root entry's
+ * stream) and the mini FAT as chains. */
+struct ole_doc {
+    struct ole *o;
+    struct ole_chain dir, mini, minifat;
+    struct ole_stream root;
+};
+
+/* Directory entry `id` (128 bytes), or NULL beyond the directory read. */
+static const uint8_t *ole_entry(const struct ole_doc *od, uint32_t id)
+{
+    uint32_t per = od->o->ssz / 128;
+    if (id / per >= od->dir.n)
+        return NULL;
+    return od->o->d + od->dir.off[id / per] + 128u * (id % per);
+}
+
+/*
+ * Copies bytes [from, from + cap) of stream st (as far as it has them) into out; returns how
+ * many. A stream under the mini stream cutoff lives in 64-byte mini sectors inside the root
+ * entry's stream, chained by the mini FAT ([MS-CFB] 2.4, 2.6.3); a larger one in the file's
+ * sectors, chained by the FAT. Each step moves 64 bytes or a sector on, and the steps are
+ * bounded by the bytes wanted and the file's sectors.
+ */
+static size_t ole_read(struct ole_doc *od, const struct ole_stream *st, uint64_t from, uint8_t *out,
+                       size_t cap)
+{
+    struct ole *o = od->o;
+    if (from >= st->size)
+        return 0;
+    size_t want = (size_t)MM_MIN((uint64_t)cap, st->size - from), got = 0;
+    uint64_t end = from + want;
+    if (st->size >= le32(o->d + 0x38)) {
+        uint64_t most = o->n / o->ssz + 1, pos = 0;
+        for (uint32_t sec = st->start, i = 0; pos < end && sec < 0xfffffffau && i < most;
+             i++, pos += o->ssz, sec = ole_next(o, sec)) {
+            uint64_t off = ((uint64_t)sec + 1) << o->shift;
+            if (off + o->ssz > o->n) {
+                o->cut = true;
+                break;
+            }
+            if (pos + o->ssz <= from)
+                continue;
+            uint64_t a = pos < from ? from - pos : 0, b = MM_MIN((uint64_t)o->ssz, end - pos);
+            memcpy(out + got, o->d + off + a, (size_t)(b - a));
+            got += (size_t)(b - a);
+        }
+        return got;
+    }
+    /* a chain of more mini sectors than the mini stream holds runs in a cycle */
+    uint32_t per = o->ssz / 4;
+    uint64_t pos = 0, steps = 0, most = (uint64_t)od->mini.n * (o->ssz / 64);
+    for (uint32_t m = st->start; pos < end && m < 0xfffffffau && steps++ < most; pos += 64) {
+        uint64_t cpos = (uint64_t)m * 64; /* in the root entry's stream */
+        uint64_t ci = cpos >> o->shift;
+        if (ci >= od->mini.n || cpos + 64 > od->root.size) {
+            o->cut = true;
+            break;
+        }
+        if (pos + 64 > from) {
+            uint64_t a = pos < from ? from - pos : 0, b = MM_MIN((uint64_t)64, end - pos);
+            memcpy(out + got, o->d + od->mini.off[ci] + (cpos & (o->ssz - 1)) + a, (size_t)(b - a));
+            got += (size_t)(b - a);
+        }
+        if (m / per >= od->minifat.n) {
             if (got < want)
                 o->cut = true;
             break;
         }
-        m = le32(o->d + foff);
+        m = le32(o->d + od->minifat.off[m / per] + 4u * (m % per));
     }
     return got;
 }
 
-/*
- * DDE fields of a Word 97-2003 document (ds_doc_dde): its WordDocument stream and the table
- * stream its FIB names are copied into buf (the WordDocument stream's first half of it at
- * most, the table stream as far as the piece table reaches in the rest).
- */
-static uint32_t ole_word_dde(struct scan *s, struct ole *o, const struct ole_stream *wd,
-                             const struct ole_stream tables[2], const struct ole_stream *root,
-                             uint8_t *buf, size_t cap, const char *path)
+/* Finds the streams WordDocument, 0Table and 1Table among the root storage's own children (a
+ * document embedded in an ObjectPool storage, or an entry no storage points to, has streams
+ * of the same names): a walk of the root's red-black tree of children, each entry visited at
+ * most once however the sibling links run. */
+static void ole_root_streams(struct ole_doc *od, struct ole_stream *wd, struct ole_stream tables[2])
 {
-    size_t wl = ole_read(o, wd, root, buf, cap / 2);
+    const uint8_t *root = ole_entry(od, 0);
+    if (!root)
+        return;
+    uint32_t total = od->dir.n * (od->o->ssz / 128), stack[64], sp = 0, visited = 0;
+    uint32_t child = le32(root + 76);
+    if (child < total)
+        stack[sp++] = child;
+    while (sp && visited++ < total) {
+        const uint8_t *de = ole_entry(od, stack[--sp]);
+        if (!de)
+            continue;
+        if (de[66] == 2) {
+            char name[16];
+            ole_entry_name(de, name, sizeof name);
+            if (!strcmp(name, "WORDDOCUMENT"))
+                ole_stream_at(od->o, de, wd);
+            else if (!strcmp(name, "0TABLE") || !strcmp(name, "1TABLE"))
+                ole_stream_at(od->o, de, &tables[name[0] - '0']);
+        }
+        for (int side = 68; side <= 72; side += 4) {
+            uint32_t sib = le32(de + side);
+            if (sib < total && sp < MM_ARRAY_LEN(stack))
+                stack[sp++] = sib;
+        }
+    }
+}
+
+/* The WordDocument stream is copied up to this share of the buffer (the rest holds the piece
+ * table). */
+#define ZS_DOC_TEXT_SHARE 2u
+
+/*
+ * DDE fields of a Word 97-2003 document (ds_doc_dde): its WordDocument stream and the piece
+ * table in the table stream its FIB names are copied into buf (the WordDocument stream into
+ * the first half of it at most, the piece table into the rest). What does not fit, or a text
+ * whose pieces ds_doc_dde did not read to the end, is a limit.
+ */
+static uint32_t ole_word_dde(struct scan *s, struct ole *o, uint8_t *buf, size_t cap,
+                             const char *path)
+{
+    struct ole_doc od = {.o = o};
+    struct ole_stream wd = {0}, tables[2] = {{0}, {0}};
+    uint32_t flags = 0;
+    if (!ole_chain_load(o, le32(o->d + 0x30), (uint64_t)o->n, &od.dir))
+        return 0;
+    const uint8_t *re = ole_entry(&od, 0);
+    if (re && re[66] == 5)
+        ole_stream_at(o, re, &od.root);
+    ole_root_streams(&od, &wd, tables);
+    if (!wd.seen)
+        goto done;
+    /* the mini stream and the mini FAT, for streams under the cutoff */
+    if ((od.root.seen && !ole_chain_load(o, od.root.start, od.root.size, &od.mini)) ||
+        !ole_chain_load(o, le32(o->d + 0x3c), (uint64_t)le32(o->d + 0x40) << o->shift, &od.minifat))
+        goto done;
+    size_t wl = ole_read(&od, &wd, 0, buf, cap / ZS_DOC_TEXT_SHARE);
+    if (wd.size > cap / ZS_DOC_TEXT_SHARE)
+        s->r->status |= ZS_S_LIMIT; /* the text beyond is not read */
     struct ds_doc_fib fib;
     if (!ds_doc_fib(buf, wl, &fib) || !tables[fib.table].seen)
-        return 0;
-    uint64_t end = (uint64_t)fib.fc_clx + fib.lcb_clx;
-    size_t tl = ole_read(o, &tables[fib.table], root, buf + wl, (size_t)MM_MIN(end, cap - wl));
-    if (end > cap - wl)
+        goto done;
+    if (fib.lcb_clx > cap - wl)
         s->r->status |= ZS_S_LIMIT; /* the piece table is read as far as the buffer holds */
-    if (tl <= fib.fc_clx)
-        return 0;
+    size_t tl = ole_read(&od, &tables[fib.table], fib.fc_clx, buf + wl, cap - wl);
     struct ds_dde dde;
-    if (!ds_doc_dde(buf, wl, buf + wl + fib.fc_clx, tl - fib.fc_clx, &dde))
-        return 0;
-    return dde_found(s->r, path, &dde);
+    bool limited = false;
+    if (tl && ds_doc_dde(buf, wl, buf + wl, MM_MIN(tl, (size_t)fib.lcb_clx), &dde, &limited))
+        flags = dde_found(s->r, path, &dde);
+    if (limited)
+        s->r->status |= ZS_S_LIMIT;
+done:
+    free(od.dir.off);
+    free(od.mini.off);
+    free(od.minifat.off);
+    return flags;
 }
 
 static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned depth,
@@ -1343,7 +1451,6 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
     bool vba = false, word = false, excel = false, ppt = false, msg = false, msi = false;
     bool encrypted_pkg = false, package = false, equation = false;
     uint32_t entries = 0, wb_sec = 0xffffffffu, wb_size = 0;
-    struct ole_stream root = {0}, worddoc = {0}, tables[2] = {{0}, {0}};
     int xlm = 0;
     struct ole o = {.d = d, .n = n};
     if (n < 512) {
@@ -1370,16 +1477,8 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
             if (type != 1 && type != 2 && type != 5)
                 continue;
             entries++;
-            uint16_t nl = le16(de + 64);
             char name[33];
-            size_t k = 0;
-            for (size_t i = 0; i + 1 < nl && i + 1 < 64 && k < 32; i += 2) {
-                uint16_t c = le16(de + i);
-                if (c == 0)
-                    break;
-                name[k++] = c < 0x80 ? (char)(c >= 'a' && c <= 'z' ? c - 32 : c) : '?';
-            }
-            name[k] = 0;
+            ole_entry_name(de, name, sizeof name);
             if (type == 5 && !memcmp(de + 80, MSI_CLSID, 16))
                 msi = true;
             /* an Equation Editor object: its class id, or its "Equation Native" stream (the
@@ -1392,14 +1491,8 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
                 vba = true;
             if (type == 2 && !strcmp(name, "_VBA_PROJECT"))
                 vba = true;
-            if (type == 5)
-                ole_stream_of(&root, de);
-            if (type == 2 && !strcmp(name, "WORDDOCUMENT")) {
+            if (type == 2 && !strcmp(name, "WORDDOCUMENT"))
                 word = true;
-                ole_stream_of(&worddoc, de);
-            }
-            if (type == 2 && (!strcmp(name, "0TABLE") || !strcmp(name, "1TABLE")))
-                ole_stream_of(&tables[name[0] - '0'], de);
             if (type == 2 && (!strcmp(name, "WORKBOOK") || !strcmp(name, "BOOK"))) {
                 excel = true;
                 wb_sec = le32(de + 116);
@@ -1422,8 +1515,7 @@ static uint32_t scan_ole(struct scan *s, const uint8_t *d, size_t n, unsigned de
         xlm = ole_xlm_sheets(&o, wb_sec, wb_size);
     /* the document's text is copied into the next depth's buffer, as an entry is inflated */
     if (word && depth + 1 <= s->w->lim.max_depth)
-        flags |= ole_word_dde(s, &o, &worddoc, tables, &root, s->w->buf[depth + 1],
-                              s->w->lim.max_entry_bytes, path);
+        flags |= ole_word_dde(s, &o, s->w->buf[depth + 1], s->w->lim.max_entry_bytes, path);
     if (o.cut)
         s->r->status |= cut;
 fallback:

@@ -496,31 +496,34 @@ static size_t doc_clx(uint8_t *wd, uint8_t *clx, const struct doc_piece *pc, siz
 static bool run_doc(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
                     struct ds_dde *out)
 {
+    bool lim;
     uint8_t *w = dup_exact(wd, wd_len);
     for (size_t k = 0; k < clx_len; k++) {
         uint8_t *c = dup_exact(clx, k);
         struct ds_dde x;
-        (void)ds_doc_dde(w, wd_len, c, k, &x);
+        (void)ds_doc_dde(w, wd_len, c, k, &x, &lim);
         free(c);
     }
     uint8_t *c = dup_exact(clx, clx_len);
     for (size_t k = 0; k < wd_len; k += 97) {
         uint8_t *wk = dup_exact(wd, k);
         struct ds_dde x;
-        (void)ds_doc_dde(wk, k, c, clx_len, &x);
+        (void)ds_doc_dde(wk, k, c, clx_len, &x, &lim);
         free(wk);
     }
     memset(out, 0x55, sizeof *out);
-    bool r = ds_doc_dde(w, wd_len, c, clx_len, out);
+    bool r = ds_doc_dde(w, wd_len, c, clx_len, out, &lim);
+    assert_false(lim);
     free(w);
     free(c);
     return r;
 }
 
-/* The FIB: the table stream and the Clx named, encrypted and foreign streams refused; the
- * text through the piece table in 8-bit and UTF-16 pieces, a field split over pieces stored
- * out of order, a Prc entry before the table, nested fields, harmless fields; hostile piece
- * tables. */
+/* The FIB: the table stream and the Clx named, encrypted and foreign streams refused (not
+ * one only flagged fObfuscated, which counts only with fEncrypted); the text through the
+ * piece table in 8-bit and UTF-16 pieces, a field split over pieces stored out of order, a
+ * Prc entry before the table, nested fields, harmless fields, pieces that repeat text; hostile
+ * piece tables, their work bounded and said to be. */
 static void test_doc(void **state)
 {
     (void)state;
@@ -528,6 +531,7 @@ static void test_doc(void **state)
     uint8_t clx[512];
     struct ds_dde x;
     struct ds_doc_fib fib;
+    bool lim;
     assert_non_null(wd);
     doc_fib(wd, 0x0200, 0x1234, 21);
     assert_true(ds_doc_fib(wd, DOC_WD, &fib));
@@ -542,7 +546,9 @@ static void test_doc(void **state)
     assert_false(ds_doc_fib(wd, 0x1A9, &fib)); /* lcbClx cut off */
     doc_fib(wd, 0x0300, 0, 21);                /* fEncrypted */
     assert_false(ds_doc_fib(wd, DOC_WD, &fib));
-    doc_fib(wd, 0x8200, 0, 21); /* fObfuscated */
+    doc_fib(wd, 0x8200, 0, 21); /* fObfuscated alone: ignored, as Word does */
+    assert_true(ds_doc_fib(wd, DOC_WD, &fib));
+    doc_fib(wd, 0x8300, 0, 21); /* fObfuscated with fEncrypted: XOR-obfuscated */
     assert_false(ds_doc_fib(wd, DOC_WD, &fib));
     doc_fib(wd, 0x0200, 0, 0); /* no piece table */
     assert_false(ds_doc_fib(wd, DOC_WD, &fib));
@@ -638,20 +644,37 @@ static void test_doc(void **state)
     doc_fib(wd, 0x0200, 0, 0);
     cl = doc_clx(wd, clx, one, 1, false);
     clx[0] = 0x03;
-    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x, &lim));
     cl = doc_clx(wd, clx, one, 1, true);
     put16(clx + 1, 0x8000);
-    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x, &lim));
     cl = doc_clx(wd, clx, one, 1, false);
     put32(clx + 1, 17); /* one byte more than one piece needs, and there */
-    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl + 1, &x));
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl + 1, &x, &lim));
     put32(clx + 1, 28);
-    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x, &lim));
     cl = doc_clx(wd, clx, one, 1, false);
     put32(clx + 5 + 8 + 2, (DOC_WD * 2) | 0x40000000u);
-    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x));
+    assert_false(ds_doc_dde(wd, DOC_WD, clx, cl, &x, &lim));
+    /* the same run of blanks in nine pieces, then the field: text may repeat (within the
+     * stream's size and 1 Mi characters more) */
+    {
+        struct doc_piece rep[10];
+        char blanks[1001];
+        memset(blanks, ' ', 1000);
+        blanks[1000] = 0;
+        for (size_t i = 0; i < 9; i++)
+            rep[i] = (struct doc_piece){blanks, false, DOC_TEXT};
+        rep[9] = (struct doc_piece){"\x13 DDEAUTO cmd \"/c calc\"\x15", false, 0xC00};
+        doc_fib(wd, 0x0200, 0, 0);
+        cl = doc_clx(wd, clx, rep, 10, false);
+        assert_true(ds_doc_dde(wd, DOC_WD, clx, cl, &x, &lim));
+        assert_false(lim);
+        assert_string_equal(x.app, "cmd");
+    }
     /* hostile: 400,000 pieces, each the whole of a stream of 256 KiB of field begins and
-     * codes, in time linear in the stream (unbounded, 10^11 characters) */
+     * codes (CPs wrap every 16,384 pieces, which skips one piece in each: still 10^11
+     * characters unbounded), read in time linear in the stream, and said to be cut */
     size_t big = 256u << 10, np = 400000;
     uint8_t *bw = malloc(big), *bc = malloc(5 + 4 * (np + 1) + 8 * np);
     assert_non_null(bw);
@@ -667,7 +690,8 @@ static void test_doc(void **state)
         memset(pcd, 0, 8);
         put32(pcd + 2, 0x40000000u);
     }
-    assert_false(ds_doc_dde(bw, big, bc, 5 + 4 * (np + 1) + 8 * np, &x));
+    assert_false(ds_doc_dde(bw, big, bc, 5 + 4 * (np + 1) + 8 * np, &x, &lim));
+    assert_true(lim);
     free(bw);
     free(bc);
     free(wd);

@@ -390,27 +390,34 @@ static void le32_at(uint8_t *p, uint32_t v)
 }
 
 /*
- * A Word 97-2003 document as a compound file: the streams WordDocument (wd, 4096 bytes or
- * more) and the table stream tname (tbl), and, when decoy, the other table stream holding
- * the WordDocument stream's first bytes (no piece table). Under 4096 bytes the table lives in
- * the mini stream: its 64-byte mini sectors stored last first from mini sector DOC_MINI_AT on
- * (chained by the mini FAT, whose entries for them are in its second sector), inside the root
- * entry's stream, whose sectors are swapped in pairs as the WordDocument stream's are.
- * Sector 0 the FAT, 1 the directory, 2 and 3 the mini FAT.
+ * A Word 97-2003 document as a compound file: the streams WordDocument (wd) and the table
+ * stream tname (tbl), the root's children; with DOC_DECOY_TABLE also the
+ * other table stream holding the WordDocument stream's bytes (no piece table); with
+ * DOC_ORPHAN_FIRST an entry "WordDocument" first in the directory that no storage points to. Under
+ * 4096 bytes the table lives in the mini stream: its 64-byte mini sectors stored last first from
+ * mini sector DOC_MINI_AT on (chained by the mini FAT, whose entries for them are in its second
+ * sector), inside the root entry's stream, whose sectors are swapped in pairs as the WordDocument
+ * stream's are; a WordDocument stream under 4096 bytes follows them in the mini stream. Sector 0
+ * the FAT, 1 the directory, 2 and 3 the mini FAT.
  */
 #define DOC_MINI_AT 150u
-static struct buf mk_doc(const struct buf *wd, const struct buf *tbl, const char *tname, bool decoy)
+enum doc_layout { DOC_PLAIN, DOC_DECOY_TABLE, DOC_ORPHAN_FIRST };
+#define NOSTREAM 0xffffffffu
+
+static struct buf mk_doc(const struct buf *wd, const struct buf *tbl, const char *tname,
+                         enum doc_layout layout)
 {
-    assert_true(wd->len >= 4096);
-    bool mini = tbl->len < 4096;
-    size_t k = (tbl->len + 63) / 64; /* mini sectors */
-    size_t ws = (wd->len + 511) / 512, ts = mini ? 0 : (tbl->len + 511) / 512;
-    size_t c = mini ? ((DOC_MINI_AT + k) * 64 + 511) / 512 : 0; /* the mini stream's sectors */
+    bool mini = tbl->len < 4096, wmini = wd->len < 4096;
+    size_t k = mini ? (tbl->len + 63) / 64 : 0;  /* the table's mini sectors */
+    size_t kw = wmini ? (wd->len + 63) / 64 : 0; /* the WordDocument stream's, after them */
+    size_t ws = wmini ? 0 : (wd->len + 511) / 512, ts = mini ? 0 : (tbl->len + 511) / 512;
+    size_t mlen = mini || wmini ? (DOC_MINI_AT + k + kw) * 64 : 0; /* the mini stream */
+    size_t c = (mlen + 511) / 512;                                 /* its sectors */
     uint32_t cbase = 4, wbase = (uint32_t)(4 + c), tbase = (uint32_t)(wbase + ws);
     assert_true(tbase + ts <= 128); /* one FAT sector */
     struct buf b = {0};
     ole_header(&b);
-    if (mini) {
+    if (mlen) {
         le32_at(b.p + 0x3c, 2); /* mini FAT: sectors 2 and 3 */
         le32_at(b.p + 0x40, 2);
     }
@@ -428,49 +435,82 @@ static struct buf mk_doc(const struct buf *wd, const struct buf *tbl, const char
         fat[doc_sector(tbase, i, ts)] = i + 1 < ts ? doc_sector(tbase, i + 1, ts) : 0xfffffffe;
     for (size_t i = 0; i < 128; i++)
         b_le32(&b, fat[i]);
-    /* directory: the root (the mini stream), WordDocument, 1Table */
+    /* directory: the root (the mini stream), the streams as the layout says, linked as the
+     * root's children (entry i's left, right and child at 68, 72, 76) */
+    uint32_t wd_start = wmini ? (uint32_t)(DOC_MINI_AT + k) : doc_sector(wbase, 0, ws);
+    uint32_t tb_start = mini ? (uint32_t)(DOC_MINI_AT + k - 1) : doc_sector(tbase, 0, ts);
+    const char *other = tname[0] == '0' ? "1Table" : "0Table";
+    struct {
+        const char *name;
+        uint8_t type;
+        uint32_t start, size, left, right, child;
+    } ent[4] = {
+        {"Root Entry", 5, c ? doc_sector(cbase, 0, c) : 0xfffffffe, (uint32_t)mlen, NOSTREAM,
+         NOSTREAM, 1},
+        {"WordDocument", 2, wd_start, (uint32_t)wd->len, NOSTREAM, 2, NOSTREAM},
+        {tname, 2, tb_start, (uint32_t)tbl->len, NOSTREAM, NOSTREAM, NOSTREAM},
+        {NULL, 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM},
+    };
+    if (layout == DOC_DECOY_TABLE) {
+        /* the other table stream, holding the WordDocument stream's bytes (no piece table) */
+        ent[0].child = 2;
+        ent[1].right = NOSTREAM;
+        ent[2].left = 1;
+        ent[2].right = 3;
+        ent[3] = (__typeof__(ent[3])){other,    2,        wd_start, (uint32_t)wd->len,
+                                      NOSTREAM, NOSTREAM, NOSTREAM};
+    } else if (layout == DOC_ORPHAN_FIRST) {
+        /* entry 1, first in the directory, a "WordDocument" no storage points to (the table
+         * stream's bytes); the document's own is entry 3 */
+        ent[0].child = 2;
+        ent[1] = (__typeof__(ent[1])){"WordDocument", 2,        tb_start, (uint32_t)tbl->len,
+                                      NOSTREAM,       NOSTREAM, NOSTREAM};
+        ent[2].right = 3;
+        ent[3] = (__typeof__(ent[3])){"WordDocument", 2,        wd_start, (uint32_t)wd->len,
+                                      NOSTREAM,       NOSTREAM, NOSTREAM};
+    }
     for (int i = 0; i < 4; i++) {
         uint8_t e[128];
         memset(e, 0, sizeof e);
-        const char *other = tname[0] == '0' ? "1Table" : "0Table";
-        const char *nm = i == 0   ? "Root Entry"
-                         : i == 1 ? "WordDocument"
-                         : i == 2 ? tname
-                         : decoy  ? other
-                                  : NULL;
-        if (nm) {
-            size_t kk = strlen(nm);
+        if (ent[i].name) {
+            size_t kk = strlen(ent[i].name);
             for (size_t j = 0; j < kk; j++)
-                e[2 * j] = (uint8_t)nm[j];
+                e[2 * j] = (uint8_t)ent[i].name[j];
             e[64] = (uint8_t)(2 * (kk + 1));
-            e[66] = i == 0 ? 5 : 2;
+            e[66] = ent[i].type;
+            le32_at(e + 116, ent[i].start);
+            le32_at(e + 120, ent[i].size);
         }
-        memset(e + 68, 0xff, 12);
-        if (i == 0)
-            le32_at(e + 116, c ? doc_sector(cbase, 0, c) : 0xfffffffe),
-                le32_at(e + 120, mini ? (uint32_t)((DOC_MINI_AT + k) * 64) : 0);
-        if (i == 1)
-            le32_at(e + 116, doc_sector(wbase, 0, ws)), le32_at(e + 120, (uint32_t)wd->len);
-        if (i == 2)
-            le32_at(e + 116, mini ? (uint32_t)(DOC_MINI_AT + k - 1) : doc_sector(tbase, 0, ts)),
-                le32_at(e + 120, (uint32_t)tbl->len);
-        if (i == 3 && decoy) /* the WordDocument stream's sectors again */
-            le32_at(e + 116, doc_sector(wbase, 0, ws)), le32_at(e + 120, (uint32_t)wd->len);
+        le32_at(e + 68, ent[i].left);
+        le32_at(e + 72, ent[i].right);
+        le32_at(e + 76, ent[i].child);
         b_put(&b, e, sizeof e);
     }
-    /* mini FAT: mini sector DOC_MINI_AT + k-1-i holds the table's i-th 64 bytes */
-    for (size_t m = 0; m < 256; m++)
-        b_le32(&b, mini && m >= DOC_MINI_AT && m < DOC_MINI_AT + k
-                       ? (m > DOC_MINI_AT ? (uint32_t)(m - 1) : 0xfffffffe)
-                       : 0xffffffff);
+    /* mini FAT: mini sector DOC_MINI_AT + k-1-i holds the table's i-th 64 bytes, and
+     * DOC_MINI_AT + k + i the WordDocument stream's */
+    assert_true(DOC_MINI_AT + k + kw <= 256);
+    for (size_t m = 0; m < 256; m++) {
+        uint32_t v = 0xffffffff;
+        if (m >= DOC_MINI_AT && m < DOC_MINI_AT + k)
+            v = m > DOC_MINI_AT ? (uint32_t)(m - 1) : 0xfffffffe;
+        else if (m >= DOC_MINI_AT + k && m < DOC_MINI_AT + k + kw)
+            v = m + 1 < DOC_MINI_AT + k + kw ? (uint32_t)(m + 1) : 0xfffffffe;
+        b_le32(&b, v);
+    }
     /* the sectors, in file order */
     uint8_t *img = calloc(128, 512);
     assert_non_null(img);
-    for (size_t i = 0; i < k && mini; i++) {
+    for (size_t i = 0; i < k; i++) {
         size_t pos = (DOC_MINI_AT + k - 1 - i) * 64; /* in the mini stream */
         size_t sec = doc_sector(cbase, pos / 512, c);
         size_t n = tbl->len - i * 64 < 64 ? tbl->len - i * 64 : 64;
         memcpy(img + (sec - 4) * 512 + pos % 512, tbl->p + i * 64, n);
+    }
+    for (size_t i = 0; i < kw; i++) {
+        size_t pos = (DOC_MINI_AT + k + i) * 64;
+        size_t sec = doc_sector(cbase, pos / 512, c);
+        size_t n = wd->len - i * 64 < 64 ? wd->len - i * 64 : 64;
+        memcpy(img + (sec - 4) * 512 + pos % 512, wd->p + i * 64, n);
     }
     for (size_t i = 0; i < ws; i++) {
         size_t n = wd->len - i * 512 < 512 ? wd->len - i * 512 : 512;
@@ -2140,7 +2180,7 @@ static void test_scan_doc_dde(void **state)
     struct buf wd, tbl;
     for (int big = 0; big < 2; big++) {
         mk_word_streams(text, 6000, big ? 5000 : 700, true, &wd, &tbl);
-        struct buf doc = mk_doc(&wd, &tbl, "1Table", false);
+        struct buf doc = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
         scan(w, doc.p, doc.len, doc.len, &r);
         assert_int_equal(r.kind, ZS_K_OLE);
         assert_int_equal(r.flags, ZS_F_DDE);
@@ -2151,13 +2191,18 @@ static void test_scan_doc_dde(void **state)
                                     "starts a program");
         assert_non_null(strstr(r.note, "DDE field, updated on opening, "
                                        "c:\\windows\\system32\\cmd.exe /k echo mamori-test"));
+        /* garbage in the high 32 bits of the table stream's size, as old writers of
+         * version 3 files left it: ignored */
+        doc.p[1024 + 2 * 128 + 124] = 0x01;
+        scan(w, doc.p, doc.len, doc.len, &r);
+        assert_int_equal(r.flags, ZS_F_DDE);
         /* cut anywhere: never more than the bytes given are read */
         for (size_t k = 512; k < doc.len; k += 211)
             scan(w, doc.p, k, doc.len, &r);
         b_free(&doc);
         /* encrypted (fEncrypted): the text is not read */
         wd.p[0x0B] |= 0x01;
-        doc = mk_doc(&wd, &tbl, "1Table", false);
+        doc = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
         scan(w, doc.p, doc.len, doc.len, &r);
         assert_int_equal(r.flags, 0);
         assert_string_equal(r.desc, "Microsoft Word 97-2003 document");
@@ -2165,11 +2210,12 @@ static void test_scan_doc_dde(void **state)
         b_free(&wd);
         b_free(&tbl);
     }
-    /* the piece table at the start of a table stream of 12 mini sectors: stored last first,
-     * it lies in the mini stream's second sector */
+    /* the piece table at the start of a table stream of 12 mini sectors, stored last first:
+     * mini sector 161, in the last sector of the mini stream, its mini FAT entry in the mini
+     * FAT's second sector */
     mk_word_streams(text, 4096, 0, true, &wd, &tbl);
     b_zero(&tbl, 700);
-    struct buf first = mk_doc(&wd, &tbl, "1Table", false);
+    struct buf first = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
     scan(w, first.p, first.len, first.len, &r);
     assert_int_equal(r.flags, ZS_F_DDE);
     b_free(&first);
@@ -2179,40 +2225,75 @@ static void test_scan_doc_dde(void **state)
     mk_word_streams("\x13 DDE Excel \"C:\\\\Data\\\\Q3.xls\" R1C1 \x14"
                     "42\x15",
                     4096, 0, true, &wd, &tbl);
-    struct buf doc = mk_doc(&wd, &tbl, "1Table", false);
+    struct buf doc = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
     scan(w, doc.p, doc.len, doc.len, &r);
     assert_int_equal(r.flags, 0);
     assert_non_null(strstr(r.note, "DDE link to Excel C:\\Data\\Q3.xls"));
     b_free(&doc);
     b_free(&wd);
     b_free(&tbl);
-    /* the piece table past what the buffer holds (max-entry-bytes 8 KiB: half of it for the
-     * WordDocument stream): not read, counted as a limit */
-    zs_work_t *small = work(3, 256, 8192, 4 << 20);
     /* the table the FIB names, 0Table, and not the other one */
     mk_word_streams(text, 4096, 100, false, &wd, &tbl);
-    doc = mk_doc(&wd, &tbl, "0Table", true);
+    doc = mk_doc(&wd, &tbl, "0Table", DOC_DECOY_TABLE);
     scan(w, doc.p, doc.len, doc.len, &r);
     assert_int_equal(r.flags, ZS_F_DDE);
     b_free(&doc);
-    doc = mk_doc(&wd, &tbl, "0Table", false); /* the only table stream */
+    doc = mk_doc(&wd, &tbl, "0Table", DOC_PLAIN); /* the only table stream */
     scan(w, doc.p, doc.len, doc.len, &r);
     assert_int_equal(r.flags, ZS_F_DDE);
     b_free(&doc);
     wd.p[0x0B] = 0x02;
-    doc = mk_doc(&wd, &tbl, "0Table", true);
+    doc = mk_doc(&wd, &tbl, "0Table", DOC_DECOY_TABLE);
     scan(w, doc.p, doc.len, doc.len, &r);
     assert_int_equal(r.flags, 0);
     b_free(&doc);
     b_free(&wd);
     b_free(&tbl);
-    mk_word_streams(text, 4096, 6000, true, &wd, &tbl);
-    doc = mk_doc(&wd, &tbl, "1Table", false);
-    scan(small, doc.p, doc.len, doc.len, &r);
-    assert_int_equal(r.flags, 0);
-    assert_true(r.status & ZS_S_LIMIT);
+    /* a WordDocument stream under 4096 bytes, in the mini stream with the table */
+    mk_word_streams(text, 0x800 + sizeof text, 100, true, &wd, &tbl);
+    doc = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
     scan(w, doc.p, doc.len, doc.len, &r);
     assert_int_equal(r.flags, ZS_F_DDE);
+    /* hostile chains: the mini stream's sector chain and the mini FAT's each loop on their
+     * first sector: read without a find, in bounded work */
+    uint8_t *fat = doc.p + 512;
+    uint32_t msec = 0;
+    memcpy(&msec, doc.p + 1024 + 116, 4); /* the root entry's first sector */
+    le32_at(fat + 4 * msec, msec);
+    le32_at(fat + 4 * 2, 2); /* the mini FAT's first sector (2) */
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, 0);
+    b_free(&doc);
+    b_free(&wd);
+    b_free(&tbl);
+    /* only the root storage's own streams: a "WordDocument" first in the directory that no
+     * storage points to is passed over */
+    mk_word_streams(text, 4096, 100, true, &wd, &tbl);
+    doc = mk_doc(&wd, &tbl, "1Table", DOC_ORPHAN_FIRST);
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    b_free(&doc);
+    b_free(&wd);
+    b_free(&tbl);
+    /* max-entry-bytes 8 KiB, half of it for the WordDocument stream: a piece table 6,000
+     * bytes into its stream is copied alone and read; a WordDocument stream of 6,000 bytes is
+     * read as far as 4 KiB (the text there is found) and counted as a limit */
+    zs_work_t *small = work(3, 256, 8192, 4 << 20);
+    mk_word_streams(text, 4096, 6000, true, &wd, &tbl);
+    doc = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
+    scan(small, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    assert_false(r.status & ZS_S_LIMIT);
+    b_free(&doc);
+    b_free(&wd);
+    b_free(&tbl);
+    mk_word_streams(text, 6000, 100, true, &wd, &tbl);
+    doc = mk_doc(&wd, &tbl, "1Table", DOC_PLAIN);
+    scan(small, doc.p, doc.len, doc.len, &r);
+    assert_int_equal(r.flags, ZS_F_DDE);
+    assert_true(r.status & ZS_S_LIMIT);
+    scan(w, doc.p, doc.len, doc.len, &r);
+    assert_false(r.status & ZS_S_LIMIT);
     b_free(&doc);
     b_free(&wd);
     b_free(&tbl);
@@ -3036,7 +3117,8 @@ static void test_detector_separate_password(void **state)
 
     /* another address of the sender's domain (any case): opened when both messages name a
      * recipient in common, and the detail says so; not when the password message names none,
-     * not from a subdomain, not with separate-password-same-domain off */
+     * not from a subdomain, not to another recipient, not with separate-password-same-domain
+     * off */
     for (int on = 1; on >= 0; on--) {
         struct dtr_setting nodom[] = {{"attachment", "separate-password-same-domain", "no", 0}};
         h = host(&c, on ? NULL : nodom, on ? 0 : 1);
@@ -3048,6 +3130,10 @@ static void test_detector_separate_password(void **state)
         other.n_to = second.n_to;
         other.from = "noreply@mail.trade-partner.example";
         msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &other);
+        other.from = "PPAP System <noreply@Trade-Partner.example>";
+        other.to[0] = "kato@sakura-trading.example"; /* no recipient in common */
+        msg_end(h, &f2, T0 + S_NS, APP_PROTO_SMTP, &other);
+        other.to[0] = second.to[0];
         assert_int_equal(c.n, 1);
         other.from = "PPAP System <noreply@Trade-Partner.example>";
         msg_end(h, &f2, T0 + 2 * S_NS, APP_PROTO_SMTP, &other);

@@ -2,8 +2,8 @@
  * DDE links in documents (docscan.h): Word field codes in WordprocessingML, Word 97-2003 text
  * and RTF, Excel's external DDE links, formulas in CSV and SYLK text. Hostile input is data:
  * every read is checked against the bytes given, each parser passes over its input once (a
- * Word document's pieces read at most as many characters as its stream has bytes), and what
- * it keeps is bounded (DS_FIELD_CODE bytes of a field's code, DS_FIELD_NEST fields open at
+ * Word document's pieces read at most as many characters as its stream has bytes and
+ * DS_DOC_SLACK more), and what it keeps is bounded (DS_FIELD_CODE bytes of a field's code, DS_FIELD_NEST fields open at
  * once, the first 1 KiB of a CSV cell).
  */
 #include "detect/docscan.h"

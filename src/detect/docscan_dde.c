@@ -254,11 +254,69 @@ static bool ds_field_done(struct ds_field *f, struct ds_dde *best, bool *found)
     return ds_field_dde(f->code, &x) && ds_keep(best, found, &x);
 }
 
+/* The fields open while a document is read, nested in each other's codes: Word's begin,
+ * separate and end marks (fldChar in OOXML, the characters 0x13, 0x14 and 0x15 in the binary
+ * format). Each operation returns true when the search can stop (ds_keep). */
+struct ds_fields {
+    struct ds_field st[DS_FIELD_NEST];
+    size_t depth, lost; /* lost: begins past DS_FIELD_NEST, their ends ignored */
+    bool found;
+};
+
+static void ds_fields_begin(struct ds_fields *fs)
+{
+    if (fs->depth < DS_FIELD_NEST) {
+        struct ds_field *f = &fs->st[fs->depth++];
+        f->len = 0;
+        f->code[0] = 0;
+        f->open = true;
+    } else {
+        fs->lost++;
+    }
+}
+
+static bool ds_fields_separate(struct ds_fields *fs, struct ds_dde *out)
+{
+    struct ds_field *top = fs->depth ? &fs->st[fs->depth - 1] : NULL;
+    return !fs->lost && top && top->open && ds_field_done(top, out, &fs->found);
+}
+
+static bool ds_fields_end(struct ds_fields *fs, struct ds_dde *out)
+{
+    if (fs->lost) {
+        fs->lost--;
+        return false;
+    }
+    if (!fs->depth)
+        return false;
+    struct ds_field *top = &fs->st[--fs->depth];
+    return top->open && ds_field_done(top, out, &fs->found);
+}
+
+/* The innermost field whose code is being written, or NULL (none, or inside a lost one). */
+static struct ds_field *ds_fields_writing(struct ds_fields *fs)
+{
+    if (fs->lost)
+        return NULL;
+    for (size_t k = fs->depth; k-- > 0;)
+        if (fs->st[k].open)
+            return &fs->st[k];
+    return NULL;
+}
+
+/* Fields cut off by the end of the data: their code as far as it came. */
+static bool ds_fields_finish(struct ds_fields *fs, struct ds_dde *out)
+{
+    while (fs->depth--)
+        if (fs->st[fs->depth].open && ds_field_done(&fs->st[fs->depth], out, &fs->found))
+            return true;
+    return fs->found;
+}
+
 bool ds_docx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
 {
-    struct ds_field st[DS_FIELD_NEST];
-    size_t depth = 0, lost = 0; /* lost: begins past DS_FIELD_NEST, their ends ignored */
-    bool found = false;
+    struct ds_fields fs;
+    memset(&fs, 0, sizeof fs);
     char code[DS_FIELD_CODE];
     struct ds_tag t;
     for (size_t i = 0; ds_next_start_tag(x, n, &i, &t);) {
@@ -266,7 +324,7 @@ bool ds_docx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
         if (ds_local_is(t.name, t.name_len, "fldSimple")) {
             if (ds_attr(x, n, t.attrs, "instr", code, sizeof code, &end)) {
                 struct ds_dde d;
-                if (ds_field_dde(code, &d) && ds_keep(out, &found, &d))
+                if (ds_field_dde(code, &d) && ds_keep(out, &fs.found, &d))
                     return true;
             }
             i = end;
@@ -274,26 +332,11 @@ bool ds_docx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
             char type[16];
             (void)ds_attr(x, n, t.attrs, "fldCharType", type, sizeof type, &end);
             i = end;
-            if (!strcmp(type, "begin")) {
-                if (depth < DS_FIELD_NEST) {
-                    st[depth].len = 0;
-                    st[depth].code[0] = 0;
-                    st[depth++].open = true;
-                } else {
-                    lost++;
-                }
-            } else if (!strcmp(type, "separate") && !lost && depth && st[depth - 1].open) {
-                if (ds_field_done(&st[depth - 1], out, &found))
-                    return true;
-            } else if (!strcmp(type, "end")) {
-                if (lost) {
-                    lost--;
-                } else if (depth) {
-                    if (st[depth - 1].open && ds_field_done(&st[depth - 1], out, &found))
-                        return true;
-                    depth--;
-                }
-            }
+            if (!strcmp(type, "begin"))
+                ds_fields_begin(&fs);
+            else if ((!strcmp(type, "separate") && ds_fields_separate(&fs, out)) ||
+                     (!strcmp(type, "end") && ds_fields_end(&fs, out)))
+                return true;
         } else if (ds_local_is(t.name, t.name_len, "instrText")) {
             size_t gt = t.attrs;
             while (gt < n && x[gt] != '>')
@@ -308,14 +351,10 @@ bool ds_docx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
             i = tend;
             /* the innermost field whose code is being written takes the text; a run
              * outside any field is a code of its own */
-            struct ds_field *f = NULL;
-            if (!lost)
-                for (size_t k = depth; k-- > 0 && !f;)
-                    if (st[k].open)
-                        f = &st[k];
+            struct ds_field *f = ds_fields_writing(&fs);
             if (!f) {
                 struct ds_dde d;
-                if (ds_field_dde(code, &d) && ds_keep(out, &found, &d))
+                if (ds_field_dde(code, &d) && ds_keep(out, &fs.found, &d))
                     return true;
                 continue;
             }
@@ -329,11 +368,7 @@ bool ds_docx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
             i = t.attrs;
         }
     }
-    /* fields cut off by the end of the data: their code as far as it came */
-    while (depth--)
-        if (st[depth].open && ds_field_done(&st[depth], out, &found))
-            return true;
-    return found;
+    return ds_fields_finish(&fs, out);
 }
 
 bool ds_xlsx_dde(const uint8_t *x, size_t n, struct ds_dde *out)
@@ -651,53 +686,6 @@ bool ds_doc_fib(const uint8_t *wd, size_t n, struct ds_doc_fib *fib)
     return fib->lcb_clx > 0;
 }
 
-/* The fields of a character stream: Word marks a field's begin, separator and end with the
- * characters 0x13, 0x14 and 0x15; the code is the text between begin and separator (or end). */
-struct ds_fields {
-    struct ds_field st[DS_FIELD_NEST];
-    size_t depth, lost; /* lost: begins past DS_FIELD_NEST, their ends ignored */
-    bool found;
-};
-
-/* One character; true when the search can stop (ds_keep). */
-static bool ds_fields_char(struct ds_fields *fs, uint32_t c, struct ds_dde *out)
-{
-    struct ds_field *top = fs->depth ? &fs->st[fs->depth - 1] : NULL;
-    switch (c) {
-    case 0x13:
-        if (fs->depth < DS_FIELD_NEST) {
-            struct ds_field *f = &fs->st[fs->depth++];
-            f->len = 0;
-            f->code[0] = 0;
-            f->open = true;
-        } else {
-            fs->lost++;
-        }
-        return false;
-    case 0x14: return !fs->lost && top && top->open && ds_field_done(top, out, &fs->found);
-    case 0x15:
-        if (fs->lost) {
-            fs->lost--;
-            return false;
-        }
-        if (!top)
-            return false;
-        fs->depth--;
-        return top->open && ds_field_done(top, out, &fs->found);
-    default:
-        if (fs->lost)
-            return false;
-        /* the innermost field whose code is being written takes the character */
-        for (size_t k = fs->depth; k-- > 0;) {
-            if (fs->st[k].open) {
-                ds_put(fs->st[k].code, sizeof fs->st[k].code, &fs->st[k].len, c);
-                break;
-            }
-        }
-        return false;
-    }
-}
-
 bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx_len,
                 struct ds_dde *out, bool *limited)
 {
@@ -745,15 +733,19 @@ bool ds_doc_dde(const uint8_t *wd, size_t wd_len, const uint8_t *clx, size_t clx
         budget -= count;
         for (size_t k = 0; k < count; k++) {
             uint32_t c = compressed ? wd[off + k] : ds_le16(wd + off + 2 * k);
-            if (ds_fields_char(&fs, c, out))
-                return true;
+            if (c == 0x13) {
+                ds_fields_begin(&fs);
+            } else if (c == 0x14 || c == 0x15) {
+                if (c == 0x14 ? ds_fields_separate(&fs, out) : ds_fields_end(&fs, out))
+                    return true;
+            } else {
+                struct ds_field *f = ds_fields_writing(&fs);
+                if (f)
+                    ds_put(f->code, sizeof f->code, &f->len, c);
+            }
         }
         if (*limited)
             break;
     }
-    /* fields cut off by the end of the text: their code as far as it came */
-    while (fs.depth--)
-        if (fs.st[fs.depth].open && ds_field_done(&fs.st[fs.depth], out, &fs.found))
-            return true;
-    return fs.found;
+    return ds_fields_finish(&fs, out);
 }

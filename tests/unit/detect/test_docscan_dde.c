@@ -619,6 +619,15 @@ static void test_doc(void **state)
     assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
     assert_string_equal(x.app, "mshta");
     assert_true(x.runs_program);
+    /* after fields nested too deep have all ended, a field is read again */
+    const struct doc_piece deep[] = {
+        {"\x13\x13\x13\x13\x13\x13\x13\x13\x13 x \x15\x15\x15\x15\x15\x15\x15\x15\x15"
+         "\x13 DDEAUTO cmd \"/c calc\"\x15",
+         false, DOC_TEXT},
+    };
+    cl = doc_clx(wd, clx, deep, 1, false);
+    assert_true(run_doc(wd, DOC_WD, clx, cl, &x));
+    assert_string_equal(x.app, "cmd");
     /* a field cut off by the end of the text counts as far as it came */
     const struct doc_piece cut[] = {{"\x13 DDEAUTO cmd \"/c calc\"", false, DOC_TEXT}};
     cl = doc_clx(wd, clx, cut, 1, false);

@@ -13,6 +13,9 @@ Cases
   block         one source, 12 ports on each of 12 hosts, hosts interleaved
   ipv6          one source scanning 20 TCP ports of one host (RST) and 12 UDP ports of another
                 (ICMPv6 port unreachable) over IPv6
+  sweep         a PC pinging 30 addresses of another network through its router (8 answer,
+                the router reports 11 unreachable, 11 stay silent), next to a monitoring
+                server that pings 12 hosts every 20 s, all answering
   benign        no scan: a busy client (120 connections to 30 servers, one first contact in
                 five refused), a DNS resolver asking 40 upstream servers, and a SYN flood of
                 1,000 SYNs from 200 spoofed sources to one port (a flood, not a scan)
@@ -157,6 +160,36 @@ def case_ipv6(out):
     return w
 
 
+def case_sweep(out):
+    w = Writer(30)
+    t = T0
+    pc, router = "192.168.1.66", "192.168.1.1"
+    # The monitoring server's rounds, before, during and after the sweep.
+    for rnd in range(4):
+        for i in range(12):
+            host, ident = "192.168.1.%d" % (20 + i), 0x4000 + rnd * 16 + i
+            ts = t + pg.ns(rnd * 20 + i * 0.05)
+            w.raw(ts, pg.ip_packet("192.168.1.10", host, pg.IPPROTO_ICMP,
+                                   pg.icmp4_echo(ident, 1, b"monitor")), "192.168.1.10")
+            w.raw(ts + pg.ns(0.0003), pg.ip_packet(host, "192.168.1.10", pg.IPPROTO_ICMP,
+                                                   pg.icmp4_echo(ident, 1, b"monitor",
+                                                                 reply=True)), host)
+    t += pg.ns(25)
+    for i in range(1, 31):
+        target, ident = "10.20.0.%d" % i, 0x0100 + i
+        ts = t + pg.ns(i * 0.03)
+        echo = pg.ip_packet(pc, target, pg.IPPROTO_ICMP, pg.icmp4_echo(ident, 1, b"abcdefgh"))
+        w.raw(ts, echo, pc)
+        if i <= 8:
+            w.raw(ts + pg.ns(0.002), pg.ip_packet(target, pc, pg.IPPROTO_ICMP,
+                                                  pg.icmp4_echo(ident, 1, b"abcdefgh",
+                                                                reply=True)), target)
+        elif i >= 20:
+            err = pg.icmp4_error(3, 1, echo)
+            w.raw(ts + pg.ns(0.003), pg.ip_packet(router, pc, pg.IPPROTO_ICMP, err), router)
+    return w
+
+
 def case_benign(out):
     w = Writer(7)
     t = T0
@@ -202,6 +235,7 @@ CASES = {
     "distributed": case_distributed,
     "block": case_block,
     "ipv6": case_ipv6,
+    "sweep": case_sweep,
     "benign": case_benign,
 }
 

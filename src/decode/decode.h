@@ -68,6 +68,11 @@ struct icmp_inner {
     uint8_t proto;
     struct mm_addr src, dst;
     uint16_t sport, dport; /* 0 when not quoted (needs 4 bytes of L4) */
+    /* The quoted ICMP header's type and code, when proto is ICMP (1 in IPv4, 58 in IPv6)
+     * and its first 4 bytes are there (icmp_quoted): an error about an echo request is how
+     * a router says a pinged host is unreachable. */
+    bool icmp_quoted;
+    uint8_t icmp_type, icmp_code;
 };
 
 /*

@@ -68,6 +68,10 @@ static void icmpv4_inner(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uin
     if ((in->proto == IPPROTO_V_TCP || in->proto == IPPROTO_V_UDP) && len - hlen >= 4) {
         in->sport = (uint16_t)(d[hlen] << 8 | d[hlen + 1]);
         in->dport = (uint16_t)(d[hlen + 2] << 8 | d[hlen + 3]);
+    } else if (in->proto == IPPROTO_V_ICMP && len - hlen >= 4) {
+        in->icmp_quoted = true;
+        in->icmp_type = d[hlen];
+        in->icmp_code = d[hlen + 1];
     }
     p->flags |= PKT_F_ICMP_INNER;
 }

@@ -49,6 +49,10 @@ static void icmpv6_inner(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uin
     if ((in->proto == IPPROTO_V_TCP || in->proto == IPPROTO_V_UDP) && len >= 44) {
         in->sport = (uint16_t)(d[40] << 8 | d[41]);
         in->dport = (uint16_t)(d[42] << 8 | d[43]);
+    } else if (in->proto == IPPROTO_V_ICMPV6 && len >= 44) {
+        in->icmp_quoted = true;
+        in->icmp_type = d[40];
+        in->icmp_code = d[41];
     }
     p->flags |= PKT_F_ICMP_INNER;
 }

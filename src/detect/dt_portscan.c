@@ -3,14 +3,16 @@
  *
  * Sees the first packet of every flow in each direction, ICMP destination-unreachable errors
  * and flow ends; never the packets in between. A flow's first client packet is a probe when
- * it is a TCP SYN, FIN, NULL or XMAS segment, or a UDP datagram; a first client ACK without
- * payload is an ACK probe when the server answers it with a RST (an ACK alone is also what a
- * connection picked up mid-stream starts with). Each probe gets an outcome:
+ * it is a TCP SYN, FIN, NULL or XMAS segment, a UDP datagram, or an ICMP echo, timestamp or
+ * address-mask request (a ping: host discovery, whose "port" is the host itself); a first
+ * client ACK without payload is an ACK probe when the server answers it with a RST (an ACK
+ * alone is also what a connection picked up mid-stream starts with). Each probe gets an
+ * outcome:
  *
- *   open        SYN-ACK to a SYN, or a UDP reply
+ *   open        SYN-ACK to a SYN, a UDP reply, a reply to a ping (the host is up)
  *   closed      RST, or ICMP port unreachable quoting the probe
  *   filtered    any other ICMP destination unreachable quoting the probe
- *   unanswered  a SYN whose flow ended without a reply (flow timeout or end of input)
+ *   unanswered  a SYN or a ping whose flow ended without a reply (flow timeout or end of input)
  *
  * Three bounded tables (mm_lru, one memcap split between them) keep the state, with a fourth
  * in front of the first:
@@ -40,7 +42,9 @@
  * probes) and its distinct-count threshold holds in the window; the first report waits until
  * the scan is quiet (bounded), so that it tells the whole scan.
  *
- * Left out: ICMP host sweeps (ping scans), IP protocol scans, scans spread across VLANs with
+ * A source whose horizontal scan is mostly pings is reported as a host sweep (its own sid).
+ *
+ * Left out: ARP sweeps (not IP), IP protocol scans, scans spread across VLANs with
  * overlapping addresses (VLAN ids are not part of the keys), SCTP.
  */
 #include "detect/dtr_int.h"
@@ -122,7 +126,7 @@ static const struct dtr_param ps_params[] = {
      "initial probe timeout is 1 s)"},
 };
 
-enum { PS_SIG_VERTICAL = 0, PS_SIG_HORIZONTAL, PS_SIG_BLOCK, PS_SIG_DISTRIBUTED };
+enum { PS_SIG_VERTICAL = 0, PS_SIG_HORIZONTAL, PS_SIG_BLOCK, PS_SIG_DISTRIBUTED, PS_SIG_SWEEP };
 
 static const struct dtr_sig ps_sigs[] = {
     {"vertical", "MAMORI T2 vertical port scan (many ports of one host)", "attempted-recon", 2},
@@ -131,19 +135,35 @@ static const struct dtr_sig ps_sigs[] = {
     {"block", "MAMORI T2 block port scan (many ports across many hosts)", "attempted-recon", 2},
     {"distributed", "MAMORI T2 distributed port scan (many sources against one host)",
      "attempted-recon", 2},
+    {"sweep", "MAMORI T2 host sweep (pings to many hosts: looking for live machines)",
+     "attempted-recon", 2},
 };
 
 /* --- state ----------------------------------------------------------------------------- */
 
-enum ps_type { PS_SYN = 0, PS_CONNECT, PS_FIN, PS_NULL, PS_XMAS, PS_ACK, PS_UDP, PS_NTYPES };
+enum ps_type {
+    PS_SYN = 0,
+    PS_CONNECT,
+    PS_FIN,
+    PS_NULL,
+    PS_XMAS,
+    PS_ACK,
+    PS_UDP,
+    PS_PING,
+    PS_NTYPES
+};
 static const char *const ps_type_names[PS_NTYPES] = {"syn",  "connect", "fin", "null",
-                                                     "xmas", "ack",     "udp"};
+                                                     "xmas", "ack",     "udp", "ping"};
 
 enum ps_outcome { PS_O_OPEN = 0, PS_O_CLOSED, PS_O_FILTERED, PS_O_UNANSWERED };
 
 #define PS_P_TCP 1u
 #define PS_P_UDP 2u
-#define PS_PK_UDP 0x10000u /* port key: port | PS_PK_UDP for UDP */
+#define PS_P_ICMP 4u
+/* Port keys: the port for TCP, port | PS_PK_UDP for UDP, PS_PK_PING for a ping (one key per
+ * host: echo, timestamp and address-mask requests all ask whether it is up). */
+#define PS_PK_UDP 0x10000u
+#define PS_PK_PING 0x20000u
 
 struct ps_addr_key {
     uint8_t addr[16];
@@ -166,13 +186,13 @@ struct ps_counts {
     uint32_t probes, open, closed, filtered, unanswered;
     uint32_t failed; /* closed + filtered + unanswered TCP: the negative evidence */
     uint32_t by_type[PS_NTYPES];
-    uint8_t protos; /* PS_P_TCP | PS_P_UDP */
+    uint8_t protos; /* PS_P_TCP | PS_P_UDP | PS_P_ICMP */
 };
 
 struct ps_svc {
     struct mm_addr host;
     uint16_t port;
-    uint8_t udp;
+    uint8_t proto; /* PS_P_*: a ping's answer is the host itself (port 0) */
 };
 
 /* One scanning address. */
@@ -182,6 +202,8 @@ struct ps_src {
     double llr;               /* the walk: log likelihood ratio scanner : benign */
     uint32_t stealth_targets; /* distinct (host, port) that received FIN/NULL/XMAS */
     bool trw_crossed;
+    bool sweep; /* the horizontal activity is reported as a host sweep (fixed at its first
+                   report, so that its updates keep the sid) */
     uint8_t n_hosts_ex, n_open_ex;
     struct mm_addr hosts_ex[PS_EXAMPLES];
     struct ps_svc open_ex[PS_EXAMPLES];
@@ -222,7 +244,6 @@ struct ps_first {
     struct ps_addr_key k; /* key: first */
     uint8_t type;         /* enum ps_type of the probe (a SYN becomes PS_CONNECT at flow end) */
     bool opened;          /* an open answer followed */
-    bool open_udp;
     uint32_t pk, open_pk; /* port keys of the probe and of the answered probe */
     uint64_t probe_ns, open_ns;
     struct mm_addr dst, open_dst;
@@ -280,12 +301,51 @@ static struct mm_addr ps_addr_of(const uint8_t b[16])
     return a;
 }
 
+/* The protocol of a port key (PS_P_*). */
+static uint8_t ps_pk_proto(uint32_t pk)
+{
+    return (pk & PS_PK_UDP) ? PS_P_UDP : (pk & PS_PK_PING) ? PS_P_ICMP : PS_P_TCP;
+}
+
+static uint32_t ps_svc_pk(const struct ps_svc *v)
+{
+    if (v->proto == PS_P_UDP)
+        return v->port | PS_PK_UDP;
+    return v->proto == PS_P_ICMP ? PS_PK_PING : v->port;
+}
+
+static const char *ps_proto_name(uint8_t proto_bit)
+{
+    if (proto_bit == PS_P_UDP)
+        return "udp";
+    return proto_bit == PS_P_ICMP ? "icmp" : "tcp";
+}
+
 /* A distinct count, never above the number of probes it counts (the estimate beyond
  * DTR_DISTINCT_EXACT values is about 2 % off either way). */
 static uint32_t ps_distinct(const struct dtr_distinct *c, uint32_t probes)
 {
     uint32_t n = dtr_distinct_count(c);
     return n < probes ? n : probes;
+}
+
+/* Distinct ports of a port-key count: a ping's key is among them once when the entry counted
+ * pings (c's by_type), and it is no port. */
+static uint32_t ps_ports(const struct dtr_distinct *ports, const struct ps_counts *c)
+{
+    uint32_t n = ps_distinct(ports, c->probes);
+    return n && c->by_type[PS_PING] ? n - 1 : n;
+}
+
+/* The alert's destination port: the one port probed, else 0. */
+static uint16_t ps_one_port(const struct dtr_distinct *ports, const struct ps_counts *c)
+{
+    if (ps_ports(ports, c) != 1)
+        return 0;
+    for (size_t i = 0; i < ports->n_exact; i++)
+        if (!(ports->exact[i] & PS_PK_PING))
+            return (uint16_t)(ports->exact[i] & 0xffffu);
+    return 0;
 }
 
 /* Whether a distinct count is the sketch's estimate rather than exact. */
@@ -381,18 +441,41 @@ static bool ps_src_active(const struct ps_st *st, const struct ps_src *s)
     return ps_src_suspicious(st, s) || s->rep_h.reports || s->rep_b.reports || s->pending_ns;
 }
 
+/* Not broadcast or multicast: a packet every host of a network answers is no probe. */
+static bool ps_unicast(const struct mm_addr *dst, int ip_ver)
+{
+    if (ip_ver == 4)
+        return dst->b[0] < 224 && !(dst->b[0] == 255 && dst->b[3] == 255);
+    return dst->b[0] != 0xff;
+}
+
 /* UDP datagrams that are not probes: traceroute's port range (answered by routers and by
  * port unreachables on the last hop), what looks like a server's answer (a service port to a
  * high port: reflection floods), and broadcast / multicast. */
+
 static bool ps_udp_probe_ok(uint16_t sport, uint16_t dport, const struct mm_addr *dst, int ip_ver)
 {
     if (dport >= 33434 && dport <= 33534)
         return false;
     if (sport < 1024 && dport >= 1024)
         return false;
-    if (ip_ver == 4)
-        return dst->b[0] < 224 && !(dst->b[0] == 255 && dst->b[3] == 255);
-    return dst->b[0] != 0xff;
+    return ps_unicast(dst, ip_ver);
+}
+
+/* ICMP requests that ask whether a host is up (nmap's -PE, -PP and -PM: echo, timestamp,
+ * address mask; and the old information request), and their replies. */
+static bool ps_ping_request(uint8_t proto, uint8_t type)
+{
+    if (proto == 1)
+        return type == 8 || type == 13 || type == 15 || type == 17;
+    return proto == 58 && type == 128;
+}
+
+static bool ps_ping_reply(uint8_t proto, uint8_t type)
+{
+    if (proto == 1)
+        return type == 0 || type == 14 || type == 16 || type == 18;
+    return proto == 58 && type == 129;
 }
 
 /* --- table access ---------------------------------------------------------------------- */
@@ -428,18 +511,18 @@ static struct ps_src *ps_first_promote(struct ps_st *st, struct ps_first *w, uin
     ps_counts_start(&s->c, r.probe_ns);
     s->c.probes++;
     s->c.by_type[r.type]++;
-    s->c.protos |= (r.pk & PS_PK_UDP) ? PS_P_UDP : PS_P_TCP;
+    s->c.protos |= ps_pk_proto(r.pk);
     dtr_distinct_add(&s->ports, r.pk);
     if (dtr_distinct_add(&s->hosts, dtr_addr_key32(&r.dst, r.k.ip_ver)))
         s->hosts_ex[s->n_hosts_ex++] = r.dst;
     ps_counts_touch(&s->c, false, r.probe_ns, cfg->window_ns);
     if (r.opened) {
-        ps_count_outcome(&s->c, PS_O_OPEN, r.open_udp);
+        ps_count_outcome(&s->c, PS_O_OPEN, false);
         ps_walk(st, s, true);
         struct ps_svc *v = &s->open_ex[s->n_open_ex++];
         v->host = r.open_dst;
         v->port = (uint16_t)(r.open_pk & 0xffffu);
-        v->udp = r.open_udp ? 1 : 0;
+        v->proto = ps_pk_proto(r.open_pk);
         ps_counts_touch(&s->c, false, r.open_ns, cfg->window_ns);
     }
     return s;
@@ -513,7 +596,7 @@ static bool ps_pair_seed(struct ps_pair *pr, const struct ps_src *s, const struc
         pr->c.win_start_ns = start; /* the window counts from the entry's start */
     pr->ports = s->ports;
     for (size_t i = 0; i < s->n_open_ex && pr->n_open < PS_EXAMPLES; i++)
-        pr->open_ports[pr->n_open++] = s->open_ex[i].port | (s->open_ex[i].udp ? PS_PK_UDP : 0u);
+        pr->open_ports[pr->n_open++] = ps_svc_pk(&s->open_ex[i]);
     return true;
 }
 
@@ -583,12 +666,15 @@ static void ps_ev_ip_array(struct jb *jb, const char *key, const struct mm_addr 
     jb_close_array(jb);
 }
 
-/* The first ports seen, as numbers (the protocol is in "protocols"). */
+/* The first ports seen, as numbers (the protocol is in "protocols"; pings have no port). */
 static void ps_ev_ports(struct jb *jb, const char *key, const struct dtr_distinct *c)
 {
     jb_open_array(jb, key);
-    for (size_t i = 0; i < c->n_exact && i < PS_EXAMPLES; i++)
-        jb_uint(jb, NULL, c->exact[i] & 0xffffu);
+    for (size_t i = 0, n = 0; i < c->n_exact && n < PS_EXAMPLES; i++)
+        if (!(c->exact[i] & PS_PK_PING)) {
+            jb_uint(jb, NULL, c->exact[i] & 0xffffu);
+            n++;
+        }
     jb_close_array(jb);
 }
 
@@ -620,6 +706,8 @@ static void ps_ev_counts(struct jb *jb, const struct ps_counts *c)
         jb_string(jb, NULL, "tcp");
     if (c->protos & PS_P_UDP)
         jb_string(jb, NULL, "udp");
+    if (c->protos & PS_P_ICMP)
+        jb_string(jb, NULL, "icmp");
     jb_close_array(jb);
     jb_uint(jb, "probes", c->probes);
     jb_uint(jb, "open", c->open);
@@ -640,9 +728,15 @@ static void ps_ev_trw(struct jb *jb, const struct ps_st *st, const struct ps_src
     jb_close_object(jb);
 }
 
-static uint8_t ps_alert_proto(uint8_t protos)
+/* The alert's protocol: the one every probe used, else 0. Pings beside TCP or UDP probes are
+ * host discovery before a port scan (nmap pings first unless -Pn) and do not make the scan's
+ * protocol mixed; a host sweep is ICMP whatever else it sent. */
+static uint8_t ps_alert_proto(uint8_t protos, int ip_ver, bool sweep)
 {
-    return protos == PS_P_TCP ? 6 : protos == PS_P_UDP ? 17 : 0;
+    uint8_t p = protos & (PS_P_TCP | PS_P_UDP);
+    if (sweep || !p)
+        return (protos & PS_P_ICMP) ? (ip_ver == 6 ? 58 : 1) : 0;
+    return p == PS_P_TCP ? 6 : p == PS_P_UDP ? 17 : 0;
 }
 
 /* --- reports --------------------------------------------------------------------------- */
@@ -659,8 +753,7 @@ static uint8_t ps_alert_proto(uint8_t protos)
 static bool ps_vertical_ready(const struct ps_st *st, const struct ps_pair *pr,
                               const struct ps_src *s, bool *by_trw)
 {
-    *by_trw = s && ps_src_suspicious(st, s) &&
-              ps_distinct(&pr->ports, pr->c.probes) >= st->cfg->min_ports;
+    *by_trw = s && ps_src_suspicious(st, s) && ps_ports(&pr->ports, &pr->c) >= st->cfg->min_ports;
     return *by_trw || pr->n_stealth >= st->cfg->stealth_min_ports;
 }
 
@@ -669,8 +762,18 @@ static int ps_src_variant(const struct ps_st *st, const struct ps_src *s)
 {
     if (!ps_src_suspicious(st, s) || ps_distinct(&s->hosts, s->c.probes) < st->cfg->min_hosts)
         return -1;
-    return ps_distinct(&s->ports, s->c.probes) >= st->cfg->min_ports ? PS_SIG_BLOCK
-                                                                     : PS_SIG_HORIZONTAL;
+    return ps_ports(&s->ports, &s->c) >= st->cfg->min_ports ? PS_SIG_BLOCK : PS_SIG_HORIZONTAL;
+}
+
+/* The signature of a source's report: a horizontal scan made mostly of pings is a host sweep,
+ * decided at the activity's first report and kept for its updates. */
+static size_t ps_src_sig(struct ps_src *s, int variant, bool update)
+{
+    if (variant != PS_SIG_HORIZONTAL)
+        return (size_t)variant;
+    if (!update)
+        s->sweep = ps_main_type(&s->c) == PS_PING;
+    return s->sweep ? PS_SIG_SWEEP : PS_SIG_HORIZONTAL;
 }
 
 /* A block scan reported (or about to be) covers the hosts it went through. */
@@ -695,7 +798,7 @@ static void ps_emit_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr
 {
     bool by_trw;
     ps_vertical_ready(st, pr, s, &by_trw);
-    uint32_t ports = ps_distinct(&pr->ports, pr->c.probes);
+    uint32_t ports = ps_ports(&pr->ports, &pr->c);
     int ipv = pr->k.ip_ver;
     struct mm_addr src = ps_addr_of(pr->k.src), dst = ps_addr_of(pr->k.dst);
     struct jb *jb = dtr_alert_begin(d);
@@ -712,7 +815,7 @@ static void ps_emit_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr
     ps_ev_ports(jb, "ports_first", &pr->ports);
     jb_open_array(jb, "open_ports");
     for (size_t i = 0; i < pr->n_open; i++)
-        if (!(pr->open_ports[i] & PS_PK_UDP))
+        if (ps_pk_proto(pr->open_ports[i]) == PS_P_TCP)
             jb_uint(jb, NULL, pr->open_ports[i] & 0xffffu);
     jb_close_array(jb);
     if (pr->c.protos & PS_P_UDP) {
@@ -721,6 +824,12 @@ static void ps_emit_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr
             if (pr->open_ports[i] & PS_PK_UDP)
                 jb_uint(jb, NULL, pr->open_ports[i] & 0xffffu);
         jb_close_array(jb);
+    }
+    if (pr->c.protos & PS_P_ICMP) {
+        bool up = false;
+        for (size_t i = 0; i < pr->n_open && !up; i++)
+            up = pr->open_ports[i] == PS_PK_PING;
+        jb_bool(jb, "ping_answered", up);
     }
     jb_uint(jb, "stealth_ports", pr->n_stealth);
     if (s)
@@ -731,8 +840,8 @@ static void ps_emit_vertical(struct ps_st *st, struct dtr *d, struct ps_pair *pr
         .src = src,
         .dst = dst,
         .ip_ver = (uint8_t)ipv,
-        .proto = ps_alert_proto(pr->c.protos),
-        .dport = ports == 1 && pr->ports.n_exact ? (uint16_t)(pr->ports.exact[0] & 0xffffu) : 0,
+        .proto = ps_alert_proto(pr->c.protos, ipv, false),
+        .dport = ps_one_port(&pr->ports, &pr->c),
         .update = update,
     };
     dtr_alert_emit(d, &a);
@@ -742,7 +851,7 @@ static void ps_emit_src(struct ps_st *st, struct dtr *d, const struct ps_src *s,
                         uint64_t crossed, uint64_t now, bool update)
 {
     uint32_t hosts = ps_distinct(&s->hosts, s->c.probes);
-    uint32_t ports = ps_distinct(&s->ports, s->c.probes);
+    uint32_t ports = ps_ports(&s->ports, &s->c);
     int ipv = s->k.ip_ver;
     struct mm_addr src = ps_addr_of(s->k.addr);
     struct jb *jb = dtr_alert_begin(d);
@@ -756,15 +865,17 @@ static void ps_emit_src(struct ps_st *st, struct dtr *d, const struct ps_src *s,
     jb_uint(jb, "ports", ports);
     ps_ev_estimated(jb, "ports_estimated", &s->ports);
     ps_ev_ports(jb, "ports_first", &s->ports);
-    if (ports == 1 && s->ports.n_exact)
-        jb_uint(jb, "port", s->ports.exact[0] & 0xffffu);
+    if (ports == 1)
+        jb_uint(jb, "port", ps_one_port(&s->ports, &s->c));
     jb_open_array(jb, "open_services");
     for (size_t i = 0; i < s->n_open_ex; i++) {
+        const struct ps_svc *v = &s->open_ex[i];
         char a[64];
         jb_open_object(jb, NULL);
-        jb_string(jb, "host", dtr_addr_str(&s->open_ex[i].host, ipv, a, sizeof a));
-        jb_uint(jb, "port", s->open_ex[i].port);
-        jb_string(jb, "proto", s->open_ex[i].udp ? "udp" : "tcp");
+        jb_string(jb, "host", dtr_addr_str(&v->host, ipv, a, sizeof a));
+        if (v->proto != PS_P_ICMP)
+            jb_uint(jb, "port", v->port);
+        jb_string(jb, "proto", ps_proto_name(v->proto));
         jb_close_object(jb);
     }
     jb_close_array(jb);
@@ -775,8 +886,8 @@ static void ps_emit_src(struct ps_st *st, struct dtr *d, const struct ps_src *s,
         .src = src,
         .dst = s->hosts_ex[0],
         .ip_ver = (uint8_t)ipv,
-        .proto = ps_alert_proto(s->c.protos),
-        .dport = ports == 1 && s->ports.n_exact ? (uint16_t)(s->ports.exact[0] & 0xffffu) : 0,
+        .proto = ps_alert_proto(s->c.protos, ipv, sig == PS_SIG_SWEEP),
+        .dport = ps_one_port(&s->ports, &s->c),
         .update = update,
     };
     dtr_alert_emit(d, &a);
@@ -794,7 +905,7 @@ static void ps_emit_tgt(struct dtr *d, const struct ps_tgt *t, uint64_t crossed,
     jb_uint(jb, "sources", ps_distinct(&t->sources, t->c.probes));
     ps_ev_estimated(jb, "sources_estimated", &t->sources);
     ps_ev_ip_array(jb, "sources_first", t->src_ex, t->n_src_ex, ipv);
-    jb_uint(jb, "ports", ps_distinct(&t->ports, t->c.probes));
+    jb_uint(jb, "ports", ps_ports(&t->ports, &t->c));
     ps_ev_estimated(jb, "ports_estimated", &t->ports);
     ps_ev_ports(jb, "ports_first", &t->ports);
     struct dtr_alert_args a = {
@@ -803,7 +914,7 @@ static void ps_emit_tgt(struct dtr *d, const struct ps_tgt *t, uint64_t crossed,
         .src = t->src_ex[0],
         .dst = dst,
         .ip_ver = (uint8_t)ipv,
-        .proto = ps_alert_proto(t->c.protos),
+        .proto = ps_alert_proto(t->c.protos, ipv, false),
         .update = update,
     };
     dtr_alert_emit(d, &a);
@@ -845,13 +956,14 @@ static void ps_check_src(struct ps_st *st, struct dtr *d, struct ps_src *s, uint
         return;
     enum dtr_due due = dtr_report_due(d, r, now);
     if (due != DTR_DUE_NO)
-        ps_emit_src(st, d, s, (size_t)sig, now, now, due == DTR_DUE_UPDATE);
+        ps_emit_src(st, d, s, ps_src_sig(s, sig, due == DTR_DUE_UPDATE), now, now,
+                    due == DTR_DUE_UPDATE);
 }
 
 static void ps_check_tgt(struct ps_st *st, struct dtr *d, struct ps_tgt *t, uint64_t now)
 {
     if (ps_distinct(&t->sources, t->c.probes) < st->cfg->dist_min_sources ||
-        ps_distinct(&t->ports, t->c.probes) < st->cfg->dist_min_ports)
+        ps_ports(&t->ports, &t->c) < st->cfg->dist_min_ports)
         return;
     if (!t->rep.reports && ps_hold(st, &t->pending_ns, PS_K_TGT, &t->k, sizeof t->k, now))
         return;
@@ -877,7 +989,8 @@ static void ps_release_src(struct ps_st *st, struct dtr *d, struct ps_src *s, ui
         return;
     enum dtr_due due = dtr_report_due(d, sig == PS_SIG_BLOCK ? &s->rep_b : &s->rep_h, now);
     if (due != DTR_DUE_NO)
-        ps_emit_src(st, d, s, (size_t)sig, crossed, now, due == DTR_DUE_UPDATE);
+        ps_emit_src(st, d, s, ps_src_sig(s, sig, due == DTR_DUE_UPDATE), crossed, now,
+                    due == DTR_DUE_UPDATE);
 }
 
 static void ps_release_pair(struct ps_st *st, struct dtr *d, struct ps_pair *pr, uint64_t now)
@@ -974,7 +1087,7 @@ static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
                      uint64_t now)
 {
     const struct ps_cfg *cfg = st->cfg;
-    uint8_t proto_bit = (pk & PS_PK_UDP) ? PS_P_UDP : PS_P_TCP;
+    uint8_t proto_bit = ps_pk_proto(pk);
     bool stealth = type == PS_FIN || type == PS_NULL || type == PS_XMAS;
     /* Each table is looked up once per probe: these lookups land in cold memory (nearly
      * every probe of a busy network comes from an address not seen for a while). */
@@ -1090,7 +1203,6 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
             ps_pair_key(&pk2, src, dst, ip_ver);
             if (!w->opened && !ps_first_over(st, w, now) && !mm_lru_lookup(st->pair, &pk2)) {
                 w->opened = true;
-                w->open_udp = udp;
                 w->open_pk = pk;
                 w->open_dst = *dst;
                 w->open_ns = now;
@@ -1117,7 +1229,7 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
         if (dtr_distinct_add(&pr->ports, pk)) {
             pr->c.probes++;
             pr->c.by_type[type]++;
-            pr->c.protos |= udp ? PS_P_UDP : PS_P_TCP;
+            pr->c.protos |= ps_pk_proto(pk);
         }
         first = dtr_distinct_add(&pr->outcomes, pk);
         ps_count_outcome(&pr->c, o, udp);
@@ -1141,13 +1253,14 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
     if (o == PS_O_OPEN) {
         bool known = false;
         for (size_t i = 0; i < s->n_open_ex && !known; i++)
-            known = s->open_ex[i].port == (pk & 0xffffu) && s->open_ex[i].udp == (udp ? 1 : 0) &&
+            known = s->open_ex[i].port == (pk & 0xffffu) &&
+                    s->open_ex[i].proto == ps_pk_proto(pk) &&
                     !memcmp(s->open_ex[i].host.b, dst->b, 16);
         if (!known && s->n_open_ex < PS_EXAMPLES) {
             struct ps_svc *v = &s->open_ex[s->n_open_ex++];
             v->host = *dst;
             v->port = (uint16_t)(pk & 0xffffu);
-            v->udp = udp ? 1 : 0;
+            v->proto = ps_pk_proto(pk);
         }
     }
     ps_counts_touch(&s->c, ps_src_active(st, s), now, cfg->window_ns);
@@ -1163,7 +1276,7 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
         if (!t)
             return;
         t->c.probes++;
-        t->c.protos |= udp ? PS_P_UDP : PS_P_TCP;
+        t->c.protos |= ps_pk_proto(pk);
         ps_count_outcome(&t->c, o, udp);
         t->c.by_type[type]++;
         dtr_distinct_add(&t->ports, pk);
@@ -1196,10 +1309,17 @@ static void ps_icmp_error(struct ps_st *st, struct dtr *d, const struct packet *
     if (!unreach)
         return;
     const struct icmp_inner *in = &p->icmp_inner;
-    if ((in->proto != 6 && in->proto != 17) || in->dport == 0 || in->ip_ver != p->ip_ver)
-        return;
     /* The error goes back to whoever sent the quoted packet, or it is not about its probe. */
-    if (memcmp(in->src.b, p->dst.b, 16) != 0)
+    if (in->ip_ver != p->ip_ver || memcmp(in->src.b, p->dst.b, 16) != 0)
+        return;
+    if (in->icmp_quoted && ps_ping_request(in->proto, in->icmp_type)) {
+        /* A router (or the host) says a pinged address cannot be reached. */
+        if (ps_unicast(&in->dst, in->ip_ver))
+            ps_outcome(st, d, &in->src, &in->dst, in->ip_ver, PS_PK_PING, PS_PING, PS_O_FILTERED,
+                       true, p->ts_ns);
+        return;
+    }
+    if ((in->proto != 6 && in->proto != 17) || in->dport == 0)
         return;
     bool udp = in->proto == 17;
     if (udp && !ps_udp_probe_ok(in->sport, in->dport, &in->dst, in->ip_ver))
@@ -1326,6 +1446,18 @@ static void ps_packet(void *stv, struct dtr *d, const struct flow *f, int dir,
             ps_outcome(st, d, &p->dst, &p->src, p->ip_ver, p->sport | PS_PK_UDP, PS_UDP, PS_O_OPEN,
                        false, p->ts_ns);
         }
+        return;
+    }
+    if (p->proto == 1 || p->proto == 58) {
+        /* A ping (the flow is keyed by its identifier) and the host's answer to it. */
+        if (dir == FLOW_TOSERVER) {
+            if (ps_ping_request(p->proto, p->icmp_type) && ps_unicast(&p->dst, p->ip_ver))
+                ps_probe(st, d, &p->src, &p->dst, p->ip_ver, PS_PK_PING, PS_PING, p->ts_ns);
+        } else if (f->pkts[FLOW_TOSERVER] && ps_ping_reply(p->proto, p->icmp_type) &&
+                   ps_ping_request(p->proto, f->icmp_type[FLOW_TOSERVER])) {
+            ps_outcome(st, d, &p->dst, &p->src, p->ip_ver, PS_PK_PING, PS_PING, PS_O_OPEN, false,
+                       p->ts_ns);
+        }
     }
 }
 
@@ -1333,11 +1465,20 @@ static void ps_flow_end(void *stv, struct dtr *d, const struct flow *f)
 {
     struct ps_st *st = stv;
     const struct ps_cfg *cfg = st->cfg;
-    if ((f->key.proto != 6 && f->key.proto != 17) || !f->pkts[FLOW_TOSERVER])
+    if ((f->key.proto != 6 && f->key.proto != 17 && f->key.proto != 1 && f->key.proto != 58) ||
+        !f->pkts[FLOW_TOSERVER])
         return;
     struct mm_addr cli = ps_addr_of(flow_client_addr(f));
     struct mm_addr srv = ps_addr_of(flow_server_addr(f));
     int ipv = f->key.ip_ver;
+    if (f->key.proto == 1 || f->key.proto == 58) {
+        /* A ping nobody answered: no such host, or one that keeps quiet. */
+        if (!f->pkts[FLOW_TOCLIENT] && f->icmp_seen[FLOW_TOSERVER] &&
+            ps_ping_request(f->key.proto, f->icmp_type[FLOW_TOSERVER]) && ps_unicast(&srv, ipv))
+            ps_outcome(st, d, &cli, &srv, ipv, PS_PK_PING, PS_PING, PS_O_UNANSWERED, false,
+                       f->last_ns);
+        return;
+    }
     uint16_t sport = flow_client_port(f), dport = flow_server_port(f);
     uint64_t now = f->last_ns;
     if (f->key.proto == 17) {
@@ -1410,8 +1551,8 @@ const struct dtr_ops dt_portscan_ops = {
     .name = "portscan",
     .threat = "T2",
     .summary = "vertical, horizontal, block and distributed port scans (TCP SYN, connect, FIN, "
-               "NULL, XMAS, ACK; UDP through ICMP port unreachable), with a Threshold Random "
-               "Walk over first-contact outcomes",
+               "NULL, XMAS, ACK; UDP through ICMP port unreachable) and ping sweeps, with a "
+               "Threshold Random Walk over first-contact outcomes",
     .sid_base = 2001,
     .sigs = ps_sigs,
     .n_sigs = MM_ARRAY_LEN(ps_sigs),

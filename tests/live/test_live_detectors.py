@@ -13,8 +13,13 @@ writes EVE to a temp file and is stopped with SIGTERM when the tools are done.
 Scenarios, each from its own attacker address so that every alert can be attributed
 (exact counts unless said otherwise):
   1. nmap -sS (100 ports), -sU (12 ports), -sF, -sN, -sX (5 ports each) -> T2 portscan: one
-     vertical-scan alert (6100:2001) per scanner, scan_type syn/udp/fin/null/xmas; no
-     portscan alert from any other source (the flood's spoofed sources, the login tools).
+     vertical-scan alert (6100:2001) per scanner, scan_type syn/udp/fin/null/xmas. Then
+     nmap -sn -PE --disable-arp-ping --send-ip, a ping sweep of the victim and 15 addresses
+     that exist nowhere (198.51.100.100-114: the attacker's neighbour table sends their
+     frames to the victim's MAC, whose kernel drops them, so the pings leave the attacker as
+     they would through a router) -> one host-sweep alert (6100:2005), scan_type ping, 16
+     hosts, the victim up. No portscan alert from any other source (the flood's spoofed
+     sources, the login tools).
   2. hping3 -S -p 80 -i u200 -c 3000 --rand-source (3000 spoofed SYNs in 0.6 s; the spoofed
      packets exist only on the test's veth) -> one T4 SYN flood alert (6100:4001) on
      victim:80, at least syn-rate (200) SYNs, mostly half-open. Then hping3 -A -p 80 -i u200
@@ -80,9 +85,11 @@ SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS = ("203.0.113.61", "203.0.113.62",
                                                   "203.0.113.65")
 SRC_BRUTE, SRC_SPRAY, SRC_NIKTO, SRC_SQLMAP = ("203.0.113.50", "203.0.113.51",
                                                "203.0.113.80", "203.0.113.81")
-SRC_PING = "203.0.113.70"
+SRC_PING, SRC_SWEEP = "203.0.113.70", "203.0.113.71"
 ATT_ADDRS = [SRC_BRUTE, SRC_SPRAY, SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS, SRC_NIKTO,
-             SRC_SQLMAP, SRC_PING]
+             SRC_SQLMAP, SRC_PING, SRC_SWEEP]
+# Swept addresses that no host has (in the victim's /24, on the test's veth only).
+SWEEP_ABSENT = ["198.51.100.%d" % i for i in range(100, 115)]
 TOOLS = ["ip", "ethtool", "ss", "nmap", "hping3", "hydra", "sqlmap", "curl", "dovecot"]
 
 SYN_PORTS = "1-100"                                        # 100 ports, 80 open
@@ -113,11 +120,12 @@ NIKTO_PROBES = [
 ]
 
 GID = 6100
-SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD = 2001, 4001, 4006, 4007
+SID_VERTICAL, SID_SWEEP, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD = (2001, 2005, 4001,
+                                                                       4006, 4007)
 SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS, SID_4XX = 5001, 5002, 5004, 7001, 3001
 SID_UA_NIKTO, SID_UA_SQLMAP = 8101001, 8101002
-NEEDED_SIDS = [SID_VERTICAL, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD, SID_BRUTE, SID_SPRAY,
-               SID_SUCCESS, SID_WEAKPASS, SID_4XX]
+NEEDED_SIDS = [SID_VERTICAL, SID_SWEEP, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD, SID_BRUTE,
+               SID_SPRAY, SID_SUCCESS, SID_WEAKPASS, SID_4XX]
 
 HTTP_SERVER = r"""
 import html, sys, urllib.parse
@@ -299,6 +307,17 @@ def scenario_scans():
     nmap(SRC_UDP, "-sU", UDP_PORTS)
     for src, scan in ((SRC_FIN, "-sF"), (SRC_NULL, "-sN"), (SRC_XMAS, "-sX")):
         nmap(src, scan, STEALTH_PORTS)
+    # The absent addresses' frames go to the victim's MAC (no ARP for them): the pings are
+    # on the wire as a sweep through a router would put them.
+    mac = sh("ip", "-n", NS_SRV, "-o", "link", "show", VETH_SRV).stdout.split("link/ether ")[1]
+    mac = mac.split()[0]
+    for addr in SWEEP_ABSENT:
+        sh("ip", "-n", NS_ATT, "neigh", "replace", addr, "lladdr", mac, "dev", VETH_ATT,
+           "nud", "permanent")
+    run_tool("nmap -sn", NS_ATT, ["nmap", "-sn", "-PE", "-n", "--disable-arp-ping",
+                                  "--send-ip", "-e", VETH_ATT, "-S", SRC_SWEEP,
+                                  "--max-retries", "1", "--host-timeout", "20s", VICTIM,
+                                  "198.51.100.100-114"], timeout=60)
 
 
 def scenario_flood():
@@ -464,7 +483,21 @@ def check(events, stderr, tmp):
         fin = ev(final_of(dets, SID_VERTICAL, src))
         results.append("T2 %s scan from %s: ports %s (final %s), probes %s, open %s" % (
             kind, src, e.get("ports"), fin.get("ports"), fin.get("probes"), fin.get("open")))
-    scanners = {SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS}
+    # 1b. the ping sweep: one host-sweep alert, every address counted, the victim up.
+    sweeps = first_alerts(dets, SID_SWEEP)
+    assert len(sweeps) == 1 and sweeps[0]["src_ip"] == SRC_SWEEP, (
+        "expected 1 host sweep alert from %s: %s" % (SRC_SWEEP, [json.dumps(a)[:800]
+                                                               for a in sweeps]))
+    # The silent pings fail when their flows time out (30 s), one by one; the report goes out
+    # once the walk has marked the pinger (five failures after the victim's answer) and the
+    # report delay has passed, so it may not count them all.
+    e = ev(final_of(dets, SID_SWEEP, SRC_SWEEP))
+    assert e.get("scan_type") == "ping" and e.get("hosts") == 16 and e.get("open") == 1 and (
+        e.get("unanswered", 0) >= 5) and sweeps[0]["dest_ip"] in SWEEP_ABSENT + [VICTIM], e
+    assert e.get("open_services") == [{"host": VICTIM, "proto": "icmp"}], e
+    results.append("T2 ping sweep from %s: hosts %s, probes %s, up %s, unanswered %s" % (
+        SRC_SWEEP, e.get("hosts"), e.get("probes"), e.get("open"), e.get("unanswered")))
+    scanners = {SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS, SRC_SWEEP}
     stray = [a for a in dets if a["alert"]["signature_id"] // 1000 == 2
              and a["src_ip"] not in scanners]
     assert not stray, "port scan alerts from non-scanners (flood or logins?): %s" % [
@@ -574,9 +607,11 @@ def check(events, stderr, tmp):
 
     # The network rule, checked on what mamori saw: every flow has the victim at one end and
     # every other end is an attacker address, or a spoofed source of the SYN or ACK flood
-    # (port 80).
+    # (port 80); or it is a ping of the sweep to an absent address.
     for f in (e for e in events if e["event_type"] == "flow"):
         ends = {f["src_ip"], f["dest_ip"]}
+        if f["src_ip"] == SRC_SWEEP and f["dest_ip"] in SWEEP_ABSENT and f["proto"] == "ICMP":
+            continue
         assert VICTIM in ends, "flow without the victim: %s" % f
         other = (ends - {VICTIM} or {VICTIM}).pop()
         assert other.startswith("203.0.113.") or (

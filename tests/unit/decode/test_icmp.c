@@ -50,6 +50,19 @@ static size_t quote4_tcp(uint8_t *q, size_t keep)
     return keep;
 }
 
+/* IPv4 10.0.0.2 -> 198.51.100.7 | ICMP echo request id 0x0777 seq 3, 8 bytes, first `keep`
+ * bytes: what a router quotes when it cannot reach a pinged host */
+static size_t quote4_echo(uint8_t *q, size_t keep)
+{
+    static struct pb o;
+    pb_init(&o);
+    pb_pattern(&o, 8, 0);
+    pb_icmp4(&o, 8, 0, 0x07770003);
+    pb_ipv4(&o, HOST, REMOTE, PB_ICMP);
+    memcpy(q, pb_data(&o), keep);
+    return keep;
+}
+
 /* IPv4 203.0.113.1 -> 10.0.0.2 | ICMP type/code/rest | body */
 static void icmp4(struct pb *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *body,
                   size_t n)
@@ -129,6 +142,18 @@ static void unreach_v6(struct pb *b)
     q[0] = 0x65;
     icmp4(b, 3, 3, 0, q, sizeof q);
 }
+/* host unreachable (3/1) quoting an echo request: IPv4 header + the 8-byte ICMP header */
+static void unreach_echo(struct pb *b)
+{
+    uint8_t q[28];
+    icmp4(b, 3, 1, 0, q, quote4_echo(q, 28));
+}
+/* host unreachable quoting an echo request cut to 3 bytes of ICMP: no quoted type */
+static void unreach_echo_3(struct pb *b)
+{
+    uint8_t q[23];
+    icmp4(b, 3, 1, 0, q, quote4_echo(q, 23));
+}
 /* type 99 */
 static void type99(struct pb *b)
 {
@@ -184,6 +209,17 @@ static size_t quote6_tcp(uint8_t *q, size_t keep)
     return keep;
 }
 
+/* IPv6 2001:db8::2 -> 2001:db8::99 | ICMPv6 echo request id 0x0888, first `keep` bytes */
+static size_t quote6_echo(uint8_t *q, size_t keep)
+{
+    static struct pb o;
+    pb_init(&o);
+    pb_icmp6(&o, 128, 0, 0x08880001);
+    pb_ipv6(&o, "2001:db8::2", "2001:db8::99", PB_ICMPV6);
+    memcpy(q, pb_data(&o), keep);
+    return keep;
+}
+
 /* IPv6 2001:db8::1 -> 2001:db8::2 | ICMPv6 type/code/rest | body */
 static void icmp6(struct pb *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *body,
                   size_t n)
@@ -216,6 +252,12 @@ static void e6_ptb(struct pb *b)
 {
     uint8_t q[60];
     icmp6(b, 2, 0, 1280, q, quote6_tcp(q, 60));
+}
+/* address unreachable (1/3) quoting an echo request */
+static void e6_unreach_echo(struct pb *b)
+{
+    uint8_t q[48];
+    icmp6(b, 1, 3, 0, q, quote6_echo(q, 48));
 }
 /* time exceeded (3/0) quoting only the IPv6 header */
 static void e6_te_hdr(struct pb *b)
@@ -309,49 +351,57 @@ struct icmp_row {
     /* expected quoted header when the row expects PKT_F_ICMP_INNER */
     uint8_t in_ver, in_proto;
     uint16_t in_sport, in_dport;
+    bool in_icmp; /* a quoted ICMP header: its type and code */
+    uint8_t in_type, in_code;
 };
 
 /* clang-format off */
 static const struct icmp_row icmp_rows[] = {
-    {"echo request", echo_req, I4(0, 0), 8, 0, 0x1234, 0, 0, 0, 0},
-    {"echo reply", echo_rep, I4(0, 0), 0, 0, 0x1234, 0, 0, 0, 0},
-    {"timestamp request", tstamp, I4(0, 0), 13, 0, 0x4242, 0, 0, 0, 0},
+    {"echo request", echo_req, I4(0, 0), 8, 0, 0x1234, 0, 0, 0, 0, false, 0, 0},
+    {"echo reply", echo_rep, I4(0, 0), 0, 0, 0x1234, 0, 0, 0, 0, false, 0, 0},
+    {"timestamp request", tstamp, I4(0, 0), 13, 0, 0x4242, 0, 0, 0, 0, false, 0, 0},
     {"port unreachable quoting udp", unreach_udp, I4(PKT_F_ICMP_INNER, 0), 3, 3, 0, 4, 17, 33000,
-     53},
-    {"time exceeded quoting tcp", ttl_tcp, I4(PKT_F_ICMP_INNER, 0), 11, 0, 0, 4, 6, 40000, 443},
-    {"redirect quoting udp", redirect_udp, I4(PKT_F_ICMP_INNER, 0), 5, 1, 0, 4, 17, 33000, 53},
+     53, false, 0, 0},
+    {"time exceeded quoting tcp", ttl_tcp, I4(PKT_F_ICMP_INNER, 0), 11, 0, 0, 4, 6, 40000, 443, false, 0, 0},
+    {"redirect quoting udp", redirect_udp, I4(PKT_F_ICMP_INNER, 0), 5, 1, 0, 4, 17, 33000, 53, false, 0, 0},
     {"quote of the ip header only", unreach_hdr_only, I4(PKT_F_ICMP_INNER, 0), 3, 3, 0, 4, 17, 0,
-     0},
-    {"quote with 3 bytes of udp", unreach_3, I4(PKT_F_ICMP_INNER, 0), 3, 3, 0, 4, 17, 0, 0},
-    {"quote of 10 bytes", unreach_trunc, I4(0, DEC_EV_ICMPV4_IPV4_TRUNC_PKT), 3, 3, 0, 0, 0, 0, 0},
+     0, false, 0, 0},
+    {"quote with 3 bytes of udp", unreach_3, I4(PKT_F_ICMP_INNER, 0), 3, 3, 0, 4, 17, 0, 0, false, 0, 0},
+    {"quote of 10 bytes", unreach_trunc, I4(0, DEC_EV_ICMPV4_IPV4_TRUNC_PKT), 3, 3, 0, 0, 0, 0, 0, false, 0, 0},
     {"quote ihl past the end", unreach_ihl, I4(0, DEC_EV_ICMPV4_IPV4_TRUNC_PKT), 3, 3, 0, 0, 0, 0,
-     0},
-    {"quote version 6", unreach_v6, I4(0, DEC_EV_ICMPV4_IPV4_UNKNOWN_VER), 3, 3, 0, 0, 0, 0, 0},
-    {"type 99", type99, I4(0, DEC_EV_ICMPV4_UNKNOWN_TYPE), 99, 0, 0, 0, 0, 0, 0},
+     0, false, 0, 0},
+    {"quote version 6", unreach_v6, I4(0, DEC_EV_ICMPV4_IPV4_UNKNOWN_VER), 3, 3, 0, 0, 0, 0, 0, false, 0, 0},
+    {"host unreachable quoting an echo request", unreach_echo, I4(PKT_F_ICMP_INNER, 0), 3, 1, 0,
+     4, 1, 0, 0, true, 8, 0},
+    {"quote with 3 bytes of icmp", unreach_echo_3, I4(PKT_F_ICMP_INNER, 0), 3, 1, 0, 4, 1, 0, 0,
+     false, 0, 0},
+    {"type 99", type99, I4(0, DEC_EV_ICMPV4_UNKNOWN_TYPE), 99, 0, 0, 0, 0, 0, 0, false, 0, 0},
     {"unreachable code 16", code16, I4(PKT_F_ICMP_INNER, DEC_EV_ICMPV4_UNKNOWN_CODE), 3, 16, 0, 4,
-     17, 33000, 53},
-    {"echo code 1", echo_code1, I4(0, DEC_EV_ICMPV4_UNKNOWN_CODE), 8, 1, 1, 0, 0, 0, 0},
-    {"7 bytes", short7, STOP(4, 1, DEC_EV_ICMPV4_PKT_TOO_SMALL), 0, 0, 0, 0, 0, 0, 0},
-    {"echo checksum bad", echo_bad, I4(PKT_F_L4_CSUM_BAD, 0), 8, 0, 0x1234, 0, 0, 0, 0},
-    {"v6 echo request", e6_req, I6(0, 0), 128, 0, 0x4321, 0, 0, 0, 0},
-    {"v6 echo reply", e6_rep, I6(0, 0), 129, 0, 0x4321, 0, 0, 0, 0},
+     17, 33000, 53, false, 0, 0},
+    {"echo code 1", echo_code1, I4(0, DEC_EV_ICMPV4_UNKNOWN_CODE), 8, 1, 1, 0, 0, 0, 0, false, 0, 0},
+    {"7 bytes", short7, STOP(4, 1, DEC_EV_ICMPV4_PKT_TOO_SMALL), 0, 0, 0, 0, 0, 0, 0, false, 0, 0},
+    {"echo checksum bad", echo_bad, I4(PKT_F_L4_CSUM_BAD, 0), 8, 0, 0x1234, 0, 0, 0, 0, false, 0, 0},
+    {"v6 echo request", e6_req, I6(0, 0), 128, 0, 0x4321, 0, 0, 0, 0, false, 0, 0},
+    {"v6 echo reply", e6_rep, I6(0, 0), 129, 0, 0x4321, 0, 0, 0, 0, false, 0, 0},
     {"v6 port unreachable quoting udp", e6_unreach, I6(PKT_F_ICMP_INNER, 0), 1, 4, 0, 6, 17, 5353,
-     53},
-    {"v6 packet too big quoting tcp", e6_ptb, I6(PKT_F_ICMP_INNER, 0), 2, 0, 0, 6, 6, 50000, 22},
-    {"v6 time exceeded header only", e6_te_hdr, I6(PKT_F_ICMP_INNER, 0), 3, 0, 0, 6, 17, 0, 0},
-    {"v6 quote of 30 bytes", e6_trunc, I6(0, DEC_EV_ICMPV6_IPV6_TRUNC_PKT), 1, 4, 0, 0, 0, 0, 0},
-    {"v6 quote version 4", e6_v4, I6(0, DEC_EV_ICMPV6_IPV6_UNKNOWN_VER), 1, 4, 0, 0, 0, 0, 0},
-    {"v6 neighbour solicitation", e6_ns, I6(0, 0), 135, 0, 0, 0, 0, 0, 0},
-    {"v6 type 250", e6_type250, I6(0, DEC_EV_ICMPV6_UNKNOWN_TYPE), 250, 0, 0, 0, 0, 0, 0},
+     53, false, 0, 0},
+    {"v6 packet too big quoting tcp", e6_ptb, I6(PKT_F_ICMP_INNER, 0), 2, 0, 0, 6, 6, 50000, 22, false, 0, 0},
+    {"v6 address unreachable quoting an echo request", e6_unreach_echo, I6(PKT_F_ICMP_INNER, 0),
+     1, 3, 0, 6, 58, 0, 0, true, 128, 0},
+    {"v6 time exceeded header only", e6_te_hdr, I6(PKT_F_ICMP_INNER, 0), 3, 0, 0, 6, 17, 0, 0, false, 0, 0},
+    {"v6 quote of 30 bytes", e6_trunc, I6(0, DEC_EV_ICMPV6_IPV6_TRUNC_PKT), 1, 4, 0, 0, 0, 0, 0, false, 0, 0},
+    {"v6 quote version 4", e6_v4, I6(0, DEC_EV_ICMPV6_IPV6_UNKNOWN_VER), 1, 4, 0, 0, 0, 0, 0, false, 0, 0},
+    {"v6 neighbour solicitation", e6_ns, I6(0, 0), 135, 0, 0, 0, 0, 0, 0, false, 0, 0},
+    {"v6 type 250", e6_type250, I6(0, DEC_EV_ICMPV6_UNKNOWN_TYPE), 250, 0, 0, 0, 0, 0, 0, false, 0, 0},
     {"v6 unreachable code 9", e6_code9, I6(PKT_F_ICMP_INNER, DEC_EV_ICMPV6_UNKNOWN_CODE), 1, 9, 0,
-     6, 17, 5353, 53},
-    {"v6 3 bytes", e6_short3, STOP(6, 58, DEC_EV_ICMPV6_PKT_TOO_SMALL), 0, 0, 0, 0, 0, 0, 0},
+     6, 17, 5353, 53, false, 0, 0},
+    {"v6 3 bytes", e6_short3, STOP(6, 58, DEC_EV_ICMPV6_PKT_TOO_SMALL), 0, 0, 0, 0, 0, 0, 0, false, 0, 0},
     {"v6 echo of 6 bytes", e6_short_echo, STOP(6, 58, DEC_EV_ICMPV6_PKT_TOO_SMALL), 0, 0, 0, 0, 0,
-     0, 0},
-    {"v6 echo checksum bad", e6_bad, I6(PKT_F_L4_CSUM_BAD, 0), 128, 0, 0x4321, 0, 0, 0, 0},
-    {"v6 echo checksum zero", e6_zero, I6(PKT_F_L4_CSUM_BAD, 0), 128, 0, 0x4321, 0, 0, 0, 0},
+     0, 0, false, 0, 0},
+    {"v6 echo checksum bad", e6_bad, I6(PKT_F_L4_CSUM_BAD, 0), 128, 0, 0x4321, 0, 0, 0, 0, false, 0, 0},
+    {"v6 echo checksum zero", e6_zero, I6(PKT_F_L4_CSUM_BAD, 0), 128, 0, 0x4321, 0, 0, 0, 0, false, 0, 0},
     {"icmpv6 inside ipv4", e6_in_v4, {.ip_ver = 4, .proto = 58, .flags_off = PKT_F_L4}, 0, 0, 0, 0,
-     0, 0, 0},
+     0, 0, 0, false, 0, 0},
 };
 /* clang-format on */
 
@@ -388,6 +438,9 @@ static void test_dec_icmp_table(void **state)
         TC_EQ(r->name, in->proto, r->in_proto);
         TC_EQ(r->name, in->sport, r->in_sport);
         TC_EQ(r->name, in->dport, r->in_dport);
+        TC_EQ(r->name, in->icmp_quoted, r->in_icmp);
+        TC_EQ(r->name, in->icmp_type, r->in_type);
+        TC_EQ(r->name, in->icmp_code, r->in_code);
         if (r->in_ver == 4) {
             struct mm_addr s = tc_addr4(HOST), d = tc_addr4(REMOTE);
             TC_CHECK(r->name, tc_addr_eq(&in->src, &s) && tc_addr_eq(&in->dst, &d));

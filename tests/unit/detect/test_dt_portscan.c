@@ -36,6 +36,7 @@
 #define SID_HORIZONTAL 2002u
 #define SID_BLOCK 2003u
 #define SID_DISTRIBUTED 2004u
+#define SID_SWEEP 2005u
 
 struct alert_rec {
     uint32_t sid;
@@ -230,6 +231,62 @@ static void icmp_unreach_udp(struct harness *H, const char *from, const char *pr
     pb_icmp4(&b, 3, code, 0);
     pb_ipv4(&b, ip4(from), ip4(prober), PB_ICMP);
     pb_eth(&b, PB_ETH_IPV4);
+    hn_feed(H, &b, ts);
+}
+
+/* An ICMPv4 message of type/code (identifier id, sequence 1) from src to dst. */
+static void icmp4(struct harness *H, const char *src, const char *dst, uint8_t type, uint8_t code,
+                  uint16_t id, uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_pattern(&b, 16, 0);
+    pb_icmp4(&b, type, code, (uint32_t)id << 16 | 1u);
+    pb_ipv4(&b, ip4(src), ip4(dst), PB_ICMP);
+    pb_eth(&b, PB_ETH_IPV4);
+    hn_feed(H, &b, ts);
+}
+
+/* A ping (echo request) and, when `answered`, the host's echo reply. */
+static void ping(struct harness *H, const char *pinger, const char *host, uint16_t id,
+                 bool answered, uint64_t ts)
+{
+    icmp4(H, pinger, host, 8, 0, id, ts);
+    if (answered)
+        icmp4(H, host, pinger, 0, 0, id, ts + MS);
+}
+
+/* ICMP destination unreachable (code) from `from` to `to`, quoting an echo request from the
+ * pinger to host (to is the pinger, unless the test wants an error sent elsewhere). */
+static void icmp_unreach_ping_to(struct harness *H, const char *from, const char *to,
+                                 const char *pinger, const char *host, uint16_t id, uint8_t code,
+                                 uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_pattern(&b, 8, 0);
+    pb_icmp4(&b, 8, 0, (uint32_t)id << 16 | 1u);
+    pb_ipv4(&b, ip4(pinger), ip4(host), PB_ICMP);
+    pb_icmp4(&b, 3, code, 0);
+    pb_ipv4(&b, ip4(from), ip4(to), PB_ICMP);
+    pb_eth(&b, PB_ETH_IPV4);
+    hn_feed(H, &b, ts);
+}
+
+static void icmp_unreach_ping(struct harness *H, const char *from, const char *pinger,
+                              const char *host, uint16_t id, uint8_t code, uint64_t ts)
+{
+    icmp_unreach_ping_to(H, from, pinger, pinger, host, id, code, ts);
+}
+
+static void ping6(struct harness *H, const char *pinger, const char *host, uint16_t id, uint64_t ts)
+{
+    struct pb b;
+    pb_init(&b);
+    pb_pattern(&b, 8, 0);
+    pb_icmp6(&b, 128, 0, (uint32_t)id << 16 | 1u);
+    pb_ipv6(&b, pinger, host, PB_ICMPV6);
+    pb_eth(&b, PB_ETH_IPV6);
     hn_feed(H, &b, ts);
 }
 
@@ -497,6 +554,242 @@ static void test_horizontal_unanswered(void **state)
     hn_finish(H);
     assert_int_equal(count_sid(H, SID_HORIZONTAL), 1);
     assert_int_equal(H->n, 1);
+    hn_free(H);
+}
+
+/* --- host sweeps (pings) --------------------------------------------------------------- */
+
+/* A ping sweep of 40 addresses, 10 of them up: the silent ones fail when their flows end, the
+ * walk marks the pinger and one host-sweep report tells the whole sweep. */
+static void test_sweep_ping(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 40; host++, t += 50 * MS) {
+        snprintf(dst, sizeof dst, "192.168.30.%d", host);
+        ping(H, "192.168.30.200", dst, (uint16_t)(0x100 + host), host <= 10, t);
+    }
+    assert_int_equal(H->n, 0); /* no failure yet: the silent pings are still open flows */
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_SWEEP);
+    assert_string_equal(a->src, "192.168.30.200");
+    assert_string_equal(a->dst, "192.168.30.1");
+    assert_int_equal(a->proto, 1);
+    assert_int_equal(a->dport, 0);
+    assert_false(a->update);
+    assert_true(ev_has(a, "\"variant\":\"sweep\""));
+    assert_true(ev_has(a, "\"scan_type\":\"ping\""));
+    assert_true(ev_has(a, "\"probes_by_type\":{\"ping\":40}"));
+    assert_true(ev_has(a, "\"protocols\":[\"icmp\"]"));
+    assert_int_equal(ev_num(a, "probes"), 40);
+    assert_int_equal(ev_num(a, "open"), 10);
+    assert_int_equal(ev_num(a, "unanswered"), 30);
+    /* 40 hosts: past the exact count, an estimate within a few percent */
+    assert_true(ev_num(a, "hosts") >= 36 && ev_num(a, "hosts") <= 44);
+    assert_true(ev_has(a, "\"hosts_estimated\":true"));
+    assert_int_equal(ev_num(a, "ports"), 0);
+    assert_int_equal(ev_num(a, "port"), -1);
+    assert_true(ev_has(a, "\"ports_first\":[]"));
+    assert_true(ev_has(a, "\"open_services\":[{\"host\":\"192.168.30.1\",\"proto\":\"icmp\"},"
+                          "{\"host\":\"192.168.30.2\",\"proto\":\"icmp\"}"));
+    assert_true(ev_has(a, "\"scanner\":true"));
+    hn_free(H);
+}
+
+/* Pings to a remote network answered by its router's host-unreachable errors: each error
+ * quoting an echo request of the pinger, sent to the pinger, is a failure; one sent to another
+ * address is not. Also timestamp and address-mask requests are pings. */
+static void test_sweep_router_unreachable(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 12; host++, t += 20 * MS) {
+        snprintf(dst, sizeof dst, "10.9.0.%d", host);
+        uint8_t type = host == 5 ? 13 : host == 6 ? 17 : 8;
+        icmp4(H, "10.1.0.7", dst, type, 0, (uint16_t)host, t);
+        icmp_unreach_ping(H, "10.9.0.254", "10.1.0.7", dst, (uint16_t)host, 1, t + MS);
+        /* A second pinger whose pings all get their replies, after errors quoting them that
+         * were sent to the first pinger: those say nothing about the second one. */
+        icmp4(H, "10.1.0.8", dst, 8, 0, (uint16_t)(100 + host), t + 2 * MS);
+        icmp_unreach_ping_to(H, "10.9.0.254", "10.1.0.7", "10.1.0.8", dst,
+                             (uint16_t)(100 + host), 1, t + 3 * MS);
+        icmp4(H, dst, "10.1.0.8", 0, 0, (uint16_t)(100 + host), t + 4 * MS);
+    }
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1); /* hosts reach 10 at the 10th ping, the walk long before */
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_SWEEP);
+    assert_string_equal(a->src, "10.1.0.7");
+    assert_int_equal(ev_num(a, "filtered"), 9); /* the 10th ping's error comes after it */
+    assert_int_equal(ev_num(a, "hosts"), 10);
+    hn_finish(H);
+    /* the silent flows end without a second failure: their errors were counted */
+    assert_int_equal(H->n, 1);
+    hn_free(H);
+}
+
+/* IPv6 pings to 12 silent addresses are a sweep (ICMPv6); pings to multicast and broadcast
+ * addresses are no probes. */
+static void test_sweep_ipv6_and_multicast(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[64];
+    for (int host = 1; host <= 12; host++, t += 20 * MS) {
+        snprintf(dst, sizeof dst, "2001:db8:5::%x", host);
+        ping6(H, "2001:db8:1::9", dst, (uint16_t)host, t);
+    }
+    ping6(H, "2001:db8:1::9", "ff02::1", 99, t);
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(H->al[0].sid, SID_SWEEP);
+    assert_int_equal(H->al[0].proto, 58);
+    assert_int_equal(ev_num(&H->al[0], "probes"), 12);
+    hn_free(H);
+
+    /* broadcast and multicast pings from one host to 30 addresses: not a sweep */
+    H = hn_new();
+    t = T0;
+    for (int i = 0; i < 30; i++, t += 20 * MS) {
+        snprintf(dst, sizeof dst, "%s.%d", i % 2 ? "239.1.1" : "192.168.40", i % 2 ? i : 255);
+        ping(H, "192.168.40.9", dst, (uint16_t)i, false, t);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* A monitoring server pinging 30 hosts every minute, two of them down, and a user pinging one
+ * host with 50 separate ping commands: neither is a sweep. */
+static void test_ping_benign(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int round = 0; round < 5; round++) {
+        for (int host = 1; host <= 30; host++, t += 10 * MS) {
+            snprintf(dst, sizeof dst, "192.168.50.%d", host);
+            ping(H, "192.168.50.250", dst, (uint16_t)(round * 100 + host), host % 15 != 0, t);
+        }
+        t += 60 * SEC;
+    }
+    for (int i = 0; i < 50; i++, t += SEC)
+        ping(H, "192.168.50.77", "192.168.50.1", (uint16_t)(1000 + i), true, t);
+    hn_finish(H);
+    if (H->n)
+        dump(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* nmap -sn against another network: echo and timestamp requests, a SYN to 443 and an ACK to
+ * 80 for each of 20 addresses, 4 of them up. Mostly pings: a host sweep, over ICMP and TCP;
+ * its update keeps the sid though SYN probes to one port dominate later. */
+static void test_sweep_nmap_style(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_cfg(60 * SEC, (const char *const[]){"report-delay=0"}, 1);
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 20; host++, t += 30 * MS) {
+        snprintf(dst, sizeof dst, "203.0.113.%d", host);
+        bool up = host % 5 == 0;
+        ping(H, "192.168.60.5", dst, (uint16_t)host, up, t);
+        icmp4(H, "192.168.60.5", dst, 13, 0, (uint16_t)(500 + host), t + MS);
+        if (up)
+            icmp4(H, dst, "192.168.60.5", 14, 0, (uint16_t)(500 + host), t + 2 * MS);
+        syn_probe(H, "192.168.60.5", dst, 41000, 443, up ? 'R' : '-', t + 3 * MS);
+        tcp(H, "192.168.60.5", dst, 41000, 80, ACK, t + 4 * MS);
+        if (up)
+            tcp(H, dst, "192.168.60.5", 80, 41000, RST, t + 5 * MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_SWEEP);
+    assert_int_equal(a->proto, 1); /* a sweep is ICMP, though it sent TCP probes too */
+    assert_true(ev_has(a, "\"protocols\":[\"tcp\",\"icmp\"]"));
+    assert_true(ev_has(a, "\"scan_type\":\"ping\""));
+    assert_int_equal(ev_num(a, "ports"), 2);
+    assert_true(ev_has(a, "\"ports_first\":[443,80]"));
+    /* SYNs to 443 of 60 more addresses within the update interval, then one more after it:
+     * the update is still the sweep's, though SYN probes are now the most */
+    t += 10 * SEC;
+    for (int host = 21; host <= 80; host++, t += 30 * MS) {
+        snprintf(dst, sizeof dst, "203.0.113.%d", host);
+        syn_probe(H, "192.168.60.5", dst, 41000, 443, 'R', t);
+    }
+    assert_int_equal(H->n, 1);
+    syn_probe(H, "192.168.60.5", "203.0.113.81", 41000, 443, 'R', T0 + 70 * SEC);
+    hn_finish(H);
+    if (H->n != 2)
+        dump(H);
+    assert_int_equal(H->n, 2);
+    assert_int_equal(H->al[1].sid, SID_SWEEP);
+    assert_true(H->al[1].update);
+    assert_true(ev_has(&H->al[1], "\"scan_type\":\"syn\""));
+    hn_free(H);
+}
+
+/* Each host pinged, then its port 445 tried, none answering: as many SYNs as pings, so a
+ * horizontal scan of port 445 (the port and dest_port are 445, though a ping came first). */
+static void test_horizontal_with_pings(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 12; host++, t += 30 * MS) {
+        snprintf(dst, sizeof dst, "10.44.0.%d", host);
+        ping(H, "10.45.0.3", dst, (uint16_t)host, false, t);
+        syn_probe(H, "10.45.0.3", dst, 50000, 445, '-', t + 5 * MS);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_HORIZONTAL);
+    assert_int_equal(a->dport, 445);
+    assert_int_equal(a->proto, 6);
+    assert_int_equal(ev_num(a, "port"), 445);
+    assert_int_equal(ev_num(a, "ports"), 1);
+    assert_true(ev_has(a, "\"ports_first\":[445]"));
+    assert_true(ev_has(a, "\"probes_by_type\":{\"syn\":12,\"ping\":12}"));
+    hn_free(H);
+}
+
+/* A ping is no port: a host pinged and 9 of its ports refused is not a vertical scan; the
+ * tenth port is, and the report says the host answered the ping. */
+static void test_vertical_ping_not_a_port(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_now();
+    uint64_t t = T0;
+    ping(H, "198.51.100.66", "192.168.70.10", 7, true, t);
+    for (uint16_t port = 1; port <= 9; port++)
+        syn_probe(H, "198.51.100.66", "192.168.70.10", 40000, port, 'R', t += 20 * MS);
+    assert_int_equal(H->n, 0);
+    syn_probe(H, "198.51.100.66", "192.168.70.10", 40000, 10, 'R', t += 20 * MS);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_VERTICAL);
+    assert_int_equal(ev_num(a, "ports"), 10);
+    assert_true(ev_has(a, "\"ping_answered\":true"));
+    assert_true(ev_has(a, "\"ports_first\":[1,2,3,4,5,6,7,8,9,10]"));
+    assert_int_equal(a->proto, 6); /* the ping before a TCP scan does not make it mixed */
+    assert_true(ev_has(a, "\"protocols\":[\"tcp\",\"icmp\"]"));
     hn_free(H);
 }
 
@@ -1274,6 +1567,13 @@ int main(void)
         cmocka_unit_test(test_walk_lower_bound),
         cmocka_unit_test(test_horizontal),
         cmocka_unit_test(test_horizontal_unanswered),
+        cmocka_unit_test(test_sweep_ping),
+        cmocka_unit_test(test_sweep_router_unreachable),
+        cmocka_unit_test(test_sweep_ipv6_and_multicast),
+        cmocka_unit_test(test_ping_benign),
+        cmocka_unit_test(test_sweep_nmap_style),
+        cmocka_unit_test(test_vertical_ping_not_a_port),
+        cmocka_unit_test(test_horizontal_with_pings),
         cmocka_unit_test(test_block_port_major),
         cmocka_unit_test(test_block_host_major),
         cmocka_unit_test(test_distributed),

@@ -407,7 +407,8 @@ static const char *const known_paths[] = {
     "app-layer.protocols.pop3.enabled", "app-layer.protocols.imap.enabled",
     "app-layer.protocols.ftp.enabled", "app-layer.protocols.ssh.enabled",
     "app-layer.mime.max-depth", "app-layer.mime.max-parts", "app-layer.mime.max-header-bytes",
-    "rule-files", "default-rule-path", "classification-file", "detect.cache-dir",
+    "rule-files", "default-rule-path", "classification-file", "threshold-file",
+    "detect.cache-dir",
     "detect.thresholds.memcap", "detect.xbits.memcap", "detect.flowvars.memcap",
     "detectors.*", "data-dir", "enrichment.enabled", "enrichment.oui-file", "enrichment.geoip",
     "enrichment.mac-memcap", "enrichment.mac-shared-hosts", "enrichment.dns-memcap",
@@ -586,6 +587,9 @@ int cli_config_load(struct cli_config *c, const char *path, char *err, size_t er
         const cfg_node_t *cf = cfg_get(root, "classification-file");
         if (cf && cfg_scalar(cf))
             c->det.parse.classification_path = keep_str(cfg_scalar(cf));
+        const cfg_node_t *tf = cfg_get(root, "threshold-file");
+        if (tf && cfg_scalar(tf))
+            c->threshold_path = keep_str(cfg_scalar(tf));
         const cfg_node_t *cd = cfg_get(root, "detect.cache-dir");
         if (cd && cfg_scalar(cd))
             c->det.cache_dir = keep_str(cfg_scalar(cd));

@@ -71,6 +71,7 @@ struct cli_config {
     size_t n_cli_rule_files;
     bool cli_rules_exclusive;  /* -S given: the config's rule-files are not loaded */
     struct det_config det;     /* parse options point into the vars below */
+    const char *threshold_path; /* threshold-file: its suppress lines (detect/suppress.h) */
     struct det_var addr_vars[CLI_MAX_VARS], port_vars[CLI_MAX_VARS];
     /* built-in detectors (detectors.*, --intel, --no-detectors) and enrichment
      * (enrichment.*, --geoip); HOME_NET above feeds enrichment too */

@@ -22,6 +22,7 @@
 #include "detect/detect.h"
 #include "detect/dtr.h"
 #include "detect/rule.h"
+#include "detect/suppress.h"
 #include "enrich/enrich.h"
 
 #include <errno.h>
@@ -72,6 +73,8 @@ struct engine {
     struct summary *sum;
     struct cap_stats cap_total; /* counters of finished sources */
     uint64_t alerts;            /* alert events written: rules' and detectors' */
+    det_suppress_t *suppress;   /* threshold-file's suppress lines, or NULL */
+    uint64_t suppressed;        /* alerts they held back */
     uint64_t last_ts_ns;
     double start_s;
 };
@@ -113,6 +116,12 @@ static const char *rule_threat(const struct det_rule *r)
 static void on_alert(void *user, const struct det_alert *a)
 {
     struct engine *en = user;
+    if (en->suppress && det_suppress_match(en->suppress, a->rule->gid, a->rule->sid, a->src.b,
+                                           a->dst.b, a->ip_ver)) {
+        en->suppressed++;
+        summary_suppressed(en->sum);
+        return;
+    }
     summary_alert(en->sum, a->rule->gid, a->rule->sid, a->rule->msg, rule_threat(a->rule));
     out_eve_alert(en->eve, a);
     en->alerts++;
@@ -278,6 +287,7 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
     /* stats.detect.alert counts every alert event, the built-in detectors' too (as Suricata's
      * counts every alert it writes); the rule engine's own count has only the rules'. */
     ds.alerts = en->alerts;
+    ds.alerts_suppressed += en->suppressed;
     struct out_stats_input in = {
         .det = en->detw || en->dtr ? &ds : NULL,
         .dtr = en->dtr,
@@ -319,6 +329,34 @@ static int load_rules(struct engine *en, det_engine_t **out)
                  "above or run 'mamori rules check')", rep.skipped, rep.total);
     summary_rules(en->sum, rep.loaded, rep.skipped);
     *out = e;
+    return 0;
+}
+
+static void suppress_warn(void *user, unsigned line, const char *why)
+{
+    const struct engine *en = user;
+    log_warn("threshold file %s: line %u: %s; the line is skipped", en->cfg->threshold_path, line,
+             why);
+}
+
+/* The threshold file's suppress lines (none configured: *out NULL). 0, or -1 when the file
+ * cannot be read (reported); lines it cannot use are reported and skipped. */
+static int load_suppress(struct engine *en, det_suppress_t **out)
+{
+    const char *path = en->cfg->threshold_path;
+    *out = NULL;
+    if (!path || !path[0])
+        return 0;
+    char err[1024];
+    if (det_suppress_load(path, &en->cfg->det.parse, suppress_warn, en, out, err, sizeof err) !=
+        0) {
+        log_err("%s", err);
+        return -1;
+    }
+    struct det_suppress_counts c;
+    det_suppress_counts(*out, &c);
+    log_info("threshold file %s: %u suppress lines in use, %u lines skipped", path, c.entries,
+             c.skipped);
     return 0;
 }
 
@@ -428,6 +466,15 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 log_err("cannot reopen the EVE output file");
             if (live && en->detw)
                 reload_rules(en);
+            if (live && en->cfg->threshold_path) {
+                det_suppress_t *ns = NULL;
+                if (load_suppress(en, &ns) != 0) {
+                    log_err("threshold file: reload failed; the previous lines stay in use");
+                } else {
+                    det_suppress_free(en->suppress);
+                    en->suppress = ns;
+                }
+            }
             if (live && en->dtr) {
                 char rerr[512];
                 if (dtr_reload(en->dtr, rerr, sizeof rerr) != 0)
@@ -628,9 +675,16 @@ int cli_run(const struct cli_config *cfg)
         cap_free_paths(paths, n_paths);
         return CLI_EXIT_ERROR;
     }
+    if (load_suppress(&en, &en.suppress) != 0) {
+        summary_free(en.sum);
+        det_engine_free(en.det);
+        cap_free_paths(paths, n_paths);
+        return CLI_EXIT_ERROR;
+    }
     if (start_detectors(&en) != 0) {
         summary_free(en.sum);
         det_engine_free(en.det);
+        det_suppress_free(en.suppress);
         cap_free_paths(paths, n_paths);
         return CLI_EXIT_USAGE;
     }
@@ -642,6 +696,7 @@ int cli_run(const struct cli_config *cfg)
         log_err("%s", err);
         summary_free(en.sum);
         det_engine_free(en.det);
+        det_suppress_free(en.suppress);
         dtr_free(en.dtr);
         enrich_free(en.enrich);
         cap_free_paths(paths, n_paths);
@@ -784,6 +839,7 @@ done:;
     flow_table_free(en.flows); /* no flows remain: nothing more is written */
     det_worker_free(en.detw);
     det_engine_free(en.det);
+    det_suppress_free(en.suppress);
     dtr_free(en.dtr);
     enrich_free(en.enrich);
     stream_ctx_free(en.stream); /* after the flows, which held its per-flow state */

@@ -14,6 +14,7 @@ struct summary {
     bool rules;               /* a rule set was loaded */
     uint32_t rules_loaded, rules_skipped;
     uint64_t alerts;
+    uint64_t suppressed;      /* alerts held back by the threshold file */
     uint64_t threats[8];      /* alerts per threat T1..T7 (index 1..7) */
     struct {
         uint32_t gid, sid;
@@ -44,6 +45,11 @@ void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped)
     s->rules = true;
     s->rules_loaded = loaded;
     s->rules_skipped = skipped;
+}
+
+void summary_suppressed(struct summary *s)
+{
+    s->suppressed++;
 }
 
 void summary_alert(struct summary *s, uint32_t gid, uint32_t sid, const char *msg,
@@ -119,6 +125,9 @@ void summary_print(const struct summary *s, const struct summary_totals *t, bool
                 s->rules_skipped, (unsigned long long)s->alerts);
     else if (s && s->alerts)
         fprintf(out, "  %llu alerts\n", (unsigned long long)s->alerts);
+    if (s && s->suppressed)
+        fprintf(out, "  %llu alerts suppressed by the threshold file\n",
+                (unsigned long long)s->suppressed);
     if (s) {
         static const char *const names[] = {"", "botnet C2", "port scan", "web attack",
                                             "flood/DoS", "brute force", "malicious attachment",

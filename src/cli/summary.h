@@ -27,6 +27,8 @@ void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped);
  * mamori_threat metadata, or NULL. */
 void summary_alert(struct summary *s, uint32_t gid, uint32_t sid, const char *msg,
                    const char *threat);
+/* Count an alert held back by the threshold file's suppress lines. */
+void summary_suppressed(struct summary *s);
 /* Count a finished flow (called from the flow-end callback). */
 void summary_flow(struct summary *s, const struct flow *f);
 

@@ -11,10 +11,10 @@
  */
 #include "detect/rule_parse.h"
 
+#include "core/file.h"
 #include "core/mm.h"
 #include "detect/rule_parse_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,50 +283,7 @@ int det_load_string(const struct det_parse_opts *o, const char *name, const char
 /* The whole file in memory (exactly its size; not NUL-terminated). */
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open rules file %s: %s", path, strerror(errno));
-        return MM_EIO;
-    }
-    size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap);
-    int rc = buf ? 0 : MM_ENOMEM;
-    while (!rc) {
-        if (n == cap) {
-            if (cap >= RULE_FILE_MAX_BYTES) {
-                snprintf(err, errlen, "rules file %s is larger than %u bytes", path,
-                         RULE_FILE_MAX_BYTES);
-                rc = MM_EIO;
-                break;
-            }
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                rc = MM_ENOMEM;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                snprintf(err, errlen, "cannot read rules file %s: %s", path, strerror(errno));
-                rc = MM_EIO;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    if (rc == MM_ENOMEM)
-        snprintf(err, errlen, "out of memory reading %s", path);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
+    return mm_read_file(path, "rules file", RULE_FILE_MAX_BYTES, out, len, err, errlen);
 }
 
 int det_load_files(const struct det_parse_opts *o, const char *const *files, size_t n_files,

@@ -25,7 +25,10 @@
  *     JA4, 20 fingerprint bytes, subject, issuer
  *   14 end of a mail message (the attachment detector's archives waiting for a password):
  *     protocol, then length-prefixed From, To, Cc, subject and text
- *   9-13, 15 as 1-5, 7 (op & 7)
+ *   10 ARP (portscan's ARP sweeps): kind byte (bit 0 reply, bit 1 unicast, bit 2 asker
+ *     0.0.0.0), addresses byte (as for packets; IPv4: the asker, and the address asked for
+ *     with its last byte replaced by the third byte), that last byte
+ *   9, 11-13, 15 as 1, 3-5, 7 (op & 7)
  * Time starts at a fixed instant, so the same input does the same thing.
  *
  * Checked: no crash or sanitizer report, no hang (the time steps are bounded), each detector's
@@ -230,6 +233,40 @@ static void op_packet(struct run *r, uint8_t proto)
     size_t n;
     const uint8_t *pl = take(r, take8(r), &n);
     (void)packet(r, proto, addrs, portb, flags, pl, n, NULL);
+}
+
+/* An ARP request from one of the IPv4 addresses (a) for another with its last byte from the
+ * input (b), so one machine can ask for many; or b's reply to a. */
+static void op_arp(struct run *r)
+{
+    uint8_t kind = take8(r), addrs = take8(r), last = take8(r);
+    uint32_t a = (kind & 4) ? 0 : v4[addrs & 7], b = (v4[(addrs >> 3) & 7] & ~0xffu) | last;
+    uint8_t amac[6] = {2, 0, 0, 0, 0, (uint8_t)(addrs & 7)}, bmac[6] = {2, 0, 0, 0, 1, last};
+    bool reply = kind & 1;
+    const uint8_t *smac = reply ? bmac : amac, *tmac = reply ? amac : bmac;
+    uint32_t s = reply ? b : a, t = reply ? a : b;
+    uint8_t f[42];
+    if (reply || (kind & 2))
+        memcpy(f, tmac, 6);
+    else
+        memset(f, 0xff, 6);
+    memcpy(f + 6, smac, 6);
+    static const uint8_t hdr[10] = {0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0};
+    memcpy(f + 12, hdr, sizeof hdr);
+    f[21] = reply ? 2 : 1;
+    memcpy(f + 22, smac, 6);
+    if (reply)
+        memcpy(f + 32, tmac, 6);
+    else
+        memset(f + 32, 0, 6);
+    for (int i = 0; i < 4; i++) {
+        f[28 + i] = (uint8_t)(s >> (24 - 8 * i));
+        f[38 + i] = (uint8_t)(t >> (24 - 8 * i));
+    }
+    struct pb pk;
+    pb_init(&pk);
+    pb_bytes(&pk, f, sizeof f);
+    (void)feed(r, &pk, NULL);
 }
 
 static void op_time(struct run *r)
@@ -510,6 +547,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if ((op & 15) == 14) {
             op_message(&r);
+            continue;
+        }
+        if ((op & 15) == 10) {
+            op_arp(&r);
             continue;
         }
         switch (op & 7) {

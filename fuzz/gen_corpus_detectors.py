@@ -175,6 +175,13 @@ def seeds():
         s += tcp(A_192_168_1_10, c, 25, cp, ACK | PSH, b"220 mail ESMTP\r\n")
         s += tcp(c, A_192_168_1_10, cp, 25, RST) + step_s(2)
     out["latency"] = s
+    # T2: an ARP sweep of 192.168.1.0/24 by 192.168.1.10 (a few answer).
+    s = b""
+    for last in range(1, 60):
+        s += b"\x0a\x00" + addrs(A_192_168_1_10, A_192_168_1_20) + bytes([last]) + step_ms(5)
+        if last % 10 == 0:
+            s += b"\x0a\x01" + addrs(A_192_168_1_10, A_192_168_1_20) + bytes([last])
+    out["arpsweep"] = s + step_s(5)
     # Time going backwards and far forwards, over IPv6 and ICMP.
     out["time"] = (tcp(0, 3, 40000, 22, SYN, v6=True) + back_s(3600) + step_s(16000)
                    + b"\x02" + addrs(A_10_0_0_1, A_192_168_1_10) + b"\x00\x08\x00"

@@ -16,6 +16,9 @@ Cases
   sweep         a PC pinging 30 addresses of another network through its router (8 answer,
                 the router reports 11 unreachable, 11 stay silent), next to a monitoring
                 server that pings 12 hosts every 20 s, all answering
+  arpsweep      a PC asking ARP for every address of its /24 (6 answer), next to the gateway
+                asking for 12 busy hosts, a DHCP client's address probes and announcement, and
+                PCs asking for the gateway
   benign        no scan: a busy client (120 connections to 30 servers, one first contact in
                 five refused), a DNS resolver asking 40 upstream servers, and a SYN flood of
                 1,000 SYNs from 200 spoofed sources to one port (a flood, not a scan)
@@ -190,6 +193,49 @@ def case_sweep(out):
     return w
 
 
+def case_arpsweep(out):
+    w = Writer(66)
+    t = T0
+    bcast, none = "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"
+
+    def mac(addr):
+        return "02:00:5e:10:01:%02x" % int(addr.split(".")[-1])
+
+    def who_has(ts, sender, target, probe=False):
+        spa = "0.0.0.0" if probe else sender
+        w.cap.add(ts, pg.ether(pg.mac_bytes(bcast), pg.mac_bytes(mac(sender)),
+                               pg.arp(1, mac(sender), spa, none, target), pg.ETH_P_ARP))
+
+    def is_at(ts, sender, target):
+        w.cap.add(ts, pg.ether(pg.mac_bytes(mac(target)), pg.mac_bytes(mac(sender)),
+                               pg.arp(2, mac(sender), sender, mac(target), target),
+                               pg.ETH_P_ARP))
+
+    live = {1, 10, 20, 25, 30, 50}
+    # Ordinary machines asking for the gateway; the gateway asking for 12 busy hosts.
+    for i, pc in enumerate([20, 25, 30, 50]):
+        who_has(t + pg.ns(i * 0.5), "192.168.1.%d" % pc, "192.168.1.1")
+        is_at(t + pg.ns(i * 0.5 + 0.001), "192.168.1.1", "192.168.1.%d" % pc)
+    for i in range(12):
+        host = "192.168.1.%d" % (100 + i)
+        who_has(t + pg.ns(3 + i * 0.2), "192.168.1.1", host)
+        is_at(t + pg.ns(3 + i * 0.2 + 0.001), host, "192.168.1.1")
+    # A DHCP client checking its new address (RFC 5227 probes), then announcing it.
+    for i in range(3):
+        who_has(t + pg.ns(6 + i), "192.168.1.77", "192.168.1.77", probe=True)
+    who_has(t + pg.ns(9), "192.168.1.77", "192.168.1.77")
+    # The sweep: every address of the /24, 5 ms apart.
+    t += pg.ns(12)
+    for i in range(1, 255):
+        if i == 66:
+            continue
+        target = "192.168.1.%d" % i
+        who_has(t + pg.ns(i * 0.005), "192.168.1.66", target)
+        if i in live:
+            is_at(t + pg.ns(i * 0.005 + 0.0005), target, "192.168.1.66")
+    return w
+
+
 def case_benign(out):
     w = Writer(7)
     t = T0
@@ -236,6 +282,7 @@ CASES = {
     "block": case_block,
     "ipv6": case_ipv6,
     "sweep": case_sweep,
+    "arpsweep": case_arpsweep,
     "benign": case_benign,
 }
 

@@ -333,6 +333,14 @@ def _ethertype_of(payload):
     return ETH_P_IPV6 if v == 6 else ETH_P_IPV4
 
 
+def arp(op, sha, spa, tha, tpa):
+    """ARP for IPv4 over Ethernet (RFC 826): op 1 request, 2 reply; MACs as text, addresses
+    as dotted quads. The payload of ether(..., ethertype=ETH_P_ARP)."""
+    return (struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + mac_bytes(sha) +
+            ipaddress.IPv4Address(spa).packed + mac_bytes(tha) +
+            ipaddress.IPv4Address(tpa).packed)
+
+
 def vlan_tag(vid, tpid=ETH_P_8021Q, pcp=0, dei=0):
     """A VLAN tag description for ether(vlans=...)."""
     return (tpid, vid, pcp, dei)

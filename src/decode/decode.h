@@ -34,15 +34,16 @@ struct mm_addr {
 
 /* Packet flags (struct packet.flags). */
 enum {
-    PKT_F_L4 = 1u << 0,           /* a TCP/UDP/ICMP header was decoded: ports/type valid */
+    PKT_F_L4 = 1u << 0, /* a TCP/UDP/ICMP header was decoded: ports/type valid */
     PKT_F_IPV4_CSUM_BAD = 1u << 1,
     PKT_F_L4_CSUM_BAD = 1u << 2,
-    PKT_F_FRAGMENT = 1u << 3,     /* an IP fragment that did not complete a datagram */
-    PKT_F_REASSEMBLED = 1u << 4,  /* completed a datagram: l4 points into defrag memory */
-    PKT_F_SNAP_TRUNC = 1u << 5,   /* caplen < wirelen: decoded as far as bytes go */
-    PKT_F_INVALID = 1u << 6,      /* decoding stopped on a malformed header */
-    PKT_F_TUNNELED = 1u << 7,     /* the IP layer below is inside GRE/VXLAN/IP-in-IP */
-    PKT_F_ICMP_INNER = 1u << 8,   /* icmp_inner holds the header quoted by an ICMP error */
+    PKT_F_FRAGMENT = 1u << 3,    /* an IP fragment that did not complete a datagram */
+    PKT_F_REASSEMBLED = 1u << 4, /* completed a datagram: l4 points into defrag memory */
+    PKT_F_SNAP_TRUNC = 1u << 5,  /* caplen < wirelen: decoded as far as bytes go */
+    PKT_F_INVALID = 1u << 6,     /* decoding stopped on a malformed header */
+    PKT_F_TUNNELED = 1u << 7,    /* the IP layer below is inside GRE/VXLAN/IP-in-IP */
+    PKT_F_ICMP_INNER = 1u << 8,  /* icmp_inner holds the header quoted by an ICMP error */
+    PKT_F_ARP = 1u << 9,         /* an ARP request or reply for IPv4 over Ethernet: arp */
 };
 
 #define PKT_MAX_EVENTS 8
@@ -73,6 +74,13 @@ struct icmp_inner {
      * a router says a pinged host is unreachable. */
     bool icmp_quoted;
     uint8_t icmp_type, icmp_code;
+};
+
+/* An ARP message for IPv4 over Ethernet (RFC 826): who asks for which address, or answers. */
+struct arp_info {
+    uint16_t op;            /* 1 request, 2 reply */
+    uint8_t sha[6], tha[6]; /* sender and target hardware addresses */
+    uint8_t spa[4], tpa[4]; /* sender and target IPv4 addresses */
 };
 
 /*
@@ -108,6 +116,7 @@ struct packet {
     uint16_t events[PKT_MAX_EVENTS];
     struct tcp_opts tcp_opt;
     struct icmp_inner icmp_inner;
+    struct arp_info arp; /* valid with PKT_F_ARP */
 
     const uint8_t *mac_src, *mac_dst; /* outermost Ethernet/SLL addresses or NULL */
     const uint8_t *l3;   /* innermost IP header */

@@ -17,6 +17,8 @@
 
 #include "core/cur.h"
 
+#include <string.h>
+
 void dec_ethernet(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_t len)
 {
     ctx->stats.ethernet++;
@@ -104,6 +106,23 @@ static void dec_mpls(dec_ctx_t *ctx, struct packet *p, const uint8_t *d, uint32_
     }
 }
 
+/* ARP for IPv4 over Ethernet (hardware type 1, protocol 0x0800, lengths 6 and 4), requests
+ * and replies; anything else (RARP opcodes, other hardware, a short message) is left alone:
+ * ARP carries no payload mamori inspects, only who asks for whom (scan detection). */
+static void dec_arp(struct packet *p, const uint8_t *d, uint32_t len)
+{
+    if (len < 28 || d[0] != 0 || d[1] != 1 || d[2] != 0x08 || d[3] != 0x00 || d[4] != 6 ||
+        d[5] != 4 || d[6] != 0 || (d[7] != 1 && d[7] != 2))
+        return;
+    struct arp_info *a = &p->arp;
+    a->op = d[7];
+    memcpy(a->sha, d + 8, 6);
+    memcpy(a->spa, d + 14, 4);
+    memcpy(a->tha, d + 18, 6);
+    memcpy(a->tpa, d + 24, 4);
+    p->flags |= PKT_F_ARP;
+}
+
 void dec_ethertype(dec_ctx_t *ctx, struct packet *p, uint16_t type, const uint8_t *d,
                    uint32_t len)
 {
@@ -121,6 +140,7 @@ void dec_ethertype(dec_ctx_t *ctx, struct packet *p, uint16_t type, const uint8_
         return;
     case ETH_P_ARP:
         ctx->stats.arp++;
+        dec_arp(p, d, len);
         return;
     case ETH_P_PPPOE_SESS:
         dec_pppoe_session(ctx, p, d, len);

@@ -44,7 +44,12 @@
  *
  * A source whose horizontal scan is mostly pings is reported as a host sweep (its own sid).
  *
- * Left out: ARP sweeps (not IP), IP protocol scans, scans spread across VLANs with
+ * ARP sweeps, the host discovery of the local network segment (where a ping to an absent
+ * address never reaches the wire: only the ARP request for it does), are counted apart, per
+ * (MAC, address) that asks: distinct addresses asked for by broadcast within arp-window, and
+ * how many of them answered it. Many addresses and few answers are a sweep (its own sid).
+ *
+ * Left out: IP protocol scans, scans spread across VLANs with
  * overlapping addresses (VLAN ids are not part of the keys), SCTP.
  */
 #include "detect/dtr_int.h"
@@ -72,6 +77,9 @@ struct ps_cfg {
     uint64_t connect_max_ns;
     uint64_t report_delay_ns;
     uint64_t report_quiet_ns;
+    uint32_t arp_min_hosts;
+    uint64_t arp_window_ns;
+    double arp_max_answered;
 };
 
 #define PS_STEALTH_MAX 16u /* distinct stealth-probed ports remembered per (scanner, host) */
@@ -124,9 +132,25 @@ static const struct dtr_param ps_params[] = {
     {"report-quiet", DTR_P_DURATION, offsetof(struct ps_cfg, report_quiet_ns), "2s", 0.001, 3600,
      "the held first report goes out as soon as the scan sent nothing for this long (nmap's "
      "initial probe timeout is 1 s)"},
+    {"arp-min-hosts", DTR_P_U32, offsetof(struct ps_cfg, arp_min_hosts), "32", 4, 16777216,
+     "distinct addresses one machine asks for by broadcast ARP within arp-window for an ARP "
+     "sweep; a PC asks for its gateway and a few peers, a sweep of a /24 for 254"},
+    {"arp-window", DTR_P_DURATION, offsetof(struct ps_cfg, arp_window_ns), "60s", 1, 86400,
+     "window of the ARP count: a sweep of a /24 takes seconds; a machine that meets many "
+     "neighbours slowly (a router as hosts wake up) spreads them over many windows"},
+    {"arp-max-answered", DTR_P_DOUBLE, offsetof(struct ps_cfg, arp_max_answered), "0.5", 0, 1,
+     "largest share of those addresses that answered the machine: a sweep finds few hosts among "
+     "the addresses it tries, a router asking for busy hosts hears from each"},
 };
 
-enum { PS_SIG_VERTICAL = 0, PS_SIG_HORIZONTAL, PS_SIG_BLOCK, PS_SIG_DISTRIBUTED, PS_SIG_SWEEP };
+enum {
+    PS_SIG_VERTICAL = 0,
+    PS_SIG_HORIZONTAL,
+    PS_SIG_BLOCK,
+    PS_SIG_DISTRIBUTED,
+    PS_SIG_SWEEP,
+    PS_SIG_ARP_SWEEP
+};
 
 static const struct dtr_sig ps_sigs[] = {
     {"vertical", "MAMORI T2 vertical port scan (many ports of one host)", "attempted-recon", 2},
@@ -136,6 +160,10 @@ static const struct dtr_sig ps_sigs[] = {
     {"distributed", "MAMORI T2 distributed port scan (many sources against one host)",
      "attempted-recon", 2},
     {"sweep", "MAMORI T2 host sweep (pings to many hosts: looking for live machines)",
+     "attempted-recon", 2},
+    {"arp_sweep",
+     "MAMORI T2 ARP sweep (a machine asking for many local addresses: looking for live "
+     "machines)",
      "attempted-recon", 2},
 };
 
@@ -249,7 +277,27 @@ struct ps_first {
     struct mm_addr dst, open_dst;
 };
 
-enum ps_kind { PS_K_SRC = 0, PS_K_PAIR, PS_K_TGT };
+/* A machine of the local segment that asks ARP for addresses: its MAC and IPv4 address. */
+struct ps_arp_key {
+    uint8_t mac[6];
+    uint8_t ip[4];
+    uint8_t pad[2];
+};
+
+/* What one machine asked for in its ARP window: c.probes counts its broadcast requests,
+ * c.open the distinct addresses that answered it. */
+struct ps_arp {
+    struct ps_arp_key k;
+    struct ps_counts c;
+    uint8_t n_targets_ex, n_answered_ex;
+    uint8_t targets_ex[PS_EXAMPLES][4], answered_ex[PS_EXAMPLES][4];
+    struct dtr_distinct targets;  /* addresses asked for */
+    struct dtr_distinct answered; /* of those, the ones that answered this machine */
+    struct dtr_report rep;
+    uint64_t pending_ns; /* first report held since (0 = none) */
+};
+
+enum ps_kind { PS_K_SRC = 0, PS_K_PAIR, PS_K_TGT, PS_K_ARP };
 
 /* A first report held back (see "reports"); the entry is found again by its key. */
 struct ps_pending {
@@ -265,6 +313,7 @@ struct ps_st {
     const struct ps_cfg *cfg;
     mm_lru_t *src, *pair, *tgt;
     mm_lru_t *first; /* ps_first records, in front of src */
+    mm_lru_t *arp;   /* ps_arp: machines asking ARP for addresses */
     struct ps_pending pend[PS_PENDING_MAX];
     size_t n_pend;
     double step_ok, step_fail; /* walk increments */
@@ -425,6 +474,14 @@ static bool ps_tgt_stale(const void *e, uint64_t now)
     return now > ((const struct ps_tgt *)e)->c.expire_ns;
 }
 
+/* Every machine on the segment asks ARP for its gateway: an entry that asked for few
+ * addresses and reported nothing is taken over without counting an eviction. */
+static bool ps_arp_stale(const void *e, uint64_t now)
+{
+    const struct ps_arp *a = e;
+    return now > a->c.expire_ns || (!a->rep.reports && !a->pending_ns && a->targets.n_exact < 8);
+}
+
 static bool ps_src_suspicious(const struct ps_st *st, const struct ps_src *s)
 {
     return s->trw_crossed || s->stealth_targets >= st->cfg->stealth_min_ports;
@@ -484,6 +541,7 @@ static bool ps_ping_reply(uint8_t proto, uint8_t type)
 static void ps_release_src(struct ps_st *st, struct dtr *d, struct ps_src *s, uint64_t now);
 static void ps_release_pair(struct ps_st *st, struct dtr *d, struct ps_pair *pr, uint64_t now);
 static void ps_release_tgt(struct dtr *d, struct ps_tgt *t, uint64_t now);
+static void ps_release_arp(struct ps_st *st, struct dtr *d, struct ps_arp *a, uint64_t now);
 
 /*
  * The getters start an entry's window over when it ran out. A first report still held then
@@ -1056,6 +1114,15 @@ static bool ps_pend_run(struct ps_st *st, struct dtr *d, const struct ps_pending
         ps_release_tgt(d, t, now);
         return true;
     }
+    case PS_K_ARP: {
+        struct ps_arp *a = st->arp ? mm_lru_lookup(st->arp, it->key) : NULL;
+        if (!a || !a->pending_ns)
+            return true;
+        if (!ps_hold_over(st, a->pending_ns, a->c.last_ns, now, all))
+            return false;
+        ps_release_arp(st, d, a, now);
+        return true;
+    }
     }
     return true;
 }
@@ -1287,6 +1354,158 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
     }
 }
 
+/* --- ARP sweeps ------------------------------------------------------------------------ */
+
+static struct mm_addr ps_addr4(const uint8_t ip[4])
+{
+    struct mm_addr a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.b, ip, 4);
+    return a;
+}
+
+static bool ps_arp_ready(const struct ps_st *st, const struct ps_arp *a)
+{
+    uint32_t hosts = ps_distinct(&a->targets, a->c.probes);
+    return hosts >= st->cfg->arp_min_hosts &&
+           (double)ps_distinct(&a->answered, a->c.open) <= st->cfg->arp_max_answered * hosts;
+}
+
+static void ps_ev_ip4_array(struct jb *jb, const char *key, const uint8_t (*ips)[4], size_t n)
+{
+    jb_open_array(jb, key);
+    for (size_t i = 0; i < n; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "%u.%u.%u.%u", ips[i][0], ips[i][1], ips[i][2], ips[i][3]);
+        jb_string(jb, NULL, t);
+    }
+    jb_close_array(jb);
+}
+
+static void ps_emit_arp(struct dtr *d, const struct ps_arp *a, uint64_t crossed, uint64_t now,
+                        bool update)
+{
+    uint32_t hosts = ps_distinct(&a->targets, a->c.probes);
+    uint32_t answered = ps_distinct(&a->answered, a->c.open);
+    struct mm_addr src = ps_addr4(a->k.ip);
+    char mac[18];
+    snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", a->k.mac[0], a->k.mac[1],
+             a->k.mac[2], a->k.mac[3], a->k.mac[4], a->k.mac[5]);
+    struct jb *jb = dtr_alert_begin(d);
+    dtr_ev_ip(jb, "scanner", &src, 4);
+    jb_string(jb, "scanner_mac", mac);
+    jb_string(jb, "detected_by", "arp");
+    dtr_ev_ts(jb, "detected", crossed);
+    jb_string(jb, "scan_type", "arp");
+    jb_uint(jb, "requests", a->c.probes);
+    jb_uint(jb, "hosts", hosts);
+    ps_ev_estimated(jb, "hosts_estimated", &a->targets);
+    ps_ev_ip4_array(jb, "hosts_first", (const uint8_t(*)[4])a->targets_ex, a->n_targets_ex);
+    jb_uint(jb, "answered", answered);
+    ps_ev_ip4_array(jb, "answered_first", (const uint8_t(*)[4])a->answered_ex, a->n_answered_ex);
+    jb_uint(jb, "unanswered", hosts > answered ? hosts - answered : 0);
+    dtr_ev_ts(jb, "first_seen", a->c.first_ns);
+    dtr_ev_ts(jb, "last_seen", a->c.last_ns);
+    dtr_ev_secs(jb, "duration_s", a->c.last_ns - a->c.first_ns);
+    struct dtr_alert_args args = {
+        .sig = PS_SIG_ARP_SWEEP,
+        .ts_ns = now,
+        .src = src,
+        .dst = ps_addr4(a->targets_ex[0]),
+        .ip_ver = 4,
+        .update = update,
+    };
+    dtr_alert_emit(d, &args);
+}
+
+static void ps_check_arp(struct ps_st *st, struct dtr *d, struct ps_arp *a, uint64_t now)
+{
+    if (!ps_arp_ready(st, a))
+        return;
+    if (!a->rep.reports && ps_hold(st, &a->pending_ns, PS_K_ARP, &a->k, sizeof a->k, now))
+        return;
+    enum dtr_due due = dtr_report_due(d, &a->rep, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_arp(d, a, now, now, due == DTR_DUE_UPDATE);
+}
+
+static void ps_release_arp(struct ps_st *st, struct dtr *d, struct ps_arp *a, uint64_t now)
+{
+    uint64_t crossed = a->pending_ns;
+    a->pending_ns = 0;
+    if (!ps_arp_ready(st, a))
+        return; /* answers came in after the threshold was crossed: a busy host, no sweep */
+    enum dtr_due due = dtr_report_due(d, &a->rep, now);
+    if (due != DTR_DUE_NO)
+        ps_emit_arp(d, a, crossed, now, due == DTR_DUE_UPDATE);
+}
+
+/* The entry of the machine (mac, ip); made when `create`. Its window starts over when it ran
+ * out (a held report is written first). */
+static struct ps_arp *ps_arp_get(struct ps_st *st, struct dtr *d, const uint8_t mac[6],
+                                 const uint8_t ip[4], uint64_t now, bool create)
+{
+    struct ps_arp_key k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.mac, mac, 6);
+    memcpy(k.ip, ip, 4);
+    struct ps_arp *a = mm_lru_lookup(st->arp, &k);
+    if (a) {
+        bool active = a->rep.reports || a->pending_ns;
+        if (ps_window_over(&a->c, active, now, st->cfg->arp_window_ns)) {
+            if (a->pending_ns)
+                ps_release_arp(st, d, a, now);
+            memset((unsigned char *)a + sizeof a->k, 0, sizeof *a - sizeof a->k);
+            ps_counts_start(&a->c, now);
+        }
+        mm_lru_touch(st->arp, a);
+        return a;
+    }
+    if (!create)
+        return NULL;
+    a = mm_lru_insert(st->arp, &k, now);
+    if (a)
+        ps_counts_start(&a->c, now);
+    return a;
+}
+
+/*
+ * An ARP message. A broadcast request from a machine with an address of its own, for another
+ * address, counts for that machine; RFC 5227 probes (sender 0.0.0.0), announcements (sender
+ * = target) and unicast requests (a cache entry re-validated) ask for nobody new. A reply
+ * counts as an answer for the machine it is addressed to.
+ */
+static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
+{
+    static const uint8_t zero4[4], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    const struct arp_info *m = &p->arp;
+    if (!memcmp(m->spa, m->tpa, 4))
+        return;
+    if (m->op == 1) {
+        if (!memcmp(m->spa, zero4, 4) || (p->mac_dst && memcmp(p->mac_dst, bcast, 6) != 0))
+            return;
+        struct ps_arp *a = ps_arp_get(st, d, m->sha, m->spa, p->ts_ns, true);
+        if (!a)
+            return;
+        a->c.probes++;
+        struct mm_addr t = ps_addr4(m->tpa);
+        if (dtr_distinct_add(&a->targets, dtr_addr_key32(&t, 4)) && a->n_targets_ex < PS_EXAMPLES)
+            memcpy(a->targets_ex[a->n_targets_ex++], m->tpa, 4);
+        ps_counts_touch(&a->c, a->rep.reports || a->pending_ns, p->ts_ns, st->cfg->arp_window_ns);
+        ps_check_arp(st, d, a, p->ts_ns);
+        return;
+    }
+    struct ps_arp *a = ps_arp_get(st, d, m->tha, m->tpa, p->ts_ns, false);
+    if (!a)
+        return;
+    struct mm_addr t = ps_addr4(m->spa);
+    if (dtr_distinct_add(&a->answered, dtr_addr_key32(&t, 4))) {
+        a->c.open++;
+        if (a->n_answered_ex < PS_EXAMPLES)
+            memcpy(a->answered_ex[a->n_answered_ex++], m->spa, 4);
+    }
+}
+
 /* The probe type of a flow's first client segment, or -1 when it is no probe. */
 static int ps_tcp_probe_type(uint8_t flags)
 {
@@ -1356,7 +1575,8 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     st->lower = log((1 - cfg->beta) / (1 - cfg->alpha));
     /* Sources and (source, host) pairs are what a scan creates; targets are few. */
     size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
-    size_t cap_tgt = cfg->memcap - cap_src - cap_pair;
+    size_t cap_arp = cfg->memcap / 20;
+    size_t cap_tgt = cfg->memcap - cap_src - cap_pair - cap_arp;
     /* Half of the sources' share holds first probes: about eight times as many addresses as
      * source entries in the same bytes, and nearly every address is seen once. */
     size_t cap_first = cap_src / 2;
@@ -1369,13 +1589,16 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
                              sizeof(struct ps_pair_key), ps_pair_stale);
     st->tgt = dtr_table_new(d, "portscan.targets", cap_tgt, sizeof(struct ps_tgt),
                             sizeof(struct ps_addr_key), ps_tgt_stale);
-    if (!st->src || !st->pair || !st->tgt || !st->first) {
+    st->arp = dtr_table_new(d, "portscan.arp_senders", cap_arp, sizeof(struct ps_arp),
+                            sizeof(struct ps_arp_key), ps_arp_stale);
+    if (!st->src || !st->pair || !st->tgt || !st->first || !st->arp) {
         snprintf(err, errlen, "memcap %zu bytes cannot hold the tables (or out of memory)",
                  cfg->memcap);
         mm_lru_free(st->first);
         mm_lru_free(st->src);
         mm_lru_free(st->pair);
         mm_lru_free(st->tgt);
+        mm_lru_free(st->arp);
         free(st);
         return NULL;
     }
@@ -1389,6 +1612,7 @@ static void ps_fini(void *stv)
     mm_lru_free(st->src);
     mm_lru_free(st->pair);
     mm_lru_free(st->tgt);
+    mm_lru_free(st->arp);
     free(st);
 }
 
@@ -1398,6 +1622,10 @@ static void ps_packet(void *stv, struct dtr *d, const struct flow *f, int dir,
     struct ps_st *st = stv;
     if (MM_UNLIKELY(p->flags & PKT_F_ICMP_INNER)) {
         ps_icmp_error(st, d, p);
+        return;
+    }
+    if (MM_UNLIKELY(p->flags & PKT_F_ARP)) {
+        ps_arp(st, d, p);
         return;
     }
     /* Only the first packet of each direction of a flow says anything about probes. */
@@ -1543,7 +1771,7 @@ static void ps_finish(void *stv, struct dtr *d, uint64_t now)
 static void ps_stats(const void *stv, struct dtr_det_stats *out)
 {
     const struct ps_st *st = stv;
-    mm_lru_t *const t[] = {st->src, st->pair, st->tgt, st->first};
+    mm_lru_t *const t[] = {st->src, st->pair, st->tgt, st->first, st->arp};
     dtr_table_stats(out, t, MM_ARRAY_LEN(t));
 }
 
@@ -1551,8 +1779,8 @@ const struct dtr_ops dt_portscan_ops = {
     .name = "portscan",
     .threat = "T2",
     .summary = "vertical, horizontal, block and distributed port scans (TCP SYN, connect, FIN, "
-               "NULL, XMAS, ACK; UDP through ICMP port unreachable) and ping sweeps, with a "
-               "Threshold Random Walk over first-contact outcomes",
+               "NULL, XMAS, ACK; UDP through ICMP port unreachable), ping sweeps and ARP sweeps, "
+               "with a Threshold Random Walk over first-contact outcomes",
     .sid_base = 2001,
     .sigs = ps_sigs,
     .n_sigs = MM_ARRAY_LEN(ps_sigs),

@@ -18,8 +18,10 @@ Scenarios, each from its own attacker address so that every alert can be attribu
      that exist nowhere (198.51.100.100-114: the attacker's neighbour table sends their
      frames to the victim's MAC, whose kernel drops them, so the pings leave the attacker as
      they would through a router) -> one host-sweep alert (6100:2005), scan_type ping, 16
-     hosts, the victim up. No portscan alert from any other source (the flood's spoofed
-     sources, the login tools).
+     hosts, the victim up. Then nmap -sn on the local segment (198.51.100.0/26: an ARP ping
+     from its own address, as nmap does on a directly connected network) -> one ARP-sweep
+     alert (6100:2006), the victim the one address that answered. No portscan alert from any
+     other source (the flood's spoofed sources, the login tools).
   2. hping3 -S -p 80 -i u200 -c 3000 --rand-source (3000 spoofed SYNs in 0.6 s; the spoofed
      packets exist only on the test's veth) -> one T4 SYN flood alert (6100:4001) on
      victim:80, at least syn-rate (200) SYNs, mostly half-open. Then hping3 -A -p 80 -i u200
@@ -85,9 +87,10 @@ SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS = ("203.0.113.61", "203.0.113.62",
                                                   "203.0.113.65")
 SRC_BRUTE, SRC_SPRAY, SRC_NIKTO, SRC_SQLMAP = ("203.0.113.50", "203.0.113.51",
                                                "203.0.113.80", "203.0.113.81")
-SRC_PING, SRC_SWEEP = "203.0.113.70", "203.0.113.71"
+SRC_PING, SRC_SWEEP, SRC_ARP = "203.0.113.70", "203.0.113.71", "203.0.113.72"
 ATT_ADDRS = [SRC_BRUTE, SRC_SPRAY, SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS, SRC_NIKTO,
-             SRC_SQLMAP, SRC_PING, SRC_SWEEP]
+             SRC_SQLMAP, SRC_PING, SRC_SWEEP, SRC_ARP]
+ARP_SWEEP_NET = "198.51.100.0/26"   # 64 addresses of the victim's segment, only it answers
 # Swept addresses that no host has (in the victim's /24, on the test's veth only).
 SWEEP_ABSENT = ["198.51.100.%d" % i for i in range(100, 115)]
 TOOLS = ["ip", "ethtool", "ss", "nmap", "hping3", "hydra", "sqlmap", "curl", "dovecot"]
@@ -120,11 +123,11 @@ NIKTO_PROBES = [
 ]
 
 GID = 6100
-SID_VERTICAL, SID_SWEEP, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD = (2001, 2005, 4001,
-                                                                       4006, 4007)
+SID_VERTICAL, SID_SWEEP, SID_ARP_SWEEP = 2001, 2005, 2006
+SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD = 4001, 4006, 4007
 SID_BRUTE, SID_SPRAY, SID_SUCCESS, SID_WEAKPASS, SID_4XX = 5001, 5002, 5004, 7001, 3001
 SID_UA_NIKTO, SID_UA_SQLMAP = 8101001, 8101002
-NEEDED_SIDS = [SID_VERTICAL, SID_SWEEP, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD, SID_BRUTE,
+NEEDED_SIDS = [SID_VERTICAL, SID_SWEEP, SID_ARP_SWEEP, SID_SYN_FLOOD, SID_ICMP_FLOOD, SID_ACK_FLOOD, SID_BRUTE,
                SID_SPRAY, SID_SUCCESS, SID_WEAKPASS, SID_4XX]
 
 HTTP_SERVER = r"""
@@ -318,6 +321,9 @@ def scenario_scans():
                                   "--send-ip", "-e", VETH_ATT, "-S", SRC_SWEEP,
                                   "--max-retries", "1", "--host-timeout", "20s", VICTIM,
                                   "198.51.100.100-114"], timeout=60)
+    # On the directly connected segment nmap pings by ARP.
+    run_tool("nmap -sn (ARP)", NS_ATT, ["nmap", "-sn", "-n", "-e", VETH_ATT, "-S", SRC_ARP,
+                                        "--host-timeout", "20s", ARP_SWEEP_NET], timeout=60)
 
 
 def scenario_flood():
@@ -497,7 +503,17 @@ def check(events, stderr, tmp):
     assert e.get("open_services") == [{"host": VICTIM, "proto": "icmp"}], e
     results.append("T2 ping sweep from %s: hosts %s, probes %s, up %s, unanswered %s" % (
         SRC_SWEEP, e.get("hosts"), e.get("probes"), e.get("open"), e.get("unanswered")))
-    scanners = {SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS, SRC_SWEEP}
+    # 1c. the ARP sweep: one alert for the attacker's address, only the victim answered.
+    arps = first_alerts(dets, SID_ARP_SWEEP)
+    assert len(arps) == 1 and arps[0]["src_ip"] == SRC_ARP, (
+        "expected 1 ARP sweep alert from %s: %s" % (SRC_ARP, [json.dumps(a)[:800]
+                                                            for a in arps]))
+    e = ev(final_of(dets, SID_ARP_SWEEP, SRC_ARP))
+    assert e.get("answered") == 1 and e.get("answered_first") == [VICTIM] and (
+        e.get("hosts", 0) >= 60 and e.get("requests", 0) >= 63), e
+    results.append("T2 ARP sweep from %s (%s): hosts %s, requests %s, answered %s" % (
+        SRC_ARP, e.get("scanner_mac"), e.get("hosts"), e.get("requests"), e.get("answered")))
+    scanners = {SRC_SYN, SRC_UDP, SRC_FIN, SRC_NULL, SRC_XMAS, SRC_SWEEP, SRC_ARP}
     stray = [a for a in dets if a["alert"]["signature_id"] // 1000 == 2
              and a["src_ip"] not in scanners]
     assert not stray, "port scan alerts from non-scanners (flood or logins?): %s" % [

@@ -656,7 +656,7 @@ static void test_dec_packet_resets_stale_fields(void **state)
     p.linktype = L_ETH;
     p.iface = 0;
     dec_packet(ctx, &p);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(p.flags, PKT_F_ARP); /* the only thing an ARP request sets */
     assert_int_equal(p.ip_ver, 0);
     assert_int_equal(p.n_events, 0);
     assert_int_equal(p.vlan_count, 0);
@@ -670,9 +670,81 @@ static void test_dec_packet_resets_stale_fields(void **state)
     dec_ctx_free(ctx);
 }
 
+/* ARP for IPv4 over Ethernet: requests and replies decoded into p->arp (scan detection);
+ * anything else that says ARP is left alone. */
+static void test_dec_arp(void **state)
+{
+    (void)state;
+    struct dec_config cfg;
+    dec_config_defaults(&cfg);
+    dec_ctx_t *ctx = dec_ctx_new(&cfg);
+    uint8_t f[64];
+    struct packet p;
+    static const uint8_t sha[6] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55}, zero6[6] = {0};
+    static const uint8_t spa[4] = {10, 0, 0, 1}, tpa[4] = {10, 0, 0, 2};
+    struct {
+        const char *name;
+        size_t at; /* byte to change (0: none) */
+        uint8_t value;
+        size_t len; /* frame length */
+        bool decoded;
+        uint16_t op;
+    } rows[] = {
+        {"request", 0, 0, sizeof arp_request, true, 1},
+        {"reply", 21, 2, sizeof arp_request, true, 2},
+        {"rarp opcode 3", 21, 3, sizeof arp_request, false, 0},
+        {"opcode 0x0101", 20, 1, sizeof arp_request, false, 0},
+        {"hardware type 6", 15, 6, sizeof arp_request, false, 0},
+        {"protocol ipv6", 16, 0x86, sizeof arp_request, false, 0},
+        {"hardware length 8", 18, 8, sizeof arp_request, false, 0},
+        {"protocol length 16", 19, 16, sizeof arp_request, false, 0},
+        {"27 bytes of arp", 0, 0, 14 + 27, false, 0},
+        {"padded to 60 bytes", 0, 0, 60, true, 1},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(rows); i++) {
+        memset(f, 0, sizeof f);
+        memcpy(f, arp_request, sizeof arp_request);
+        if (rows[i].at)
+            f[rows[i].at] = rows[i].value;
+        memset(&p, 0, sizeof p);
+        p.data = f;
+        p.caplen = p.wirelen = (uint32_t)rows[i].len;
+        p.linktype = L_ETH;
+        dec_packet(ctx, &p);
+        if (!rows[i].decoded) {
+            if (p.flags & PKT_F_ARP)
+                fail_msg("%s: decoded", rows[i].name);
+            continue;
+        }
+        if (!(p.flags & PKT_F_ARP) || p.arp.op != rows[i].op)
+            fail_msg("%s: not decoded as op %u", rows[i].name, rows[i].op);
+        assert_memory_equal(p.arp.sha, sha, 6);
+        assert_memory_equal(p.arp.tha, zero6, 6);
+        assert_memory_equal(p.arp.spa, spa, 4);
+        assert_memory_equal(p.arp.tpa, tpa, 4);
+        assert_int_equal(p.ip_ver, 0);
+        assert_int_equal(p.n_events, 0);
+    }
+    /* behind a VLAN tag */
+    memset(f, 0, sizeof f);
+    memcpy(f, arp_request, 12);
+    f[12] = 0x81, f[13] = 0x00, f[14] = 0x00, f[15] = 0x0a;
+    memcpy(f + 16, arp_request + 12, sizeof arp_request - 12);
+    memset(&p, 0, sizeof p);
+    p.data = f;
+    p.caplen = p.wirelen = sizeof arp_request + 4;
+    p.linktype = L_ETH;
+    dec_packet(ctx, &p);
+    assert_true(p.flags & PKT_F_ARP);
+    assert_int_equal(p.vlan_count, 1);
+    assert_memory_equal(p.arp.tpa, tpa, 4);
+    dec_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dec_arp),
         cmocka_unit_test(test_dec_link_table),
         cmocka_unit_test(test_dec_link_mac_pointers),
         cmocka_unit_test(test_dec_link_counters),

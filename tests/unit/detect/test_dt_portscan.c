@@ -37,6 +37,7 @@
 #define SID_BLOCK 2003u
 #define SID_DISTRIBUTED 2004u
 #define SID_SWEEP 2005u
+#define SID_ARP_SWEEP 2006u
 
 struct alert_rec {
     uint32_t sid;
@@ -288,6 +289,42 @@ static void ping6(struct harness *H, const char *pinger, const char *host, uint1
     pb_ipv6(&b, pinger, host, PB_ICMPV6);
     pb_eth(&b, PB_ETH_IPV6);
     hn_feed(H, &b, ts);
+}
+
+/* An ARP message over Ethernet: op 1 (request; to broadcast unless `unicast`) or 2 (reply,
+ * from the sender to the target). Machines' MACs are 02:00:00:00:00:<last byte of their
+ * address>. */
+static void arp(struct harness *H, uint16_t op, const char *sender, const char *target,
+                bool unicast, uint64_t ts)
+{
+    uint32_t s = ip4(sender), t = ip4(target);
+    uint8_t f[42] = {0};
+    uint8_t smac[6] = {2, 0, 0, 0, 0, (uint8_t)s}, tmac[6] = {2, 0, 0, 0, 0, (uint8_t)t};
+    if (op == 1 && !unicast)
+        memset(f, 0xff, 6);
+    else
+        memcpy(f, tmac, 6);
+    memcpy(f + 6, smac, 6);
+    f[12] = 0x08, f[13] = 0x06;                    /* ARP */
+    f[14] = 0, f[15] = 1, f[16] = 0x08, f[17] = 0; /* Ethernet, IPv4 */
+    f[18] = 6, f[19] = 4, f[20] = 0, f[21] = (uint8_t)op;
+    memcpy(f + 22, smac, 6);
+    for (int i = 0; i < 4; i++)
+        f[28 + i] = (uint8_t)(s >> (24 - 8 * i));
+    if (op == 2)
+        memcpy(f + 32, tmac, 6);
+    for (int i = 0; i < 4; i++)
+        f[38 + i] = (uint8_t)(t >> (24 - 8 * i));
+    struct packet p;
+    memset(&p, 0, sizeof p);
+    p.data = f;
+    p.caplen = p.wirelen = sizeof f;
+    p.ts_ns = ts;
+    p.linktype = 1;
+    dec_packet(H->dec, &p);
+    assert_true(p.flags & PKT_F_ARP);
+    H->now = ts;
+    dtr_feed_packet(H->h, NULL, 0, &p);
 }
 
 #define SYN PB_SYN
@@ -790,6 +827,120 @@ static void test_vertical_ping_not_a_port(void **state)
     assert_true(ev_has(a, "\"ports_first\":[1,2,3,4,5,6,7,8,9,10]"));
     assert_int_equal(a->proto, 6); /* the ping before a TCP scan does not make it mixed */
     assert_true(ev_has(a, "\"protocols\":[\"tcp\",\"icmp\"]"));
+    hn_free(H);
+}
+
+/* --- ARP sweeps ------------------------------------------------------------------------ */
+
+/* A machine asking ARP for 100 addresses of its segment, 10 of which answer: one ARP-sweep
+ * report when it is quiet, naming the machine, its MAC and what answered. */
+static void test_arp_sweep(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 100; host++, t += 5 * MS) {
+        snprintf(dst, sizeof dst, "192.168.1.%d", host);
+        arp(H, 1, "192.168.1.166", dst, false, t);
+        if (host % 10 == 0)
+            arp(H, 2, dst, "192.168.1.166", false, t + MS);
+    }
+    assert_int_equal(H->n, 0); /* held until the sweep is quiet */
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    struct alert_rec *a = &H->al[0];
+    assert_int_equal(a->sid, SID_ARP_SWEEP);
+    assert_string_equal(a->src, "192.168.1.166");
+    assert_string_equal(a->dst, "192.168.1.1");
+    assert_false(a->update);
+    assert_true(ev_has(a, "\"variant\":\"arp_sweep\""));
+    assert_true(ev_has(a, "\"scanner_mac\":\"02:00:00:00:00:a6\""));
+    assert_true(ev_has(a, "\"scan_type\":\"arp\""));
+    assert_int_equal(ev_num(a, "requests"), 100);
+    assert_true(ev_num(a, "hosts") >= 95 && ev_num(a, "hosts") <= 105);
+    assert_int_equal(ev_num(a, "answered"), 10);
+    assert_true(ev_has(a, "\"answered_first\":[\"192.168.1.10\",\"192.168.1.20\""));
+    assert_true(ev_has(a, "\"hosts_first\":[\"192.168.1.1\",\"192.168.1.2\""));
+    hn_free(H);
+}
+
+/* The edge: 31 addresses nothing, the 32nd an alert (report-delay 0); 16 of 32 answered is
+ * still a sweep, 17 is not. */
+static void test_arp_edges(void **state)
+{
+    (void)state;
+    for (int answered = 16; answered <= 17; answered++) {
+        struct harness *H = hn_new_now();
+        uint64_t t = T0;
+        char dst[32];
+        for (int host = 1; host <= 32; host++, t += 5 * MS) {
+            snprintf(dst, sizeof dst, "10.5.0.%d", host);
+            arp(H, 1, "10.5.0.200", dst, false, t);
+            if (host <= answered)
+                arp(H, 2, dst, "10.5.0.200", false, t + MS);
+            if (host == 31)
+                assert_int_equal(H->n, 0);
+        }
+        assert_int_equal(count_sid(H, SID_ARP_SWEEP), answered == 16 ? 1 : 0);
+        hn_finish(H);
+        hn_free(H);
+    }
+}
+
+/* Not sweeps: a router asking for 40 busy hosts (each answers), RFC 5227 probes and
+ * announcements, unicast re-validations, a PC asking for 31 addresses, and 20 + 20 + 20
+ * addresses more than a window apart. */
+static void test_arp_benign(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 40; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "192.168.2.%d", host);
+        arp(H, 1, "192.168.2.254", dst, false, t);
+        arp(H, 2, dst, "192.168.2.254", false, t + MS);
+        arp(H, 1, "0.0.0.0", dst, false, t + 2 * MS);      /* probe */
+        arp(H, 1, dst, dst, false, t + 3 * MS);            /* announcement */
+        arp(H, 1, "192.168.2.100", dst, true, t + 4 * MS); /* re-validation */
+    }
+    for (int host = 1; host <= 31; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "192.168.2.%d", 100 + host);
+        arp(H, 1, "192.168.2.77", dst, false, t);
+    }
+    for (int round = 0; round < 3; round++, t += 70 * SEC)
+        for (int host = 1; host <= 20; host++) {
+            snprintf(dst, sizeof dst, "192.168.3.%d", round * 20 + host);
+            arp(H, 1, "192.168.3.9", dst, false, t + (uint64_t)host * 10 * MS);
+        }
+    hn_finish(H);
+    if (H->n)
+        dump(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* Answers that come after the threshold was crossed, while the report is held: a machine
+ * whose addresses mostly answer is no sweep after all. */
+static void test_arp_answers_after_crossing(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 40; host++, t += 5 * MS) {
+        snprintf(dst, sizeof dst, "10.6.0.%d", host);
+        arp(H, 1, "10.6.0.200", dst, false, t);
+    }
+    for (int host = 1; host <= 30; host++, t += MS) {
+        snprintf(dst, sizeof dst, "10.6.0.%d", host);
+        arp(H, 2, dst, "10.6.0.200", false, t);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 0);
     hn_free(H);
 }
 
@@ -1574,6 +1725,10 @@ int main(void)
         cmocka_unit_test(test_sweep_nmap_style),
         cmocka_unit_test(test_vertical_ping_not_a_port),
         cmocka_unit_test(test_horizontal_with_pings),
+        cmocka_unit_test(test_arp_sweep),
+        cmocka_unit_test(test_arp_edges),
+        cmocka_unit_test(test_arp_benign),
+        cmocka_unit_test(test_arp_answers_after_crossing),
         cmocka_unit_test(test_block_port_major),
         cmocka_unit_test(test_block_host_major),
         cmocka_unit_test(test_distributed),

@@ -18,23 +18,26 @@ int mm_read_file(const char *path, const char *what, size_t max_bytes, char **ou
         snprintf(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
         return MM_EIO;
     }
-    size_t cap = 64 * 1024, n = 0;
+    /* The buffer grows to max_bytes + 1 at most: a file of exactly max_bytes is read, one
+     * byte more is refused. */
+    size_t cap = MM_MIN((size_t)64 * 1024, max_bytes + 1), n = 0;
     char *buf = malloc(cap);
     int rc = buf ? 0 : MM_ENOMEM;
     while (!rc) {
         if (n == cap) {
-            if (cap >= max_bytes) {
+            if (n > max_bytes) {
                 snprintf(err, errlen, "%s %s is larger than %zu bytes", what, path, max_bytes);
                 rc = MM_EIO;
                 break;
             }
-            char *b = realloc(buf, cap * 2);
+            size_t ncap = cap > max_bytes / 2 ? max_bytes + 1 : cap * 2;
+            char *b = realloc(buf, ncap);
             if (!b) {
                 rc = MM_ENOMEM;
                 break;
             }
             buf = b;
-            cap *= 2;
+            cap = ncap;
         }
         size_t r = fread(buf + n, 1, cap - n, f);
         n += r;

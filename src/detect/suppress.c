@@ -196,6 +196,11 @@ static int sup_line(struct det_suppress *s, struct det_vartab *vt, const char *b
         *why = "track and ip go together";
         return 0;
     }
+    if (f.gid == 0 && f.sid != 0) {
+        /* Suricata refuses this too: a sid means one rule, and sids are per gid. */
+        *why = "gen_id 0 (any) goes only with sig_id 0";
+        return 0;
+    }
     struct sup_entry en = {.gid = f.gid, .sid = f.sid, .track = f.has_track ? f.track : SUP_ALL};
     if (f.has_ip) {
         char err[256];
@@ -252,10 +257,15 @@ int det_suppress_parse(const char *text, size_t len, const struct det_parse_opts
             while (nl < end && *nl != '\n' && *nl != '\0')
                 nl++;
             lineno++;
-            const char *le = nl;
+            const char *lb = p, *le = nl;
+            sup_trim(&lb, &le);
+            /* A comment is one line, as in Suricata: a backslash at its end continues
+             * nothing (it would swallow the next line's suppress without a word). */
+            bool comment = n == 0 && lb < le && *lb == '#';
+            le = nl;
             while (le > p && sup_space(le[-1]))
                 le--;
-            more = le > p && le[-1] == '\\';
+            more = !comment && le > p && le[-1] == '\\';
             if (more)
                 le--;
             size_t add = (size_t)(le - p);

@@ -5,7 +5,7 @@
  *   suppress gen_id <gid>, sig_id <sid>
  *   suppress gen_id <gid>, sig_id <sid>, track <by_src|by_dst|by_either>, ip <addresses>
  *
- * where 0 in gen_id or sig_id stands for any, and <addresses> is anything a rule header
+ * where sig_id 0 stands for any sid of the gid, gen_id 0 with sig_id 0 for every alert, and <addresses> is anything a rule header
  * takes (an address, a CIDR, a range, a [list], a $VARIABLE, negations). A matching alert is
  * not written; what the rule or detector did otherwise (flowbits set, state kept) stands.
  * Rule alerts and the built-in detectors' alerts alike: the way to silence a known host,

@@ -128,23 +128,27 @@ static void test_forms(void **state)
     det_suppress_free(s);
 }
 
-/* gen_id 0 and sig_id 0 stand for any. */
+/* sig_id 0 stands for any sid of the gid, gen_id 0 with sig_id 0 for every alert; gen_id 0
+ * with another sid is refused, as Suricata refuses it. */
 static void test_wildcards(void **state)
 {
     (void)state;
     struct warns w = {0};
     det_suppress_t *s = parse("suppress gen_id 0, sig_id 0, track by_src, ip 192.168.10.50\n"
                               "suppress gen_id 6100, sig_id 0, track by_dst, ip 192.168.10.60\n"
-                              "suppress gen_id 0, sig_id 8101001\n",
+                              "suppress gen_id 0, sig_id 8101001\n"
+                              "suppress gen_id 1, sig_id 8101001\n",
                               &w);
-    assert_int_equal(w.n, 0);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.line[0], 3);
+    assert_non_null(strstr(w.why[0], "gen_id 0 (any) goes only with sig_id 0"));
     assert_true(held(s, 1, 1, "192.168.10.50", "8.8.8.8"));
     assert_true(held(s, 6100, 4001, "192.168.10.50", "8.8.8.8"));
     assert_false(held(s, 6100, 4001, "8.8.8.8", "192.168.10.50"));
     assert_true(held(s, 6100, 2001, "8.8.8.8", "192.168.10.60"));
     assert_false(held(s, 1, 2001, "8.8.8.8", "192.168.10.60")); /* gid 1 is not 6100 */
     assert_true(held(s, 1, 8101001, "1.1.1.1", "2.2.2.2"));
-    assert_true(held(s, 7, 8101001, "1.1.1.1", "2.2.2.2"));
+    assert_false(held(s, 7, 8101001, "1.1.1.1", "2.2.2.2")); /* the refused line */
     assert_false(held(s, 1, 8101002, "1.1.1.1", "2.2.2.2"));
     det_suppress_free(s);
 }
@@ -154,6 +158,8 @@ static void test_layout(void **state)
 {
     (void)state;
     static const char text[] = "  # comment\r\n"
+                               "# a comment ending in a backslash continues nothing \\\n"
+                               "suppress gen_id 1, sig_id 9\n"
                                "\r\n"
                                "suppress gen_id 1, \\\r\n"
                                "   sig_id 10, track by_src, \\\n"
@@ -168,7 +174,8 @@ static void test_layout(void **state)
     assert_int_equal(w.n, 0);
     struct det_suppress_counts c;
     det_suppress_counts(s, &c);
-    assert_int_equal(c.entries, 4);
+    assert_int_equal(c.entries, 5);
+    assert_true(held(s, 1, 9, "10.1.1.1", "10.1.1.2"));
     assert_true(held(s, 1, 10, "10.1.1.1", "10.1.1.2"));
     assert_false(held(s, 1, 10, "10.1.1.2", "10.1.1.1"));
     assert_true(held(s, 1, 11, "1.1.1.1", "2.2.2.2"));
@@ -298,13 +305,22 @@ static void test_load(void **state)
     assert_true(held(s, 1, 42, "192.168.10.7", "8.8.8.8"));
     det_suppress_free(s);
 
-    /* larger than the bound: refused with the reason, nothing half-read */
+    /* exactly the bound: read (comment lines of 64 KiB); one byte more: refused with the
+     * reason, nothing half-read */
     f = fopen(path, "w");
     assert_non_null(f);
     static char block[1 << 16];
     memset(block, '#', sizeof block);
-    for (size_t done = 0; done <= DET_SUPPRESS_MAX_BYTES; done += sizeof block)
+    block[sizeof block - 1] = '\n';
+    for (size_t done = 0; done < DET_SUPPRESS_MAX_BYTES; done += sizeof block)
         assert_int_equal(fwrite(block, 1, sizeof block, f), sizeof block);
+    fclose(f);
+    s = NULL;
+    assert_int_equal(det_suppress_load(path, &opts, NULL, NULL, &s, err, sizeof err), 0);
+    det_suppress_free(s);
+    f = fopen(path, "a");
+    assert_non_null(f);
+    fputc('#', f);
     fclose(f);
     s = NULL;
     assert_int_equal(det_suppress_load(path, &opts, NULL, NULL, &s, err, sizeof err), MM_EINVAL);

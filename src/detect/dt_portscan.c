@@ -277,18 +277,25 @@ struct ps_first {
     struct mm_addr dst, open_dst;
 };
 
-/* A machine of the local segment that asks ARP for addresses: its MAC and IPv4 address. */
+/* A machine of the local segment that asks ARP for addresses: its MAC (not its address,
+ * which a scanner can change with every request). */
 struct ps_arp_key {
     uint8_t mac[6];
-    uint8_t ip[4];
     uint8_t pad[2];
 };
+
+#define PS_ARP_SENDERS 4 /* sender addresses of one machine listed in the evidence */
 
 /* What one machine asked for in its ARP window: c.probes counts its broadcast requests,
  * c.open the distinct addresses that answered it. */
 struct ps_arp {
     struct ps_arp_key k;
     struct ps_counts c;
+    uint8_t n_senders; /* sender addresses seen (more than PS_ARP_SENDERS: the first ones) */
+    uint8_t senders[PS_ARP_SENDERS][4];
+    bool more_senders;
+    uint8_t last_sender[4]; /* of the latest request: the alert's source (a machine with
+                               several addresses sweeps from one of them) */
     uint8_t n_targets_ex, n_answered_ex;
     uint8_t targets_ex[PS_EXAMPLES][4], answered_ex[PS_EXAMPLES][4];
     struct dtr_distinct targets;  /* addresses asked for */
@@ -498,11 +505,13 @@ static bool ps_src_active(const struct ps_st *st, const struct ps_src *s)
     return ps_src_suspicious(st, s) || s->rep_h.reports || s->rep_b.reports || s->pending_ns;
 }
 
-/* Not broadcast or multicast: a packet every host of a network answers is no probe. */
+/* Not multicast or the limited broadcast (255.255.255.255): a packet every host of a network
+ * answers is no probe. A subnet's own broadcast address cannot be told from a host's without
+ * the prefix, so it counts as a host. */
 static bool ps_unicast(const struct mm_addr *dst, int ip_ver)
 {
     if (ip_ver == 4)
-        return dst->b[0] < 224 && !(dst->b[0] == 255 && dst->b[3] == 255);
+        return dst->b[0] < 224;
     return dst->b[0] != 0xff;
 }
 
@@ -820,7 +829,16 @@ static int ps_src_variant(const struct ps_st *st, const struct ps_src *s)
 {
     if (!ps_src_suspicious(st, s) || ps_distinct(&s->hosts, s->c.probes) < st->cfg->min_hosts)
         return -1;
-    return ps_ports(&s->ports, &s->c) >= st->cfg->min_ports ? PS_SIG_BLOCK : PS_SIG_HORIZONTAL;
+    if (ps_ports(&s->ports, &s->c) >= st->cfg->min_ports)
+        return PS_SIG_BLOCK;
+    /* A source that mostly pings is as often a monitoring system as a sweep, and its silent
+     * hosts fail only when their flows time out, after all the answers: the walk marks any
+     * pinger with seven hosts down. A sweep needs min-hosts failures, and no more answers than
+     * failures (a sweep finds few hosts; a monitor finds most of the ones it watches). */
+    if (ps_main_type(&s->c) == PS_PING &&
+        (s->c.failed < st->cfg->min_hosts || s->c.failed < s->c.open))
+        return -1;
+    return PS_SIG_HORIZONTAL;
 }
 
 /* The signature of a source's report: a horizontal scan made mostly of pings is a host sweep,
@@ -1387,13 +1405,19 @@ static void ps_emit_arp(struct dtr *d, const struct ps_arp *a, uint64_t crossed,
 {
     uint32_t hosts = ps_distinct(&a->targets, a->c.probes);
     uint32_t answered = ps_distinct(&a->answered, a->c.open);
-    struct mm_addr src = ps_addr4(a->k.ip);
+    if (answered > hosts)
+        answered = hosts; /* the two estimates, past their exact values */
+    struct mm_addr src = ps_addr4(a->last_sender);
     char mac[18];
     snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", a->k.mac[0], a->k.mac[1],
              a->k.mac[2], a->k.mac[3], a->k.mac[4], a->k.mac[5]);
     struct jb *jb = dtr_alert_begin(d);
     dtr_ev_ip(jb, "scanner", &src, 4);
     jb_string(jb, "scanner_mac", mac);
+    if (a->n_senders > 1) {
+        ps_ev_ip4_array(jb, "scanner_addresses", (const uint8_t(*)[4])a->senders, a->n_senders);
+        jb_bool(jb, "scanner_addresses_more", a->more_senders);
+    }
     jb_string(jb, "detected_by", "arp");
     dtr_ev_ts(jb, "detected", crossed);
     jb_string(jb, "scan_type", "arp");
@@ -1440,15 +1464,14 @@ static void ps_release_arp(struct ps_st *st, struct dtr *d, struct ps_arp *a, ui
         ps_emit_arp(d, a, crossed, now, due == DTR_DUE_UPDATE);
 }
 
-/* The entry of the machine (mac, ip); made when `create`. Its window starts over when it ran
+/* The entry of the machine with this MAC; made when `create`. Its window starts over when it ran
  * out (a held report is written first). */
 static struct ps_arp *ps_arp_get(struct ps_st *st, struct dtr *d, const uint8_t mac[6],
-                                 const uint8_t ip[4], uint64_t now, bool create)
+                                 uint64_t now, bool create)
 {
     struct ps_arp_key k;
     memset(&k, 0, sizeof k);
     memcpy(k.mac, mac, 6);
-    memcpy(k.ip, ip, 4);
     struct ps_arp *a = mm_lru_lookup(st->arp, &k);
     if (a) {
         bool active = a->rep.reports || a->pending_ns;
@@ -1484,10 +1507,18 @@ static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
     if (m->op == 1) {
         if (!memcmp(m->spa, zero4, 4) || (p->mac_dst && memcmp(p->mac_dst, bcast, 6) != 0))
             return;
-        struct ps_arp *a = ps_arp_get(st, d, m->sha, m->spa, p->ts_ns, true);
+        struct ps_arp *a = ps_arp_get(st, d, m->sha, p->ts_ns, true);
         if (!a)
             return;
         a->c.probes++;
+        bool known = false;
+        for (size_t i = 0; i < a->n_senders && !known; i++)
+            known = !memcmp(a->senders[i], m->spa, 4);
+        if (!known && a->n_senders < PS_ARP_SENDERS)
+            memcpy(a->senders[a->n_senders++], m->spa, 4);
+        else if (!known)
+            a->more_senders = true;
+        memcpy(a->last_sender, m->spa, 4);
         struct mm_addr t = ps_addr4(m->tpa);
         if (dtr_distinct_add(&a->targets, dtr_addr_key32(&t, 4)) && a->n_targets_ex < PS_EXAMPLES)
             memcpy(a->targets_ex[a->n_targets_ex++], m->tpa, 4);
@@ -1495,11 +1526,16 @@ static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
         ps_check_arp(st, d, a, p->ts_ns);
         return;
     }
-    struct ps_arp *a = ps_arp_get(st, d, m->tha, m->tpa, p->ts_ns, false);
+    struct ps_arp *a = ps_arp_get(st, d, m->tha, p->ts_ns, false);
     if (!a)
         return;
+    /* Only an answer from an address the machine asked for: replies it never asked for
+     * (forged by the scanner itself, say) must not make a sweep look like a busy host. */
     struct mm_addr t = ps_addr4(m->spa);
-    if (dtr_distinct_add(&a->answered, dtr_addr_key32(&t, 4))) {
+    uint32_t key = dtr_addr_key32(&t, 4);
+    if (!dtr_distinct_may_hold(&a->targets, key))
+        return;
+    if (dtr_distinct_add(&a->answered, key)) {
         a->c.open++;
         if (a->n_answered_ex < PS_EXAMPLES)
             memcpy(a->answered_ex[a->n_answered_ex++], m->spa, 4);

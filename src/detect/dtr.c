@@ -815,6 +815,17 @@ bool dtr_distinct_add(struct dtr_distinct *c, uint32_t v)
     return fresh_bit;
 }
 
+bool dtr_distinct_may_hold(const struct dtr_distinct *c, uint32_t v)
+{
+    for (uint16_t i = 0; i < c->n_exact; i++)
+        if (c->exact[i] == v)
+            return true;
+    if (c->n_exact < DTR_DISTINCT_EXACT)
+        return false;
+    uint32_t bit = mix32(v) & 1023u;
+    return (c->sketch[bit >> 6] >> (bit & 63)) & 1u;
+}
+
 /* Linear counting: n = -m ln(empty / m) for every possible number of bits set (a full sketch
  * is reported at its bound). Counts are asked for on hot paths (a scan's every probe): one
  * table read instead of a log(). */

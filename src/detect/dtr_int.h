@@ -203,6 +203,9 @@ struct dtr_distinct {
 };
 /* Empty the counter (the exact values need no clearing: they are read below n_exact). */
 void dtr_distinct_clear(struct dtr_distinct *c);
+/* Whether v may have been added: exact while every value added is among the exact ones, then
+ * by v's sketch bit (which other values share: a false "yes" is possible, a false "no" not). */
+bool dtr_distinct_may_hold(const struct dtr_distinct *c, uint32_t v);
 /* Add a value; true when it was (probably) new. */
 bool dtr_distinct_add(struct dtr_distinct *c, uint32_t v);
 /* Estimated count of distinct values. */

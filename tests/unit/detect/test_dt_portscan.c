@@ -639,6 +639,30 @@ static void test_sweep_ping(void **state)
     hn_free(H);
 }
 
+/* The sweep's bar: min-hosts failures, and no more answers than failures. 9 silent of 10
+ * nothing; 10 silent and 10 answering a sweep; 10 silent and 11 answering nothing. */
+static void test_sweep_bar(void **state)
+{
+    (void)state;
+    static const int cases[][2] = {{9, 1}, {10, 10}, {10, 11}};
+    for (size_t c = 0; c < 3; c++) {
+        struct harness *H = hn_new();
+        uint64_t t = T0;
+        char dst[32];
+        int silent = cases[c][0], up = cases[c][1];
+        for (int host = 1; host <= silent + up; host++, t += 20 * MS) {
+            snprintf(dst, sizeof dst, "10.70.0.%d", host);
+            ping(H, "10.71.0.1", dst, (uint16_t)host, host > silent, t);
+        }
+        hn_finish(H);
+        if ((int)count_sid(H, SID_SWEEP) != (c == 1))
+            dump(H);
+        assert_int_equal(count_sid(H, SID_SWEEP), c == 1 ? 1 : 0);
+        assert_int_equal(H->n, c == 1 ? 1 : 0);
+        hn_free(H);
+    }
+}
+
 /* Pings to a remote network answered by its router's host-unreachable errors: each error
  * quoting an echo request of the pinger, sent to the pinger, is a failure; one sent to another
  * address is not. Also timestamp and address-mask requests are pings. */
@@ -662,11 +686,11 @@ static void test_sweep_router_unreachable(void **state)
     }
     if (H->n != 1)
         dump(H);
-    assert_int_equal(H->n, 1); /* hosts reach 10 at the 10th ping, the walk long before */
+    assert_int_equal(H->n, 1); /* at the 10th failure (min-hosts), the walk long before */
     struct alert_rec *a = &H->al[0];
     assert_int_equal(a->sid, SID_SWEEP);
     assert_string_equal(a->src, "10.1.0.7");
-    assert_int_equal(ev_num(a, "filtered"), 9); /* the 10th ping's error comes after it */
+    assert_int_equal(ev_num(a, "filtered"), 10);
     assert_int_equal(ev_num(a, "hosts"), 10);
     hn_finish(H);
     /* the silent flows end without a second failure: their errors were counted */
@@ -694,11 +718,15 @@ static void test_sweep_ipv6_and_multicast(void **state)
     assert_int_equal(ev_num(&H->al[0], "probes"), 12);
     hn_free(H);
 
-    /* broadcast and multicast pings from one host to 30 addresses: not a sweep */
+    /* pings to the limited broadcast and to 15 multicast groups: no probes at all (15 pings
+     * of each would be a sweep of 16 hosts) */
     H = hn_new();
     t = T0;
     for (int i = 0; i < 30; i++, t += 20 * MS) {
-        snprintf(dst, sizeof dst, "%s.%d", i % 2 ? "239.1.1" : "192.168.40", i % 2 ? i : 255);
+        if (i % 2)
+            snprintf(dst, sizeof dst, "239.1.1.%d", i);
+        else
+            snprintf(dst, sizeof dst, "255.255.255.255");
         ping(H, "192.168.40.9", dst, (uint16_t)i, false, t);
     }
     hn_finish(H);
@@ -706,8 +734,10 @@ static void test_sweep_ipv6_and_multicast(void **state)
     hn_free(H);
 }
 
-/* A monitoring server pinging 30 hosts every minute, two of them down, and a user pinging one
- * host with 50 separate ping commands: neither is a sweep. */
+/* A monitoring server pinging 30 hosts every minute, two of them down, another with seven
+ * down (none next to another: their pings fail 30 s later, after all the answers, and mark
+ * the pinger) and a third with 14 of 30 down, and a user pinging one host with 50 separate
+ * ping commands: none is a sweep (fewer failures than answers). */
 static void test_ping_benign(void **state)
 {
     (void)state;
@@ -718,6 +748,15 @@ static void test_ping_benign(void **state)
         for (int host = 1; host <= 30; host++, t += 10 * MS) {
             snprintf(dst, sizeof dst, "192.168.50.%d", host);
             ping(H, "192.168.50.250", dst, (uint16_t)(round * 100 + host), host % 15 != 0, t);
+        }
+        t += 60 * SEC;
+    }
+    for (int round = 0; round < 3; round++) {
+        for (int host = 1; host <= 30; host++, t += 10 * MS) {
+            snprintf(dst, sizeof dst, "192.168.51.%d", host);
+            ping(H, "192.168.51.250", dst, (uint16_t)(round * 100 + host), host % 4 != 3, t);
+            snprintf(dst, sizeof dst, "192.168.52.%d", host);
+            ping(H, "192.168.52.250", dst, (uint16_t)(round * 100 + host), host > 14, t);
         }
         t += 60 * SEC;
     }
@@ -921,6 +960,90 @@ static void test_arp_benign(void **state)
         dump(H);
     assert_int_equal(H->n, 0);
     hn_free(H);
+}
+
+/* A sweeper that sends itself 200 replies from addresses it never asked for (60 asked), and
+ * one that changes its sender address with every request: both still an ARP sweep. */
+static void test_arp_evasions(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32], src[32];
+    for (int host = 1; host <= 60; host++, t += 5 * MS) {
+        snprintf(dst, sizeof dst, "10.7.0.%d", host);
+        arp(H, 1, "10.7.0.200", dst, false, t);
+    }
+    for (int i = 0; i < 200; i++, t += MS) {
+        snprintf(dst, sizeof dst, "10.99.%d.%d", i / 100, i % 100 + 1);
+        arp(H, 2, dst, "10.7.0.200", false, t);
+    }
+    hn_finish(H);
+    /* past the exact values the check is by a sketch bit: a few forged ones pass (11 here) */
+    assert_int_equal(count_sid(H, SID_ARP_SWEEP), 1);
+    assert_true(ev_num(&H->al[0], "answered") < 20);
+    hn_free(H);
+
+    /* one MAC (02:..:c8, the last byte of the harness's MACs is the address's), another
+     * sender address each time: the frames are built by hand for that */
+    H = hn_new();
+    t = T0;
+    for (int host = 1; host <= 40; host++, t += 5 * MS) {
+        snprintf(src, sizeof src, "10.8.1.%d", host);
+        snprintf(dst, sizeof dst, "10.8.0.%d", host);
+        uint8_t f[42] = {0};
+        memset(f, 0xff, 6);
+        uint8_t mac[6] = {2, 0, 0, 0, 0, 0xc8};
+        memcpy(f + 6, mac, 6);
+        f[12] = 0x08, f[13] = 0x06, f[15] = 1, f[16] = 0x08, f[18] = 6, f[19] = 4, f[21] = 1;
+        memcpy(f + 22, mac, 6);
+        uint32_t s = ip4(src), d = ip4(dst);
+        for (int i = 0; i < 4; i++) {
+            f[28 + i] = (uint8_t)(s >> (24 - 8 * i));
+            f[38 + i] = (uint8_t)(d >> (24 - 8 * i));
+        }
+        struct packet p;
+        memset(&p, 0, sizeof p);
+        p.data = f;
+        p.caplen = p.wirelen = sizeof f;
+        p.ts_ns = t;
+        p.linktype = 1;
+        dec_packet(H->dec, &p);
+        H->now = t;
+        dtr_feed_packet(H->h, NULL, 0, &p);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(count_sid(H, SID_ARP_SWEEP), 1);
+    struct alert_rec *a = &H->al[0];
+    assert_string_equal(a->src, "10.8.1.40"); /* the latest request's sender */
+    assert_true(ev_has(a, "\"scanner_addresses\":[\"10.8.1.1\",\"10.8.1.2\",\"10.8.1.3\","
+                          "\"10.8.1.4\"],\"scanner_addresses_more\":true"));
+    hn_free(H);
+}
+
+/* The membership test the ARP answers go through: exact while every value is exact (no
+ * false "yes" at all), then never a false "no" and few false "yes". */
+static void test_distinct_may_hold(void **state)
+{
+    (void)state;
+    struct dtr_distinct c;
+    memset(&c, 0, sizeof c);
+    for (uint32_t v = 1; v <= 5; v++)
+        dtr_distinct_add(&c, v * 7919u);
+    for (uint32_t v = 1; v <= 5; v++)
+        assert_true(dtr_distinct_may_hold(&c, v * 7919u));
+    for (uint32_t v = 1000; v < 3000; v++)
+        assert_false(dtr_distinct_may_hold(&c, v * 104729u));
+    for (uint32_t v = 6; v <= 100; v++)
+        dtr_distinct_add(&c, v * 7919u);
+    for (uint32_t v = 1; v <= 100; v++)
+        assert_true(dtr_distinct_may_hold(&c, v * 7919u));
+    unsigned yes = 0;
+    for (uint32_t v = 1000; v < 3000; v++)
+        yes += dtr_distinct_may_hold(&c, v * 104729u);
+    assert_true(yes < 2000 / 5); /* about 100 bits of 1024 set: some 200 */
 }
 
 /* Answers that come after the threshold was crossed, while the report is held: a machine
@@ -1720,6 +1843,7 @@ int main(void)
         cmocka_unit_test(test_horizontal_unanswered),
         cmocka_unit_test(test_sweep_ping),
         cmocka_unit_test(test_sweep_router_unreachable),
+        cmocka_unit_test(test_sweep_bar),
         cmocka_unit_test(test_sweep_ipv6_and_multicast),
         cmocka_unit_test(test_ping_benign),
         cmocka_unit_test(test_sweep_nmap_style),
@@ -1729,6 +1853,8 @@ int main(void)
         cmocka_unit_test(test_arp_edges),
         cmocka_unit_test(test_arp_benign),
         cmocka_unit_test(test_arp_answers_after_crossing),
+        cmocka_unit_test(test_arp_evasions),
+        cmocka_unit_test(test_distinct_may_hold),
         cmocka_unit_test(test_block_port_major),
         cmocka_unit_test(test_block_host_major),
         cmocka_unit_test(test_distributed),

@@ -42,12 +42,14 @@
  * probes) and its distinct-count threshold holds in the window; the first report waits until
  * the scan is quiet (bounded), so that it tells the whole scan.
  *
- * A source whose horizontal scan is mostly pings is reported as a host sweep (its own sid).
+ * A source whose horizontal scan is mostly pings is reported as a host sweep (its own sid),
+ * when at least min-hosts of its probes failed and no more were answered (monitoring systems
+ * ping too).
  *
  * ARP sweeps, the host discovery of the local network segment (where a ping to an absent
  * address never reaches the wire: only the ARP request for it does), are counted apart, per
- * (MAC, address) that asks: distinct addresses asked for by broadcast within arp-window, and
- * how many of them answered it. Many addresses and few answers are a sweep (its own sid).
+ * machine that asks (its MAC): distinct addresses asked for by broadcast within arp-window,
+ * and how many of them answered it. Many addresses and few answers are a sweep (its own sid).
  *
  * Left out: IP protocol scans, scans spread across VLANs with
  * overlapping addresses (VLAN ids are not part of the keys), SCTP.

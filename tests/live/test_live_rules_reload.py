@@ -6,7 +6,11 @@ each token, rewrites the rule file (now "beta-token" only, plus a rule with a sy
 that must be skipped), sends SIGHUP, waits for "rules: reloaded" on stderr, sends both
 tokens again and stops with SIGTERM. Expected: alpha alerts once (before the reload), beta
 once (after), the bad rule is reported and skipped. Then the same with a rule file that
-cannot be read: the old rules stay in use. Bounded: a handful of datagrams to 127.0.0.1.
+cannot be read: the old rules stay in use. Then the threshold file (threshold-file), which
+SIGHUP reads again too: both rules loaded, beta suppressed at first; after the reload alpha
+is suppressed instead (alpha alerts once, before, and beta once, after); and a threshold file
+that cannot be read on SIGHUP keeps the old lines. Bounded: a handful of datagrams to
+127.0.0.1.
 Skips (exit 0, with a line saying why) when live capture is not permitted.
 
 usage: test_live_rules_reload.py --mamori PATH
@@ -99,6 +103,64 @@ def run(mamori, tmp, unreadable):
         print("ok: SIGHUP reloads the rules (bad rule skipped)")
 
 
+def run_suppress(mamori, tmp, unreadable):
+    rules = os.path.join(tmp, "both.rules")
+    thr = os.path.join(tmp, "threshold.config")
+    conf = os.path.join(tmp, "mamori.yaml")
+    eve = os.path.join(tmp, "eve-suppress-%d.json" % unreadable)
+    with open(rules, "w") as f:
+        f.write(ALPHA + BETA)
+    with open(thr, "w") as f:
+        f.write("suppress gen_id 1, sig_id 9102\n")
+    with open(conf, "w") as f:
+        f.write("threshold-file: %s\n" % thr)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx.bind(("127.0.0.1", 0))
+    sport, dport = tx.getsockname()[1], rx.getsockname()[1]
+    args = [mamori, "-i", "lo", "-F", f"udp and port {sport} and port {dport}", "--eve", eve,
+            "-v", "-c", conf, "-S", rules, "--no-detectors", "--stats-interval", "0",
+            "--duration", "20"]
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
+    err = StderrReader(proc)
+    if not err.wait_for("capturing on", 10):
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"mamori did not start capturing: {err.text()}")
+    time.sleep(0.5)
+    send(tx, dport, b"alpha-token 1")
+    send(tx, dport, b"beta-token 1")
+    if unreadable:
+        os.rename(thr, thr + ".gone")
+        want = "threshold file: reload failed"
+    else:
+        with open(thr, "w") as f:  # two lines: the reload's message differs from the first
+            f.write("suppress gen_id 1, sig_id 9101\nsuppress gen_id 1, sig_id 9999\n")
+        want = "2 suppress lines in use"
+    proc.send_signal(signal.SIGHUP)
+    ok = err.wait_for(want, 10)
+    send(tx, dport, b"alpha-token 2")
+    send(tx, dport, b"beta-token 2")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=15)
+    err.t.join(timeout=5)
+    tx.close()
+    rx.close()
+    text = err.text()
+    assert rc == 0, f"exit {rc}: {text}"
+    assert ok, f"no '{want}' after SIGHUP: {text}"
+    got = alerts(eve)
+    if unreadable:
+        assert got == {9101: 2}, f"the old suppress lines should stay in use: {got}"
+        print("ok: an unreadable threshold file on SIGHUP keeps the old suppress lines")
+    else:
+        assert got == {9101: 1, 9102: 1}, f"expected alpha before and beta after: {got}"
+        print("ok: SIGHUP reloads the threshold file")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mamori", required=True)
@@ -106,6 +168,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         run(a.mamori, tmp, unreadable=False)
         run(a.mamori, tmp, unreadable=True)
+        run_suppress(a.mamori, tmp, unreadable=False)
+        run_suppress(a.mamori, tmp, unreadable=True)
 
 
 if __name__ == "__main__":

@@ -245,27 +245,10 @@ static void op_arp(struct run *r)
     bool reply = kind & 1;
     const uint8_t *smac = reply ? bmac : amac, *tmac = reply ? amac : bmac;
     uint32_t s = reply ? b : a, t = reply ? a : b;
-    uint8_t f[42];
-    if (reply || (kind & 2))
-        memcpy(f, tmac, 6);
-    else
-        memset(f, 0xff, 6);
-    memcpy(f + 6, smac, 6);
-    static const uint8_t hdr[10] = {0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0};
-    memcpy(f + 12, hdr, sizeof hdr);
-    f[21] = reply ? 2 : 1;
-    memcpy(f + 22, smac, 6);
-    if (reply)
-        memcpy(f + 32, tmac, 6);
-    else
-        memset(f + 32, 0, 6);
-    for (int i = 0; i < 4; i++) {
-        f[28 + i] = (uint8_t)(s >> (24 - 8 * i));
-        f[38 + i] = (uint8_t)(t >> (24 - 8 * i));
-    }
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, none[6] = {0};
     struct pb pk;
-    pb_init(&pk);
-    pb_bytes(&pk, f, sizeof f);
+    pb_eth_arp(&pk, reply ? 2 : 1, smac, s, reply ? tmac : none, t,
+               reply || (kind & 2) ? tmac : bcast);
     (void)feed(r, &pk, NULL);
 }
 

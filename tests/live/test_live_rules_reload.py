@@ -48,50 +48,70 @@ def alerts(eve):
     return out
 
 
+class Run:
+    """mamori capturing one UDP port pair on loopback (extra arguments: rules, config), with
+    the datagrams sent to it and its stop."""
+
+    def __init__(self, mamori, tmp, eve, extra):
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind(("127.0.0.1", 0))
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.tx.bind(("127.0.0.1", 0))
+        sport, self.dport = self.tx.getsockname()[1], self.rx.getsockname()[1]
+        args = [mamori, "-i", "lo", "-F", f"udp and port {sport} and port {self.dport}",
+                "--eve", eve, "-v", "--stats-interval", "0", "--duration", "20"] + extra
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
+        self.err = StderrReader(self.proc)
+        if not self.err.wait_for("capturing on", 10):
+            self.proc.kill()
+            self.proc.wait()
+            text = self.err.text()
+            if "ermission" in text or "not permitted" in text:
+                print("skipped: live capture not permitted here:", text.strip())
+                sys.exit(0)
+            raise AssertionError(f"mamori did not start capturing: {text}")
+        time.sleep(0.5)
+
+    def send(self, payload):
+        send(self.tx, self.dport, payload)
+
+    def sighup(self, want):
+        """SIGHUP, then whether `want` appeared on stderr."""
+        self.proc.send_signal(signal.SIGHUP)
+        return self.err.wait_for(want, 10)
+
+    def stop(self):
+        """SIGTERM; stderr's text once mamori has exited 0."""
+        time.sleep(0.3)
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=15)
+        self.err.t.join(timeout=5)
+        self.tx.close()
+        self.rx.close()
+        text = self.err.text()
+        assert rc == 0, f"exit {rc}: {text}"
+        return text
+
+
 def run(mamori, tmp, unreadable):
     rules = os.path.join(tmp, "reload.rules")
     eve = os.path.join(tmp, "eve-%d.json" % unreadable)
     with open(rules, "w") as f:
         f.write(ALPHA)
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    tx.bind(("127.0.0.1", 0))
-    sport, dport = tx.getsockname()[1], rx.getsockname()[1]
-    args = [mamori, "-i", "lo", "-F", f"udp and port {sport} and port {dport}", "--eve", eve,
-            "-v", "-S", rules, "--stats-interval", "0", "--duration", "20"]
-    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
-    err = StderrReader(proc)
-    if not err.wait_for("capturing on", 10):
-        proc.kill()
-        proc.wait()
-        text = err.text()
-        if "ermission" in text or "not permitted" in text:
-            print("skipped: live capture not permitted here:", text.strip())
-            sys.exit(0)
-        raise AssertionError(f"mamori did not start capturing: {text}")
-    time.sleep(0.5)
-    send(tx, dport, b"alpha-token 1")
-    send(tx, dport, b"beta-token 1")
+    r = Run(mamori, tmp, eve, ["-S", rules])
+    r.send(b"alpha-token 1")
+    r.send(b"beta-token 1")
     if unreadable:
         os.rename(rules, rules + ".gone")
     else:
         with open(rules, "w") as f:
             f.write(BETA + BAD)
-    proc.send_signal(signal.SIGHUP)
     want = "reload failed" if unreadable else "rules: reloaded"
-    ok = err.wait_for(want, 10)
-    send(tx, dport, b"alpha-token 2")
-    send(tx, dport, b"beta-token 2")
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    rc = proc.wait(timeout=15)
-    err.t.join(timeout=5)
-    tx.close()
-    rx.close()
-    text = err.text()
-    assert rc == 0, f"exit {rc}: {text}"
+    ok = r.sighup(want)
+    r.send(b"alpha-token 2")
+    r.send(b"beta-token 2")
+    text = r.stop()
     assert ok, f"no '{want}' after SIGHUP: {text}"
     got = alerts(eve)
     if unreadable:
@@ -114,24 +134,9 @@ def run_suppress(mamori, tmp, unreadable):
         f.write("suppress gen_id 1, sig_id 9102\n")
     with open(conf, "w") as f:
         f.write("threshold-file: %s\n" % thr)
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    tx.bind(("127.0.0.1", 0))
-    sport, dport = tx.getsockname()[1], rx.getsockname()[1]
-    args = [mamori, "-i", "lo", "-F", f"udp and port {sport} and port {dport}", "--eve", eve,
-            "-v", "-c", conf, "-S", rules, "--no-detectors", "--stats-interval", "0",
-            "--duration", "20"]
-    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
-    err = StderrReader(proc)
-    if not err.wait_for("capturing on", 10):
-        proc.kill()
-        proc.wait()
-        raise AssertionError(f"mamori did not start capturing: {err.text()}")
-    time.sleep(0.5)
-    send(tx, dport, b"alpha-token 1")
-    send(tx, dport, b"beta-token 1")
+    r = Run(mamori, tmp, eve, ["-c", conf, "-S", rules, "--no-detectors"])
+    r.send(b"alpha-token 1")
+    r.send(b"beta-token 1")
     if unreadable:
         os.rename(thr, thr + ".gone")
         want = "threshold file: reload failed"
@@ -139,18 +144,10 @@ def run_suppress(mamori, tmp, unreadable):
         with open(thr, "w") as f:  # two lines: the reload's message differs from the first
             f.write("suppress gen_id 1, sig_id 9101\nsuppress gen_id 1, sig_id 9999\n")
         want = "2 suppress lines in use"
-    proc.send_signal(signal.SIGHUP)
-    ok = err.wait_for(want, 10)
-    send(tx, dport, b"alpha-token 2")
-    send(tx, dport, b"beta-token 2")
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    rc = proc.wait(timeout=15)
-    err.t.join(timeout=5)
-    tx.close()
-    rx.close()
-    text = err.text()
-    assert rc == 0, f"exit {rc}: {text}"
+    ok = r.sighup(want)
+    r.send(b"alpha-token 2")
+    r.send(b"beta-token 2")
+    text = r.stop()
     assert ok, f"no '{want}' after SIGHUP: {text}"
     got = alerts(eve)
     if unreadable:

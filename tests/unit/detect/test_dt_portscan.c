@@ -291,40 +291,33 @@ static void ping6(struct harness *H, const char *pinger, const char *host, uint1
     hn_feed(H, &b, ts);
 }
 
-/* An ARP message over Ethernet: op 1 (request; to broadcast unless `unicast`) or 2 (reply,
- * from the sender to the target). Machines' MACs are 02:00:00:00:00:<last byte of their
- * address>. */
-static void arp(struct harness *H, uint16_t op, const char *sender, const char *target,
-                bool unicast, uint64_t ts)
+/* An ARP frame through decode to the detectors, as the packet loop feeds it (no flow). */
+static void arp_feed(struct harness *H, const struct pb *b, uint64_t ts)
 {
-    uint32_t s = ip4(sender), t = ip4(target);
-    uint8_t f[42] = {0};
-    uint8_t smac[6] = {2, 0, 0, 0, 0, (uint8_t)s}, tmac[6] = {2, 0, 0, 0, 0, (uint8_t)t};
-    if (op == 1 && !unicast)
-        memset(f, 0xff, 6);
-    else
-        memcpy(f, tmac, 6);
-    memcpy(f + 6, smac, 6);
-    f[12] = 0x08, f[13] = 0x06;                    /* ARP */
-    f[14] = 0, f[15] = 1, f[16] = 0x08, f[17] = 0; /* Ethernet, IPv4 */
-    f[18] = 6, f[19] = 4, f[20] = 0, f[21] = (uint8_t)op;
-    memcpy(f + 22, smac, 6);
-    for (int i = 0; i < 4; i++)
-        f[28 + i] = (uint8_t)(s >> (24 - 8 * i));
-    if (op == 2)
-        memcpy(f + 32, tmac, 6);
-    for (int i = 0; i < 4; i++)
-        f[38 + i] = (uint8_t)(t >> (24 - 8 * i));
     struct packet p;
     memset(&p, 0, sizeof p);
-    p.data = f;
-    p.caplen = p.wirelen = sizeof f;
+    p.data = pb_data(b);
+    p.caplen = p.wirelen = (uint32_t)pb_len(b);
     p.ts_ns = ts;
     p.linktype = 1;
     dec_packet(H->dec, &p);
     assert_true(p.flags & PKT_F_ARP);
     H->now = ts;
     dtr_feed_packet(H->h, NULL, 0, &p);
+}
+
+/* An ARP message over Ethernet: op 1 (request; to broadcast unless `unicast`) or 2 (reply,
+ * from the sender to the target). Machines' MACs are 02:00:00:00:00:<last byte of their
+ * address>. */
+static void arp(struct harness *H, uint16_t op, const char *sender, const char *target,
+                bool unicast, uint64_t ts)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, none[6] = {0};
+    uint32_t s = ip4(sender), t = ip4(target);
+    uint8_t smac[6] = {2, 0, 0, 0, 0, (uint8_t)s}, tmac[6] = {2, 0, 0, 0, 0, (uint8_t)t};
+    struct pb b;
+    pb_eth_arp(&b, op, smac, s, op == 2 ? tmac : none, t, op == 1 && !unicast ? bcast : tmac);
+    arp_feed(H, &b, ts);
 }
 
 #define SYN PB_SYN
@@ -984,33 +977,19 @@ static void test_arp_evasions(void **state)
     assert_true(ev_num(&H->al[0], "answered") < 20);
     hn_free(H);
 
-    /* one MAC (02:..:c8, the last byte of the harness's MACs is the address's), another
-     * sender address each time: the frames are built by hand for that */
+    /* one MAC (02:..:c8; arp() would derive it from each sender address), another sender
+     * address each time */
     H = hn_new();
     t = T0;
+    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0xc8},
+                         bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t none[6] = {0};
     for (int host = 1; host <= 40; host++, t += 5 * MS) {
         snprintf(src, sizeof src, "10.8.1.%d", host);
         snprintf(dst, sizeof dst, "10.8.0.%d", host);
-        uint8_t f[42] = {0};
-        memset(f, 0xff, 6);
-        uint8_t mac[6] = {2, 0, 0, 0, 0, 0xc8};
-        memcpy(f + 6, mac, 6);
-        f[12] = 0x08, f[13] = 0x06, f[15] = 1, f[16] = 0x08, f[18] = 6, f[19] = 4, f[21] = 1;
-        memcpy(f + 22, mac, 6);
-        uint32_t s = ip4(src), d = ip4(dst);
-        for (int i = 0; i < 4; i++) {
-            f[28 + i] = (uint8_t)(s >> (24 - 8 * i));
-            f[38 + i] = (uint8_t)(d >> (24 - 8 * i));
-        }
-        struct packet p;
-        memset(&p, 0, sizeof p);
-        p.data = f;
-        p.caplen = p.wirelen = sizeof f;
-        p.ts_ns = t;
-        p.linktype = 1;
-        dec_packet(H->dec, &p);
-        H->now = t;
-        dtr_feed_packet(H->h, NULL, 0, &p);
+        struct pb b;
+        pb_eth_arp(&b, 1, mac, ip4(src), none, ip4(dst), bcast);
+        arp_feed(H, &b, t);
     }
     hn_finish(H);
     if (H->n != 1)

@@ -286,6 +286,25 @@ void pb_eth(struct pb *b, uint16_t ethertype)
     put16(h + 12, ethertype);
 }
 
+void pb_eth_arp(struct pb *b, uint16_t op, const uint8_t sha[6], uint32_t spa, const uint8_t tha[6],
+                uint32_t tpa, const uint8_t dst[6])
+{
+    pb_init(b);
+    uint8_t *f = pb_push(b, 42);
+    memcpy(f, dst, 6);
+    memcpy(f + 6, sha, 6);
+    put16(f + 12, 0x0806);
+    put16(f + 14, 1);      /* Ethernet */
+    put16(f + 16, 0x0800); /* IPv4 */
+    f[18] = 6;
+    f[19] = 4;
+    put16(f + 20, op);
+    memcpy(f + 22, sha, 6);
+    put32(f + 28, spa);
+    memcpy(f + 32, tha, 6);
+    put32(f + 38, tpa);
+}
+
 void pb_vlan(struct pb *b, uint16_t tci, uint16_t inner_type)
 {
     uint8_t *h = pb_push(b, 4);

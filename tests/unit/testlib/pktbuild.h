@@ -130,6 +130,10 @@ void pb_eth(struct pb *b, uint16_t ethertype);
 /* One 802.1Q tag (TCI = pcp << 13 | vid) followed by the inner ethertype. The outer
  * ethertype (0x8100/0x88a8/0x9100) is written by the enclosing pb_eth/pb_vlan. */
 void pb_vlan(struct pb *b, uint16_t tci, uint16_t inner_type);
+/* A whole Ethernet frame carrying ARP for IPv4 (starts b afresh): op 1 request, 2 reply;
+ * sender and target hardware and IPv4 addresses; Ethernet destination dst, source sha. */
+void pb_eth_arp(struct pb *b, uint16_t op, const uint8_t sha[6], uint32_t spa, const uint8_t tha[6],
+                uint32_t tpa, const uint8_t dst[6]);
 /* Linux cooked v1/v2 headers with a 6-byte address. */
 void pb_sll(struct pb *b, uint16_t proto);
 void pb_sll2(struct pb *b, uint16_t proto);

@@ -73,7 +73,7 @@ struct engine {
     struct summary *sum;
     struct cap_stats cap_total; /* counters of finished sources */
     uint64_t alerts;            /* alert events written: rules' and detectors' */
-    det_suppress_t *suppress;   /* threshold-file's suppress lines, or NULL */
+    det_suppress_t *suppress;   /* the threshold file's lines, or NULL */
     uint64_t suppressed;        /* alerts they held back */
     uint64_t last_ts_ns;
     double start_s;
@@ -116,11 +116,16 @@ static const char *rule_threat(const struct det_rule *r)
 static void on_alert(void *user, const struct det_alert *a)
 {
     struct engine *en = user;
-    if (en->suppress && det_suppress_match(en->suppress, a->rule->gid, a->rule->sid, a->src.b,
-                                           a->dst.b, a->ip_ver)) {
-        en->suppressed++;
-        summary_suppressed(en->sum);
-        return;
+    if (en->suppress) {
+        const struct det_rule *r = a->rule;
+        enum det_suppress_verdict v = det_suppress_check(
+            en->suppress, r->gid, r->sid, r->has_threshold || r->has_detection_filter, a->src.b,
+            a->dst.b, a->ip_ver, a->ts_ns);
+        if (v != DET_SUP_WRITE) {
+            en->suppressed++;
+            summary_held_back(en->sum, v);
+            return;
+        }
     }
     summary_alert(en->sum, a->rule->gid, a->rule->sid, a->rule->msg, rule_threat(a->rule));
     out_eve_alert(en->eve, a);
@@ -288,6 +293,13 @@ static void write_stats(struct engine *en, cap_source_t *live_src, uint64_t ts_n
      * counts every alert it writes); the rule engine's own count has only the rules'. */
     ds.alerts = en->alerts;
     ds.alerts_suppressed += en->suppressed;
+    if (en->suppress) {
+        /* The threshold file's counting table, beside the rule keywords' own. */
+        struct det_suppress_counts sc;
+        det_suppress_counts(en->suppress, &sc);
+        ds.threshold_entries += sc.state_entries;
+        ds.threshold_evicted += sc.state_evicted;
+    }
     struct out_stats_input in = {
         .det = en->detw || en->dtr ? &ds : NULL,
         .dtr = en->dtr,
@@ -339,8 +351,8 @@ static void suppress_warn(void *user, unsigned line, const char *why)
              why);
 }
 
-/* The threshold file's suppress lines (none configured: *out NULL). 0, or -1 when the file
- * cannot be read (reported); lines it cannot use are reported and skipped. */
+/* The threshold file's lines (none configured: *out NULL). 0, or -1 when the file cannot be
+ * read (reported); lines it cannot use are reported and skipped. */
 static int load_suppress(struct engine *en, det_suppress_t **out)
 {
     const char *path = en->cfg->threshold_path;
@@ -353,10 +365,12 @@ static int load_suppress(struct engine *en, det_suppress_t **out)
         log_err("%s", err);
         return -1;
     }
+    det_suppress_set_memcap(*out, en->cfg->det.threshold_memcap);
     struct det_suppress_counts c;
     det_suppress_counts(*out, &c);
-    log_info("threshold file %s: %u suppress lines in use, %u lines skipped", path, c.entries,
-             c.skipped);
+    log_info("threshold file %s: %u suppress, %u threshold and %u rate_filter lines in use, "
+             "%u lines skipped",
+             path, c.entries, c.thresholds, c.rate_filters, c.skipped);
     return 0;
 }
 
@@ -471,6 +485,8 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 if (load_suppress(en, &ns) != 0) {
                     log_err("threshold file: reload failed; the previous lines stay in use");
                 } else {
+                    if (en->detw)
+                        det_worker_set_threshold_file(en->detw, ns);
                     det_suppress_free(en->suppress);
                     en->suppress = ns;
                 }
@@ -720,6 +736,8 @@ int cli_run(const struct cli_config *cfg)
     }
     if (en.det)
         en.detw = det_worker_new(en.det, &cfg->det, on_alert, &en);
+    if (en.detw)
+        det_worker_set_threshold_file(en.detw, en.suppress);
     inspect_points(&en);
     if (!en.eve || !en.dec || !en.flows || !en.sum || !en.stream || !en.app ||
         (en.det && !en.detw)) {

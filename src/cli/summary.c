@@ -14,7 +14,7 @@ struct summary {
     bool rules;               /* a rule set was loaded */
     uint32_t rules_loaded, rules_skipped;
     uint64_t alerts;
-    uint64_t suppressed;      /* alerts held back by the threshold file */
+    uint64_t held[4];         /* alerts held back by the threshold file, by verdict */
     uint64_t threats[8];      /* alerts per threat T1..T7 (index 1..7) */
     struct {
         uint32_t gid, sid;
@@ -47,9 +47,10 @@ void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped)
     s->rules_skipped = skipped;
 }
 
-void summary_suppressed(struct summary *s)
+void summary_held_back(struct summary *s, enum det_suppress_verdict why)
 {
-    s->suppressed++;
+    if ((unsigned)why < sizeof s->held / sizeof s->held[0])
+        s->held[why]++;
 }
 
 void summary_alert(struct summary *s, uint32_t gid, uint32_t sid, const char *msg,
@@ -125,9 +126,15 @@ void summary_print(const struct summary *s, const struct summary_totals *t, bool
                 s->rules_skipped, (unsigned long long)s->alerts);
     else if (s && s->alerts)
         fprintf(out, "  %llu alerts\n", (unsigned long long)s->alerts);
-    if (s && s->suppressed)
-        fprintf(out, "  %llu alerts suppressed by the threshold file\n",
-                (unsigned long long)s->suppressed);
+    if (s && (s->held[DET_SUP_SUPPRESSED] || s->held[DET_SUP_THRESHOLDED] ||
+              s->held[DET_SUP_RATE_FILTERED])) {
+        fprintf(out,
+                "  threshold file: %llu alerts suppressed, %llu held back by thresholds, "
+                "%llu by rate filters\n",
+                (unsigned long long)s->held[DET_SUP_SUPPRESSED],
+                (unsigned long long)s->held[DET_SUP_THRESHOLDED],
+                (unsigned long long)s->held[DET_SUP_RATE_FILTERED]);
+    }
     if (s) {
         static const char *const names[] = {"", "botnet C2", "port scan", "web attack",
                                             "flood/DoS", "brute force", "malicious attachment",

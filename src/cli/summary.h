@@ -14,6 +14,7 @@
 #include "flow/flow.h"
 #include "app/app.h"
 #include "detect/dtr.h"
+#include "detect/suppress.h"
 
 struct summary;
 
@@ -27,8 +28,8 @@ void summary_rules(struct summary *s, uint32_t loaded, uint32_t skipped);
  * mamori_threat metadata, or NULL. */
 void summary_alert(struct summary *s, uint32_t gid, uint32_t sid, const char *msg,
                    const char *threat);
-/* Count an alert held back by the threshold file's suppress lines. */
-void summary_suppressed(struct summary *s);
+/* An alert the threshold file held back (why: not DET_SUP_WRITE). */
+void summary_held_back(struct summary *s, enum det_suppress_verdict why);
 /* Count a finished flow (called from the flow-end callback). */
 void summary_flow(struct summary *s, const struct flow *f);
 

@@ -10,6 +10,7 @@
 #include "detect/buffers.h"
 #include "detect/detect_int.h"
 #include "detect/rule_addr.h"
+#include "detect/suppress.h"
 
 #include "app/dns_rec.h"
 #include "app/file.h"
@@ -42,6 +43,7 @@ struct det_worker {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     struct det_thresholds *thr;
+    const det_suppress_t *tfile; /* the threshold file: its lines replace rules' thresholds */
     struct det_xbits *xbits;
     struct mem_cap fv_cap;
     struct det_stats st;
@@ -164,6 +166,11 @@ det_engine_t *det_worker_swap(det_worker_t *w, det_engine_t *e)
     if (worker_fit(w, e) != 0)
         return NULL;
     return old;
+}
+
+void det_worker_set_threshold_file(det_worker_t *w, const struct det_suppress *s)
+{
+    w->tfile = s;
 }
 
 void det_worker_get_stats(const det_worker_t *w, struct det_stats *out)
@@ -304,6 +311,7 @@ static void emit(det_worker_t *w, struct det_match_ctx *mc, const struct det_rul
         return;
     }
     if ((r->has_threshold || r->has_detection_filter) &&
+        !det_suppress_overrides(w->tfile, r->gid, r->sid) &&
         !det_threshold_pass(w->thr, r, x->a, x->b, mc->ts_ns)) {
         w->st.alerts_suppressed++;
         return;

@@ -109,6 +109,11 @@ void det_worker_free(det_worker_t *w);
 /* Use another engine from now on (rule reload). Per-flow state of the old rule set (flow
  * variables) is dropped as flows meet the new engine. Returns the previous engine. */
 det_engine_t *det_worker_swap(det_worker_t *w, det_engine_t *e);
+/* The threshold file in use (NULL: none), kept by the caller while the worker runs: a
+ * threshold line for a rule's own gid:sid replaces the rule's threshold and detection_filter
+ * (the caller applies the line when the alert reaches it: det_suppress_check). */
+struct det_suppress;
+void det_worker_set_threshold_file(det_worker_t *w, const struct det_suppress *s);
 void det_worker_get_stats(const det_worker_t *w, struct det_stats *out);
 /* Whether the current rule set has anything for det_packet / det_stream to do: a rule set of
  * only app-layer rules (the shipped web rules) has not, and the packet loop can skip the

@@ -122,6 +122,23 @@ void det_thresholds_free(struct det_thresholds *t);
  */
 bool det_threshold_pass(struct det_thresholds *t, const struct det_rule *r,
                         const uint8_t src[16], const uint8_t dst[16], uint64_t ts_ns);
+/*
+ * A match of gid:sid judged by the spec td given apart from any rule (a threshold file's
+ * `threshold` or `event_filter` line): true when the alert is to be written. td->type
+ * DET_THR_DETECTION_FILTER counts as the keyword of that name.
+ */
+bool det_threshold_step(struct det_thresholds *t, uint32_t gid, uint32_t sid,
+                        const struct det_threshold *td, const uint8_t src[16],
+                        const uint8_t dst[16], uint64_t ts_ns);
+/*
+ * A match of gid:sid under a threshold file's `rate_filter` (td->count matches in
+ * td->seconds, tracked by td->track): true while its new action is in force, that is from
+ * the match that makes the window's count exceed td->count until timeout_s seconds later.
+ * False also when the memcap leaves no entry to count with.
+ */
+bool det_rate_step(struct det_thresholds *t, uint32_t gid, uint32_t sid,
+                   const struct det_threshold *td, uint32_t timeout_s, const uint8_t src[16],
+                   const uint8_t dst[16], uint64_t ts_ns);
 void det_thresholds_get_stats(const struct det_thresholds *t, struct det_threshold_stats *out);
 
 #endif

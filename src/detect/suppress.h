@@ -1,19 +1,28 @@
 /*
- * Alert suppression from a Suricata-style threshold file (config `threshold-file`,
- * docs/rules.md "Suppressing alerts"): the `suppress` lines
+ * A Suricata-style threshold file (config `threshold-file`, docs/rules.md "Thresholds and
+ * suppression"): what to do with alerts before they are written, for rule alerts and the
+ * built-in detectors' alike.
  *
  *   suppress gen_id <gid>, sig_id <sid>
  *   suppress gen_id <gid>, sig_id <sid>, track <by_src|by_dst|by_either>, ip <addresses>
+ *   threshold gen_id <gid>, sig_id <sid>, type <limit|threshold|both>,
+ *       track <by_src|by_dst|by_rule|by_both>, count <N>, seconds <T>
+ *   event_filter ...  (the same as threshold)
+ *   rate_filter gen_id <gid>, sig_id <sid>, track <by_src|by_dst|by_rule|by_both>,
+ *       count <N>, seconds <T>, new_action pass, timeout <T>
  *
- * where sig_id 0 stands for any sid of the gid, gen_id 0 with sig_id 0 for every alert, and <addresses> is anything a rule header
- * takes (an address, a CIDR, a range, a [list], a $VARIABLE, negations). A matching alert is
- * not written; what the rule or detector did otherwise (flowbits set, state kept) stands.
- * Rule alerts and the built-in detectors' alerts alike: the way to silence a known host,
- * such as the company's own vulnerability scanner or monitoring server.
+ * sig_id 0 stands for any sid of the gid, gen_id 0 with sig_id 0 for every alert; <addresses>
+ * is anything a rule header takes (an address, a CIDR, a range, a [list], a $VARIABLE,
+ * negations). A suppressed alert is not written; what the rule or detector did otherwise
+ * (flowbits set, state kept) stands: the way to silence a known host, such as the company's
+ * own vulnerability scanner or monitoring server. A threshold line for one gid:sid replaces
+ * the rule's own threshold and detection_filter (det_suppress_overrides); one for sid 0
+ * applies to the alerts of rules without either keyword. A rate_filter with new_action pass
+ * holds alerts back for `timeout` seconds once more than `count` came within `seconds`; a
+ * passive sensor neither drops nor rejects, so the other actions are skipped with a warning.
  *
- * `threshold`, `event_filter` and `rate_filter` lines are recognised but not applied: they
- * are skipped with a warning and counted, as is every line that cannot be read. A bad line
- * never stops the sensor: the alerts it would have held back are written.
+ * Every line that cannot be read is skipped with a warning and counted. A bad line never
+ * stops the sensor: the alerts it would have held back are written.
  */
 #ifndef MM_DETECT_SUPPRESS_H
 #define MM_DETECT_SUPPRESS_H
@@ -30,8 +39,21 @@ typedef struct det_suppress det_suppress_t;
 typedef void (*det_suppress_warn_fn)(void *user, unsigned line, const char *why);
 
 struct det_suppress_counts {
-    uint32_t entries; /* suppress lines in use */
-    uint32_t skipped; /* lines not used: unsupported kinds and unreadable lines */
+    uint32_t entries;      /* suppress lines in use */
+    uint32_t thresholds;   /* threshold and event_filter lines in use */
+    uint32_t rate_filters; /* rate_filter lines in use */
+    uint32_t skipped;      /* lines not used: unreadable, not applicable or replaced */
+    uint64_t state_entries, state_evicted; /* the filters' counting table */
+};
+
+/* The filters' counting table's memcap unless det_suppress_set_memcap says otherwise. */
+#define DET_SUPPRESS_MEMCAP (16u << 20)
+
+enum det_suppress_verdict {
+    DET_SUP_WRITE = 0,     /* write the alert */
+    DET_SUP_SUPPRESSED,    /* a suppress line holds it back */
+    DET_SUP_THRESHOLDED,   /* a threshold or event_filter line holds it back */
+    DET_SUP_RATE_FILTERED, /* a rate_filter's pass is in force */
 };
 
 /* Largest threshold file read (its text is held while parsing). */
@@ -58,6 +80,22 @@ int det_suppress_load(const char *path, const struct det_parse_opts *vars,
 bool det_suppress_match(const det_suppress_t *s, uint32_t gid, uint32_t sid,
                         const uint8_t src[16], const uint8_t dst[16], int ip_ver);
 
+/*
+ * What the file says of an alert of gid:sid between src and dst at ts_ns (packet time):
+ * suppress lines first, then the threshold that applies (own_threshold: the rule has a
+ * threshold or detection_filter of its own, so sid-0 thresholds pass it by), then the
+ * rate_filter. Counts are kept in a bounded table (memcap: det_suppress_set_memcap), which
+ * starts empty when the file is loaded again.
+ */
+enum det_suppress_verdict det_suppress_check(det_suppress_t *s, uint32_t gid, uint32_t sid,
+                                             bool own_threshold, const uint8_t src[16],
+                                             const uint8_t dst[16], int ip_ver, uint64_t ts_ns);
+
+/* Whether a threshold line names gid:sid itself: the rule's own threshold and
+ * detection_filter are then not applied (det_suppress_check applies the line instead). */
+bool det_suppress_overrides(const det_suppress_t *s, uint32_t gid, uint32_t sid);
+
+void det_suppress_set_memcap(det_suppress_t *s, size_t bytes);
 void det_suppress_counts(const det_suppress_t *s, struct det_suppress_counts *out);
 void det_suppress_free(det_suppress_t *s);
 

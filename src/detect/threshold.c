@@ -15,6 +15,11 @@
  * detection_filter first, then its threshold (the threshold only counts matches the filter
  * let through).
  *
+ * The threshold file's `threshold`/`event_filter` and `rate_filter` lines (suppress.c) use
+ * the same counting through det_threshold_step and det_rate_step, on a table of their own:
+ *   rate_filter       its new action holds from the match that makes the window's count
+ *                     exceed C, for `timeout` seconds; then counting starts over
+ *
  * Memory (buckets and entries, in an lru_table.c table) is bounded by the memcap: when full,
  * the least recently used entry is taken over; that counts as an eviction unless its window
  * had passed anyway. When not even one entry fits, the match is suppressed (Suricata does not
@@ -31,7 +36,7 @@
 
 #define NS_PER_S 1000000000ull
 
-enum thr_kind { THR_KIND_THRESHOLD = 0, THR_KIND_DETECTION_FILTER };
+enum thr_kind { THR_KIND_THRESHOLD = 0, THR_KIND_DETECTION_FILTER, THR_KIND_RATE };
 
 /* Compared with memcmp: every byte (padding included) is written by thr_make_key. */
 struct thr_key {
@@ -48,6 +53,7 @@ struct thr_entry {
     uint32_t count;     /* matches counted in the window (saturating) */
     uint64_t start_ns;  /* window start (packet time) */
     uint64_t window_ns; /* the keyword's seconds */
+    uint64_t active_ns; /* rate_filter: when its new action took hold; 0 = not in force */
 };
 
 struct det_thresholds {
@@ -61,10 +67,13 @@ static bool window_passed(const struct thr_entry *e, uint64_t now_ns)
     return now_ns > e->start_ns && now_ns - e->start_ns > e->window_ns;
 }
 
-/* An entry whose window has passed is taken over without counting an eviction. */
+/* An entry whose window has passed is taken over without counting an eviction (a rate
+ * filter's entry also needs its new action over: its timeout is not known here, so an entry
+ * in force never counts as stale). */
 static bool thr_stale(const void *entry, uint64_t now_ns)
 {
-    return window_passed(entry, now_ns);
+    const struct thr_entry *e = entry;
+    return !e->active_ns && window_passed(e, now_ns);
 }
 
 struct det_thresholds *det_thresholds_new(size_t memcap_bytes)
@@ -95,7 +104,7 @@ void det_thresholds_free(struct det_thresholds *t)
     free(t);
 }
 
-static void thr_make_key(struct thr_key *k, const struct det_rule *r, enum thr_kind kind,
+static void thr_make_key(struct thr_key *k, uint32_t gid, uint32_t sid, enum thr_kind kind,
                          enum det_track track, const uint8_t *src, const uint8_t *dst)
 {
     static const uint8_t zero[16];
@@ -104,8 +113,8 @@ static void thr_make_key(struct thr_key *k, const struct det_rule *r, enum thr_k
     if (!dst)
         dst = zero;
     memset(k, 0, sizeof *k);
-    k->gid = r->gid;
-    k->sid = r->sid;
+    k->gid = gid;
+    k->sid = sid;
     k->kind = (uint8_t)kind;
     k->track = (uint8_t)track;
     switch (track) {
@@ -146,12 +155,12 @@ static struct thr_entry *thr_entry_for(struct det_thresholds *t, const struct th
 }
 
 /* One keyword's verdict for this match. */
-static bool thr_step(struct det_thresholds *t, const struct det_rule *r,
+static bool thr_step(struct det_thresholds *t, uint32_t gid, uint32_t sid,
                      const struct det_threshold *td, enum thr_kind kind, const uint8_t *src,
                      const uint8_t *dst, uint64_t now_ns)
 {
     struct thr_key k;
-    thr_make_key(&k, r, kind, td->track, src, dst);
+    thr_make_key(&k, gid, sid, kind, td->track, src, dst);
     struct thr_entry *e = thr_entry_for(t, &k, (uint64_t)td->seconds * NS_PER_S, now_ns);
     if (!e)
         return false;
@@ -179,15 +188,64 @@ bool det_threshold_pass(struct det_thresholds *t, const struct det_rule *r, cons
         return true;
     if (!t)
         return true; /* no thresholding state configured: alert as without the keywords */
-    if (r->has_detection_filter &&
-        !thr_step(t, r, &r->detection_filter, THR_KIND_DETECTION_FILTER, src, dst, ts_ns)) {
+    if (r->has_detection_filter && !thr_step(t, r->gid, r->sid, &r->detection_filter,
+                                             THR_KIND_DETECTION_FILTER, src, dst, ts_ns)) {
         t->suppressed++;
         return false;
     }
-    if (r->has_threshold && !thr_step(t, r, &r->threshold, THR_KIND_THRESHOLD, src, dst, ts_ns)) {
+    if (r->has_threshold &&
+        !thr_step(t, r->gid, r->sid, &r->threshold, THR_KIND_THRESHOLD, src, dst, ts_ns)) {
         t->suppressed++;
         return false;
     }
+    return true;
+}
+
+bool det_threshold_step(struct det_thresholds *t, uint32_t gid, uint32_t sid,
+                        const struct det_threshold *td, const uint8_t src[16],
+                        const uint8_t dst[16], uint64_t ts_ns)
+{
+    enum thr_kind kind =
+        td->type == DET_THR_DETECTION_FILTER ? THR_KIND_DETECTION_FILTER : THR_KIND_THRESHOLD;
+    if (thr_step(t, gid, sid, td, kind, src, dst, ts_ns))
+        return true;
+    t->suppressed++;
+    return false;
+}
+
+bool det_rate_step(struct det_thresholds *t, uint32_t gid, uint32_t sid,
+                   const struct det_threshold *td, uint32_t timeout_s, const uint8_t src[16],
+                   const uint8_t dst[16], uint64_t ts_ns)
+{
+    struct thr_key k;
+    thr_make_key(&k, gid, sid, THR_KIND_RATE, td->track, src, dst);
+    struct thr_entry *e = mm_lru_lookup(t->lru, &k);
+    if (e) {
+        mm_lru_touch(t->lru, e);
+        if (e->active_ns) {
+            /* Time going backwards (reordered input) stays in force. */
+            if (ts_ns <= e->active_ns || ts_ns - e->active_ns <= (uint64_t)timeout_s * NS_PER_S)
+                return true;
+            e->active_ns = 0; /* its timeout ran out: this match opens a new window */
+            e->start_ns = ts_ns;
+            e->count = 0;
+        }
+    } else {
+        e = mm_lru_insert(t->lru, &k, ts_ns);
+        if (!e)
+            return false; /* nothing to count with: the rule keeps its own action */
+        e->start_ns = ts_ns;
+    }
+    e->window_ns = (uint64_t)td->seconds * NS_PER_S;
+    if (window_passed(e, ts_ns)) {
+        e->start_ns = ts_ns;
+        e->count = 0;
+    }
+    if (e->count < UINT32_MAX)
+        e->count++;
+    if (e->count <= td->count)
+        return false;
+    e->active_ns = ts_ns ? ts_ns : 1;
     return true;
 }
 

@@ -7,10 +7,11 @@ that must be skipped), sends SIGHUP, waits for "rules: reloaded" on stderr, send
 tokens again and stops with SIGTERM. Expected: alpha alerts once (before the reload), beta
 once (after), the bad rule is reported and skipped. Then the same with a rule file that
 cannot be read: the old rules stay in use. Then the threshold file (threshold-file), which
-SIGHUP reads again too: both rules loaded, beta suppressed at first; after the reload alpha
-is suppressed instead (alpha alerts once, before, and beta once, after); and a threshold file
-that cannot be read on SIGHUP keeps the old lines. Bounded: a handful of datagrams to
-127.0.0.1.
+SIGHUP reads again too: three rules loaded, beta suppressed at first; after the reload alpha
+is suppressed instead (alpha alerts once, before, and beta once, after), and a threshold line
+replaces gamma's own threshold (limit 1: one alert before the reload; limit 2 after it: two of
+three more); and a threshold file that cannot be read on SIGHUP keeps the old lines. Bounded:
+a handful of datagrams to 127.0.0.1.
 Skips (exit 0, with a line saying why) when live capture is not permitted.
 
 usage: test_live_rules_reload.py --mamori PATH
@@ -30,6 +31,8 @@ from livelib import StderrReader
 ALPHA = 'alert udp any any -> any any (msg:"alpha"; content:"alpha-token"; sid:9101; rev:1;)\n'
 BETA = 'alert udp any any -> any any (msg:"beta"; content:"beta-token"; sid:9102; rev:1;)\n'
 BAD = 'alert udp any any -> any any (msg:"bad"; content:"unterminated; sid:9103;)\n'
+GAMMA = ('alert udp any any -> any any (msg:"gamma"; content:"gamma-token"; '
+         'threshold: type limit, track by_rule, count 1, seconds 3600; sid:9104; rev:1;)\n')
 
 
 def send(tx, port, payload):
@@ -129,7 +132,7 @@ def run_suppress(mamori, tmp, unreadable):
     conf = os.path.join(tmp, "mamori.yaml")
     eve = os.path.join(tmp, "eve-suppress-%d.json" % unreadable)
     with open(rules, "w") as f:
-        f.write(ALPHA + BETA)
+        f.write(ALPHA + BETA + GAMMA)
     with open(thr, "w") as f:
         f.write("suppress gen_id 1, sig_id 9102\n")
     with open(conf, "w") as f:
@@ -137,25 +140,31 @@ def run_suppress(mamori, tmp, unreadable):
     r = Run(mamori, tmp, eve, ["-c", conf, "-S", rules, "--no-detectors"])
     r.send(b"alpha-token 1")
     r.send(b"beta-token 1")
+    r.send(b"gamma-token 1")
     if unreadable:
         os.rename(thr, thr + ".gone")
         want = "threshold file: reload failed"
     else:
-        with open(thr, "w") as f:  # two lines: the reload's message differs from the first
-            f.write("suppress gen_id 1, sig_id 9101\nsuppress gen_id 1, sig_id 9999\n")
-        want = "2 suppress lines in use"
+        with open(thr, "w") as f:
+            f.write("suppress gen_id 1, sig_id 9101\n"
+                    "threshold gen_id 1, sig_id 9104, type limit, track by_rule, count 2, "
+                    "seconds 3600\n")
+        want = "1 suppress, 1 threshold and 0 rate_filter lines in use"
     ok = r.sighup(want)
     r.send(b"alpha-token 2")
     r.send(b"beta-token 2")
+    for i in range(3):
+        r.send(b"gamma-token %d" % (i + 2))
     text = r.stop()
     assert ok, f"no '{want}' after SIGHUP: {text}"
     got = alerts(eve)
     if unreadable:
-        assert got == {9101: 2}, f"the old suppress lines should stay in use: {got}"
-        print("ok: an unreadable threshold file on SIGHUP keeps the old suppress lines")
+        assert got == {9101: 2, 9104: 1}, f"the old lines should stay in use: {got}"
+        print("ok: an unreadable threshold file on SIGHUP keeps the old lines")
     else:
-        assert got == {9101: 1, 9102: 1}, f"expected alpha before and beta after: {got}"
-        print("ok: SIGHUP reloads the threshold file")
+        assert got == {9101: 1, 9102: 1, 9104: 3}, \
+            f"expected alpha before, beta after, gamma 1 + 2: {got}"
+        print("ok: SIGHUP reloads the threshold file (suppress and threshold lines)")
 
 
 def main():

@@ -1,9 +1,12 @@
 /*
- * Suppress lines of a threshold file (src/detect/suppress.c): each form of the line (rule
+ * A threshold file (src/detect/suppress.c). Suppress lines: each form of the line (rule
  * only; by_src, by_dst, by_either with an address, a CIDR, a list, a variable, a negation,
  * IPv6), the wildcards gen_id 0 and sig_id 0, continuation lines, comments and CRLF, every
  * kind of line that is skipped (with its line number and reason), the sid index over many
- * lines, and reading from a file (missing, too large).
+ * lines, and reading from a file (missing, too large). Threshold, event_filter and
+ * rate_filter lines: each type and track counted over packet time, which line applies to an
+ * alert (its own sid, its gid's sid 0, every alert; rules with thresholds of their own), the
+ * last line for a sid replacing earlier ones, and a counting table at a tiny memcap.
  */
 #include "detect/suppress.h"
 
@@ -190,9 +193,10 @@ static void test_skipped(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "threshold gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 60",
-        "event_filter gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 60",
-        "rate_filter gen_id 1, sig_id 5, track by_src, count 10, seconds 60, new_action drop",
+        ("rate_filter gen_id 1, sig_id 5, track by_src, count 10, seconds 60, new_action drop, "
+         "timeout 30"),
+        "threshold gen_id 1, sig_id 5, type limit, track by_src, count 1",
+        "event_filter gen_id 1, sig_id 5, type sometimes, track by_src, count 1, seconds 60",
         "supress gen_id 1, sig_id 5",
         "suppress",
         "suppress gen_id 1",
@@ -211,6 +215,7 @@ static void test_skipped(void **state)
         "suppress gen_id 1, sig_id 5, count 3",
         "suppress gen_id 1, sig_id 5, track by_src, ip $NO_SUCH_VAR",
         "suppress gen_id 1 sig_id 5",
+        "suppress gen_id 1, sig_id 5, colour red",
     };
     size_t n_bad = sizeof bad / sizeof bad[0];
     char text[4096] = "suppress gen_id 1, sig_id 100\n";
@@ -228,7 +233,9 @@ static void test_skipped(void **state)
     assert_int_equal(w.n, n_bad);
     for (size_t i = 0; i < n_bad; i++)
         assert_int_equal(w.line[i], i + 2);
-    assert_non_null(strstr(w.why[0], "only suppress lines are applied"));
+    assert_non_null(strstr(w.why[0], "only pass is applied"));
+    assert_non_null(strstr(w.why[1], "needs type, track, count and seconds"));
+    assert_non_null(strstr(w.why[2], "type must be limit, threshold or both"));
     assert_non_null(strstr(w.why[3], "not a suppress"));
     assert_non_null(strstr(w.why[8], "sig_id is not a number"));
     assert_non_null(strstr(w.why[10], "track and ip go together"));
@@ -237,7 +244,9 @@ static void test_skipped(void **state)
     assert_non_null(strstr(w.why[14], "'['"));
     assert_non_null(strstr(w.why[15], "']'"));
     assert_non_null(strstr(w.why[16], "twice"));
-    assert_non_null(strstr(w.why[18], "unknown field"));
+    assert_non_null(strstr(w.why[18], "a suppress line takes only"));
+    assert_non_null(strstr(w.why[20], "gen_id is not a number"));
+    assert_non_null(strstr(w.why[21], "unknown field"));
     assert_true(held(s, 1, 100, "1.1.1.1", "2.2.2.2"));
     assert_true(held(s, 1, 101, "1.1.1.1", "2.2.2.2"));
     assert_false(held(s, 1, 5, "1.2.3.4", "5.6.7.8"));
@@ -281,6 +290,286 @@ static void test_many(void **state)
     det_suppress_free(s);
     uint8_t a[16] = {1};
     assert_false(det_suppress_match(NULL, 1, 1, a, a, 4));
+}
+
+/* What the file says of an alert of gid:sid from src to dst at second t of packet time. */
+static enum det_suppress_verdict check_at(det_suppress_t *s, uint32_t gid, uint32_t sid, bool own,
+                                          const char *src, const char *dst, unsigned t)
+{
+    uint8_t a[16], b[16];
+    int v = addr(src, a);
+    assert_int_equal(addr(dst, b), v);
+    return det_suppress_check(s, gid, sid, own, a, b, v, (uint64_t)(1000 + t) * 1000000000ull);
+}
+
+#define W DET_SUP_WRITE
+#define T DET_SUP_THRESHOLDED
+#define R DET_SUP_RATE_FILTERED
+
+/* Each type and track of a threshold line, over packet time (the window includes its last
+ * second: a match `seconds` after the first is still in it). */
+static void test_threshold_types(void **state)
+{
+    (void)state;
+    struct warns w = {0};
+    det_suppress_t *s = parse("threshold gen_id 1, sig_id 10, type limit, track by_src, count 2, "
+                              "seconds 60\n"
+                              "event_filter gen_id 1, sig_id 11, type threshold, track by_dst, "
+                              "count 3, seconds 60\n"
+                              "threshold gen_id 1, sig_id 12, type both, track by_rule, count 2, "
+                              "seconds 60\n"
+                              "threshold gen_id 1, sig_id 13, type limit, track by_both, count 1, "
+                              "seconds 10\n",
+                              &w);
+    assert_int_equal(w.n, 0);
+    struct det_suppress_counts c;
+    det_suppress_counts(s, &c);
+    assert_int_equal(c.entries, 0);
+    assert_int_equal(c.thresholds, 4);
+    assert_int_equal(c.rate_filters, 0);
+    /* limit 2 by_src: the first two of each source in a window */
+    assert_int_equal(check_at(s, 1, 10, false, "1.0.0.1", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(s, 1, 10, false, "1.0.0.1", "9.9.9.8", 1), W);
+    assert_int_equal(check_at(s, 1, 10, false, "1.0.0.1", "9.9.9.9", 2), T);
+    assert_int_equal(check_at(s, 1, 10, false, "1.0.0.2", "9.9.9.9", 3), W);
+    assert_int_equal(check_at(s, 1, 10, false, "1.0.0.1", "9.9.9.9", 60), T);
+    assert_int_equal(check_at(s, 1, 10, false, "1.0.0.1", "9.9.9.9", 61), W);
+    /* threshold 3 by_dst: every third to one destination, whatever the source */
+    static const enum det_suppress_verdict every3[] = {T, T, W, T, T, W, T};
+    for (unsigned i = 0; i < 7; i++) {
+        char src[16];
+        snprintf(src, sizeof src, "2.0.0.%u", i + 1);
+        assert_int_equal(check_at(s, 1, 11, false, src, "9.9.9.9", i), every3[i]);
+    }
+    assert_int_equal(check_at(s, 1, 11, false, "2.0.0.1", "9.9.9.7", 8), T);
+    /* both 2 by_rule: once a window, at its second match */
+    static const enum det_suppress_verdict both2[] = {T, W, T, T};
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(check_at(s, 1, 12, false, i % 2 ? "3.0.0.1" : "3.0.0.2", "9.9.9.9", i),
+                         both2[i]);
+    assert_int_equal(check_at(s, 1, 12, false, "3.0.0.1", "9.9.9.9", 61), T);
+    assert_int_equal(check_at(s, 1, 12, false, "3.0.0.1", "9.9.9.9", 62), W);
+    /* limit 1 by_both: a pair in either direction is one */
+    assert_int_equal(check_at(s, 1, 13, false, "4.0.0.1", "4.0.0.2", 0), W);
+    assert_int_equal(check_at(s, 1, 13, false, "4.0.0.2", "4.0.0.1", 1), T);
+    assert_int_equal(check_at(s, 1, 13, false, "4.0.0.1", "4.0.0.3", 2), W);
+    assert_int_equal(check_at(s, 1, 13, false, "4.0.0.1", "4.0.0.2", 11), W);
+    /* IPv6 sources are tracked as well */
+    assert_int_equal(check_at(s, 1, 10, false, "2001:db8::1", "2001:db8::9", 0), W);
+    assert_int_equal(check_at(s, 1, 10, false, "2001:db8::1", "2001:db8::9", 1), W);
+    assert_int_equal(check_at(s, 1, 10, false, "2001:db8::1", "2001:db8::9", 2), T);
+    /* a sid without a line: written, as are alerts with no file at all */
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(check_at(s, 1, 14, false, "1.0.0.1", "9.9.9.9", i), W);
+    assert_int_equal(check_at(NULL, 1, 10, false, "1.0.0.1", "9.9.9.9", 0), W);
+    det_suppress_counts(s, &c);
+    assert_int_equal(c.state_entries, 8); /* 3 sources, 2 destinations, 1 rule, 2 pairs */
+    assert_int_equal(c.state_evicted, 0);
+    det_suppress_free(s);
+}
+
+/* Which line applies: the alert's own gid:sid (also over a threshold of the rule's own, which
+ * the engine then leaves out), else its gid's sid 0, else gen_id 0 (both only for rules
+ * without a threshold of their own); a suppress line before any of them. */
+static void test_threshold_scope(void **state)
+{
+    (void)state;
+    struct warns w = {0};
+    det_suppress_t *s =
+        parse("threshold gen_id 0, sig_id 0, type limit, track by_src, count 1, seconds 60\n"
+              "threshold gen_id 6100, sig_id 0, type limit, track by_src, count 3, seconds 60\n"
+              "threshold gen_id 1, sig_id 20, type limit, track by_src, count 2, seconds 60\n"
+              "suppress gen_id 1, sig_id 21, track by_src, ip 5.0.0.9\n",
+              &w);
+    assert_int_equal(w.n, 0);
+    assert_true(det_suppress_overrides(s, 1, 20));
+    assert_false(det_suppress_overrides(s, 1, 99));
+    assert_false(det_suppress_overrides(s, 6100, 2001));
+    assert_false(det_suppress_overrides(s, 1, 0));
+    assert_false(det_suppress_overrides(NULL, 1, 20));
+    /* every alert: one per source and sid a window */
+    assert_int_equal(check_at(s, 1, 99, false, "5.0.0.1", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(s, 1, 99, false, "5.0.0.1", "9.9.9.9", 1), T);
+    assert_int_equal(check_at(s, 1, 98, false, "5.0.0.1", "9.9.9.9", 2), W);
+    assert_int_equal(check_at(s, 3, 7, false, "5.0.0.1", "9.9.9.9", 3), W);
+    assert_int_equal(check_at(s, 3, 7, false, "5.0.0.1", "9.9.9.9", 4), T);
+    /* a rule with its own threshold keeps it: no sid-0 line applies */
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(check_at(s, 1, 97, true, "5.0.0.1", "9.9.9.9", i), W);
+    /* gid 6100 (the built-in detectors): its own sid-0 line, three per source */
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(check_at(s, 6100, 2001, false, "5.0.0.2", "9.9.9.9", i), W);
+    assert_int_equal(check_at(s, 6100, 2001, false, "5.0.0.2", "9.9.9.9", 3), T);
+    /* sid 20's own line, whether or not the rule had a threshold */
+    assert_int_equal(check_at(s, 1, 20, true, "5.0.0.3", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(s, 1, 20, false, "5.0.0.3", "9.9.9.9", 1), W);
+    assert_int_equal(check_at(s, 1, 20, true, "5.0.0.3", "9.9.9.9", 2), T);
+    /* suppress comes first: a suppressed alert does not count against the threshold */
+    assert_int_equal(check_at(s, 1, 21, false, "5.0.0.9", "9.9.9.9", 0), DET_SUP_SUPPRESSED);
+    assert_int_equal(check_at(s, 1, 21, false, "5.0.0.9", "9.9.9.9", 1), DET_SUP_SUPPRESSED);
+    assert_int_equal(check_at(s, 1, 21, false, "5.0.0.8", "9.9.9.9", 2), W);
+    det_suppress_free(s);
+}
+
+/* rate_filter with new_action pass: from the match that makes the window's count exceed
+ * `count`, alerts are held back for `timeout` seconds, then counting starts over. The last
+ * line for a gid:sid replaces earlier ones, which are reported. */
+static void test_rate_filter(void **state)
+{
+    (void)state;
+    struct warns w = {0};
+    det_suppress_t *s = parse(
+        "threshold gen_id 1, sig_id 30, type limit, track by_src, count 1, seconds 60\n"
+        "# the later lines count\n"
+        "event_filter gen_id 1, sig_id 30, type limit, track by_src, count 3, seconds 60\n"
+        "rate_filter gen_id 1, sig_id 30, track by_rule, count 100, seconds 1, \\\n"
+        "    new_action pass, timeout 1\n"
+        "rate_filter gen_id 1, sig_id 30, track by_rule, count 5, seconds 60, new_action pass, "
+        "timeout 30\n"
+        "rate_filter gen_id 1, sig_id 31, track by_src, count 2, seconds 10, new_action pass, "
+        "timeout 5\n",
+        &w);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.line[0], 1);
+    assert_non_null(strstr(w.why[0], "replaced by line 3"));
+    assert_int_equal(w.line[1], 4);
+    assert_non_null(strstr(w.why[1], "replaced by line 6"));
+    struct det_suppress_counts c;
+    det_suppress_counts(s, &c);
+    assert_int_equal(c.thresholds, 1);
+    assert_int_equal(c.rate_filters, 2);
+    assert_int_equal(c.skipped, 2);
+    /* sid 30 by_rule: five pass, the sixth starts 30 s of pass */
+    unsigned t = 0;
+    for (unsigned i = 0; i < 5; i++, t++) {
+        char src[16];
+        snprintf(src, sizeof src, "6.0.0.%u", i + 1);
+        assert_int_equal(check_at(s, 1, 30, false, src, "9.9.9.9", t), W);
+    }
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.1", "9.9.9.9", 5), R);
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.2", "9.9.9.9", 20), R);
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.3", "9.9.9.9", 35), R);
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.4", "9.9.9.9", 36), W);
+    /* the threshold still applies first: a fourth alert of one source is held by it */
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.4", "9.9.9.9", 37), W);
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.4", "9.9.9.9", 38), W);
+    assert_int_equal(check_at(s, 1, 30, false, "6.0.1.4", "9.9.9.9", 39), T);
+    /* sid 31 by_src: each source on its own; a slow source never trips it */
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.1", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.1", "9.9.9.9", 1), W);
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.2", "9.9.9.9", 1), W);
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.1", "9.9.9.9", 2), R);
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.2", "9.9.9.9", 3), W);
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.1", "9.9.9.9", 7), R);
+    assert_int_equal(check_at(s, 1, 31, false, "7.0.0.1", "9.9.9.9", 8), W);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(check_at(s, 1, 31, false, "7.0.0.3", "9.9.9.9", 20 * i), W);
+    det_suppress_free(s);
+}
+
+/* Threshold and rate_filter lines that cannot be used: skipped with their reason. */
+static void test_filter_skipped(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *why;
+    } bad[] = {
+        {"threshold gen_id 1, sig_id 5, type limit, track by_flow, count 1, seconds 60",
+         "by_src, by_dst, by_rule or by_both"},
+        {"threshold gen_id 1, sig_id 5, type limit, track by_either, count 1, seconds 60",
+         "by_src, by_dst, by_rule or by_both"},
+        {"threshold gen_id 1, sig_id 5, type limit, track by_src, count 0, seconds 60",
+         "1 or more"},
+        {"event_filter gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 0",
+         "1 or more"},
+        {"threshold gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 60, ip 1.2.3.4",
+         "takes only"},
+        {"threshold gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 60, timeout 5",
+         "takes only"},
+        {"threshold gen_id 1, sig_id 5, track by_src, count 1, seconds 60", "needs type"},
+        {"threshold gen_id 0, sig_id 5, type limit, track by_src, count 1, seconds 60",
+         "goes only with sig_id 0"},
+        {"threshold gen_id 1, type limit, track by_src, count 1, seconds 60", "both needed"},
+        {"threshold gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 60, count 2",
+         "count given twice"},
+        {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action pass",
+         "needs track, count, seconds, new_action and timeout"},
+        {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action pass, "
+         "timeout 0",
+         "1 or more"},
+        {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action sdrop, "
+         "timeout 5",
+         "must be alert, drop, pass or reject"},
+        {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action alert, "
+         "timeout 5",
+         "only pass is applied"},
+        {"rate_filter gen_id 1, sig_id 5, type limit, track by_src, count 1, seconds 60, "
+         "new_action pass, timeout 5",
+         "takes only"},
+        {"rate_filter gen_id 1, sig_id 5, track by_src, count x, seconds 60, new_action pass, "
+         "timeout 5",
+         "count is not a number"},
+    };
+    size_t n_bad = sizeof bad / sizeof bad[0];
+    char text[4096] = "";
+    for (size_t i = 0; i < n_bad; i++) {
+        strcat(text, bad[i].line);
+        strcat(text, "\n");
+    }
+    struct warns w = {0};
+    det_suppress_t *s = parse(text, &w);
+    struct det_suppress_counts c;
+    det_suppress_counts(s, &c);
+    assert_int_equal(c.thresholds + c.rate_filters + c.entries, 0);
+    assert_int_equal(c.skipped, n_bad);
+    assert_int_equal(w.n, n_bad);
+    for (size_t i = 0; i < n_bad; i++) {
+        assert_int_equal(w.line[i], i + 1);
+        if (!strstr(w.why[i], bad[i].why))
+            fail_msg("line %zu: '%s' does not say '%s'", i + 1, w.why[i], bad[i].why);
+    }
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(check_at(s, 1, 5, false, "1.0.0.1", "9.9.9.9", i), W);
+    det_suppress_free(s);
+}
+
+/* The counting table at a tiny memcap: entries are taken over oldest first and counted, and
+ * every source's first alert under a limit is still written. */
+static void test_filter_memcap(void **state)
+{
+    (void)state;
+    struct warns w = {0};
+    det_suppress_t *s = parse(
+        "threshold gen_id 1, sig_id 40, type limit, track by_src, count 1, seconds 600\n", &w);
+    det_suppress_set_memcap(s, 4096);
+    for (unsigned i = 0; i < 200; i++) {
+        char src[16];
+        snprintf(src, sizeof src, "8.0.%u.%u", i / 250, i % 250 + 1);
+        assert_int_equal(check_at(s, 1, 40, false, src, "9.9.9.9", i), W);
+    }
+    /* the newest source is still known */
+    assert_int_equal(check_at(s, 1, 40, false, "8.0.0.200", "9.9.9.9", 201), T);
+    struct det_suppress_counts c;
+    det_suppress_counts(s, &c);
+    assert_true(c.state_entries > 0 && c.state_entries < 100);
+    assert_true(c.state_evicted >= 100);
+    det_suppress_free(s);
+
+    /* A rate filter's entry stays in force after its window: taking it over is an eviction
+     * (a window of 1 s; each source trips it, and the next sources come 2 s later). */
+    s = parse("rate_filter gen_id 1, sig_id 41, track by_src, count 1, seconds 1, "
+              "new_action pass, timeout 1000\n",
+              &w);
+    det_suppress_set_memcap(s, 4096);
+    for (unsigned i = 0; i < 100; i++) {
+        char src[16];
+        snprintf(src, sizeof src, "8.1.0.%u", i + 1);
+        assert_int_equal(check_at(s, 1, 41, false, src, "9.9.9.9", 2 * i), W);
+        assert_int_equal(check_at(s, 1, 41, false, src, "9.9.9.9", 2 * i), R);
+    }
+    det_suppress_counts(s, &c);
+    assert_true(c.state_evicted >= 50);
+    det_suppress_free(s);
 }
 
 static void test_load(void **state)
@@ -332,9 +621,17 @@ static void test_load(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forms),   cmocka_unit_test(test_wildcards),
-        cmocka_unit_test(test_layout),  cmocka_unit_test(test_skipped),
-        cmocka_unit_test(test_many),    cmocka_unit_test(test_load),
+        cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_wildcards),
+        cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_skipped),
+        cmocka_unit_test(test_many),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_threshold_types),
+        cmocka_unit_test(test_threshold_scope),
+        cmocka_unit_test(test_rate_filter),
+        cmocka_unit_test(test_filter_skipped),
+        cmocka_unit_test(test_filter_memcap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,8 @@ static void on_alert(void *user, const struct det_alert *a)
         if (v != DET_SUP_WRITE) {
             en->suppressed++;
             summary_held_back(en->sum, v);
+            if (en->detw)
+                det_worker_alert_held(en->detw); /* a rule's flow is not marked as alerted */
             return;
         }
     }
@@ -487,6 +489,7 @@ static int run_source(struct engine *en, cap_source_t *src, struct progress *pr,
                 } else {
                     if (en->detw)
                         det_worker_set_threshold_file(en->detw, ns);
+                    det_suppress_keep_counts(ns, en->suppress);
                     det_suppress_free(en->suppress);
                     en->suppress = ns;
                 }

@@ -7,7 +7,8 @@
  * line becomes a filter: gid, sid and the counting spec that threshold.c applies, with the
  * last line for a gid:sid replacing earlier ones (as Suricata's each replaces the one
  * before). Entries and filters are sorted by sid for the lookup at each alert; the filters'
- * counts live in a bounded table made at the first alert a filter applies to.
+ * counts live in a bounded table made at the first alert a filter applies to, which a file
+ * read again takes over (det_suppress_keep_counts).
  */
 #include "detect/suppress.h"
 
@@ -73,10 +74,14 @@ static bool sup_word_is(const char *b, const char *e, const char *w)
     return (size_t)(e - b) == n && !memcmp(b, w, n);
 }
 
-/* A decimal uint32 filling [b, e). */
+/* A decimal uint32 filling [b, e) (leading zeros allowed). */
 static bool sup_u32(const char *b, const char *e, uint32_t *out)
 {
-    if (b == e || e - b > 10)
+    if (b == e)
+        return false;
+    while (e - b > 1 && *b == '0')
+        b++;
+    if (e - b > 10)
         return false;
     uint64_t v = 0;
     for (const char *p = b; p < e; p++) {
@@ -309,6 +314,10 @@ static int sup_filter(struct det_suppress *s, const struct sup_fields *f, bool r
             sup_word_is(f->action_b, f->action_e, "reject"))
             *why = "new_action alert, drop and reject change nothing on a passive sensor (its "
                    "alerts are written as before); only pass is applied";
+        else if (sup_word_is(f->action_b, f->action_e, "sdrop") ||
+                 sup_word_is(f->action_b, f->action_e, "log"))
+            *why = "new_action sdrop and log are not applied (nor are they by Suricata); only "
+                   "pass is";
         else
             *why = "new_action must be alert, drop, pass or reject (only pass is applied)";
         return 0;
@@ -614,6 +623,14 @@ bool det_suppress_overrides(const det_suppress_t *s, uint32_t gid, uint32_t sid)
     return s && s->n_threshold && sid && tf_exact(s, TF_THRESHOLD, gid, sid) != NULL;
 }
 
+void det_suppress_keep_counts(det_suppress_t *to, det_suppress_t *from)
+{
+    if (!to || !from || !from->state || to->state)
+        return;
+    to->state = from->state;
+    from->state = NULL;
+}
+
 void det_suppress_set_memcap(det_suppress_t *s, size_t bytes)
 {
     if (s)
@@ -644,7 +661,7 @@ enum det_suppress_verdict det_suppress_check(det_suppress_t *s, uint32_t gid, ui
     struct det_thresholds *st = f || s->n_rate ? tf_state(s) : NULL;
     if (f && st && !det_threshold_step(st, gid, sid, &f->thr, src, dst, ts_ns))
         return DET_SUP_THRESHOLDED;
-    f = s->n_rate ? tf_find(s, TF_RATE, gid, sid, false) : NULL;
+    f = s->n_rate ? tf_find(s, TF_RATE, gid, sid, own_threshold) : NULL;
     if (f && st && det_rate_step(st, gid, sid, &f->thr, f->timeout_s, src, dst, ts_ns))
         return DET_SUP_RATE_FILTERED;
     return DET_SUP_WRITE;

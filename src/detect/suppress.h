@@ -84,8 +84,9 @@ bool det_suppress_match(const det_suppress_t *s, uint32_t gid, uint32_t sid,
  * What the file says of an alert of gid:sid between src and dst at ts_ns (packet time):
  * suppress lines first, then the threshold that applies (own_threshold: the rule has a
  * threshold or detection_filter of its own, so sid-0 thresholds pass it by), then the
- * rate_filter. Counts are kept in a bounded table (memcap: det_suppress_set_memcap), which
- * starts empty when the file is loaded again.
+ * rate_filter (its sid-0 lines pass rules with thresholds of their own by as well). Counts are
+ * kept in a bounded table (memcap: det_suppress_set_memcap; det_suppress_keep_counts carries
+ * it over to a file read again).
  */
 enum det_suppress_verdict det_suppress_check(det_suppress_t *s, uint32_t gid, uint32_t sid,
                                              bool own_threshold, const uint8_t src[16],
@@ -94,6 +95,12 @@ enum det_suppress_verdict det_suppress_check(det_suppress_t *s, uint32_t gid, ui
 /* Whether a threshold line names gid:sid itself: the rule's own threshold and
  * detection_filter are then not applied (det_suppress_check applies the line instead). */
 bool det_suppress_overrides(const det_suppress_t *s, uint32_t gid, uint32_t sid);
+
+/* A file read again (SIGHUP) goes on with the counts of the one it replaces, as a rule's
+ * own threshold counts outlive a rule reload: `to` takes over `from`'s counting table (when
+ * `to` has none yet), so a reload for log rotation does not lift a rate_filter in force or
+ * restart a limit. */
+void det_suppress_keep_counts(det_suppress_t *to, det_suppress_t *from);
 
 void det_suppress_set_memcap(det_suppress_t *s, size_t bytes);
 void det_suppress_counts(const det_suppress_t *s, struct det_suppress_counts *out);

@@ -10,8 +10,9 @@ cannot be read: the old rules stay in use. Then the threshold file (threshold-fi
 SIGHUP reads again too: three rules loaded, beta suppressed at first; after the reload alpha
 is suppressed instead (alpha alerts once, before, and beta once, after), and a threshold line
 replaces gamma's own threshold (limit 1: one alert before the reload; limit 2 after it: two of
-three more); and a threshold file that cannot be read on SIGHUP keeps the old lines. Bounded:
-a handful of datagrams to 127.0.0.1.
+three more), and the file's limit of one delta alert, in both versions of the file, keeps its
+count across the reload (one delta alert in all); and a threshold file that cannot be read on
+SIGHUP keeps the old lines. Bounded: a handful of datagrams to 127.0.0.1.
 Skips (exit 0, with a line saying why) when live capture is not permitted.
 
 usage: test_live_rules_reload.py --mamori PATH
@@ -33,6 +34,10 @@ BETA = 'alert udp any any -> any any (msg:"beta"; content:"beta-token"; sid:9102
 BAD = 'alert udp any any -> any any (msg:"bad"; content:"unterminated; sid:9103;)\n'
 GAMMA = ('alert udp any any -> any any (msg:"gamma"; content:"gamma-token"; '
          'threshold: type limit, track by_rule, count 1, seconds 3600; sid:9104; rev:1;)\n')
+DELTA = 'alert udp any any -> any any (msg:"delta"; content:"delta-token"; sid:9105; rev:1;)\n'
+# The threshold file's limit for delta, the same before and after the reload: its count
+# carries over, so delta alerts once in all.
+DELTA_LIMIT = "threshold gen_id 1, sig_id 9105, type limit, track by_rule, count 1, seconds 3600\n"
 
 
 def send(tx, port, payload):
@@ -132,15 +137,16 @@ def run_suppress(mamori, tmp, unreadable):
     conf = os.path.join(tmp, "mamori.yaml")
     eve = os.path.join(tmp, "eve-suppress-%d.json" % unreadable)
     with open(rules, "w") as f:
-        f.write(ALPHA + BETA + GAMMA)
+        f.write(ALPHA + BETA + GAMMA + DELTA)
     with open(thr, "w") as f:
-        f.write("suppress gen_id 1, sig_id 9102\n")
+        f.write("suppress gen_id 1, sig_id 9102\n" + DELTA_LIMIT)
     with open(conf, "w") as f:
         f.write("threshold-file: %s\n" % thr)
     r = Run(mamori, tmp, eve, ["-c", conf, "-S", rules, "--no-detectors"])
     r.send(b"alpha-token 1")
     r.send(b"beta-token 1")
     r.send(b"gamma-token 1")
+    r.send(b"delta-token 1")
     if unreadable:
         os.rename(thr, thr + ".gone")
         want = "threshold file: reload failed"
@@ -148,23 +154,24 @@ def run_suppress(mamori, tmp, unreadable):
         with open(thr, "w") as f:
             f.write("suppress gen_id 1, sig_id 9101\n"
                     "threshold gen_id 1, sig_id 9104, type limit, track by_rule, count 2, "
-                    "seconds 3600\n")
-        want = "1 suppress, 1 threshold and 0 rate_filter lines in use"
+                    "seconds 3600\n" + DELTA_LIMIT)
+        want = "1 suppress, 2 threshold and 0 rate_filter lines in use"
     ok = r.sighup(want)
     r.send(b"alpha-token 2")
     r.send(b"beta-token 2")
     for i in range(3):
         r.send(b"gamma-token %d" % (i + 2))
+    r.send(b"delta-token 2")
     text = r.stop()
     assert ok, f"no '{want}' after SIGHUP: {text}"
     got = alerts(eve)
     if unreadable:
-        assert got == {9101: 2, 9104: 1}, f"the old lines should stay in use: {got}"
+        assert got == {9101: 2, 9104: 1, 9105: 1}, f"the old lines should stay in use: {got}"
         print("ok: an unreadable threshold file on SIGHUP keeps the old lines")
     else:
-        assert got == {9101: 1, 9102: 1, 9104: 3}, \
-            f"expected alpha before, beta after, gamma 1 + 2: {got}"
-        print("ok: SIGHUP reloads the threshold file (suppress and threshold lines)")
+        assert got == {9101: 1, 9102: 1, 9104: 3, 9105: 1}, \
+            f"expected alpha before, beta after, gamma 1 + 2, delta once: {got}"
+        print("ok: SIGHUP reloads the threshold file (suppress and threshold lines; counts kept)")
 
 
 def main():

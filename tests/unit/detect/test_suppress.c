@@ -379,9 +379,20 @@ static void test_threshold_scope(void **state)
         parse("threshold gen_id 0, sig_id 0, type limit, track by_src, count 1, seconds 60\n"
               "threshold gen_id 6100, sig_id 0, type limit, track by_src, count 3, seconds 60\n"
               "threshold gen_id 1, sig_id 20, type limit, track by_src, count 2, seconds 60\n"
-              "suppress gen_id 1, sig_id 21, track by_src, ip 5.0.0.9\n",
+              "suppress gen_id 1, sig_id 21, track by_src, ip 5.0.0.9\n"
+              "rate_filter gen_id 4, sig_id 0, track by_rule, count 1, seconds 60, "
+              "new_action pass, timeout 60\n"
+              "suppress gen_id 5, sig_id 00000000000000042\n",
               &w);
     assert_int_equal(w.n, 0);
+    /* a sid-0 rate_filter, like a sid-0 threshold, passes rules with their own by (two
+     * sources: the gen_id 0 threshold lets each one's first through) */
+    assert_int_equal(check_at(s, 4, 1, false, "5.0.0.1", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(s, 4, 1, false, "5.0.0.2", "9.9.9.9", 1), R);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(check_at(s, 4, 2, true, "5.0.0.1", "9.9.9.9", i), W);
+    /* numbers may have leading zeros */
+    assert_int_equal(check_at(s, 5, 42, false, "5.0.0.1", "9.9.9.9", 0), DET_SUP_SUPPRESSED);
     assert_true(det_suppress_overrides(s, 1, 20));
     assert_false(det_suppress_overrides(s, 1, 99));
     assert_false(det_suppress_overrides(s, 6100, 2001));
@@ -499,6 +510,9 @@ static void test_filter_skipped(void **state)
          "1 or more"},
         {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action sdrop, "
          "timeout 5",
+         "sdrop and log are not applied"},
+        {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action later, "
+         "timeout 5",
          "must be alert, drop, pass or reject"},
         {"rate_filter gen_id 1, sig_id 5, track by_src, count 1, seconds 60, new_action alert, "
          "timeout 5",
@@ -572,6 +586,37 @@ static void test_filter_memcap(void **state)
     det_suppress_free(s);
 }
 
+/* A file read again goes on with the counts of the one it replaces: a limit reached stays
+ * reached and a rate_filter in force stays in force. */
+static void test_keep_counts(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "threshold gen_id 1, sig_id 50, type limit, track by_src, count 1, seconds 3600\n"
+        "rate_filter gen_id 1, sig_id 51, track by_rule, count 1, seconds 60, new_action pass, "
+        "timeout 3600\n";
+    struct warns w = {0};
+    det_suppress_t *old = parse(text, &w);
+    assert_int_equal(check_at(old, 1, 50, false, "1.0.0.1", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(old, 1, 51, false, "1.0.0.1", "9.9.9.9", 0), W);
+    assert_int_equal(check_at(old, 1, 51, false, "1.0.0.1", "9.9.9.9", 1), R);
+    det_suppress_t *fresh = parse(text, &w);
+    det_suppress_keep_counts(fresh, old);
+    det_suppress_free(old);
+    assert_int_equal(check_at(fresh, 1, 50, false, "1.0.0.1", "9.9.9.9", 2), T);
+    assert_int_equal(check_at(fresh, 1, 51, false, "1.0.0.1", "9.9.9.9", 3), R);
+    struct det_suppress_counts c;
+    det_suppress_counts(fresh, &c);
+    assert_int_equal(c.state_entries, 2);
+    /* without it the new file starts from zero */
+    det_suppress_t *other = parse(text, &w);
+    assert_int_equal(check_at(other, 1, 50, false, "1.0.0.1", "9.9.9.9", 4), W);
+    det_suppress_keep_counts(other, NULL);
+    det_suppress_keep_counts(NULL, fresh);
+    det_suppress_free(other);
+    det_suppress_free(fresh);
+}
+
 static void test_load(void **state)
 {
     (void)state;
@@ -632,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_rate_filter),
         cmocka_unit_test(test_filter_skipped),
         cmocka_unit_test(test_filter_memcap),
+        cmocka_unit_test(test_keep_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,8 @@ static void on_alert(void *user, const struct det_alert *a)
             summary_held_back(en->sum, v);
             if (en->detw)
                 det_worker_alert_held(en->detw); /* a rule's flow is not marked as alerted */
+            if (en->dtr)
+                dtr_alert_held(en->dtr); /* a detector counts what was held back */
             return;
         }
     }

@@ -158,9 +158,13 @@ void summary_print(const struct summary *s, const struct summary_totals *t, bool
             const struct dtr_det_stats *d = &t->dets[i];
             if (!d->enabled)
                 fprintf(out, "%s %s off", i ? "," : "", d->name);
-            else
+            else if (!d->held_back)
                 fprintf(out, "%s %s (%s) %llu+%llu", i ? "," : "", d->name, d->threat,
                         (unsigned long long)d->alerts, (unsigned long long)d->updates);
+            else
+                fprintf(out, "%s %s (%s) %llu+%llu (%llu held back)", i ? "," : "", d->name,
+                        d->threat, (unsigned long long)d->alerts, (unsigned long long)d->updates,
+                        (unsigned long long)d->held_back);
         }
         fprintf(out, "\n");
     }

@@ -104,6 +104,7 @@ struct dtr_det_stats {
     bool enabled;
     uint64_t alerts;    /* first reports */
     uint64_t updates;   /* later reports about the same activity */
+    uint64_t held_back; /* of alerts and updates, how many the alert callback did not write */
     uint64_t entries;   /* tracked items now (sources, pairs, accounts ...) */
     uint64_t evicted;   /* live entries taken over at the memcap */
     uint64_t memcap_hits;
@@ -113,6 +114,11 @@ struct dtr_det_stats {
 #define DTR_MAX_DETECTORS 16
 /* Number of detectors written into out (at most DTR_MAX_DETECTORS). */
 size_t dtr_get_stats(const dtr_host_t *h, struct dtr_det_stats *out, size_t max);
+
+/* Called by the alert callback when it does not write a detector's alert (a threshold file
+ * held it back), so the detector's held_back counts it. Harmless outside a detector alert's
+ * callback (each starts with it cleared). */
+void dtr_alert_held(dtr_host_t *h);
 
 /* A named figure a detector publishes for stats (service latency: "latency"). Called with
  * each value; the writer decides the layout. */

@@ -453,6 +453,7 @@ static void put_detector_stats(struct jb *jb, const dtr_host_t *h)
         jb_bool(jb, "enabled", st[i].enabled);
         jb_uint(jb, "alerts", st[i].alerts);
         jb_uint(jb, "updates", st[i].updates);
+        jb_uint(jb, "held_back", st[i].held_back);
         jb_uint(jb, "entries", st[i].entries);
         jb_uint(jb, "evicted", st[i].evicted);
         jb_uint(jb, "memcap_hits", st[i].memcap_hits);

@@ -217,7 +217,7 @@ static void engine_once(void)
     g_print = getenv("FUZZ_DETECT_PRINT") != NULL;
 }
 
-static void on_alert(void *user, const struct det_alert *a)
+static bool on_alert(void *user, const struct det_alert *a)
 {
     struct fz *z = user;
     if (!a->rule || a->rule->sid < SID_FIRST || a->rule->sid > SID_LAST)
@@ -237,6 +237,7 @@ static void on_alert(void *user, const struct det_alert *a)
     z->alerts++;
     if (g_print)
         fprintf(stderr, "fuzz_detect: alert sid %u dir %d\n", a->rule->sid, a->dir);
+    return true;
 }
 
 static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *user)

@@ -121,7 +121,7 @@ struct run {
     size_t left;
 };
 
-static void on_alert(void *u, const struct det_alert *a)
+static bool on_alert(void *u, const struct det_alert *a)
 {
     (void)u;
     CHECK(a->rule);
@@ -134,6 +134,7 @@ static void on_alert(void *u, const struct det_alert *a)
         CHECK(a->mamori_json[0] == '{');
         CHECK(a->mamori_json[a->mamori_len - 1] == '}');
     }
+    return true;
 }
 
 static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *u)

@@ -113,7 +113,7 @@ static const char *rule_threat(const struct det_rule *r)
 }
 
 /* Rule alerts and built-in detector alerts alike. */
-static void on_alert(void *user, const struct det_alert *a)
+static bool on_alert(void *user, const struct det_alert *a)
 {
     struct engine *en = user;
     if (en->suppress) {
@@ -124,16 +124,13 @@ static void on_alert(void *user, const struct det_alert *a)
         if (v != DET_SUP_WRITE) {
             en->suppressed++;
             summary_held_back(en->sum, v);
-            if (en->detw)
-                det_worker_alert_held(en->detw); /* a rule's flow is not marked as alerted */
-            if (en->dtr)
-                dtr_alert_held(en->dtr); /* a detector counts what was held back */
-            return;
+            return false;
         }
     }
     summary_alert(en->sum, a->rule->gid, a->rule->sid, a->rule->msg, rule_threat(a->rule));
     out_eve_alert(en->eve, a);
     en->alerts++;
+    return true;
 }
 
 static void on_app_record(void *user, const struct flow *f, int dir, uint64_t ts_ns,

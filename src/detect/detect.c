@@ -44,7 +44,6 @@ struct det_worker {
     pcre2_match_context *mctx;
     struct det_thresholds *thr;
     const det_suppress_t *tfile; /* the threshold file: its lines replace rules' thresholds */
-    bool held;                   /* det_worker_alert_held during the current alert callback */
     struct det_xbits *xbits;
     struct mem_cap fv_cap;
     struct det_stats st;
@@ -172,11 +171,6 @@ det_engine_t *det_worker_swap(det_worker_t *w, det_engine_t *e)
 void det_worker_set_threshold_file(det_worker_t *w, const struct det_suppress *s)
 {
     w->tfile = s;
-}
-
-void det_worker_alert_held(det_worker_t *w)
-{
-    w->held = true;
 }
 
 void det_worker_get_stats(const det_worker_t *w, struct det_stats *out)
@@ -346,9 +340,7 @@ static void emit(det_worker_t *w, struct det_match_ctx *mc, const struct det_rul
     a.app_proto = mc->app_proto;
     a.rec_kind = kind;
     a.rec = rec;
-    w->held = false;
-    w->cb(w->user, &a);
-    if (w->held)
+    if (!w->cb(w->user, &a))
         return; /* the caller's threshold file held it back: the flow has no alert */
     if (f)
         f->alerted = true;

@@ -80,7 +80,10 @@ struct det_alert {
     const char *mamori_json;
     size_t mamori_len;
 };
-typedef void (*det_alert_cb)(void *user, const struct det_alert *a);
+/* The writer of alerts: true when it wrote the alert, false when it held it back (a threshold
+ * file). The rule worker then does not mark the flow as alerted, as for a rule's own
+ * threshold, and the built-in detectors count it as held back. */
+typedef bool (*det_alert_cb)(void *user, const struct det_alert *a);
 
 /* The flow variables the alert's flow holds at the time of the alert (EVE "metadata"):
  * bit() once per flowbit set, in id order, and num() once per flowint set. Nothing without
@@ -114,10 +117,6 @@ det_engine_t *det_worker_swap(det_worker_t *w, det_engine_t *e);
  * (the caller applies the line when the alert reaches it: det_suppress_check). */
 struct det_suppress;
 void det_worker_set_threshold_file(det_worker_t *w, const struct det_suppress *s);
-/* Called by the alert callback when it does not write the alert (a threshold file held it
- * back): the flow is then not marked as alerted, as for a rule's own threshold. Harmless when
- * no rule alert is being delivered (each starts with it cleared). */
-void det_worker_alert_held(det_worker_t *w);
 void det_worker_get_stats(const det_worker_t *w, struct det_stats *out);
 /* Whether the current rule set has anything for det_packet / det_stream to do: a rule set of
  * only app-layer rules (the shipped web rules) has not, and the packet loop can skip the

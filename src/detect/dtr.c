@@ -35,7 +35,7 @@ struct dtr {
     bool enabled;
     const struct det_rule **rules;     /* per signature */
     uint64_t alerts, updates;
-    uint64_t held_back;                /* of those, not written (dtr_alert_held) */
+    uint64_t held_back;                /* of those, not written (the callback said so) */
     char **strings;                    /* DTR_P_STRING values we own */
     size_t n_strings;
 };
@@ -70,7 +70,6 @@ struct dtr_host {
     struct jb ev;                      /* evidence of the alert being built */
     struct jb mam;                     /* the mamori members handed to the writer */
     bool building;                     /* between dtr_alert_begin and dtr_alert_emit */
-    bool held;                         /* dtr_alert_held during the current alert callback */
     uint64_t next_tick_ns;
     uint64_t now_ns;
     struct dtr_pkt_cb pkt_cb[DTR_PC_COUNT][DTR_MAX_DETECTORS]; /* per packet class */
@@ -735,17 +734,8 @@ void dtr_alert_emit(struct dtr *d, const struct dtr_alert_args *a)
     al.rec = a->rec;
     al.mamori_json = jb_ptr(m);
     al.mamori_len = jb_len(m);
-    if (h->cb) {
-        h->held = false;
-        h->cb(h->user, &al);
-        if (h->held)
-            d->held_back++;
-    }
-}
-
-void dtr_alert_held(dtr_host_t *h)
-{
-    h->held = true;
+    if (h->cb && !h->cb(h->user, &al))
+        d->held_back++;
 }
 
 enum dtr_due dtr_report_due(const struct dtr *d, struct dtr_report *r, uint64_t now_ns)

@@ -115,11 +115,6 @@ struct dtr_det_stats {
 /* Number of detectors written into out (at most DTR_MAX_DETECTORS). */
 size_t dtr_get_stats(const dtr_host_t *h, struct dtr_det_stats *out, size_t max);
 
-/* Called by the alert callback when it does not write a detector's alert (a threshold file
- * held it back), so the detector's held_back counts it. Harmless outside a detector alert's
- * callback (each starts with it cleared). */
-void dtr_alert_held(dtr_host_t *h);
-
 /* A named figure a detector publishes for stats (service latency: "latency"). Called with
  * each value; the writer decides the layout. */
 struct dtr_metric {

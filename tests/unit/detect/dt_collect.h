@@ -31,7 +31,7 @@ struct collect {
     size_t n;
 };
 
-static inline void on_alert(void *u, const struct det_alert *al)
+static inline bool on_alert(void *u, const struct det_alert *al)
 {
     struct collect *c = u;
     if (c->n >= MAX_ALERTS)
@@ -47,6 +47,7 @@ static inline void on_alert(void *u, const struct det_alert *al)
     memcpy(g->json, al->mamori_json, n);
     g->json[n] = 0;
     g->update = strstr(g->json, "\"update\":true") != NULL;
+    return true;
 }
 
 #endif

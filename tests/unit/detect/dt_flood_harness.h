@@ -52,11 +52,11 @@ struct hn {
     uint8_t payload[1500];
 };
 
-static inline void hn_on_alert(void *u, const struct det_alert *a)
+static inline bool hn_on_alert(void *u, const struct det_alert *a)
 {
     struct hn *H = u;
     if (H->n >= HN_MAX_ALERTS)
-        return;
+        return true;
     struct hn_alert *r = &H->al[H->n++];
     r->sid = a->rule->sid;
     dec_addr_str(&a->src, a->ip_ver, r->src, sizeof r->src);
@@ -71,6 +71,7 @@ static inline void hn_on_alert(void *u, const struct det_alert *a)
         r->json[a->mamori_len] = 0;
     }
     r->update = r->json && strstr(r->json, "\"update\":true") != NULL;
+    return true;
 }
 
 static inline void hn_on_flow_end(const struct flow *f, enum flow_end_reason reason, void *u)

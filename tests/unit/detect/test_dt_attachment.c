@@ -1650,7 +1650,7 @@ struct col {
     char *json[MAX_AL];
 };
 
-static void collect(void *u, const struct det_alert *a)
+static bool collect(void *u, const struct det_alert *a)
 {
     struct col *c = u;
     assert_true(c->n < MAX_AL);
@@ -1663,6 +1663,7 @@ static void collect(void *u, const struct det_alert *a)
     c->json[c->n] = strndup(a->mamori_json, a->mamori_len);
     c->update[c->n] = strstr(c->json[c->n], "\"update\":true") != NULL;
     c->n++;
+    return true;
 }
 
 static void col_reset(struct col *c)

@@ -46,12 +46,12 @@ struct sink {
     size_t n;
 };
 
-static void on_alert(void *u, const struct det_alert *a)
+static bool on_alert(void *u, const struct det_alert *a)
 {
     struct sink *s = u;
     /* Other detectors linked into the same test would report here too: keep ours only. */
     if (!a->rule || a->rule->sid < 5001 || a->rule->sid > 5099 || s->n >= MAX_ALERTS)
-        return;
+        return true;
     struct alert *x = &s->a[s->n++];
     x->sid = a->rule->sid;
     x->ts_ns = a->ts_ns;
@@ -63,6 +63,7 @@ static void on_alert(void *u, const struct det_alert *a)
     assert_non_null(x->json);
     memcpy(x->json, a->mamori_json, a->mamori_len);
     x->update = strstr(x->json, "\"update\":true") != NULL;
+    return true;
 }
 
 static void sink_clear(struct sink *s)

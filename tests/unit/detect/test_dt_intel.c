@@ -684,11 +684,11 @@ struct got {
     char *json[MAX_ALERTS];
 };
 
-static void on_alert(void *u, const struct det_alert *a)
+static bool on_alert(void *u, const struct det_alert *a)
 {
     struct got *g = u;
     if (g->n >= MAX_ALERTS)
-        return;
+        return true;
     g->sid[g->n] = a->rule->sid;
     dec_addr_str(&a->src, a->ip_ver, g->src[g->n], sizeof g->src[0]);
     dec_addr_str(&a->dst, a->ip_ver, g->dst[g->n], sizeof g->dst[0]);
@@ -696,6 +696,7 @@ static void on_alert(void *u, const struct det_alert *a)
     g->dport[g->n] = a->dport;
     g->json[g->n] = strndup(a->mamori_json, a->mamori_len);
     g->n++;
+    return true;
 }
 
 static void got_reset(struct got *g)

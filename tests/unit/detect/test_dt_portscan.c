@@ -61,11 +61,11 @@ struct harness {
     bool no_time; /* dtr_packet alone: packet time never moves (no ticks) */
 };
 
-static void on_alert(void *u, const struct det_alert *a)
+static bool on_alert(void *u, const struct det_alert *a)
 {
     struct harness *H = u;
     if (H->n >= MAX_ALERTS)
-        return;
+        return true;
     struct alert_rec *r = &H->al[H->n++];
     r->sid = a->rule->sid;
     dec_addr_str(&a->src, a->ip_ver, r->src, sizeof r->src);
@@ -78,6 +78,7 @@ static void on_alert(void *u, const struct det_alert *a)
     memcpy(r->json, a->mamori_json, a->mamori_len);
     r->json[a->mamori_len] = 0;
     r->update = strstr(r->json, "\"update\":true") != NULL;
+    return true;
 }
 
 static void on_flow_end(const struct flow *f, enum flow_end_reason reason, void *u)

@@ -48,12 +48,12 @@ struct sink {
     size_t n;
 };
 
-static void on_alert(void *u, const struct det_alert *a)
+static bool on_alert(void *u, const struct det_alert *a)
 {
     struct sink *s = u;
     /* Other detectors linked into this program report here too: keep webscan's only. */
     if (!a->rule || a->rule->sid < SID_BURST || a->rule->sid > SID_SWEEP || s->n >= MAX_ALERTS)
-        return;
+        return true;
     struct got *g = &s->a[s->n++];
     g->sid = a->rule->sid;
     g->ts_ns = a->ts_ns;
@@ -65,6 +65,7 @@ static void on_alert(void *u, const struct det_alert *a)
     assert_non_null(g->json);
     memcpy(g->json, a->mamori_json, a->mamori_len);
     g->update = strstr(g->json, "\"update\":true") != NULL;
+    return true;
 }
 
 static size_t n_alerts(const struct sink *s, uint32_t sid, int update)

@@ -16,6 +16,10 @@ Cases
   sweep         a PC pinging 30 addresses of another network through its router (8 answer,
                 the router reports 11 unreachable, 11 stay silent), next to a monitoring
                 server that pings 12 hosts every 20 s, all answering
+  monitor       a monitoring server pinging 30 hosts of its network every minute and another
+                checking their port 3389, ten rounds with every host up, then fifteen with 20
+                of them switched off for the night; during the night a PC pings 40 addresses
+                of another network (4 answer, 36 stay silent)
   arpsweep      a PC asking ARP for every address of its /24 (6 answer), next to the gateway
                 asking for 12 busy hosts, a DHCP client's address probes and announcement, and
                 PCs asking for the gateway
@@ -193,6 +197,41 @@ def case_sweep(out):
     return w
 
 
+def case_monitor(out):
+    w = Writer(53)
+    t = T0
+    pinger, checker, pc = "192.168.1.10", "192.168.1.11", "192.168.1.66"
+    for rnd in range(25):
+        for i in range(30):
+            host = "192.168.1.%d" % (101 + i)
+            up = rnd < 10 or i % 3 == 2
+            ts = t + pg.ns(rnd * 60 + i * 0.02)
+            ident = 0x2000 + rnd * 32 + i
+            w.raw(ts, pg.ip_packet(pinger, host, pg.IPPROTO_ICMP,
+                                   pg.icmp4_echo(ident, 1, b"monitor")), pinger)
+            if up:
+                w.raw(ts + pg.ns(0.0003), pg.ip_packet(host, pinger, pg.IPPROTO_ICMP,
+                                                       pg.icmp4_echo(ident, 1, b"monitor",
+                                                                     reply=True)), host)
+            sport = 20000 + rnd * 32 + i
+            if up:
+                w.session(ts + pg.ns(0.005), checker, host, sport, 3389, b"", b"")
+            else:
+                w.probe(ts + pg.ns(0.005), checker, host, sport, 3389, "-")
+    # The PC's sweep, between two night rounds.
+    t2 = t + pg.ns(18 * 60 + 20)
+    for i in range(1, 41):
+        target, ident = "10.30.0.%d" % i, 0x0300 + i
+        ts = t2 + pg.ns(i * 0.03)
+        w.raw(ts, pg.ip_packet(pc, target, pg.IPPROTO_ICMP, pg.icmp4_echo(ident, 1, b"sweep")),
+              pc)
+        if i % 10 == 0:
+            w.raw(ts + pg.ns(0.002), pg.ip_packet(target, pc, pg.IPPROTO_ICMP,
+                                                  pg.icmp4_echo(ident, 1, b"sweep", reply=True)),
+                  target)
+    return w
+
+
 def case_arpsweep(out):
     w = Writer(66)
     t = T0
@@ -282,6 +321,7 @@ CASES = {
     "block": case_block,
     "ipv6": case_ipv6,
     "sweep": case_sweep,
+    "monitor": case_monitor,
     "arpsweep": case_arpsweep,
     "benign": case_benign,
 }

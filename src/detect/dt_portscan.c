@@ -82,6 +82,7 @@ struct ps_cfg {
     uint32_t arp_min_hosts;
     uint64_t arp_window_ns;
     double arp_max_answered;
+    double monitor_share;
 };
 
 #define PS_STEALTH_MAX 16u /* distinct stealth-probed ports remembered per (scanner, host) */
@@ -90,7 +91,7 @@ struct ps_cfg {
 static const struct dtr_param ps_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct ps_cfg, memcap), "16mb", 262144, 68719476736.0,
      "memory for the first-probe, source, source-host and target tables together: about "
-     "30,000 addresses seen once and 3,400 repeat or scanning sources fit in the default, and a "
+     "30,000 addresses seen once and 3,100 repeat or scanning sources fit in the default, and a "
      "spoofed flood only takes over the oldest entries"},
     {"window", DTR_P_DURATION, offsetof(struct ps_cfg, window_ns), "5m", 1, 86400,
      "counting window: distinct ports and hosts must reach their thresholds within it (as "
@@ -143,6 +144,10 @@ static const struct dtr_param ps_params[] = {
     {"arp-max-answered", DTR_P_DOUBLE, offsetof(struct ps_cfg, arp_max_answered), "0.5", 0, 1,
      "largest share of those addresses that answered the machine: a sweep finds few hosts among "
      "the addresses it tries, a router asking for busy hosts hears from each"},
+    {"monitor-share", DTR_P_DOUBLE, offsetof(struct ps_cfg, monitor_share), "0.75", 0, 1,
+     "a source whose hosts in a window are at least this share of the ones it probed in its "
+     "previous window (at least min-hosts, at most 256 of them) is watching them, not looking "
+     "for them: no horizontal, block or sweep report however many are down; 0 turns this off"},
 };
 
 enum {
@@ -225,10 +230,17 @@ struct ps_svc {
     uint8_t proto; /* PS_P_*: a ping's answer is the host itself (port 0) */
 };
 
+/* The most hosts of a previous window that can tell a monitoring system (ps_src_watching):
+ * their 512-bit summary then answers "probed before" for at most 39 % of new addresses, well
+ * under any useful monitor-share. A small office's monitor watches fewer. */
+#define PS_WATCH_MAX_HOSTS 256u
+
 /* One scanning address. */
 struct ps_src {
     struct ps_addr_key k; /* key: first */
     struct ps_counts c;
+    uint32_t prev_n_hosts;    /* distinct hosts probed in the source's previous window */
+    uint32_t hosts_known;     /* of this window's distinct hosts, those in prev_hosts */
     double llr;               /* the walk: log likelihood ratio scanner : benign */
     uint32_t stealth_targets; /* distinct (host, port) that received FIN/NULL/XMAS */
     bool trw_crossed;
@@ -241,6 +253,7 @@ struct ps_src {
     struct dtr_distinct ports; /* port keys over all targets */
     struct dtr_report rep_h, rep_b;
     uint64_t pending_ns; /* first report held since (0 = none) */
+    uint64_t prev_hosts[DTR_FOLD_WORDS]; /* the previous window's hosts (dtr_distinct_fold) */
 };
 
 /* One (scanner, target host). */
@@ -622,8 +635,14 @@ static struct ps_src *ps_src_resolve(struct ps_st *st, struct dtr *d, const stru
         if (ps_window_over(&s->c, ps_src_active(st, s), now, st->cfg->window_ns)) {
             if (s->pending_ns)
                 ps_release_src(st, d, s, now);
+            /* The hosts of the window that ends are kept to tell a monitoring system. */
+            uint64_t prev[DTR_FOLD_WORDS];
+            dtr_distinct_fold(&s->hosts, prev);
+            uint32_t prev_n = ps_distinct(&s->hosts, s->c.probes);
             memset((unsigned char *)s + sizeof s->k, 0, sizeof *s - sizeof s->k);
             ps_counts_start(&s->c, now);
+            memcpy(s->prev_hosts, prev, sizeof prev);
+            s->prev_n_hosts = prev_n;
         }
         /* Only sources with something to lose are kept young: ordinary clients age out in
          * the order they came, and touching them would cost cache misses on every flow. */
@@ -826,10 +845,26 @@ static bool ps_vertical_ready(const struct ps_st *st, const struct ps_pair *pr,
     return *by_trw || pr->n_stealth >= st->cfg->stealth_min_ports;
 }
 
+/*
+ * Whether a source is watching its hosts rather than looking for them: most of this
+ * window's hosts are ones it also probed in its previous window. A monitoring system pings or
+ * connects to the same hosts round after round; when half of them are down (workstations
+ * switched off at night) its rounds fail like a sweep's. A scan goes after addresses it has
+ * not probed. An activity reported in this window stays one (its updates go on).
+ */
+static bool ps_src_watching(const struct ps_st *st, const struct ps_src *s, uint32_t hosts)
+{
+    const struct ps_cfg *cfg = st->cfg;
+    return cfg->monitor_share > 0 && !s->rep_h.reports && !s->rep_b.reports &&
+           s->prev_n_hosts >= cfg->min_hosts && s->prev_n_hosts <= PS_WATCH_MAX_HOSTS &&
+           s->hosts_known >= cfg->monitor_share * hosts;
+}
+
 /* The source's variant now: PS_SIG_HORIZONTAL, PS_SIG_BLOCK, or -1 (none). */
 static int ps_src_variant(const struct ps_st *st, const struct ps_src *s)
 {
-    if (!ps_src_suspicious(st, s) || ps_distinct(&s->hosts, s->c.probes) < st->cfg->min_hosts)
+    uint32_t hosts = ps_distinct(&s->hosts, s->c.probes);
+    if (!ps_src_suspicious(st, s) || hosts < st->cfg->min_hosts || ps_src_watching(st, s, hosts))
         return -1;
     if (ps_ports(&s->ports, &s->c) >= st->cfg->min_ports)
         return PS_SIG_BLOCK;
@@ -1201,8 +1236,14 @@ static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
         s->c.by_type[type]++;
         s->c.protos |= proto_bit;
         dtr_distinct_add(&s->ports, pk);
-        if (dtr_distinct_add(&s->hosts, dtr_addr_key32(dst, ip_ver)) && s->n_hosts_ex < PS_EXAMPLES)
-            s->hosts_ex[s->n_hosts_ex++] = *dst;
+        uint32_t hk = dtr_addr_key32(dst, ip_ver);
+        if (dtr_distinct_add(&s->hosts, hk)) {
+            if (s->n_hosts_ex < PS_EXAMPLES)
+                s->hosts_ex[s->n_hosts_ex++] = *dst;
+            /* prev_n_hosts first: most sources have no previous window worth reading */
+            if (s->prev_n_hosts >= cfg->min_hosts && dtr_fold_may_hold(s->prev_hosts, hk))
+                s->hosts_known++;
+        }
     }
     /* Most sources are ordinary clients whose connections succeed: they get no (source,
      * host) entries, which would cost a table insert for every new flow. */

@@ -828,6 +828,21 @@ bool dtr_distinct_may_hold(const struct dtr_distinct *c, uint32_t v)
     return (c->sketch[bit >> 6] >> (bit & 63)) & 1u;
 }
 
+_Static_assert(sizeof(((struct dtr_distinct *)0)->sketch) == 2 * DTR_FOLD_WORDS * 8,
+               "a fold is the sketch's two halves");
+
+void dtr_distinct_fold(const struct dtr_distinct *c, uint64_t out[DTR_FOLD_WORDS])
+{
+    for (size_t i = 0; i < DTR_FOLD_WORDS; i++)
+        out[i] = c->sketch[i] | c->sketch[i + DTR_FOLD_WORDS];
+}
+
+bool dtr_fold_may_hold(const uint64_t fold[DTR_FOLD_WORDS], uint32_t v)
+{
+    uint32_t bit = mix32(v) & 511u; /* the sketch's bit (& 1023u) with its halves folded */
+    return (fold[bit >> 6] >> (bit & 63)) & 1u;
+}
+
 /* Linear counting: n = -m ln(empty / m) for every possible number of bits set (a full sketch
  * is reported at its bound). Counts are asked for on hot paths (a scan's every probe): one
  * table read instead of a log(). */

@@ -763,6 +763,179 @@ static void test_ping_benign(void **state)
     hn_free(H);
 }
 
+static size_t count_first(const struct harness *H, uint32_t sid, const char *src)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < H->n; i++)
+        n += H->al[i].sid == sid && !H->al[i].update && !strcmp(H->al[i].src, src);
+    return n;
+}
+
+/* A monitoring server pinging 30 hosts every minute and another checking their port 3389:
+ * ten rounds with every host up, then fifteen with 20 of them switched off for the night. Each
+ * night round fails like a sweep's (20 silent, 10 answers), but the hosts are the ones both
+ * sources probed in their previous window: no report. With monitor-share 0 the same traffic
+ * is a host sweep and a horizontal scan. */
+static void test_monitor_hosts_down(void **state)
+{
+    (void)state;
+    for (int off = 0; off < 2; off++) {
+        struct harness *H =
+            off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+        uint64_t t = T0;
+        char dst[32];
+        for (int round = 0; round < 25; round++) {
+            for (int host = 1; host <= 30; host++, t += 10 * MS) {
+                bool up = round < 10 || host % 3 == 0;
+                snprintf(dst, sizeof dst, "192.168.53.%d", host);
+                ping(H, "192.168.53.250", dst, (uint16_t)(round * 100 + host), up, t);
+                syn_probe(H, "192.168.53.251", dst, (uint16_t)(20000 + round * 100 + host), 3389,
+                          up ? 'O' : '-', t + 2 * MS);
+            }
+            t += 60 * SEC;
+        }
+        hn_finish(H);
+        if (H->n != (off ? 4u : 0u))
+            dump(H);
+        if (!off) {
+            assert_int_equal(H->n, 0);
+        } else {
+            /* each: the first report in the first night round, the closing update at the end */
+            assert_int_equal(H->n, 4);
+            assert_int_equal(count_first(H, SID_SWEEP, "192.168.53.250"), 1);
+            assert_int_equal(count_first(H, SID_HORIZONTAL, "192.168.53.251"), 1);
+            for (size_t i = 0; i < H->n; i++)
+                assert_true(!strcmp(H->al[i].src, "192.168.53.250") ||
+                            !strcmp(H->al[i].src, "192.168.53.251"));
+            assert_int_equal(ev_num(&H->al[0], "unanswered"), 20);
+            assert_int_equal(ev_num(&H->al[0], "open"), 10);
+        }
+        hn_free(H);
+    }
+}
+
+/* Sweeps by sources with a previous window (min-hosts 6 and monitor-share 0.7, so that the
+ * counts stay exact and the edge falls on whole hosts). One that pinged 12 other hosts
+ * (ordinary work) sweeps 40 new addresses, 5 up: a sweep. Ones that pinged 7 hosts, all up,
+ * then ping those again among 3 or 4 new addresses, all silent: 7 of 10 is the share
+ * (watching, no report), 7 of 11 below it (a sweep). One that pinged 5 hosts, fewer than
+ * min-hosts, then those 5 and 2 new ones: 5 of 7 would be watching, but 5 hosts say nothing
+ * of a monitor (a sweep). */
+static void test_monitor_share_edge(void **state)
+{
+    (void)state;
+    struct harness *H =
+        hn_new_cfg(600 * SEC, (const char *const[]){"min-hosts=6", "monitor-share=0.7"}, 2);
+    uint64_t t = T0;
+    char src[32], dst[32];
+    static const int known[] = {7, 7, 5}, extra[] = {3, 4, 2};
+    for (int host = 1; host <= 12; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "10.80.1.%d", host);
+        ping(H, "10.80.0.1", dst, (uint16_t)host, true, t);
+    }
+    for (int c = 0; c < 3; c++)
+        for (int host = 1; host <= known[c]; host++, t += 10 * MS) {
+            snprintf(src, sizeof src, "10.80.0.%d", 2 + c);
+            snprintf(dst, sizeof dst, "10.8%d.2.%d", c, host);
+            ping(H, src, dst, (uint16_t)host, true, t);
+        }
+    t += 6 * 60 * SEC; /* the next window */
+    for (int host = 1; host <= 40; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "10.80.3.%d", host);
+        ping(H, "10.80.0.1", dst, (uint16_t)(100 + host), host % 8 == 0, t);
+    }
+    for (int c = 0; c < 3; c++)
+        for (int host = 1; host <= known[c] + extra[c]; host++, t += 10 * MS) {
+            snprintf(src, sizeof src, "10.80.0.%d", 2 + c);
+            snprintf(dst, sizeof dst, "10.8%d.2.%d", c, host);
+            ping(H, src, dst, (uint16_t)(100 + host), false, t);
+        }
+    hn_finish(H);
+    if (H->n != 3)
+        dump(H);
+    assert_int_equal(H->n, 3);
+    assert_int_equal(count_first(H, SID_SWEEP, "10.80.0.1"), 1);
+    assert_int_equal(count_first(H, SID_SWEEP, "10.80.0.3"), 1);
+    assert_int_equal(count_first(H, SID_SWEEP, "10.80.0.4"), 1);
+    for (size_t i = 0; i < H->n; i++)
+        if (!strcmp(H->al[i].src, "10.80.0.3"))
+            assert_int_equal(ev_num(&H->al[i], "hosts"), 11);
+    hn_free(H);
+}
+
+/* A sweep reported in its window keeps its updates when the source goes on to the hosts of its
+ * previous window: 60 hosts pinged (all up), then in the next window 12 new addresses, all
+ * silent (a sweep, reported), the 60 again right after the report, all silent, and one more
+ * new address after the update interval. 40 of 53 hosts known would be watching, but the
+ * activity was reported already: its update comes. */
+static void test_monitor_reported_stays(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new_cfg(60 * SEC, NULL, 0);
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 60; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "10.81.1.%d", host);
+        ping(H, "10.81.0.1", dst, (uint16_t)host, true, t);
+    }
+    t += 6 * 60 * SEC; /* the next window */
+    for (int host = 1; host <= 12; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "10.81.2.%d", host);
+        ping(H, "10.81.0.1", dst, (uint16_t)(100 + host), false, t);
+    }
+    t += 70 * SEC; /* the 12 failed at 30 s; the sweep is reported at the next ticks */
+    ping(H, "10.81.9.9", "10.81.9.8", 1, true, t);
+    ping(H, "10.81.9.9", "10.81.9.8", 2, true, t + 2 * SEC);
+    assert_int_equal(H->n, 1);
+    t += 3 * SEC;
+    for (int host = 1; host <= 60; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "10.81.1.%d", host);
+        ping(H, "10.81.0.1", dst, (uint16_t)(200 + host), false, t);
+    }
+    t += 70 * SEC; /* the 60 failed (at their pings' time) within the update interval */
+    ping(H, "10.81.0.1", "10.81.2.100", 300, false, t);
+    hn_finish(H);
+    if (H->n != 2)
+        dump(H);
+    assert_int_equal(H->n, 2);
+    assert_int_equal(H->al[0].sid, SID_SWEEP);
+    assert_false(H->al[0].update);
+    assert_int_equal(H->al[1].sid, SID_SWEEP);
+    assert_true(H->al[1].update);
+    /* 73 hosts, an estimate past 16 (the sketch's few per cent) */
+    assert_in_range(ev_num(&H->al[1], "hosts"), 71, 75);
+    hn_free(H);
+}
+
+/* Only a previous window of at most 256 hosts tells a monitor (its summary would say "probed
+ * before" of too many new addresses): a source pinging the same 200 or 300 hosts in two
+ * windows, all up in the first and four in five down in the second, is watching them at 200
+ * and a sweep at 300. */
+static void test_monitor_max_hosts(void **state)
+{
+    (void)state;
+    static const int n_hosts[] = {200, 300};
+    for (int c = 0; c < 2; c++) {
+        struct harness *H = hn_new();
+        uint64_t t = T0;
+        char dst[32];
+        for (int round = 0; round < 2; round++) {
+            for (int host = 0; host < n_hosts[c]; host++, t += 10 * MS) {
+                snprintf(dst, sizeof dst, "10.90.%d.%d", host / 200, 1 + host % 200);
+                ping(H, "10.90.9.9", dst, (uint16_t)(round * 1000 + host),
+                     round == 0 || host % 5 == 0, t);
+            }
+            t += 6 * 60 * SEC;
+        }
+        hn_finish(H);
+        if (H->n != (size_t)c)
+            dump(H);
+        assert_int_equal(H->n, c);
+        assert_int_equal(count_first(H, SID_SWEEP, "10.90.9.9"), c);
+        hn_free(H);
+    }
+}
+
 /* nmap -sn against another network: echo and timestamp requests, a SYN to 443 and an ACK to
  * 80 for each of 20 addresses, 4 of them up. Mostly pings: a host sweep, over ICMP and TCP;
  * its update keeps the sid though SYN probes to one port dominate later. */
@@ -1826,6 +1999,10 @@ int main(void)
         cmocka_unit_test(test_sweep_bar),
         cmocka_unit_test(test_sweep_ipv6_and_multicast),
         cmocka_unit_test(test_ping_benign),
+        cmocka_unit_test(test_monitor_hosts_down),
+        cmocka_unit_test(test_monitor_share_edge),
+        cmocka_unit_test(test_monitor_max_hosts),
+        cmocka_unit_test(test_monitor_reported_stays),
         cmocka_unit_test(test_sweep_nmap_style),
         cmocka_unit_test(test_vertical_ping_not_a_port),
         cmocka_unit_test(test_horizontal_with_pings),

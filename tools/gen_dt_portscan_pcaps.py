@@ -23,6 +23,10 @@ Cases
   arpsweep      a PC asking ARP for every address of its /24 (6 answer), next to the gateway
                 asking for 12 busy hosts, a DHCP client's address probes and announcement, and
                 PCs asking for the gateway
+  arpbroadcast  what a switch port that sees only broadcasts shows (no reply is in sight): 30
+                PCs and the gateway asking ARP for the gateway or a PC, then a backup server
+                asking for the 30 PCs and 4 addresses of switched-off ones, then a PC asking for
+                every address of the /24
   benign        no scan: a busy client (120 connections to 30 servers, one first contact in
                 five refused), a DNS resolver asking 40 upstream servers, and a SYN flood of
                 1,000 SYNs from 200 spoofed sources to one port (a flood, not a scan)
@@ -232,18 +236,29 @@ def case_monitor(out):
     return w
 
 
+class ArpSegment:
+    """ARP on one /24: machine .N has the MAC <prefix>:N."""
+
+    def __init__(self, w, mac_prefix):
+        self.w, self.prefix = w, mac_prefix
+
+    def mac(self, addr):
+        return "%s:%02x" % (self.prefix, int(addr.split(".")[-1]))
+
+    def who_has(self, ts, sender, target, probe=False):
+        """A broadcast request; a probe (RFC 5227) has the sender address 0.0.0.0."""
+        spa = "0.0.0.0" if probe else sender
+        self.w.cap.add(ts, pg.ether(pg.mac_bytes("ff:ff:ff:ff:ff:ff"),
+                                    pg.mac_bytes(self.mac(sender)),
+                                    pg.arp(1, self.mac(sender), spa, "00:00:00:00:00:00",
+                                           target), pg.ETH_P_ARP))
+
+
 def case_arpsweep(out):
     w = Writer(66)
     t = T0
-    bcast, none = "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"
-
-    def mac(addr):
-        return "02:00:5e:10:01:%02x" % int(addr.split(".")[-1])
-
-    def who_has(ts, sender, target, probe=False):
-        spa = "0.0.0.0" if probe else sender
-        w.cap.add(ts, pg.ether(pg.mac_bytes(bcast), pg.mac_bytes(mac(sender)),
-                               pg.arp(1, mac(sender), spa, none, target), pg.ETH_P_ARP))
+    seg = ArpSegment(w, "02:00:5e:10:01")
+    mac, who_has = seg.mac, seg.who_has
 
     def is_at(ts, sender, target):
         w.cap.add(ts, pg.ether(pg.mac_bytes(mac(target)), pg.mac_bytes(mac(sender)),
@@ -272,6 +287,28 @@ def case_arpsweep(out):
         who_has(t + pg.ns(i * 0.005), "192.168.1.66", target)
         if i in live:
             is_at(t + pg.ns(i * 0.005 + 0.0005), target, "192.168.1.66")
+    return w
+
+
+def case_arpbroadcast(out):
+    w = Writer(67)
+    t = T0
+    who_has = ArpSegment(w, "02:00:5e:10:02").who_has
+
+    # The morning: each PC asks for the gateway as it starts, the gateway for one PC.
+    for i in range(30):
+        who_has(t + pg.ns(i * 2.0), "192.168.1.%d" % (101 + i), "192.168.1.1")
+    who_has(t + pg.ns(61), "192.168.1.1", "192.168.1.101")
+    who_has(t + pg.ns(62), "192.168.1.5", "192.168.1.1")
+    # The backup server, ten minutes later: the 30 PCs and 4 that are switched off.
+    t1 = t + pg.ns(600)
+    for i in range(34):
+        who_has(t1 + pg.ns(i * 0.5), "192.168.1.5", "192.168.1.%d" % (101 + i))
+    # A PC sweeping the /24, five minutes later.
+    t2 = t + pg.ns(900)
+    for i in range(1, 255):
+        if i != 66:
+            who_has(t2 + pg.ns(i * 0.005), "192.168.1.66", "192.168.1.%d" % i)
     return w
 
 
@@ -323,6 +360,7 @@ CASES = {
     "sweep": case_sweep,
     "monitor": case_monitor,
     "arpsweep": case_arpsweep,
+    "arpbroadcast": case_arpbroadcast,
     "benign": case_benign,
 }
 

@@ -82,6 +82,7 @@ struct ps_cfg {
     uint32_t arp_min_hosts;
     uint64_t arp_window_ns;
     double arp_max_answered;
+    uint64_t arp_live_ns;
     double monitor_share;
 };
 
@@ -90,7 +91,7 @@ struct ps_cfg {
 
 static const struct dtr_param ps_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct ps_cfg, memcap), "16mb", 262144, 68719476736.0,
-     "memory for the first-probe, source, source-host and target tables together: about "
+     "memory for the first-probe, source, source-host, target and ARP tables together: about "
      "30,000 addresses seen once and 3,100 repeat or scanning sources fit in the default, and a "
      "spoofed flood only takes over the oldest entries"},
     {"window", DTR_P_DURATION, offsetof(struct ps_cfg, window_ns), "5m", 1, 86400,
@@ -144,6 +145,10 @@ static const struct dtr_param ps_params[] = {
     {"arp-max-answered", DTR_P_DOUBLE, offsetof(struct ps_cfg, arp_max_answered), "0.5", 0, 1,
      "largest share of those addresses that answered the machine: a sweep finds few hosts among "
      "the addresses it tries, a router asking for busy hosts hears from each"},
+    {"arp-alive", DTR_P_DURATION, offsetof(struct ps_cfg, arp_live_ns), "30m", 0, 86400,
+     "an address whose machine sent ARP of its own within this time is up: a request for it "
+     "counts as answered even when the reply is out of the sensor's sight (a switch port that "
+     "sees only broadcasts, a mirror of the uplink); 0 counts seen replies only"},
     {"monitor-share", DTR_P_DOUBLE, offsetof(struct ps_cfg, monitor_share), "0.75", 0, 1,
      "a source whose hosts in a window are at least this share of the ones it probed in its "
      "previous window (at least min-hosts, at most 256 of them) is watching them, not looking "
@@ -313,10 +318,24 @@ struct ps_arp {
                                several addresses sweeps from one of them) */
     uint8_t n_targets_ex, n_answered_ex;
     uint8_t targets_ex[PS_EXAMPLES][4], answered_ex[PS_EXAMPLES][4];
+    uint32_t known_alive;         /* answered counted by the target's own ARP (ps_live) */
     struct dtr_distinct targets;  /* addresses asked for */
-    struct dtr_distinct answered; /* of those, the ones that answered this machine */
+    struct dtr_distinct answered; /* of those, the ones that answered this machine (or are up) */
     struct dtr_report rep;
     uint64_t pending_ns; /* first report held since (0 = none) */
+};
+
+/* An address of the segment whose machine sent ARP of its own (any request, reply or
+ * announcement with it as sender): it is up. A request for it needs no reply in sight. */
+struct ps_live_key {
+    uint8_t ip[4];
+};
+
+struct ps_live {
+    struct ps_live_key k;
+    uint8_t mac[6];     /* of the machine that sent it (a scanner's own forged senders are not
+                           its answers) */
+    uint64_t expire_ns; /* last seen + arp-alive */
 };
 
 enum ps_kind { PS_K_SRC = 0, PS_K_PAIR, PS_K_TGT, PS_K_ARP };
@@ -336,6 +355,7 @@ struct ps_st {
     mm_lru_t *src, *pair, *tgt;
     mm_lru_t *first; /* ps_first records, in front of src */
     mm_lru_t *arp;   /* ps_arp: machines asking ARP for addresses */
+    mm_lru_t *live;  /* ps_live: addresses whose machines sent ARP (NULL with arp-alive 0) */
     struct ps_pending pend[PS_PENDING_MAX];
     size_t n_pend;
     double step_ok, step_fail; /* walk increments */
@@ -502,6 +522,11 @@ static bool ps_arp_stale(const void *e, uint64_t now)
 {
     const struct ps_arp *a = e;
     return now > a->c.expire_ns || (!a->rep.reports && !a->pending_ns && a->targets.n_exact < 8);
+}
+
+static bool ps_live_stale(const void *e, uint64_t now)
+{
+    return now > ((const struct ps_live *)e)->expire_ns;
 }
 
 static bool ps_src_suspicious(const struct ps_st *st, const struct ps_src *s)
@@ -1469,6 +1494,7 @@ static void ps_emit_arp(struct dtr *d, const struct ps_arp *a, uint64_t crossed,
     ps_ev_estimated(jb, "hosts_estimated", &a->targets);
     ps_ev_ip4_array(jb, "hosts_first", (const uint8_t(*)[4])a->targets_ex, a->n_targets_ex);
     jb_uint(jb, "answered", answered);
+    jb_uint(jb, "known_alive", a->known_alive < answered ? a->known_alive : answered);
     ps_ev_ip4_array(jb, "answered_first", (const uint8_t(*)[4])a->answered_ex, a->n_answered_ex);
     jb_uint(jb, "unanswered", hosts > answered ? hosts - answered : 0);
     dtr_ev_ts(jb, "first_seen", a->c.first_ns);
@@ -1535,16 +1561,54 @@ static struct ps_arp *ps_arp_get(struct ps_st *st, struct dtr *d, const uint8_t 
     return a;
 }
 
+/* A machine sent ARP with this sender address: the address is up (until arp-alive passes). */
+static void ps_live_seen(struct ps_st *st, const struct arp_info *m, uint64_t now)
+{
+    struct ps_live_key k;
+    memcpy(k.ip, m->spa, 4);
+    struct ps_live *l = mm_lru_lookup(st->live, &k);
+    if (l)
+        mm_lru_touch(st->live, l);
+    else if (!(l = mm_lru_insert(st->live, &k, now)))
+        return;
+    memcpy(l->mac, m->sha, 6);
+    l->expire_ns = mm_sat_add(now, st->cfg->arp_live_ns);
+}
+
+/* Whether the machine at ip is known to be up, by ARP it sent from another MAC than `asker`. */
+static bool ps_live_other(const struct ps_st *st, const uint8_t ip[4], const uint8_t asker[6],
+                          uint64_t now)
+{
+    struct ps_live_key k;
+    memcpy(k.ip, ip, 4);
+    const struct ps_live *l = mm_lru_lookup(st->live, &k);
+    return l && now <= l->expire_ns && memcmp(l->mac, asker, 6) != 0;
+}
+
+/* Count an address as having answered machine a (at most once). */
+static void ps_arp_answered(struct ps_arp *a, const uint8_t ip[4], uint32_t key, bool alive)
+{
+    if (!dtr_distinct_add(&a->answered, key))
+        return;
+    a->c.open++;
+    a->known_alive += alive;
+    if (a->n_answered_ex < PS_EXAMPLES)
+        memcpy(a->answered_ex[a->n_answered_ex++], ip, 4);
+}
+
 /*
  * An ARP message. A broadcast request from a machine with an address of its own, for another
  * address, counts for that machine; RFC 5227 probes (sender 0.0.0.0), announcements (sender
  * = target) and unicast requests (a cache entry re-validated) ask for nobody new. A reply
- * counts as an answer for the machine it is addressed to.
+ * counts as an answer for the machine it is addressed to. Every message with a sender
+ * address says that address is up (ps_live_seen).
  */
 static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
 {
     static const uint8_t zero4[4], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     const struct arp_info *m = &p->arp;
+    if (st->live && memcmp(m->spa, zero4, 4) != 0)
+        ps_live_seen(st, m, p->ts_ns);
     if (!memcmp(m->spa, m->tpa, 4))
         return;
     if (m->op == 1) {
@@ -1563,8 +1627,13 @@ static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
             a->more_senders = true;
         memcpy(a->last_sender, m->spa, 4);
         struct mm_addr t = ps_addr4(m->tpa);
-        if (dtr_distinct_add(&a->targets, dtr_addr_key32(&t, 4)) && a->n_targets_ex < PS_EXAMPLES)
+        uint32_t key = dtr_addr_key32(&t, 4);
+        if (dtr_distinct_add(&a->targets, key) && a->n_targets_ex < PS_EXAMPLES)
             memcpy(a->targets_ex[a->n_targets_ex++], m->tpa, 4);
+        /* A machine known to be up answers, whether or not its reply is in sight (asked for
+         * again, it is counted once: the answered set is distinct). */
+        if (st->live && ps_live_other(st, m->tpa, m->sha, p->ts_ns))
+            ps_arp_answered(a, m->tpa, key, true);
         ps_counts_touch(&a->c, a->rep.reports || a->pending_ns, p->ts_ns, st->cfg->arp_window_ns);
         ps_check_arp(st, d, a, p->ts_ns);
         return;
@@ -1578,11 +1647,7 @@ static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
     uint32_t key = dtr_addr_key32(&t, 4);
     if (!dtr_distinct_may_hold(&a->targets, key))
         return;
-    if (dtr_distinct_add(&a->answered, key)) {
-        a->c.open++;
-        if (a->n_answered_ex < PS_EXAMPLES)
-            memcpy(a->answered_ex[a->n_answered_ex++], m->spa, 4);
-    }
+    ps_arp_answered(a, m->spa, key, false);
 }
 
 /* The probe type of a flow's first client segment, or -1 when it is no probe. */
@@ -1656,6 +1721,9 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
     size_t cap_arp = cfg->memcap / 20;
     size_t cap_tgt = cfg->memcap - cap_src - cap_pair - cap_arp;
+    /* A quarter of the ARP share knows which addresses are up: about 2,300 in the default. */
+    size_t cap_live = cfg->arp_live_ns ? cap_arp / 4 : 0;
+    cap_arp -= cap_live;
     /* Half of the sources' share holds first probes: about eight times as many addresses as
      * source entries in the same bytes, and nearly every address is seen once. */
     size_t cap_first = cap_src / 2;
@@ -1670,7 +1738,10 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
                             sizeof(struct ps_addr_key), ps_tgt_stale);
     st->arp = dtr_table_new(d, "portscan.arp_senders", cap_arp, sizeof(struct ps_arp),
                             sizeof(struct ps_arp_key), ps_arp_stale);
-    if (!st->src || !st->pair || !st->tgt || !st->first || !st->arp) {
+    if (cap_live)
+        st->live = dtr_table_new(d, "portscan.arp_alive", cap_live, sizeof(struct ps_live),
+                                 sizeof(struct ps_live_key), ps_live_stale);
+    if (!st->src || !st->pair || !st->tgt || !st->first || !st->arp || (cap_live && !st->live)) {
         snprintf(err, errlen, "memcap %zu bytes cannot hold the tables (or out of memory)",
                  cfg->memcap);
         mm_lru_free(st->first);
@@ -1678,6 +1749,7 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
         mm_lru_free(st->pair);
         mm_lru_free(st->tgt);
         mm_lru_free(st->arp);
+        mm_lru_free(st->live);
         free(st);
         return NULL;
     }
@@ -1692,6 +1764,7 @@ static void ps_fini(void *stv)
     mm_lru_free(st->pair);
     mm_lru_free(st->tgt);
     mm_lru_free(st->arp);
+    mm_lru_free(st->live);
     free(st);
 }
 
@@ -1850,8 +1923,8 @@ static void ps_finish(void *stv, struct dtr *d, uint64_t now)
 static void ps_stats(const void *stv, struct dtr_det_stats *out)
 {
     const struct ps_st *st = stv;
-    mm_lru_t *const t[] = {st->src, st->pair, st->tgt, st->first, st->arp};
-    dtr_table_stats(out, t, MM_ARRAY_LEN(t));
+    mm_lru_t *const t[] = {st->src, st->pair, st->tgt, st->first, st->arp, st->live};
+    dtr_table_stats(out, t, st->live ? MM_ARRAY_LEN(t) : MM_ARRAY_LEN(t) - 1);
 }
 
 const struct dtr_ops dt_portscan_ops = {

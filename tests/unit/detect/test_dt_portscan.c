@@ -1176,6 +1176,111 @@ static void test_arp_evasions(void **state)
     hn_free(H);
 }
 
+/* A sensor that sees only broadcasts: no reply is in sight. 21 PCs ask for their gateway (so
+ * they are up), then a server asks for the 21 and 19 unknown addresses, 5 ms apart: 21 known
+ * alive of 40 is above arp-max-answered (half), no sweep; 20 would be a sweep. The same
+ * requests are a sweep with arp-alive 0, or from 30 min + 1 ms after the PCs' ARP (the
+ * knowledge ran out), unless the PCs sent ARP again meanwhile. At the edge: the request for
+ * the 21st PC 30 min exactly after its ARP counts it (no sweep), 1 ns later not (a sweep). */
+static void test_arp_alive(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *setting;
+        uint64_t delay, again; /* the requests' start; the PCs' second ARP (0: none) */
+        size_t alerts;
+    } cases[] = {{NULL, 60 * SEC, 0, 0},
+                 {"arp-alive=0", 60 * SEC, 0, 1},
+                 {NULL, 1800 * SEC + MS, 0, 1},
+                 {NULL, 1800 * SEC + MS, 1000 * SEC, 0},
+                 {NULL, 1800 * SEC - 20 * 5 * MS, 0, 0},
+                 {NULL, 1800 * SEC - 20 * 5 * MS + 1, 0, 1}};
+    for (size_t c = 0; c < MM_ARRAY_LEN(cases); c++) {
+        struct harness *H = cases[c].setting
+                                ? hn_new_cfg(600 * SEC, (const char *const[]){cases[c].setting}, 1)
+                                : hn_new();
+        uint64_t t = T0;
+        char dst[32];
+        for (int round = 0; round < (cases[c].again ? 2 : 1); round++)
+            for (int host = 1; host <= 21; host++) {
+                snprintf(dst, sizeof dst, "10.11.0.%d", host);
+                arp(H, 1, dst, "10.11.0.254", false, round ? t + cases[c].again : t);
+            }
+        t += cases[c].delay;
+        for (int host = 1; host <= 40; host++, t += 5 * MS) {
+            snprintf(dst, sizeof dst, "10.11.0.%d", host);
+            arp(H, 1, "10.11.0.250", dst, false, t);
+        }
+        hn_finish(H);
+        if (H->n != cases[c].alerts)
+            dump(H);
+        assert_int_equal(H->n, cases[c].alerts);
+        if (H->n) {
+            assert_int_equal(H->al[0].sid, SID_ARP_SWEEP);
+            assert_string_equal(H->al[0].src, "10.11.0.250");
+            long long alive = c == 5 ? 20 : 0;
+            assert_int_equal(ev_num(&H->al[0], "answered"), alive);
+            assert_int_equal(ev_num(&H->al[0], "known_alive"), alive);
+        }
+        hn_free(H);
+    }
+
+    /* Known alive and answered together: 12 of 40 addresses up by their own ARP, 8 others
+     * answer the sweeper, 2 of the 12 answer it too: 20 answered, 12 known alive (a sweep). */
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int host = 1; host <= 12; host++) {
+        snprintf(dst, sizeof dst, "10.12.0.%d", host);
+        arp(H, 1, dst, "10.12.0.254", false, t);
+    }
+    t += SEC;
+    for (int host = 1; host <= 40; host++, t += 5 * MS) {
+        snprintf(dst, sizeof dst, "10.12.0.%d", host);
+        arp(H, 1, "10.12.0.250", dst, false, t);
+        if (host <= 2 || (host > 12 && host <= 20))
+            arp(H, 2, dst, "10.12.0.250", false, t + MS);
+    }
+    hn_finish(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(ev_num(&H->al[0], "answered"), 20);
+    assert_int_equal(ev_num(&H->al[0], "known_alive"), 12);
+    assert_int_equal(ev_num(&H->al[0], "unanswered"), 20);
+    hn_free(H);
+}
+
+/* A sweeper that first sends requests under the addresses it will ask for (its own MAC,
+ * another sender address each time): its own ARP proves nothing of them. */
+static void test_arp_alive_own_mac(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char src[32], dst[32];
+    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0xfa},
+                         bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, none[6] = {0};
+    for (int host = 1; host <= 40; host++, t += MS) {
+        snprintf(src, sizeof src, "10.13.0.%d", host);
+        struct pb b;
+        pb_eth_arp(&b, 1, mac, ip4(src), none, ip4("10.13.0.254"), bcast);
+        arp_feed(H, &b, t);
+    }
+    t += 2 * 60 * SEC; /* the next ARP window */
+    for (int host = 1; host <= 40; host++, t += 5 * MS) {
+        snprintf(dst, sizeof dst, "10.13.0.%d", host);
+        struct pb b;
+        pb_eth_arp(&b, 1, mac, ip4("10.13.0.250"), none, ip4(dst), bcast);
+        arp_feed(H, &b, t);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(H->al[0].sid, SID_ARP_SWEEP);
+    assert_int_equal(ev_num(&H->al[0], "known_alive"), 0);
+    hn_free(H);
+}
+
 /* The membership test the ARP answers go through: exact while every value is exact (no
  * false "yes" at all), then never a false "no" and few false "yes". */
 static void test_distinct_may_hold(void **state)
@@ -2011,6 +2116,8 @@ int main(void)
         cmocka_unit_test(test_arp_benign),
         cmocka_unit_test(test_arp_answers_after_crossing),
         cmocka_unit_test(test_arp_evasions),
+        cmocka_unit_test(test_arp_alive),
+        cmocka_unit_test(test_arp_alive_own_mac),
         cmocka_unit_test(test_distinct_may_hold),
         cmocka_unit_test(test_block_port_major),
         cmocka_unit_test(test_block_host_major),

@@ -92,7 +92,7 @@ struct ps_cfg {
 static const struct dtr_param ps_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct ps_cfg, memcap), "16mb", 262144, 68719476736.0,
      "memory for the first-probe, source, source-host, target and ARP tables together: about "
-     "30,000 addresses seen once and 3,100 repeat or scanning sources fit in the default, and a "
+     "30,000 addresses seen once and 2,800 repeat or scanning sources fit in the default, and a "
      "spoofed flood only takes over the oldest entries"},
     {"window", DTR_P_DURATION, offsetof(struct ps_cfg, window_ns), "5m", 1, 86400,
      "counting window: distinct ports and hosts must reach their thresholds within it (as "
@@ -150,9 +150,10 @@ static const struct dtr_param ps_params[] = {
      "counts as answered even when the reply is out of the sensor's sight (a switch port that "
      "sees only broadcasts, a mirror of the uplink); 0 counts seen replies only"},
     {"monitor-share", DTR_P_DOUBLE, offsetof(struct ps_cfg, monitor_share), "0.75", 0, 1,
-     "a source whose hosts in a window are at least this share of the ones it probed in its "
-     "previous window (at least min-hosts, at most 256 of them) is watching them, not looking "
-     "for them: no horizontal, block or sweep report however many are down; 0 turns this off"},
+     "a source whose hosts in a window are at least this share of hosts that answered it in "
+     "earlier windows, and its ports as large a share of ports it probed then, is watching "
+     "them (a monitoring system), not looking for them: no horizontal, block or sweep report "
+     "however many are down; 0 turns this off"},
 };
 
 enum {
@@ -235,30 +236,39 @@ struct ps_svc {
     uint8_t proto; /* PS_P_*: a ping's answer is the host itself (port 0) */
 };
 
-/* The most hosts of a previous window that can tell a monitoring system (ps_src_watching):
- * their 512-bit summary then answers "probed before" for at most 39 % of new addresses, well
- * under any useful monitor-share. A small office's monitor watches fewer. */
-#define PS_WATCH_MAX_HOSTS 256u
+/* What a source remembers of its earlier windows to tell a monitoring system
+ * (ps_src_watching): the hosts that answered it (512-bit fold) and the ports it probed (256).
+ * A fold with more bits set than these says "seen before" of too many new values (over 32 %
+ * of them) to tell anything: about 250 hosts, 130 ports. A small office's monitor has fewer. */
+#define PS_SEEN_HOST_WORDS 8u
+#define PS_SEEN_PORT_WORDS 4u
+#define PS_SEEN_HOST_BITS_MAX 200u
+#define PS_SEEN_PORT_BITS_MAX 100u
 
 /* One scanning address. */
 struct ps_src {
     struct ps_addr_key k; /* key: first */
     struct ps_counts c;
-    uint32_t prev_n_hosts;    /* distinct hosts probed in the source's previous window */
-    uint32_t hosts_known;     /* of this window's distinct hosts, those in prev_hosts */
     double llr;               /* the walk: log likelihood ratio scanner : benign */
     uint32_t stealth_targets; /* distinct (host, port) that received FIN/NULL/XMAS */
     bool trw_crossed;
     bool sweep; /* the horizontal activity is reported as a host sweep (fixed at its first
                    report, so that its updates keep the sid) */
+    bool aged;  /* lived through a window's end: answers are remembered (answered_now) */
     uint8_t n_hosts_ex, n_open_ex;
     struct mm_addr hosts_ex[PS_EXAMPLES];
     struct ps_svc open_ex[PS_EXAMPLES];
     struct dtr_distinct hosts; /* dtr_addr_key32 of targets */
     struct dtr_distinct ports; /* port keys over all targets */
     struct dtr_report rep_h, rep_b;
-    uint64_t pending_ns; /* first report held since (0 = none) */
-    uint64_t prev_hosts[DTR_FOLD_WORDS]; /* the previous window's hosts (dtr_distinct_fold) */
+    uint64_t pending_ns;  /* first report held since (0 = none) */
+    uint64_t evidence_ns; /* the latest failure in the window */
+    /* Kept across windows (ps_src_resolve): hosts that answered the source in earlier
+     * windows, those that answered it in this one (merged at its end), ports it probed in
+     * earlier windows. */
+    uint64_t answered_before[PS_SEEN_HOST_WORDS];
+    uint64_t answered_now[PS_SEEN_HOST_WORDS];
+    uint64_t ports_before[PS_SEEN_PORT_WORDS];
 };
 
 /* One (scanner, target host). */
@@ -540,9 +550,38 @@ static bool ps_src_interesting(const struct ps_src *s)
     return s->c.failed || s->stealth_targets || s->trw_crossed;
 }
 
+/*
+ * Whether a source is watching its hosts rather than looking for them: most of this
+ * window's hosts answered it in earlier windows, and most of its ports are ones it probed
+ * then. A monitoring system pings or connects to the same services round after round; when
+ * half of its hosts are down (workstations switched off at night) its rounds fail like a
+ * sweep's, but the hosts are the ones that answered it all day. A sweep goes after addresses
+ * that never answered it; a scan after discovery goes to the hosts found, on new ports. An
+ * activity reported in this window stays one (its updates go on). Shares are counted by the
+ * bits of folds, so a value's collisions count the same on both sides.
+ */
+static bool ps_src_watching(const struct ps_st *st, const struct ps_src *s)
+{
+    const struct ps_cfg *cfg = st->cfg;
+    if (cfg->monitor_share <= 0 || !s->aged || s->rep_h.reports || s->rep_b.reports)
+        return false;
+    unsigned hb = dtr_fold_bits(s->answered_before, PS_SEEN_HOST_WORDS);
+    unsigned pb = dtr_fold_bits(s->ports_before, PS_SEEN_PORT_WORDS);
+    if (!hb || hb > PS_SEEN_HOST_BITS_MAX || !pb || pb > PS_SEEN_PORT_BITS_MAX)
+        return false;
+    unsigned hosts, ports;
+    unsigned hk = dtr_fold_common(&s->hosts, s->answered_before, PS_SEEN_HOST_WORDS, &hosts);
+    unsigned pk = dtr_fold_common(&s->ports, s->ports_before, PS_SEEN_PORT_WORDS, &ports);
+    return hosts && ports && hk >= cfg->monitor_share * hosts && pk >= cfg->monitor_share * ports;
+}
+
+/* A source whose window stays open: it may be a scanner, or its activity is reported or held.
+ * A source found watching is not (its window ends as an ordinary one's, and what it tells of
+ * the monitor is brought up to date). */
 static bool ps_src_active(const struct ps_st *st, const struct ps_src *s)
 {
-    return ps_src_suspicious(st, s) || s->rep_h.reports || s->rep_b.reports || s->pending_ns;
+    return (ps_src_suspicious(st, s) && !ps_src_watching(st, s)) || s->rep_h.reports ||
+           s->rep_b.reports || s->pending_ns;
 }
 
 /* Not multicast or the limited broadcast (255.255.255.255): a packet every host of a network
@@ -657,17 +696,25 @@ static struct ps_src *ps_src_resolve(struct ps_st *st, struct dtr *d, const stru
     if (!s && w)
         s = ps_first_promote(st, w, now);
     if (s) {
-        if (ps_window_over(&s->c, ps_src_active(st, s), now, st->cfg->window_ns)) {
+        /* A reported activity goes on while its probes do, but only while it fails somewhere:
+         * a source whose probes all succeeded for a whole window (a monitoring system started
+         * at night, in the morning) has ended it. */
+        bool active = ps_src_active(st, s) && (s->pending_ns || now <= s->evidence_ns ||
+                                               now - s->evidence_ns <= st->cfg->window_ns);
+        if (ps_window_over(&s->c, active, now, st->cfg->window_ns)) {
             if (s->pending_ns)
                 ps_release_src(st, d, s, now);
-            /* The hosts of the window that ends are kept to tell a monitoring system. */
-            uint64_t prev[DTR_FOLD_WORDS];
-            dtr_distinct_fold(&s->hosts, prev);
-            uint32_t prev_n = ps_distinct(&s->hosts, s->c.probes);
+            /* What the window that ends tells of a monitoring system is kept. */
+            uint64_t answered[PS_SEEN_HOST_WORDS], ports[PS_SEEN_PORT_WORDS];
+            for (size_t i = 0; i < PS_SEEN_HOST_WORDS; i++)
+                answered[i] = s->answered_before[i] | s->answered_now[i];
+            memcpy(ports, s->ports_before, sizeof ports);
+            dtr_distinct_fold_into(&s->ports, ports, PS_SEEN_PORT_WORDS);
             memset((unsigned char *)s + sizeof s->k, 0, sizeof *s - sizeof s->k);
             ps_counts_start(&s->c, now);
-            memcpy(s->prev_hosts, prev, sizeof prev);
-            s->prev_n_hosts = prev_n;
+            memcpy(s->answered_before, answered, sizeof answered);
+            memcpy(s->ports_before, ports, sizeof ports);
+            s->aged = true;
         }
         /* Only sources with something to lose are kept young: ordinary clients age out in
          * the order they came, and touching them would cost cache misses on every flow. */
@@ -870,26 +917,11 @@ static bool ps_vertical_ready(const struct ps_st *st, const struct ps_pair *pr,
     return *by_trw || pr->n_stealth >= st->cfg->stealth_min_ports;
 }
 
-/*
- * Whether a source is watching its hosts rather than looking for them: most of this
- * window's hosts are ones it also probed in its previous window. A monitoring system pings or
- * connects to the same hosts round after round; when half of them are down (workstations
- * switched off at night) its rounds fail like a sweep's. A scan goes after addresses it has
- * not probed. An activity reported in this window stays one (its updates go on).
- */
-static bool ps_src_watching(const struct ps_st *st, const struct ps_src *s, uint32_t hosts)
-{
-    const struct ps_cfg *cfg = st->cfg;
-    return cfg->monitor_share > 0 && !s->rep_h.reports && !s->rep_b.reports &&
-           s->prev_n_hosts >= cfg->min_hosts && s->prev_n_hosts <= PS_WATCH_MAX_HOSTS &&
-           s->hosts_known >= cfg->monitor_share * hosts;
-}
-
 /* The source's variant now: PS_SIG_HORIZONTAL, PS_SIG_BLOCK, or -1 (none). */
 static int ps_src_variant(const struct ps_st *st, const struct ps_src *s)
 {
     uint32_t hosts = ps_distinct(&s->hosts, s->c.probes);
-    if (!ps_src_suspicious(st, s) || hosts < st->cfg->min_hosts || ps_src_watching(st, s, hosts))
+    if (!ps_src_suspicious(st, s) || hosts < st->cfg->min_hosts || ps_src_watching(st, s))
         return -1;
     if (ps_ports(&s->ports, &s->c) >= st->cfg->min_ports)
         return PS_SIG_BLOCK;
@@ -1261,14 +1293,8 @@ static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
         s->c.by_type[type]++;
         s->c.protos |= proto_bit;
         dtr_distinct_add(&s->ports, pk);
-        uint32_t hk = dtr_addr_key32(dst, ip_ver);
-        if (dtr_distinct_add(&s->hosts, hk)) {
-            if (s->n_hosts_ex < PS_EXAMPLES)
-                s->hosts_ex[s->n_hosts_ex++] = *dst;
-            /* prev_n_hosts first: most sources have no previous window worth reading */
-            if (s->prev_n_hosts >= cfg->min_hosts && dtr_fold_may_hold(s->prev_hosts, hk))
-                s->hosts_known++;
-        }
+        if (dtr_distinct_add(&s->hosts, dtr_addr_key32(dst, ip_ver)) && s->n_hosts_ex < PS_EXAMPLES)
+            s->hosts_ex[s->n_hosts_ex++] = *dst;
     }
     /* Most sources are ordinary clients whose connections succeed: they get no (source,
      * host) entries, which would cost a table insert for every new flow. */
@@ -1398,6 +1424,12 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
     uint32_t pair_ports = pr ? dtr_distinct_count(&pr->ports) : 1;
 
     ps_count_outcome(&s->c, o, udp);
+    if (failed)
+        s->evidence_ns = ps_max64(s->evidence_ns, now);
+    /* Remembered for ps_src_watching only past the source's first window: most sources are
+     * clients that come and go within it. */
+    if (o == PS_O_OPEN && s->aged)
+        dtr_fold_add(s->answered_now, PS_SEEN_HOST_WORDS, dtr_addr_key32(dst, ip_ver));
     /* UDP silence is what an open port and a filtered one both give: no evidence. Without a
      * (source, host) entry (an ordinary client) successes are not told apart per port: the
      * walk's lower bound caps what they are worth anyway. */
@@ -1607,7 +1639,10 @@ static void ps_arp(struct ps_st *st, struct dtr *d, const struct packet *p)
 {
     static const uint8_t zero4[4], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     const struct arp_info *m = &p->arp;
-    if (st->live && memcmp(m->spa, zero4, 4) != 0)
+    /* A frame whose Ethernet source is not the sender MAC it carries (forged, or relayed by
+     * proxy ARP) says nothing of that sender being up. */
+    if (st->live && memcmp(m->spa, zero4, 4) != 0 &&
+        (!p->mac_src || !memcmp(p->mac_src, m->sha, 6)))
         ps_live_seen(st, m, p->ts_ns);
     if (!memcmp(m->spa, m->tpa, 4))
         return;
@@ -1721,7 +1756,7 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
     size_t cap_arp = cfg->memcap / 20;
     size_t cap_tgt = cfg->memcap - cap_src - cap_pair - cap_arp;
-    /* A quarter of the ARP share knows which addresses are up: about 2,300 in the default. */
+    /* A quarter of the ARP share knows which addresses are up: about 3,100 in the default. */
     size_t cap_live = cfg->arp_live_ns ? cap_arp / 4 : 0;
     cap_arp -= cap_live;
     /* Half of the sources' share holds first probes: about eight times as many addresses as

@@ -828,19 +828,46 @@ bool dtr_distinct_may_hold(const struct dtr_distinct *c, uint32_t v)
     return (c->sketch[bit >> 6] >> (bit & 63)) & 1u;
 }
 
-_Static_assert(sizeof(((struct dtr_distinct *)0)->sketch) == 2 * DTR_FOLD_WORDS * 8,
-               "a fold is the sketch's two halves");
+#define DTR_SKETCH_WORDS (sizeof(((struct dtr_distinct *)0)->sketch) / 8)
 
-void dtr_distinct_fold(const struct dtr_distinct *c, uint64_t out[DTR_FOLD_WORDS])
+void dtr_distinct_fold_into(const struct dtr_distinct *c, uint64_t *out, size_t words)
 {
-    for (size_t i = 0; i < DTR_FOLD_WORDS; i++)
-        out[i] = c->sketch[i] | c->sketch[i + DTR_FOLD_WORDS];
+    for (size_t i = 0; i < DTR_SKETCH_WORDS; i++)
+        out[i % words] |= c->sketch[i];
 }
 
-bool dtr_fold_may_hold(const uint64_t fold[DTR_FOLD_WORDS], uint32_t v)
+/* A value's bit in a fold of `words` words: its sketch bit, folded (words divide 16). */
+static uint32_t dtr_fold_bit(uint32_t v, size_t words)
 {
-    uint32_t bit = mix32(v) & 511u; /* the sketch's bit (& 1023u) with its halves folded */
-    return (fold[bit >> 6] >> (bit & 63)) & 1u;
+    return mix32(v) & (uint32_t)(words * 64 - 1);
+}
+
+void dtr_fold_add(uint64_t *fold, size_t words, uint32_t v)
+{
+    uint32_t bit = dtr_fold_bit(v, words);
+    fold[bit >> 6] |= 1ull << (bit & 63);
+}
+
+unsigned dtr_fold_bits(const uint64_t *fold, size_t words)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < words; i++)
+        n += (unsigned)__builtin_popcountll(fold[i]);
+    return n;
+}
+
+unsigned dtr_fold_common(const struct dtr_distinct *c, const uint64_t *other, size_t words,
+                         unsigned *bits)
+{
+    uint64_t mine[DTR_SKETCH_WORDS] = {0};
+    dtr_distinct_fold_into(c, mine, words);
+    unsigned common = 0;
+    *bits = 0;
+    for (size_t i = 0; i < words; i++) {
+        *bits += (unsigned)__builtin_popcountll(mine[i]);
+        common += (unsigned)__builtin_popcountll(mine[i] & other[i]);
+    }
+    return common;
 }
 
 /* Linear counting: n = -m ln(empty / m) for every possible number of bits set (a full sketch

@@ -210,12 +210,22 @@ bool dtr_distinct_may_hold(const struct dtr_distinct *c, uint32_t v);
 bool dtr_distinct_add(struct dtr_distinct *c, uint32_t v);
 /* Estimated count of distinct values. */
 uint32_t dtr_distinct_count(const struct dtr_distinct *c);
-/* A 512-bit summary of the values a counter was given (its sketch folded in half), kept to
- * ask later whether a value was among them: never a false "no"; a false "yes" for about
- * n / 512 of the values not among n (a quarter at n = 150, 39 % at 256). */
-#define DTR_FOLD_WORDS 8
-void dtr_distinct_fold(const struct dtr_distinct *c, uint64_t out[DTR_FOLD_WORDS]);
-bool dtr_fold_may_hold(const uint64_t fold[DTR_FOLD_WORDS], uint32_t v);
+/*
+ * Folds: a summary of the values a counter was given in `words` 64-bit words (1, 2, 4, 8 or
+ * 16: its sketch with the halves OR-ed together until it fits), kept to ask later which
+ * values were among them. Never a false "no"; a false "yes" for about n / (64 * words) of the
+ * values not among n. Folds of one size can be OR-ed together (the union of their values).
+ */
+/* OR the fold of c into out[0..words). */
+void dtr_distinct_fold_into(const struct dtr_distinct *c, uint64_t *out, size_t words);
+/* Set v's bit in a fold (a value added to the summary directly). */
+void dtr_fold_add(uint64_t *fold, size_t words, uint32_t v);
+/* Bits set in a fold. */
+unsigned dtr_fold_bits(const uint64_t *fold, size_t words);
+/* Of the bits of c's fold, how many are set in `other` (same size) too; *bits gets the
+ * number of bits of c's fold. A share of c's values among other's, counted by bits. */
+unsigned dtr_fold_common(const struct dtr_distinct *c, const uint64_t *other, size_t words,
+                         unsigned *bits);
 /* Write the first values seen as a JSON array member. */
 void dtr_ev_distinct_examples(struct jb *jb, const struct dtr_distinct *c, const char *key,
                               size_t max);

@@ -814,86 +814,90 @@ static void test_monitor_hosts_down(void **state)
     }
 }
 
-/* Sweeps by sources with a previous window (min-hosts 6 and monitor-share 0.7, so that the
- * counts stay exact and the edge falls on whole hosts). One that pinged 12 other hosts
- * (ordinary work) sweeps 40 new addresses, 5 up: a sweep. Ones that pinged 7 hosts, all up,
- * then ping those again among 3 or 4 new addresses, all silent: 7 of 10 is the share
- * (watching, no report), 7 of 11 below it (a sweep). One that pinged 5 hosts, fewer than
- * min-hosts, then those 5 and 2 new ones: 5 of 7 would be watching, but 5 hosts say nothing
- * of a monitor (a sweep). */
+/* A source's rounds of pings to hosts hosts[0..n) of net ("10.80.2" and the like), `up` of
+ * them answering (the first ones), 10 ms apart, from t; returns the time after the round. */
+static uint64_t ping_round(struct harness *H, const char *src, const char *net, int first, int n,
+                           int up, uint16_t id0, uint64_t t)
+{
+    char dst[32];
+    for (int i = 0; i < n; i++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "%s.%d", net, first + i);
+        ping(H, src, dst, (uint16_t)(id0 + i), i < up, t);
+    }
+    return t;
+}
+
+/* Sources seen for two windows, then in a third (min-hosts 6 and monitor-share 0.7, so that
+ * the counts stay exact and the edge falls on whole hosts). Their pings were answered by 7
+ * hosts in both (answers are remembered from the second window on). In the third, 10.80.0.2
+ * pings those 7 again and 3 new addresses, all silent: 7 of 10 is the share (watching, no
+ * report); 10.80.0.3 the 7 and 4 new ones: below it (a sweep). 10.80.0.5 sends SYNs to port 445
+ * of the 7 and of 3 new addresses, all silent: the hosts are known, the port is not (a
+ * horizontal scan: discovery, then a scan of what it found). 10.80.0.1, an ordinary client of
+ * 12 hosts, sweeps 40 new addresses, 5 up (a sweep). */
 static void test_monitor_share_edge(void **state)
 {
     (void)state;
     struct harness *H =
         hn_new_cfg(600 * SEC, (const char *const[]){"min-hosts=6", "monitor-share=0.7"}, 2);
     uint64_t t = T0;
-    char src[32], dst[32];
-    static const int known[] = {7, 7, 5}, extra[] = {3, 4, 2};
-    for (int host = 1; host <= 12; host++, t += 10 * MS) {
-        snprintf(dst, sizeof dst, "10.80.1.%d", host);
-        ping(H, "10.80.0.1", dst, (uint16_t)host, true, t);
+    static const char *const src[] = {"10.80.0.2", "10.80.0.3", "10.80.0.5"};
+    static const char *const net[] = {"10.81.2", "10.82.2", "10.83.2"};
+    for (int w = 0; w < 2; w++, t += 6 * 60 * SEC) {
+        t = ping_round(H, "10.80.0.1", "10.80.1", 1, 12, 12, (uint16_t)(w * 100), t);
+        for (int c = 0; c < 3; c++)
+            t = ping_round(H, src[c], net[c], 1, 7, 7, (uint16_t)(w * 100), t);
     }
-    for (int c = 0; c < 3; c++)
-        for (int host = 1; host <= known[c]; host++, t += 10 * MS) {
-            snprintf(src, sizeof src, "10.80.0.%d", 2 + c);
-            snprintf(dst, sizeof dst, "10.8%d.2.%d", c, host);
-            ping(H, src, dst, (uint16_t)host, true, t);
-        }
-    t += 6 * 60 * SEC; /* the next window */
-    for (int host = 1; host <= 40; host++, t += 10 * MS) {
-        snprintf(dst, sizeof dst, "10.80.3.%d", host);
-        ping(H, "10.80.0.1", dst, (uint16_t)(100 + host), host % 8 == 0, t);
+    t = ping_round(H, "10.80.0.1", "10.80.3", 1, 40, 0, 300, t);
+    ping(H, "10.80.0.1", "10.80.3.41", 400, true, t); /* five answers among 41 */
+    ping(H, "10.80.0.1", "10.80.3.42", 401, true, t);
+    ping(H, "10.80.0.1", "10.80.3.43", 402, true, t);
+    ping(H, "10.80.0.1", "10.80.3.44", 403, true, t);
+    ping(H, "10.80.0.1", "10.80.3.45", 404, true, t += 10 * MS);
+    t = ping_round(H, src[0], net[0], 1, 10, 0, 500, t);
+    t = ping_round(H, src[1], net[1], 1, 11, 0, 500, t);
+    char dst[32];
+    for (int host = 1; host <= 10; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "%s.%d", net[2], host);
+        syn_probe(H, src[2], dst, (uint16_t)(30000 + host), 445, '-', t);
     }
-    for (int c = 0; c < 3; c++)
-        for (int host = 1; host <= known[c] + extra[c]; host++, t += 10 * MS) {
-            snprintf(src, sizeof src, "10.80.0.%d", 2 + c);
-            snprintf(dst, sizeof dst, "10.8%d.2.%d", c, host);
-            ping(H, src, dst, (uint16_t)(100 + host), false, t);
-        }
     hn_finish(H);
     if (H->n != 3)
         dump(H);
     assert_int_equal(H->n, 3);
     assert_int_equal(count_first(H, SID_SWEEP, "10.80.0.1"), 1);
     assert_int_equal(count_first(H, SID_SWEEP, "10.80.0.3"), 1);
-    assert_int_equal(count_first(H, SID_SWEEP, "10.80.0.4"), 1);
-    for (size_t i = 0; i < H->n; i++)
+    assert_int_equal(count_first(H, SID_HORIZONTAL, "10.80.0.5"), 1);
+    for (size_t i = 0; i < H->n; i++) {
         if (!strcmp(H->al[i].src, "10.80.0.3"))
             assert_int_equal(ev_num(&H->al[i], "hosts"), 11);
+        if (!strcmp(H->al[i].src, "10.80.0.5"))
+            assert_int_equal(H->al[i].dport, 445);
+    }
     hn_free(H);
 }
 
-/* A sweep reported in its window keeps its updates when the source goes on to the hosts of its
- * previous window: 60 hosts pinged (all up), then in the next window 12 new addresses, all
- * silent (a sweep, reported), the 60 again right after the report, all silent, and one more
- * new address after the update interval. 40 of 53 hosts known would be watching, but the
- * activity was reported already: its update comes. */
+/* A sweep reported in its window keeps its updates when the source goes on to hosts that
+ * answered it before: 60 hosts pinged in two windows (all up), then in the third 12 new
+ * addresses, all silent (a sweep, reported), the 60 again right after the report, all silent,
+ * and one more new address after the update interval. 60 of 73 hosts known would be
+ * watching, but the activity was reported already: its update comes. */
 static void test_monitor_reported_stays(void **state)
 {
     (void)state;
     struct harness *H = hn_new_cfg(60 * SEC, NULL, 0);
     uint64_t t = T0;
-    char dst[32];
-    for (int host = 1; host <= 60; host++, t += 10 * MS) {
-        snprintf(dst, sizeof dst, "10.81.1.%d", host);
-        ping(H, "10.81.0.1", dst, (uint16_t)host, true, t);
-    }
-    t += 6 * 60 * SEC; /* the next window */
-    for (int host = 1; host <= 12; host++, t += 10 * MS) {
-        snprintf(dst, sizeof dst, "10.81.2.%d", host);
-        ping(H, "10.81.0.1", dst, (uint16_t)(100 + host), false, t);
-    }
+    for (int w = 0; w < 2; w++, t += 6 * 60 * SEC)
+        t = ping_round(H, "10.81.0.1", "10.81.1", 1, 60, 60, (uint16_t)(w * 100), t);
+    t = ping_round(H, "10.81.0.1", "10.81.2", 1, 12, 0, 300, t);
     t += 70 * SEC; /* the 12 failed at 30 s; the sweep is reported at the next ticks */
     ping(H, "10.81.9.9", "10.81.9.8", 1, true, t);
     ping(H, "10.81.9.9", "10.81.9.8", 2, true, t + 2 * SEC);
     assert_int_equal(H->n, 1);
     t += 3 * SEC;
-    for (int host = 1; host <= 60; host++, t += 10 * MS) {
-        snprintf(dst, sizeof dst, "10.81.1.%d", host);
-        ping(H, "10.81.0.1", dst, (uint16_t)(200 + host), false, t);
-    }
+    t = ping_round(H, "10.81.0.1", "10.81.1", 1, 60, 0, 400, t);
     t += 70 * SEC; /* the 60 failed (at their pings' time) within the update interval */
-    ping(H, "10.81.0.1", "10.81.2.100", 300, false, t);
+    ping(H, "10.81.0.1", "10.81.2.100", 600, false, t);
     hn_finish(H);
     if (H->n != 2)
         dump(H);
@@ -907,23 +911,23 @@ static void test_monitor_reported_stays(void **state)
     hn_free(H);
 }
 
-/* Only a previous window of at most 256 hosts tells a monitor (its summary would say "probed
- * before" of too many new addresses): a source pinging the same 200 or 300 hosts in two
- * windows, all up in the first and four in five down in the second, is watching them at 200
- * and a sweep at 300. */
+/* What a source remembers tells a monitor only while it is not too full: a source whose pings
+ * 150 or 300 hosts answered in two windows, then four in five silent in the third, is
+ * watching them at 150 and a sweep at 300 (its fold of answers says "answered before" of too
+ * many addresses). */
 static void test_monitor_max_hosts(void **state)
 {
     (void)state;
-    static const int n_hosts[] = {200, 300};
+    static const int n_hosts[] = {150, 300};
     for (int c = 0; c < 2; c++) {
         struct harness *H = hn_new();
         uint64_t t = T0;
         char dst[32];
-        for (int round = 0; round < 2; round++) {
+        for (int round = 0; round < 3; round++) {
             for (int host = 0; host < n_hosts[c]; host++, t += 10 * MS) {
                 snprintf(dst, sizeof dst, "10.90.%d.%d", host / 200, 1 + host % 200);
                 ping(H, "10.90.9.9", dst, (uint16_t)(round * 1000 + host),
-                     round == 0 || host % 5 == 0, t);
+                     round < 2 || host % 5 == 0, t);
             }
             t += 6 * 60 * SEC;
         }
@@ -934,6 +938,149 @@ static void test_monitor_max_hosts(void **state)
         assert_int_equal(count_first(H, SID_SWEEP, "10.90.9.9"), c);
         hn_free(H);
     }
+}
+
+/* The same for ports: a source whose pings 20 hosts answered in two windows, and which
+ * connected to 200 ports of one of them (1000-1199), then sends SYNs to port 3389 of the 20,
+ * all silent. Its fold of ports probed before is too full to tell that 3389 is new (its bit
+ * is set by one of the 200): a horizontal scan all the same. */
+static void test_monitor_max_ports(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int w = 0; w < 2; w++, t += 6 * 60 * SEC) {
+        t = ping_round(H, "10.91.9.9", "10.91.0", 1, 20, 20, (uint16_t)(w * 100), t);
+        for (int port = 0; port < 200; port++, t += 10 * MS)
+            syn_probe(H, "10.91.9.9", "10.91.0.1", (uint16_t)(40000 + w * 1000 + port),
+                      (uint16_t)(1000 + port), 'O', t);
+    }
+    for (int host = 1; host <= 20; host++, t += 10 * MS) {
+        snprintf(dst, sizeof dst, "10.91.0.%d", host);
+        syn_probe(H, "10.91.9.9", dst, (uint16_t)(50000 + host), 3389, '-', t);
+    }
+    hn_finish(H);
+    if (H->n != 1)
+        dump(H);
+    assert_int_equal(H->n, 1);
+    assert_int_equal(count_first(H, SID_HORIZONTAL, "10.91.9.9"), 1);
+    hn_free(H);
+}
+
+/* A monitor whose round is longer than the window (30 hosts, one every 20 s: 10 minutes a
+ * round), 40 minutes with every host up, then an hour with 20 down: each window holds part of
+ * a round, all of it hosts that answered before: no report (with monitor-share 0, reports).
+ * Then a TCP checker through that night and into a day on which 12 hosts are added (all up):
+ * its windows kept ending while it was watching (the new hosts' answers are remembered as
+ * they come), so nothing is reported in the day either; had its window stayed open since the
+ * night, with the night's failures, 30 known hosts of 42 would be a horizontal scan. */
+static void test_monitor_long_rounds(void **state)
+{
+    (void)state;
+    for (int off = 0; off < 2; off++) {
+        struct harness *H =
+            off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+        uint64_t t = T0;
+        char dst[32];
+        for (int step = 0; step < 300; step++, t += 20 * SEC) {
+            int host = step % 30;
+            bool night = step >= 120;
+            snprintf(dst, sizeof dst, "192.168.54.%d", 1 + host);
+            ping(H, "192.168.54.250", dst, (uint16_t)step, !night || host % 3 == 0, t);
+        }
+        hn_finish(H);
+        if (off ? H->n == 0 : H->n != 0)
+            dump(H);
+        if (off)
+            assert_true(count_first(H, SID_SWEEP, "192.168.54.250") >= 1);
+        else
+            assert_int_equal(H->n, 0);
+        hn_free(H);
+    }
+
+    struct harness *H = hn_new();
+    uint64_t t = T0;
+    char dst[32];
+    for (int round = 0; round < 200; round++, t += 60 * SEC) {
+        int n = round < 150 ? 30 : 42;
+        for (int host = 1; host <= n; host++) {
+            bool up = round < 10 || round >= 150 || host % 3 == 0;
+            snprintf(dst, sizeof dst, "192.168.55.%d", host);
+            syn_probe(H, "192.168.55.251", dst, (uint16_t)(20000 + (round * 64 + host) % 40000),
+                      3389, up ? 'O' : '-', t + (uint64_t)host * 10 * MS);
+        }
+    }
+    hn_finish(H);
+    if (H->n)
+        dump(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
+/* A TCP checker started at night (20 of its 30 hosts down): reported (it has no past), with
+ * updates while the night goes on. In the morning every check succeeds: after a window without
+ * a failure the activity ends, the hosts' answers are remembered, and the next night it is
+ * watching them: nothing after the first morning. */
+static void test_monitor_started_at_night(void **state)
+{
+    (void)state;
+    struct harness *H = hn_new();
+    uint64_t t = T0, morning = 0;
+    char dst[32];
+    for (int round = 0; round < 300; round++, t += 60 * SEC) {
+        bool night = round < 60 || round >= 240;
+        if (round == 60)
+            morning = t;
+        for (int host = 1; host <= 30; host++) {
+            bool up = !night || host % 3 == 0;
+            snprintf(dst, sizeof dst, "192.168.56.%d", host);
+            syn_probe(H, "192.168.56.251", dst, (uint16_t)(20000 + (round * 32 + host) % 40000),
+                      3389, up ? 'O' : '-', t + (uint64_t)host * 10 * MS);
+        }
+    }
+    hn_finish(H);
+    assert_int_equal(count_first(H, SID_HORIZONTAL, "192.168.56.251"), 1);
+    size_t at_night = 0;
+    for (size_t i = 0; i < H->n; i++) {
+        /* an update may still come in the morning's first window (the night's last figures) */
+        assert_true(H->al[i].ts_ns < morning + 5 * 60 * SEC);
+        at_night++;
+    }
+    /* the first report (at 00:02, when the first silent SYNs have timed out), an update each
+     * 10 minutes after it in the hour-long night (00:12 to 00:52), and one at 01:02, in the
+     * morning's first window */
+    assert_int_equal(at_night, 7);
+    hn_free(H);
+}
+
+/* A scanner padding its sweep: each window it pings again every address it probed before
+ * (silent ones cost it nothing) and a fifth as many new ones, 2 in 10 answering. The
+ * addresses it goes back to never answered it: the padding changes nothing, it is reported
+ * in the same windows as with monitor-share 0. */
+static void test_monitor_padding(void **state)
+{
+    (void)state;
+    size_t first[2] = {0, 0};
+    for (int off = 0; off < 2; off++) {
+        struct harness *H =
+            off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+        uint64_t t = T0;
+        char dst[32];
+        int probed = 40;
+        for (int w = 0; w < 8; w++, t += 6 * 60 * SEC) {
+            for (int a = 1; a <= probed && a <= 250; a++, t += 10 * MS) {
+                snprintf(dst, sizeof dst, "10.95.0.%d", a);
+                ping(H, "10.95.9.9", dst, (uint16_t)(w * 300 + a), a % 10 < 2, t);
+            }
+            probed += probed / 5;
+        }
+        hn_finish(H);
+        first[off] = count_first(H, SID_SWEEP, "10.95.9.9");
+        hn_free(H);
+    }
+    assert_int_equal(first[0], first[1]);
+    assert_int_equal(first[0], 8); /* one sweep each window */
 }
 
 /* nmap -sn against another network: echo and timestamp requests, a SYN to 443 and an ACK to
@@ -1249,36 +1396,50 @@ static void test_arp_alive(void **state)
     hn_free(H);
 }
 
-/* A sweeper that first sends requests under the addresses it will ask for (its own MAC,
- * another sender address each time): its own ARP proves nothing of them. */
+/* A sweeper that first sends ARP under the addresses it will ask for: requests from its own
+ * MAC (another sender address each time), or replies to an address nobody has whose ARP
+ * sender MAC is made up but whose Ethernet source is its own. Neither proves those machines
+ * up: both are still a sweep. */
 static void test_arp_alive_own_mac(void **state)
 {
     (void)state;
-    struct harness *H = hn_new();
-    uint64_t t = T0;
-    char src[32], dst[32];
-    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0xfa},
+    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0xfa}, made_up[6] = {2, 0, 0, 0, 0x77, 0x77},
+                         nobody[6] = {2, 0, 0, 0, 0x66, 0x66},
                          bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, none[6] = {0};
-    for (int host = 1; host <= 40; host++, t += MS) {
-        snprintf(src, sizeof src, "10.13.0.%d", host);
-        struct pb b;
-        pb_eth_arp(&b, 1, mac, ip4(src), none, ip4("10.13.0.254"), bcast);
-        arp_feed(H, &b, t);
+    for (int kind = 0; kind < 2; kind++) {
+        struct harness *H = hn_new();
+        uint64_t t = T0;
+        char src[32], dst[32];
+        for (int host = 1; host <= 40; host++, t += MS) {
+            snprintf(src, sizeof src, "10.13.0.%d", host);
+            struct pb b;
+            if (kind == 0) {
+                pb_eth_arp(&b, 1, mac, ip4(src), none, ip4("10.13.0.254"), bcast);
+            } else {
+                struct pb r;
+                pb_eth_arp(&r, 2, made_up, ip4(src), nobody, ip4("10.13.0.253"), nobody);
+                pb_init(&b); /* the same frame from the sweeper's own Ethernet source */
+                uint8_t *f = pb_push(&b, pb_len(&r));
+                memcpy(f, pb_data(&r), pb_len(&r));
+                memcpy(f + 6, mac, 6);
+            }
+            arp_feed(H, &b, t);
+        }
+        t += 2 * 60 * SEC; /* the next ARP window */
+        for (int host = 1; host <= 40; host++, t += 5 * MS) {
+            snprintf(dst, sizeof dst, "10.13.0.%d", host);
+            struct pb b;
+            pb_eth_arp(&b, 1, mac, ip4("10.13.0.250"), none, ip4(dst), bcast);
+            arp_feed(H, &b, t);
+        }
+        hn_finish(H);
+        if (H->n != 1)
+            dump(H);
+        assert_int_equal(H->n, 1);
+        assert_int_equal(H->al[0].sid, SID_ARP_SWEEP);
+        assert_int_equal(ev_num(&H->al[0], "known_alive"), 0);
+        hn_free(H);
     }
-    t += 2 * 60 * SEC; /* the next ARP window */
-    for (int host = 1; host <= 40; host++, t += 5 * MS) {
-        snprintf(dst, sizeof dst, "10.13.0.%d", host);
-        struct pb b;
-        pb_eth_arp(&b, 1, mac, ip4("10.13.0.250"), none, ip4(dst), bcast);
-        arp_feed(H, &b, t);
-    }
-    hn_finish(H);
-    if (H->n != 1)
-        dump(H);
-    assert_int_equal(H->n, 1);
-    assert_int_equal(H->al[0].sid, SID_ARP_SWEEP);
-    assert_int_equal(ev_num(&H->al[0], "known_alive"), 0);
-    hn_free(H);
 }
 
 /* The membership test the ARP answers go through: exact while every value is exact (no
@@ -2108,6 +2269,10 @@ int main(void)
         cmocka_unit_test(test_monitor_share_edge),
         cmocka_unit_test(test_monitor_max_hosts),
         cmocka_unit_test(test_monitor_reported_stays),
+        cmocka_unit_test(test_monitor_max_ports),
+        cmocka_unit_test(test_monitor_long_rounds),
+        cmocka_unit_test(test_monitor_started_at_night),
+        cmocka_unit_test(test_monitor_padding),
         cmocka_unit_test(test_sweep_nmap_style),
         cmocka_unit_test(test_vertical_ping_not_a_port),
         cmocka_unit_test(test_horizontal_with_pings),

@@ -238,8 +238,9 @@ struct ps_svc {
 
 /* What a source remembers of its earlier windows to tell a monitoring system
  * (ps_src_watching): the hosts that answered it (512-bit fold) and the ports it probed (256).
- * A fold with more bits set than these says "seen before" of too many new values (over 32 %
- * of them) to tell anything: about 250 hosts, 130 ports. A small office's monitor has fewer. */
+ * A fold with more bits set than these says "seen before" of too many new values (39 % of
+ * them at these counts) to tell anything: about 250 hosts, 130 ports. A small office's
+ * monitor has fewer. */
 #define PS_SEEN_HOST_WORDS 8u
 #define PS_SEEN_PORT_WORDS 4u
 #define PS_SEEN_HOST_BITS_MAX 200u

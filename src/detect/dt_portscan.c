@@ -92,7 +92,7 @@ struct ps_cfg {
 static const struct dtr_param ps_params[] = {
     {"memcap", DTR_P_SIZE, offsetof(struct ps_cfg, memcap), "16mb", 262144, 68719476736.0,
      "memory for the first-probe, source, source-host, target and ARP tables together: about "
-     "30,000 addresses seen once and 2,800 repeat or scanning sources fit in the default, and a "
+     "37,000 addresses seen once and 3,500 repeat or scanning sources fit in the default, and a "
      "spoofed flood only takes over the oldest entries"},
     {"window", DTR_P_DURATION, offsetof(struct ps_cfg, window_ns), "5m", 1, 86400,
      "counting window: distinct ports and hosts must reach their thresholds within it (as "
@@ -1754,14 +1754,17 @@ static void *ps_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     st->upper = log(cfg->beta / cfg->alpha);
     st->lower = log((1 - cfg->beta) / (1 - cfg->alpha));
     /* Sources and (source, host) pairs are what a scan creates; targets are few. */
-    size_t cap_src = cfg->memcap / 20 * 8, cap_pair = cfg->memcap / 20 * 9;
+    size_t cap_src = cfg->memcap / 20 * 10, cap_pair = cfg->memcap / 20 * 7;
     size_t cap_arp = cfg->memcap / 20;
     size_t cap_tgt = cfg->memcap - cap_src - cap_pair - cap_arp;
     /* A quarter of the ARP share knows which addresses are up: about 3,100 in the default. */
     size_t cap_live = cfg->arp_live_ns ? cap_arp / 4 : 0;
     cap_arp -= cap_live;
     /* Half of the sources' share holds first probes: about eight times as many addresses as
-     * source entries in the same bytes, and nearly every address is seen once. */
+     * source entries in the same bytes, and nearly every address is seen once. Sources have
+     * half of the memcap (the source-host pairs 35 %) since their entries remember monitors:
+     * about 3,500 source entries, more than 40 % held before, so that a spoofed flood of
+     * 3,000 sources answered by RSTs (the live test's) still fits. */
     size_t cap_first = cap_src / 2;
     cap_src -= cap_first;
     st->src = dtr_table_new(d, "portscan.sources", cap_src, sizeof(struct ps_src),

@@ -263,7 +263,7 @@ struct ps_src {
     struct dtr_distinct ports; /* port keys over all targets */
     struct dtr_report rep_h, rep_b;
     uint64_t pending_ns;  /* first report held since (0 = none) */
-    uint64_t evidence_ns; /* the latest failure in the window */
+    uint64_t evidence_ns; /* the latest failure or stealth probe in the window */
     /* Kept across windows (ps_src_resolve): hosts that answered the source in earlier
      * windows, those that answered it in this one (merged at its end), ports it probed in
      * earlier windows. */
@@ -576,13 +576,21 @@ static bool ps_src_watching(const struct ps_st *st, const struct ps_src *s)
     return hosts && ports && hk >= cfg->monitor_share * hosts && pk >= cfg->monitor_share * ports;
 }
 
-/* A source whose window stays open: it may be a scanner, or its activity is reported or held.
+/*
+ * A source whose window stays open: it may be a scanner, or its activity is reported or held.
  * A source found watching is not (its window ends as an ordinary one's, and what it tells of
- * the monitor is brought up to date). */
-static bool ps_src_active(const struct ps_st *st, const struct ps_src *s)
+ * the monitor is brought up to date). A reported activity goes on while its probes do, but
+ * only while it fails somewhere: a source whose probes all succeeded for a whole window (a
+ * monitoring system started at night, in the morning) has ended it.
+ */
+static bool ps_src_active(const struct ps_st *st, const struct ps_src *s, uint64_t now)
 {
+    if (s->pending_ns)
+        return true;
+    if (now > s->evidence_ns && now - s->evidence_ns > st->cfg->window_ns)
+        return false;
     return (ps_src_suspicious(st, s) && !ps_src_watching(st, s)) || s->rep_h.reports ||
-           s->rep_b.reports || s->pending_ns;
+           s->rep_b.reports;
 }
 
 /* Not multicast or the limited broadcast (255.255.255.255): a packet every host of a network
@@ -697,12 +705,7 @@ static struct ps_src *ps_src_resolve(struct ps_st *st, struct dtr *d, const stru
     if (!s && w)
         s = ps_first_promote(st, w, now);
     if (s) {
-        /* A reported activity goes on while its probes do, but only while it fails somewhere:
-         * a source whose probes all succeeded for a whole window (a monitoring system started
-         * at night, in the morning) has ended it. */
-        bool active = ps_src_active(st, s) && (s->pending_ns || now <= s->evidence_ns ||
-                                               now - s->evidence_ns <= st->cfg->window_ns);
-        if (ps_window_over(&s->c, active, now, st->cfg->window_ns)) {
+        if (ps_window_over(&s->c, ps_src_active(st, s, now), now, st->cfg->window_ns)) {
             if (s->pending_ns)
                 ps_release_src(st, d, s, now);
             /* What the window that ends tells of a monitoring system is kept. */
@@ -719,7 +722,7 @@ static struct ps_src *ps_src_resolve(struct ps_st *st, struct dtr *d, const stru
         }
         /* Only sources with something to lose are kept young: ordinary clients age out in
          * the order they came, and touching them would cost cache misses on every flow. */
-        if (ps_src_interesting(s) || ps_src_active(st, s))
+        if (ps_src_interesting(s) || ps_src_active(st, s, now))
             mm_lru_touch(st->src, s);
         return s;
     }
@@ -1318,14 +1321,16 @@ static void ps_probe(struct ps_st *st, struct dtr *d, const struct mm_addr *src,
                 known = pr->stealth_ports[i] == port;
             if (!known && pr->n_stealth < PS_STEALTH_MAX) {
                 pr->stealth_ports[pr->n_stealth++] = port;
-                if (s)
+                if (s) {
                     s->stealth_targets++;
+                    s->evidence_ns = ps_max64(s->evidence_ns, now); /* anomalous itself */
+                }
             }
         }
         ps_counts_touch(&pr->c, pr->rep.reports || pr->pending_ns, now, cfg->window_ns);
     }
     if (s)
-        ps_counts_touch(&s->c, ps_src_active(st, s), now, cfg->window_ns);
+        ps_counts_touch(&s->c, ps_src_active(st, s, now), now, cfg->window_ns);
     /* The source first: when it becomes a block scan, that report covers this host. */
     if (s)
         ps_check_src(st, d, s, now);
@@ -1449,7 +1454,7 @@ static void ps_outcome(struct ps_st *st, struct dtr *d, const struct mm_addr *sr
             v->proto = ps_pk_proto(pk);
         }
     }
-    ps_counts_touch(&s->c, ps_src_active(st, s), now, cfg->window_ns);
+    ps_counts_touch(&s->c, ps_src_active(st, s, now), now, cfg->window_ns);
 
     ps_check_src(st, d, s, now);
     if (pr)

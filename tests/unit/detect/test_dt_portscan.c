@@ -376,6 +376,16 @@ static void dump(const struct harness *H)
                       H->al[i].src, H->al[i].dst, H->al[i].dport, H->al[i].proto, H->al[i].json);
 }
 
+/* The end of a case that must raise nothing: finish, show what came if anything, free. */
+static void hn_finish_none(struct harness *H)
+{
+    hn_finish(H);
+    if (H->n)
+        dump(H);
+    assert_int_equal(H->n, 0);
+    hn_free(H);
+}
+
 /* --- vertical -------------------------------------------------------------------------- */
 
 /* SYN scan of ports 1..30 with 5 open: nothing before the 10th distinct port, exactly one
@@ -512,11 +522,7 @@ static void test_busy_benign_client(void **state)
             }
         }
     }
-    hn_finish(H);
-    if (H->n)
-        dump(H);
-    assert_int_equal(H->n, 0);
-    hn_free(H);
+    hn_finish_none(H);
 }
 
 /* After a run of successes the walk sits at its lower bound: 6 straight failures are not
@@ -756,11 +762,7 @@ static void test_ping_benign(void **state)
     }
     for (int i = 0; i < 50; i++, t += SEC)
         ping(H, "192.168.50.77", "192.168.50.1", (uint16_t)(1000 + i), true, t);
-    hn_finish(H);
-    if (H->n)
-        dump(H);
-    assert_int_equal(H->n, 0);
-    hn_free(H);
+    hn_finish_none(H);
 }
 
 static size_t count_first(const struct harness *H, uint32_t sid, const char *src)
@@ -1011,11 +1013,7 @@ static void test_monitor_long_rounds(void **state)
                       3389, up ? 'O' : '-', t + (uint64_t)host * 10 * MS);
         }
     }
-    hn_finish(H);
-    if (H->n)
-        dump(H);
-    assert_int_equal(H->n, 0);
-    hn_free(H);
+    hn_finish_none(H);
 }
 
 /* A TCP checker started at night (20 of its 30 hosts down): reported (it has no past), with
@@ -1269,11 +1267,7 @@ static void test_arp_benign(void **state)
             snprintf(dst, sizeof dst, "192.168.3.%d", round * 20 + host);
             arp(H, 1, "192.168.3.9", dst, false, t + (uint64_t)host * 10 * MS);
         }
-    hn_finish(H);
-    if (H->n)
-        dump(H);
-    assert_int_equal(H->n, 0);
-    hn_free(H);
+    hn_finish_none(H);
 }
 
 /* A sweeper that sends itself 200 replies from addresses it never asked for (60 asked), and
@@ -1663,11 +1657,7 @@ static void test_syn_flood_is_not_a_scan(void **state)
         if (i % 5 == 0)
             tcp(H, "192.168.10.25", src, 110, sport, SYNACK, t + MS);
     }
-    hn_finish(H);
-    if (H->n)
-        dump(H);
-    assert_int_equal(H->n, 0);
-    hn_free(H);
+    hn_finish_none(H);
 }
 
 /* --- probe types ----------------------------------------------------------------------- */

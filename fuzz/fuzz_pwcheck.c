@@ -19,7 +19,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static pwcheck_words_t *dict, *common;
+static pwcheck_words_t *dict, *common, *names;
 
 static void setup(void)
 {
@@ -27,9 +27,14 @@ static void setup(void)
                                         "trouble",  "monkey", "letmein", "princess", "qwerty"};
     static const char *const top[] = {"123456",   "password", "qwerty123", "p@ssw0rd", "iloveyou",
                                       "1q2w3e4r", "admin",    "aaaa1111",  "a",        ""};
+    static const char *const given[] = {"tanaka", "taro", "yamada", "hiroshi",
+                                        "satou",  "sato", "ken",    "yuki"};
     dict = pwcheck_words_new(0);
     common = pwcheck_words_new(0);
-    CHECK(dict && common);
+    names = pwcheck_words_new(0);
+    CHECK(dict && common && names);
+    for (size_t i = 0; i < MM_ARRAY_LEN(given); i++)
+        CHECK(pwcheck_words_add(names, given[i], strlen(given[i])) == 0);
     for (size_t i = 0; i < MM_ARRAY_LEN(words); i++)
         CHECK(pwcheck_words_add(dict, words[i], strlen(words[i])) == 0);
     for (size_t i = 0; i < MM_ARRAY_LEN(top); i++)
@@ -58,18 +63,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(pw, data + 2 + ulen, plen);
     memcpy(pw_copy, pw, plen);
 
-    uint32_t r = pwcheck(&cfg, dict, common, user, ulen, pw, plen);
+    const struct pwcheck_lists lists = {dict, common, names};
+    uint32_t r = pwcheck(&cfg, &lists, user, ulen, pw, plen);
     CHECK((r & ~PWCHECK_ALL) == 0);
     CHECK(((r & PWCHECK_BIT(PWCHECK_SHORT)) != 0) == (plen < cfg.min_length));
-    CHECK(pwcheck(&cfg, dict, common, user, ulen, pw, plen) == r);
+    CHECK(pwcheck(&cfg, &lists, user, ulen, pw, plen) == r);
     /* Without lists and user, only rules that need none can fire. */
-    uint32_t bare = pwcheck(&cfg, NULL, NULL, NULL, 0, pw, plen);
-    CHECK((bare & (PWCHECK_BIT(PWCHECK_CONTAINS_USER) | PWCHECK_BIT(PWCHECK_DICTIONARY_WORD) |
-                   PWCHECK_BIT(PWCHECK_COMMON_PASSWORD))) == 0);
-    CHECK((bare | PWCHECK_BIT(PWCHECK_CONTAINS_USER) | PWCHECK_BIT(PWCHECK_DICTIONARY_WORD) |
-           PWCHECK_BIT(PWCHECK_COMMON_PASSWORD)) ==
-          (r | PWCHECK_BIT(PWCHECK_CONTAINS_USER) | PWCHECK_BIT(PWCHECK_DICTIONARY_WORD) |
-           PWCHECK_BIT(PWCHECK_COMMON_PASSWORD)));
+    uint32_t bare = pwcheck(&cfg, NULL, NULL, 0, pw, plen);
+    const uint32_t needs = PWCHECK_BIT(PWCHECK_CONTAINS_USER) |
+                           PWCHECK_BIT(PWCHECK_DICTIONARY_WORD) |
+                           PWCHECK_BIT(PWCHECK_COMMON_PASSWORD) | PWCHECK_BIT(PWCHECK_NAME);
+    CHECK((bare & needs) == 0);
+    CHECK((bare | needs) == (r | needs));
     CHECK(memcmp(pw, pw_copy, plen) == 0);
     /* The word-set lookup itself, on the raw password bytes. */
     (void)pwcheck_words_has(common, pw, plen);

@@ -20,6 +20,7 @@ PKGS=(
     clang libclang-rt-14-dev  # libFuzzer and sanitizers
     python3 python3-yaml python3-jsonschema  # pcap test runner, schema validation
     wamerican              # dictionary words for the weak-password check (T7)
+    mecab-ipadic           # Japanese family and given names for the same check (T7)
     # live detector tests (loopback and test namespaces only): real attack tools and servers
     nmap hydra hping3 sqlmap curl dovecot-imapd dovecot-pop3d
 )

@@ -68,6 +68,17 @@ class Gen:
             s.send(who == "C", data)
             s.half_rtt()
 
+    def finish(self, d, title, proves, config):
+        """Write input.pcap and the README naming what the generator wrote."""
+        self.cap.write_pcap(os.path.join(d, "input.pcap"))
+        with open(os.path.join(d, "README.md"), "w") as fp:
+            fp.write("# %s\n\nWhat it proves: %s\n\n"
+                     "`input.pcap` is written by `tools/gen_dt_weakpass_pcaps.py` (deterministic). "
+                     "%d packets from %s. %s\n\nWhat the generator wrote:\n\n"
+                     % (title, proves, len(self.cap), self.iso(0), config))
+            for fact in self.facts:
+                fp.write("- %s\n" % fact)
+
     def strong(self):
         """12 random characters, three of each class, no runs: breaks no rule."""
         chars = [self.rng.choice(cls) for cls in ("ABCDEFGHJKLMNPQRSTUVWXYZ",
@@ -144,7 +155,7 @@ def case_logins(d):
     g.pop3(10, "192.168.10.33", "yamada", "yamada2024", "ok")
     g.pop3(1810, "192.168.10.33", "yamada", "yamada2024", "ok")
     f.append("POP3 %s and %s: yamada from 192.168.10.33, success twice, 30 min apart (contains_user, "
-             "few_classes, date): an alert, then an update" % (g.iso(10), g.iso(1810)))
+             "few_classes, date, name): an alert, then an update" % (g.iso(10), g.iso(1810)))
     g.imap(60, "192.168.10.38", "kimura", "Sunshine1")
     f.append("IMAP LOGIN %s: kimura from 192.168.10.38, success (common_password, and "
              "dictionary_word with the wamerican word list)" % g.iso(60))
@@ -167,22 +178,51 @@ def case_logins(d):
              % g.iso(420))
     g.pop3(480, "192.168.10.36", "matsumoto", "Matsu0115", None)
     f.append("POP3 %s: matsumoto from 192.168.10.36, the client resets before the answer "
-             "(outcome unknown; date): an alert" % g.iso(480))
-    g.cap.write_pcap(os.path.join(d, "input.pcap"))
-    with open(os.path.join(d, "README.md"), "w") as fp:
-        fp.write("# dt_weakpass_logins: weak and strong passwords in cleartext logins\n\n"
-                 "What it proves: a successful or undecided login whose password breaks the IPA "
-                 "rules is reported once per (server, service, user), with the rules broken and "
-                 "never the password; failures (T5's) and anonymous FTP are not; a strong "
-                 "password is not.\n\n"
-                 "`input.pcap` is written by `tools/gen_dt_weakpass_pcaps.py` (deterministic). "
-                 "%d packets from %s. Default configuration (HOME_NET = RFC 1918).\n\n"
-                 "What the generator wrote:\n\n" % (len(g.cap), g.iso(0)))
-        for fact in f:
-            fp.write("- %s\n" % fact)
+             "(outcome unknown; date, name: Matsu is a name of its own): an alert" % g.iso(480))
+    g.finish(d, "dt_weakpass_logins: weak and strong passwords in cleartext logins",
+             "a successful or undecided login whose password breaks the IPA rules is reported "
+             "once per (server, service, user), with the rules broken and never the password; "
+             "failures (T5's) and anonymous FTP are not; a strong password is not.",
+             "Default configuration (HOME_NET = RFC 1918).")
 
 
-CASES = {"dt_weakpass_logins": case_logins}
+def case_names(d):
+    """Passwords whose one weakness is a Japanese name, in the spellings people use."""
+    g = Gen("2024-05-10T00:00:00Z", 7102)
+    f = g.facts
+    logins = [
+        (10, "pop3", "192.168.10.41", "kondo", "Haruto!2580", "a given name (Hepburn) and digits"),
+        (70, "imap", "192.168.10.42", "nishi", "Satoh#7391", "a family name, long o written oh"),
+        (130, "http", "192.168.10.43", "web", "YamadaTaro-82", "family and given name joined"),
+        (190, "smtp", "192.168.10.44", "ogawa@%s" % DOMAIN, "Sinzi@4821",
+         "a given name in Kunrei spelling (shinji)"),
+        (250, "pop3", "192.168.10.45", "mori", "Hir0shi#88", "a given name, 0 for o"),
+        (310, "pop3", "192.168.10.46", "abe", "Qxvbtr#5831z", "letters that are no name"),
+    ]
+    for t, proto, client, user, pw, why in logins:
+        if proto == "pop3":
+            g.pop3(t, client, user, pw, "ok")
+        elif proto == "imap":
+            g.imap(t, client, user, pw)
+        elif proto == "http":
+            g.http_basic(t, client, user, pw)
+        else:
+            g.smtp_auth_plain(t, client, user, pw)
+        weak = user != "abe"
+        f.append("%s %s: %s from %s, success: %s (%s)" %
+                 (proto.upper(), g.iso(t), user, client, why,
+                  "name: an alert" if weak else "no rule broken: no alert"))
+    g.finish(d, "dt_weakpass_names: Japanese names in passwords",
+             "a password whose only weakness is a Japanese family or given name (the IPA's \"no "
+             "names\") is reported with the rule `name`, in the spellings people use (Hepburn, "
+             "\"oh\" for a long o, Kunrei, two names joined, 0 for o), from the names list of "
+             "the Debian package mecab-ipadic; letters that are no name are not. "
+             "`dt_weakpass_names_off` runs the same capture with `names: \"\"`: no alert.",
+             "Default configuration (HOME_NET = RFC 1918; the names list at its default path, "
+             "/usr/share/mecab/dic/ipadic/Noun.name.csv).")
+
+
+CASES = {"dt_weakpass_logins": case_logins, "dt_weakpass_names": case_names}
 
 
 def main():

@@ -11,6 +11,7 @@
  */
 #include "detect/dtr_int.h"
 #include "detect/pwcheck.h"
+#include "detect/pwnames.h"
 
 #include "core/log.h"
 #include "core/mm.h"
@@ -28,6 +29,7 @@ struct wp_cfg {
     uint32_t min_length, min_classes, min_run;
     const char *dictionary;       /* word list; "" = the dictionary rule is off */
     const char *common_passwords; /* common-password list, relative to the data dir */
+    const char *names;            /* names list; "" = the name rule is off */
     uint32_t max_words;
     const char *ignore_rules; /* rule names not reported */
 };
@@ -46,8 +48,13 @@ static const struct dtr_param wp_params[] = {
     {"common-passwords", DTR_P_STRING, offsetof(struct wp_cfg, common_passwords),
      "common-passwords.txt", 0, 0,
      "list for 'common_password', in the data dir unless an absolute path; empty: rule off"},
+    {"names", DTR_P_STRING, offsetof(struct wp_cfg, names),
+     "/usr/share/mecab/dic/ipadic/Noun.name.csv", 0, 0,
+     "Japanese family and given names for 'name' (Debian mecab-ipadic; CSV lines in EUC-JP or "
+     "UTF-8, or plain lines of names in romaji); empty: rule off"},
     {"max-words", DTR_P_U32, offsetof(struct wp_cfg, max_words), "1000000", 1000, 10000000,
-     "most words loaded from each list (wamerican has about 72,000 usable ones)"},
+     "most words loaded from each list (wamerican has about 72,000 usable ones, mecab-ipadic's "
+     "names give about 28,000 spellings)"},
     {"ignore-rules", DTR_P_STRING, offsetof(struct wp_cfg, ignore_rules), "", 0, 0,
      "comma-separated rule names not to report, e.g. 'short,few_classes'"},
 };
@@ -81,7 +88,7 @@ struct wp_entry {
 
 struct wp_state {
     struct pwcheck_config pc;
-    pwcheck_words_t *dict, *common;
+    pwcheck_words_t *dict, *common, *names;
     uint32_t report_mask; /* rules reported (all but ignore-rules) */
     mm_lru_t *accounts;
     /* The word lists are read at the first password, not at start: reading wamerican costs
@@ -89,7 +96,7 @@ struct wp_state {
      * that cannot be opened is reported (and its rule turned off) at start. */
     bool lists_read;
     uint32_t max_words;
-    char dict_path[4096], common_path[4096]; /* "" = that rule is off */
+    char dict_path[4096], common_path[4096], names_path[4096]; /* "" = that rule is off */
 };
 
 static uint32_t wp_fnv(const uint8_t *s, size_t n)
@@ -115,7 +122,7 @@ static int wp_parse_rules(const char *s, uint32_t *mask, char *err, size_t errle
             snprintf(err, errlen,
                      "detectors.weakpass.ignore-rules: no rule '%.*s' (rules: "
                      "contains_user, short, few_classes, date, sequence, repeat, "
-                     "dictionary_word, common_password)",
+                     "dictionary_word, common_password, name)",
                      (int)MM_MIN(n, 64u), s);
             return MM_EINVAL;
         }
@@ -123,6 +130,16 @@ static int wp_parse_rules(const char *s, uint32_t *mask, char *err, size_t errle
         s += n;
     }
     return 0;
+}
+
+/* Which Debian package brings a list's default file. */
+static const char *wp_package_hint(const char *rule)
+{
+    if (!strcmp(rule, "dictionary_word"))
+        return " (install the Debian package wamerican)";
+    if (!strcmp(rule, "name"))
+        return " (install the Debian package mecab-ipadic)";
+    return "";
 }
 
 /* The path of a word list into out, or false (rule off) with one warning saying why: no
@@ -147,7 +164,7 @@ static bool wp_list_path(struct dtr *d, const char *what, const char *name, bool
     FILE *fp = fopen(out, "r");
     if (!fp) {
         log_warn("weakpass: %s %s: %s; the %s rule is off%s", what, out, strerror(errno), rule,
-                 !strcmp(rule, "dictionary_word") ? " (install the Debian package wamerican)" : "");
+                 wp_package_hint(rule));
         out[0] = 0;
         return false;
     }
@@ -155,9 +172,11 @@ static bool wp_list_path(struct dtr *d, const char *what, const char *name, bool
     return true;
 }
 
-/* A word list, or NULL (rule off) with one warning saying why. */
+/* A word list (or with names, a names list: pwnames.h), or NULL (rule off) with one warning
+ * saying why. */
 static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t min_len,
-                                     bool letters_only, uint32_t max_words, const char *rule)
+                                     bool letters_only, bool names, uint32_t max_words,
+                                     const char *rule)
 {
     if (!path[0])
         return NULL;
@@ -167,13 +186,15 @@ static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t 
         return NULL;
     }
     char err[512] = "";
-    /* A list is read once: 64 MiB is far beyond any word list. */
-    int rc = pwcheck_words_load(w, path, min_len, letters_only, 64u << 20, err, sizeof err);
+    /* A list is read once: 64 MiB is far beyond any word list; mecab-ipadic's names are
+     * 2.4 MB, read whole. */
+    size_t lines = 0;
+    int rc = names ? pwnames_load(w, path, 64u << 20, &lines, err, sizeof err)
+                   : pwcheck_words_load(w, path, min_len, letters_only, 64u << 20, err, sizeof err);
     if (rc == MM_ELIMIT) {
         log_warn("weakpass: %s %s", what, err);
     } else if (rc != 0) {
-        log_warn("weakpass: %s %s; the %s rule is off%s", what, err, rule,
-                 !strcmp(rule, "dictionary_word") ? " (install the Debian package wamerican)" : "");
+        log_warn("weakpass: %s %s; the %s rule is off%s", what, err, rule, wp_package_hint(rule));
         pwcheck_words_free(w);
         return NULL;
     }
@@ -192,9 +213,11 @@ static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t 
 static void wp_read_lists(struct wp_state *st)
 {
     st->lists_read = true;
-    st->dict = wp_load_list("word list", st->dict_path, 4, true, st->max_words, "dictionary_word");
-    st->common = wp_load_list("common-password list", st->common_path, 1, false, st->max_words,
-                              "common_password");
+    st->dict =
+        wp_load_list("word list", st->dict_path, 4, true, false, st->max_words, "dictionary_word");
+    st->common = wp_load_list("common-password list", st->common_path, 1, false, false,
+                              st->max_words, "common_password");
+    st->names = wp_load_list("names list", st->names_path, 0, false, true, st->max_words, "name");
 }
 
 static void wp_fini(void *stv)
@@ -204,6 +227,7 @@ static void wp_fini(void *stv)
         return;
     pwcheck_words_free(st->dict);
     pwcheck_words_free(st->common);
+    pwcheck_words_free(st->names);
     mm_lru_free(st->accounts);
     free(st);
 }
@@ -235,6 +259,9 @@ static void *wp_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     if (st->report_mask & PWCHECK_BIT(PWCHECK_COMMON_PASSWORD))
         wp_list_path(d, "common-password list", cfg->common_passwords, true, "common_password",
                      st->common_path, sizeof st->common_path);
+    if (st->report_mask & PWCHECK_BIT(PWCHECK_NAME))
+        wp_list_path(d, "names list", cfg->names, false, "name", st->names_path,
+                     sizeof st->names_path);
     return st;
 fail:
     wp_fini(st);
@@ -269,9 +296,10 @@ static void wp_password(void *stv, struct dtr *d, const struct flow *f, const st
         return;
     if (MM_UNLIKELY(!st->lists_read))
         wp_read_lists(st);
-    uint32_t broken = pwcheck(&st->pc, st->dict, st->common, l->user, l->user ? l->user_len : 0, pw,
-                              pw ? pw_len : 0) &
-                      st->report_mask;
+    const struct pwcheck_lists lists = {st->dict, st->common, st->names};
+    uint32_t broken =
+        pwcheck(&st->pc, &lists, l->user, l->user ? l->user_len : 0, pw, pw ? pw_len : 0) &
+        st->report_mask;
     if (!broken)
         return;
     uint64_t ts = l->ts_ns ? l->ts_ns : f->last_ns;

@@ -8,9 +8,8 @@
  * open-addressing hash tables of offsets into one arena of [length][bytes] records, kept at
  * most half full.
  *
- * Left out: names other than the user's own ID (the word list has English given names, not
- * Japanese ones), words joined together ("bluesky"), keyboard patterns other than rows and
- * the 1qaz2wsx columns, and dates written with month names.
+ * Left out: words joined together ("bluesky"; two names joined are a name), keyboard
+ * patterns other than rows and the 1qaz2wsx columns, and dates written with month names.
  */
 #include "detect/pwcheck.h"
 
@@ -34,6 +33,7 @@ static const char *const rule_names[PWCHECK_N_RULES] = {
     [PWCHECK_REPEAT] = "repeat",
     [PWCHECK_DICTIONARY_WORD] = "dictionary_word",
     [PWCHECK_COMMON_PASSWORD] = "common_password",
+    [PWCHECK_NAME] = "name",
 };
 
 const char *pwcheck_rule_name(unsigned rule)
@@ -536,34 +536,89 @@ static bool is_letter(uint8_t c)
     return c >= 'a' && c <= 'z';
 }
 
-/* One dictionary word, whole or between a few digits/symbols, read plainly or with the
- * common substitutions undone. */
-static bool is_dict_word(const pwcheck_words_t *d, const uint8_t *pw, size_t n)
+/* Where a word may sit in pw: the whole password, and (when there is decoration of at most
+ * PW_DECORATION_MAX digits and symbols around the letters) the part between. Returns how
+ * many of the two (1 or 2). */
+static size_t word_spans(const uint8_t *pw, size_t n, size_t span[2][2])
 {
     size_t s = 0, e = n;
     while (s < n && !is_letter(pw[s]))
         s++;
     while (e > s && !is_letter(pw[e - 1]))
         e--;
-    struct {
-        size_t s, e;
-    } cand[2] = {{0, n}, {s, e}};
-    size_t nc = (s > 0 || e < n) && s + (n - e) <= PW_DECORATION_MAX ? 2 : 1;
+    span[0][0] = 0;
+    span[0][1] = n;
+    span[1][0] = s;
+    span[1][1] = e;
+    return (s > 0 || e < n) && s + (n - e) <= PW_DECORATION_MAX ? 2 : 1;
+}
+
+/* One dictionary word, whole or between a few digits/symbols, read plainly or with the
+ * common substitutions undone. */
+static bool is_dict_word(const pwcheck_words_t *d, const uint8_t *pw, size_t n)
+{
+    size_t span[2][2];
+    size_t nc = word_spans(pw, n, span);
     for (size_t c = 0; c < nc; c++) {
-        size_t len = cand[c].e - cand[c].s;
+        size_t len = span[c][1] - span[c][0];
         if (len < 4 || len > PWCHECK_WORD_MAX)
             continue;
         for (unsigned m = 0; m < MAP_COUNT; m++)
-            if (words_has_mapped(d, pw + cand[c].s, len, m))
+            if (words_has_mapped(d, pw + span[c][0], len, m))
                 return true;
     }
     return false;
 }
 
-uint32_t pwcheck(const struct pwcheck_config *cfg, const pwcheck_words_t *dict,
-                 const pwcheck_words_t *common, const uint8_t *user, size_t user_len,
-                 const uint8_t *pw, size_t pw_len)
+#define PW_NAME_MIN 3u /* the names list holds nothing shorter (pwnames.h) */
+
+static bool is_name_sep(uint8_t c)
 {
+    return c == '.' || c == '_' || c == '-' || c == ' ';
+}
+
+/* s[0..len) one name, or two: joined (yamadataro), or around one separator (taro.yamada).
+ * Both halves are read through the same substitution map. */
+static bool names_in(const pwcheck_words_t *nm, const uint8_t *s, size_t len, unsigned m)
+{
+    if (words_has_mapped(nm, s, len, m))
+        return true;
+    if (len < 2 * PW_NAME_MIN)
+        return false;
+    for (size_t i = PW_NAME_MIN; i + PW_NAME_MIN <= len; i++) {
+        if (is_name_sep(s[i])) {
+            return i + 1 + PW_NAME_MIN <= len && words_has_mapped(nm, s, i, m) &&
+                   words_has_mapped(nm, s + i + 1, len - i - 1, m);
+        }
+    }
+    for (size_t i = PW_NAME_MIN; i + PW_NAME_MIN <= len; i++)
+        if (words_has_mapped(nm, s, i, m) && words_has_mapped(nm, s + i, len - i, m))
+            return true;
+    return false;
+}
+
+/* A name of the list (or two), whole or between a few digits/symbols, as dictionary words. */
+static bool is_name(const pwcheck_words_t *nm, const uint8_t *pw, size_t n)
+{
+    size_t span[2][2];
+    size_t nc = word_spans(pw, n, span);
+    for (size_t c = 0; c < nc; c++) {
+        size_t len = span[c][1] - span[c][0];
+        if (len < PW_NAME_MIN || len > PWCHECK_WORD_MAX)
+            continue;
+        for (unsigned m = 0; m < MAP_COUNT; m++)
+            if (names_in(nm, pw + span[c][0], len, m))
+                return true;
+    }
+    return false;
+}
+
+uint32_t pwcheck(const struct pwcheck_config *cfg, const struct pwcheck_lists *lists,
+                 const uint8_t *user, size_t user_len, const uint8_t *pw, size_t pw_len)
+{
+    static const struct pwcheck_lists none;
+    if (!lists)
+        lists = &none;
     size_t n = MM_MIN(pw_len, (size_t)PWCHECK_MAX_LEN);
     size_t un = user ? MM_MIN(user_len, (size_t)PWCHECK_MAX_LEN) : 0;
     uint32_t r = 0;
@@ -579,9 +634,11 @@ uint32_t pwcheck(const struct pwcheck_config *cfg, const pwcheck_words_t *dict,
         r |= PWCHECK_BIT(PWCHECK_SEQUENCE);
     if (has_repeat(pw, n, cfg->min_run))
         r |= PWCHECK_BIT(PWCHECK_REPEAT);
-    if (dict && pw_len == n && is_dict_word(dict, pw, n))
+    if (lists->dict && pw_len == n && is_dict_word(lists->dict, pw, n))
         r |= PWCHECK_BIT(PWCHECK_DICTIONARY_WORD);
-    if (common && pw_len == n && pwcheck_words_has(common, pw, n))
+    if (lists->common && pw_len == n && pwcheck_words_has(lists->common, pw, n))
         r |= PWCHECK_BIT(PWCHECK_COMMON_PASSWORD);
+    if (lists->names && pw_len == n && is_name(lists->names, pw, n))
+        r |= PWCHECK_BIT(PWCHECK_NAME);
     return r;
 }

@@ -16,6 +16,9 @@
  *   dictionary_word   one word of the word list, possibly with up to 6 digits/symbols around
  *                     it and simple substitutions (Password1, p@ssw0rd, !summer)
  *   common_password   on the shipped list of the most common passwords (case-insensitive)
+ *   name              a name of the names list (Japanese family and given names in romaji,
+ *                     pwnames.h), or two joined (yamadataro, taro.yamada), with the same
+ *                     decoration and substitutions as dictionary_word (Hiroshi1985!)
  *
  * The password is only read: never copied, hashed into anything kept, or written. Work is
  * bounded: only the first PWCHECK_MAX_LEN bytes of a password and of a user ID are examined
@@ -43,6 +46,7 @@ enum pwcheck_rule {
     PWCHECK_REPEAT,
     PWCHECK_DICTIONARY_WORD,
     PWCHECK_COMMON_PASSWORD,
+    PWCHECK_NAME,
     PWCHECK_N_RULES
 };
 
@@ -94,13 +98,19 @@ size_t pwcheck_words_memuse(const pwcheck_words_t *w);
 /* Whether s[0..len) is in the set, ignoring ASCII case. */
 bool pwcheck_words_has(const pwcheck_words_t *w, const uint8_t *s, size_t len);
 
+/* The word sets of the list rules; a NULL set turns its rule off. */
+struct pwcheck_lists {
+    const pwcheck_words_t *dict;   /* dictionary_word */
+    const pwcheck_words_t *common; /* common_password */
+    const pwcheck_words_t *names;  /* name */
+};
+
 /*
  * The rules pw breaks, as PWCHECK_BIT()s. user may be NULL/empty (contains_user then never
- * fires); dict and common may be NULL (those rules then never fire). pw and user are only
- * read during the call.
+ * fires); lists may be NULL (no list rule then fires). pw and user are only read during the
+ * call.
  */
-uint32_t pwcheck(const struct pwcheck_config *cfg, const pwcheck_words_t *dict,
-                 const pwcheck_words_t *common, const uint8_t *user, size_t user_len,
-                 const uint8_t *pw, size_t pw_len);
+uint32_t pwcheck(const struct pwcheck_config *cfg, const struct pwcheck_lists *lists,
+                 const uint8_t *user, size_t user_len, const uint8_t *pw, size_t pw_len);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "detect/dtr_int.h"
 #include "detect/pwcheck.h"
+#include "detect/pwnames.h"
 #include "detect/rule.h"
 #include "testlib/tcheck.h"
 
@@ -49,6 +50,42 @@ static void write_dict(void)
     fclose(fp);
 }
 
+/* A small names list in mecab-ipadic's CSV form (and one plain line), for the same reason. */
+static const char test_names_csv[] =
+    "田中,1290,1290,7000,名詞,固有名詞,人名,姓,*,*,田中,タナカ,タナカ\n"
+    "山田,1290,1290,7000,名詞,固有名詞,人名,姓,*,*,山田,ヤマダ,ヤマダ\n"
+    "佐藤,1290,1290,7000,名詞,固有名詞,人名,姓,*,*,佐藤,サトウ,サトー\n"
+    "本間,1290,1290,7000,名詞,固有名詞,人名,姓,*,*,本間,ホンマ,ホンマ\n"
+    "太郎,1291,1291,8000,名詞,固有名詞,人名,名,*,*,太郎,タロウ,タロー\n"
+    "浩,1291,1291,8000,名詞,固有名詞,人名,名,*,*,浩,ヒロシ,ヒロシ\n"
+    "さくら,1291,1291,8000,名詞,固有名詞,人名,名,*,*,さくら,サクラ,サクラ\n"
+    "新治,1291,1291,8000,名詞,固有名詞,人名,名,*,*,新治,シンジ,シンジ\n"
+    "純子,1291,1291,8000,名詞,固有名詞,人名,名,*,*,純子,ジュンコ,ジュンコ\n"
+    "健,1291,1291,8000,名詞,固有名詞,人名,名,*,*,健,ケン,ケン\n"
+    "kimura\n";
+
+static char names_path[256];
+
+static void write_names(void)
+{
+    snprintf(names_path, sizeof names_path, "/tmp/mm-test-names-%d.csv", (int)getpid());
+    FILE *fp = fopen(names_path, "w");
+    assert_non_null(fp);
+    fputs(test_names_csv, fp);
+    fclose(fp);
+}
+
+static pwcheck_words_t *load_names(void)
+{
+    pwcheck_words_t *w = pwcheck_words_new(0);
+    size_t lines;
+    char err[256] = "";
+    if (pwnames_load_buffer(w, test_names_csv, sizeof test_names_csv - 1, &lines, err, sizeof err))
+        fail_msg("names: %s", err);
+    assert_int_equal(lines, 11);
+    return w;
+}
+
 #define B(r) PWCHECK_BIT(PWCHECK_##r)
 
 struct pw_row {
@@ -60,13 +97,13 @@ struct pw_row {
 
 static const struct pw_row pw_rows[] = {
     /* The demo's weak ones. */
-    {"demo tanaka", "tanaka", "tanaka123", B(CONTAINS_USER) | B(FEW_CLASSES)},
+    {"demo tanaka", "tanaka", "tanaka123", B(CONTAINS_USER) | B(FEW_CLASSES) | B(NAME)},
     {"demo suzuki", "suzuki", "password", B(FEW_CLASSES) | B(DICTIONARY_WORD) | B(COMMON_PASSWORD)},
-    {"demo admin", "admin", "sakura2024", B(FEW_CLASSES) | B(DATE)},
+    {"demo admin", "admin", "sakura2024", B(FEW_CLASSES) | B(DATE) | B(NAME)},
     {"strong", "sato", "kL9#mQ2$vX7&", 0},
     {"strong 2", "ito", "Rf8%tY3!wZ6q", 0},
     /* contains_user */
-    {"user equal", "Yamada", "yamada", B(CONTAINS_USER) | B(SHORT) | B(FEW_CLASSES)},
+    {"user equal", "Yamada", "yamada", B(CONTAINS_USER) | B(SHORT) | B(FEW_CLASSES) | B(NAME)},
     {"user inside, case", "tanaka", "X9#TANAKA!q", B(CONTAINS_USER)},
     {"user reversed", "tanaka", "Akanat#99x", B(CONTAINS_USER)},
     {"email local part", "sato@sakura-trading.example", "Sato!2x9Qw", B(CONTAINS_USER)},
@@ -124,6 +161,23 @@ static const struct pw_row pw_rows[] = {
     /* common_password */
     {"common folded", "u1", "Qwerty123", B(SEQUENCE) | B(COMMON_PASSWORD)},
     {"common leet", "u1", "P@ssw0rd", B(DICTIONARY_WORD) | B(COMMON_PASSWORD)},
+    /* name: one, or two joined, decorated and substituted like a word */
+    {"name and a year", "u1", "Hiroshi1985!", B(DATE) | B(NAME)},
+    {"family and given joined", "u1", "YamadaTaro7#", B(NAME)},
+    {"given, dot, family", "u1", "taro.yamada#9", B(NAME)},
+    {"long o as oh", "u1", "Satoh!2024", B(DATE) | B(NAME)},
+    {"long o dropped", "u1", "Sato*8531x", 0}, /* letters at both ends: no decoration */
+    {"long o dropped, decorated", "u1", "Sato*8531", B(NAME)},
+    {"substitutions", "u1", "Hir0shi#88", B(NAME)},
+    {"Kunrei", "u1", "Sinzi#4821", B(NAME)},
+    {"n as m", "u1", "Homma*5931", B(NAME)},
+    {"jy as typed", "u1", "jyunko-7302", B(NAME)},
+    {"three letters", "u1", "Ken%5831", B(NAME)},
+    {"plain line of the list", "u1", "Kimura#5831", B(NAME)},
+    {"name inside letters", "u1", "Xtanakaq#77", 0},
+    {"name and a word", "u1", "TanakaDragon#5", 0},
+    {"separator with a short side", "u1", "ta.yamada#93", 0},
+    {"two separators", "u1", "taro.yamada.taro#9", 0},
     /* hostile bytes */
     {"NUL and 0xff", "u\0x", "\xff\x00kq#Zr9m", 0},
 };
@@ -151,6 +205,7 @@ static void test_pwcheck_rules(void **state)
     assert_int_equal(pwcheck_words_load(dict, dict_path, 4, true, 0, err, sizeof err), 0);
     assert_int_equal(pwcheck_words_count(dict), 9); /* "it's" is not letters only */
     pwcheck_words_t *common = load_common();
+    pwcheck_words_t *names = load_names();
     struct pwcheck_config cfg;
     pwcheck_config_defaults(&cfg);
     for (size_t i = 0; i < MM_ARRAY_LEN(pw_rows); i++) {
@@ -164,7 +219,8 @@ static void test_pwcheck_rules(void **state)
         uint8_t *user = malloc(ulen ? ulen : 1);
         memcpy(pw, r->pw, plen);
         memcpy(user, r->user, ulen);
-        uint32_t got = pwcheck(&cfg, dict, common, user, ulen, pw, plen);
+        const struct pwcheck_lists lists = {dict, common, names};
+        uint32_t got = pwcheck(&cfg, &lists, user, ulen, pw, plen);
         if (got != r->want) {
             char gs[256] = "", ws[256] = "";
             for (unsigned k = 0; k < PWCHECK_N_RULES; k++) {
@@ -179,27 +235,32 @@ static void test_pwcheck_rules(void **state)
         free(user);
     }
     /* Without lists the list rules never fire. */
-    TC_EQ("no lists",
-          pwcheck(&cfg, NULL, NULL, (const uint8_t *)"x", 1, (const uint8_t *)"password", 8),
+    TC_EQ("no lists", pwcheck(&cfg, NULL, (const uint8_t *)"x", 1, (const uint8_t *)"password", 8),
           B(FEW_CLASSES));
     /* Settings move the edges. */
     struct pwcheck_config c2 = cfg;
     c2.min_length = 12;
     c2.min_classes = 4;
     c2.min_run = 3;
-    TC_EQ("stricter", pwcheck(&c2, NULL, NULL, NULL, 0, (const uint8_t *)"kqxmwzr7Q", 9),
+    TC_EQ("stricter", pwcheck(&c2, NULL, NULL, 0, (const uint8_t *)"kqxmwzr7Q", 9),
           B(SHORT) | B(FEW_CLASSES));
-    TC_EQ("run of 3", pwcheck(&c2, NULL, NULL, NULL, 0, (const uint8_t *)"Xy#abcQ9zkmP", 12),
+    TC_EQ("run of 3", pwcheck(&c2, NULL, NULL, 0, (const uint8_t *)"Xy#abcQ9zkmP", 12),
           B(SEQUENCE));
     /* A long password: bounded work, no list lookups. */
     uint8_t *longpw = malloc(5000);
     for (size_t i = 0; i < 5000; i++)
         longpw[i] = (uint8_t)("kQ9#mZ2$vX7&pL"[i % 14]);
-    TC_EQ("5000 bytes", pwcheck(&cfg, dict, common, (const uint8_t *)"u1", 2, longpw, 5000),
+    const struct pwcheck_lists both = {dict, common, names};
+    TC_EQ("5000 bytes", pwcheck(&cfg, &both, (const uint8_t *)"u1", 2, longpw, 5000),
           0u); /* only the first 256 bytes are examined: 256 is no multiple of 14 */
     free(longpw);
+    /* Without the names list, the name rule never fires. */
+    const struct pwcheck_lists no_names = {dict, common, NULL};
+    TC_EQ("no names list", pwcheck(&cfg, &no_names, NULL, 0, (const uint8_t *)"Hiroshi#5831", 12),
+          0u);
     pwcheck_words_free(dict);
     pwcheck_words_free(common);
+    pwcheck_words_free(names);
     unlink(dict_path);
     tc_done();
 }
@@ -272,11 +333,25 @@ static dtr_host_t *new_host(struct collect *c, const struct dtr_setting *set, si
 {
     /* Referenced here so that the linker takes the detector out of the library. */
     assert_string_equal(dt_weakpass_ops.name, "weakpass");
+    /* The test's names list unless the test names one: results must not depend on whether
+     * mecab-ipadic is installed. */
+    static struct dtr_setting all[16];
+    assert_true(n_set < MM_ARRAY_LEN(all));
+    bool names_given = false;
+    for (size_t i = 0; i < n_set; i++) {
+        all[i] = set[i];
+        names_given |= !strcmp(set[i].param, "names");
+    }
+    size_t n_all = n_set;
+    if (!names_given) {
+        write_names();
+        all[n_all++] = (struct dtr_setting){"weakpass", "names", names_path, 0};
+    }
     struct dtr_config cfg;
     dtr_config_defaults(&cfg);
     cfg.data_dir = MM_SOURCE_DIR "/data";
-    cfg.settings = set;
-    cfg.n_settings = n_set;
+    cfg.settings = all;
+    cfg.n_settings = n_all;
     memset(c, 0, sizeof *c);
     return dtr_new(&cfg, NULL, on_alert, c, err, errlen);
 }
@@ -345,7 +420,8 @@ static void test_weakpass_demo_like(void **state)
         assert_null(strstr(c.a[i].json, "tanaka123"));
         assert_null(strstr(c.a[i].json, "length"));
         assert_non_null(strstr(c.a[i].json, "\"username\":\"tanaka\""));
-        assert_non_null(strstr(c.a[i].json, "\"rules\":[\"contains_user\",\"few_classes\"]"));
+        assert_non_null(
+            strstr(c.a[i].json, "\"rules\":[\"contains_user\",\"few_classes\",\"name\"]"));
         assert_non_null(strstr(c.a[i].json, "\"protocol\":\"pop3\""));
         assert_non_null(strstr(c.a[i].json, "\"server\":\"192.168.10.25\""));
         assert_non_null(strstr(c.a[i].json, "\"client\":\"192.168.10.24\""));
@@ -395,7 +471,7 @@ static void test_weakpass_outcomes(void **state)
     /* The guess that succeeds is. */
     login(h, &f, APP_PROTO_POP3, "admin", "sakura2024", APP_LOGIN_SUCCESS, 10 * S_NS);
     assert_int_equal(c.n, 1);
-    assert_non_null(strstr(c.a[0].json, "\"rules\":[\"few_classes\",\"date\"]"));
+    assert_non_null(strstr(c.a[0].json, "\"rules\":[\"few_classes\",\"date\",\"name\"]"));
     assert_non_null(strstr(c.a[0].json, "\"client_internal\":false"));
     assert_null(strstr(c.a[0].json, "sakura2024"));
     /* Outcome unknown (no answer seen) counts. */
@@ -452,7 +528,7 @@ static void test_weakpass_settings(void **state)
     char err[512] = "";
     /* Rules can be left out of the reports. */
     const struct dtr_setting ign[] = {
-        {"weakpass", "ignore-rules", "few_classes, contains_user", 0},
+        {"weakpass", "ignore-rules", "few_classes, contains_user,name", 0},
     };
     dtr_host_t *h = new_host(&c, ign, 1, err, sizeof err);
     if (!h)
@@ -504,6 +580,53 @@ static void test_weakpass_settings(void **state)
     assert_non_null(strstr(err, "min-classes"));
 }
 
+/* The name rule through the detector: the list as configured, off when empty or missing or
+ * ignored, and the Debian package's list when it is installed. */
+static void test_weakpass_names(void **state)
+{
+    (void)state;
+    struct collect c;
+    char err[512] = "";
+    struct flow f;
+    mk_flow(&f, IP4(192, 168, 10, 24), IP4(192, 168, 10, 25), 50000, 110);
+    dtr_host_t *h = new_host(&c, NULL, 0, err, sizeof err);
+    assert_non_null(h);
+    login(h, &f, APP_PROTO_POP3, "u1", "Hiroshi#5831", APP_LOGIN_SUCCESS, S_NS);
+    assert_int_equal(c.n, 1);
+    assert_non_null(strstr(c.a[0].json, "\"rules\":[\"name\"]"));
+    assert_null(strstr(c.a[0].json, "Hiroshi"));
+    dtr_free(h);
+
+    static const struct dtr_setting off[][1] = {
+        {{"weakpass", "names", "", 0}},
+        {{"weakpass", "names", "/nonexistent/names.csv", 0}},
+        {{"weakpass", "ignore-rules", "name", 0}},
+    };
+    for (size_t i = 0; i < MM_ARRAY_LEN(off); i++) {
+        h = new_host(&c, off[i], 1, err, sizeof err);
+        assert_non_null(h);
+        login(h, &f, APP_PROTO_POP3, "u1", "Hiroshi#5831", APP_LOGIN_SUCCESS, S_NS);
+        assert_int_equal(c.n, 0);
+        dtr_free(h);
+    }
+
+    static const char ipadic[] = "/usr/share/mecab/dic/ipadic/Noun.name.csv";
+    if (access(ipadic, R_OK) != 0) {
+        print_message("SKIP (part): %s not installed (Debian package mecab-ipadic)\n", ipadic);
+        return;
+    }
+    const struct dtr_setting real[] = {{"weakpass", "names", ipadic, 0}};
+    h = new_host(&c, real, 1, err, sizeof err);
+    assert_non_null(h);
+    login(h, &f, APP_PROTO_POP3, "u2", "Takahashi#5831", APP_LOGIN_SUCCESS, S_NS);
+    login(h, &f, APP_PROTO_POP3, "u3", "SuzukiIchiro!7", APP_LOGIN_SUCCESS, S_NS);
+    login(h, &f, APP_PROTO_POP3, "u4", "Qxvbtr#5831z", APP_LOGIN_SUCCESS, S_NS);
+    assert_int_equal(c.n, 2);
+    assert_non_null(strstr(c.a[0].json, "\"rules\":[\"name\"]"));
+    assert_non_null(strstr(c.a[1].json, "\"rules\":[\"name\"]"));
+    dtr_free(h);
+}
+
 static void test_weakpass_memcap(void **state)
 {
     (void)state;
@@ -548,7 +671,11 @@ int main(void)
         cmocka_unit_test(test_weakpass_outcomes),
         cmocka_unit_test(test_weakpass_update_interval),
         cmocka_unit_test(test_weakpass_settings),
+        cmocka_unit_test(test_weakpass_names),
         cmocka_unit_test(test_weakpass_memcap),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (names_path[0])
+        unlink(names_path);
+    return rc;
 }

@@ -23,13 +23,16 @@
 #include <strings.h>
 
 #define WP_USER_MAX 64u /* user-name bytes kept per account entry (and shown) */
+#define WP_DICT_DEFAULT "/usr/share/dict/words"                      /* Debian wamerican */
+#define WP_NAMES_DEFAULT "/usr/share/mecab/dic/ipadic/Noun.name.csv" /* Debian mecab-ipadic */
 
 struct wp_cfg {
     size_t memcap;
     uint32_t min_length, min_classes, min_run;
     const char *dictionary;       /* word list; "" = the dictionary rule is off */
     const char *common_passwords; /* common-password list, relative to the data dir */
-    const char *names;            /* names list; "" = the name rule is off */
+    const char *names;            /* names list; "" = not read */
+    const char *names_extra;      /* names list of our own, relative to the data dir */
     uint32_t max_words;
     const char *ignore_rules; /* rule names not reported */
 };
@@ -43,18 +46,20 @@ static const struct dtr_param wp_params[] = {
      "fewer character classes (lower, upper, digit, symbol) break 'few_classes'"},
     {"min-run", DTR_P_U32, offsetof(struct wp_cfg, min_run), "4", 3, 16,
      "sequences (1234, abcd, qwer) and repeats (aaaa) this long break the rules"},
-    {"dictionary", DTR_P_STRING, offsetof(struct wp_cfg, dictionary), "/usr/share/dict/words", 0, 0,
+    {"dictionary", DTR_P_STRING, offsetof(struct wp_cfg, dictionary), WP_DICT_DEFAULT, 0, 0,
      "word list for 'dictionary_word' (Debian wamerican); empty: rule off"},
     {"common-passwords", DTR_P_STRING, offsetof(struct wp_cfg, common_passwords),
      "common-passwords.txt", 0, 0,
      "list for 'common_password', in the data dir unless an absolute path; empty: rule off"},
-    {"names", DTR_P_STRING, offsetof(struct wp_cfg, names),
-     "/usr/share/mecab/dic/ipadic/Noun.name.csv", 0, 0,
+    {"names", DTR_P_STRING, offsetof(struct wp_cfg, names), WP_NAMES_DEFAULT, 0, 0,
      "Japanese family and given names for 'name' (Debian mecab-ipadic; CSV lines in EUC-JP or "
-     "UTF-8, or plain lines of names in romaji); empty: rule off"},
+     "UTF-8, or plain lines of names in romaji); empty: not read"},
+    {"names-extra", DTR_P_STRING, offsetof(struct wp_cfg, names_extra), "names-extra.txt", 0, 0,
+     "more names for 'name' (given names popular since 2000 that mecab-ipadic lacks), in the "
+     "data dir unless an absolute path; empty: not read. With both empty the rule is off"},
     {"max-words", DTR_P_U32, offsetof(struct wp_cfg, max_words), "1000000", 1000, 10000000,
      "most words loaded from each list (wamerican has about 72,000 usable ones, mecab-ipadic's "
-     "names give about 28,000 spellings)"},
+     "names give about 27,700 spellings)"},
     {"ignore-rules", DTR_P_STRING, offsetof(struct wp_cfg, ignore_rules), "", 0, 0,
      "comma-separated rule names not to report, e.g. 'short,few_classes'"},
 };
@@ -96,7 +101,8 @@ struct wp_state {
      * that cannot be opened is reported (and its rule turned off) at start. */
     bool lists_read;
     uint32_t max_words;
-    char dict_path[4096], common_path[4096], names_path[4096]; /* "" = that rule is off */
+    char dict_path[4096], common_path[4096];       /* "" = that rule is off */
+    char names_path[4096], names_extra_path[4096]; /* "" = not read (both: the rule is off) */
 };
 
 static uint32_t wp_fnv(const uint8_t *s, size_t n)
@@ -132,39 +138,45 @@ static int wp_parse_rules(const char *s, uint32_t *mask, char *err, size_t errle
     return 0;
 }
 
-/* Which Debian package brings a list's default file. */
-static const char *wp_package_hint(const char *rule)
+/* Which Debian package brings the file at path, when it is a list's default. */
+static const char *wp_package_hint(const char *path)
 {
-    if (!strcmp(rule, "dictionary_word"))
+    if (!strcmp(path, WP_DICT_DEFAULT))
         return " (install the Debian package wamerican)";
-    if (!strcmp(rule, "name"))
+    if (!strcmp(path, WP_NAMES_DEFAULT))
         return " (install the Debian package mecab-ipadic)";
     return "";
 }
 
-/* The path of a word list into out, or false (rule off) with one warning saying why: no
- * name, a path too long, or a file that cannot be opened. */
+/* The path of a word list into out, or false with one warning saying why: no name, a path
+ * too long, or a file that cannot be opened. The rule is then off, but for the names lists,
+ * of which the rule needs one (rule "name"). */
 static bool wp_list_path(struct dtr *d, const char *what, const char *name, bool in_data_dir,
                          const char *rule, char *out, size_t outlen)
 {
+    char off[64];
+    if (!strcmp(rule, "name"))
+        snprintf(off, sizeof off, "not read for the name rule");
+    else
+        snprintf(off, sizeof off, "the %s rule is off", rule);
     out[0] = 0;
     if (!name || !name[0])
         return false;
     if (in_data_dir && name[0] != '/') {
         if (!dtr_data_path(d, name, out, outlen)) {
-            log_warn("weakpass: %s path too long; the %s rule is off", what, rule);
+            log_warn("weakpass: %s path too long; %s", what, off);
             out[0] = 0;
             return false;
         }
     } else if ((size_t)snprintf(out, outlen, "%s", name) >= outlen) {
-        log_warn("weakpass: %s path too long; the %s rule is off", what, rule);
+        log_warn("weakpass: %s path too long; %s", what, off);
         out[0] = 0;
         return false;
     }
     FILE *fp = fopen(out, "r");
     if (!fp) {
-        log_warn("weakpass: %s %s: %s; the %s rule is off%s", what, out, strerror(errno), rule,
-                 wp_package_hint(rule));
+        log_warn("weakpass: %s %s: %s; %s%s", what, out, strerror(errno), off,
+                 wp_package_hint(out));
         out[0] = 0;
         return false;
     }
@@ -172,11 +184,9 @@ static bool wp_list_path(struct dtr *d, const char *what, const char *name, bool
     return true;
 }
 
-/* A word list (or with names, a names list: pwnames.h), or NULL (rule off) with one warning
- * saying why. */
+/* A word list into a new set, or NULL (rule off) with one warning saying why. */
 static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t min_len,
-                                     bool letters_only, bool names, uint32_t max_words,
-                                     const char *rule)
+                                     bool letters_only, uint32_t max_words, const char *rule)
 {
     if (!path[0])
         return NULL;
@@ -186,15 +196,12 @@ static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t 
         return NULL;
     }
     char err[512] = "";
-    /* A list is read once: 64 MiB is far beyond any word list; mecab-ipadic's names are
-     * 2.4 MB, read whole. */
-    size_t lines = 0;
-    int rc = names ? pwnames_load(w, path, 64u << 20, &lines, err, sizeof err)
-                   : pwcheck_words_load(w, path, min_len, letters_only, 64u << 20, err, sizeof err);
+    /* A list is read once: 64 MiB is far beyond any word list. */
+    int rc = pwcheck_words_load(w, path, min_len, letters_only, 64u << 20, err, sizeof err);
     if (rc == MM_ELIMIT) {
         log_warn("weakpass: %s %s", what, err);
     } else if (rc != 0) {
-        log_warn("weakpass: %s %s; the %s rule is off%s", what, err, rule, wp_package_hint(rule));
+        log_warn("weakpass: %s %s; the %s rule is off%s", what, err, rule, wp_package_hint(path));
         pwcheck_words_free(w);
         return NULL;
     }
@@ -207,17 +214,48 @@ static pwcheck_words_t *wp_load_list(const char *what, const char *path, size_t 
     return w;
 }
 
+/* The names lists (pwnames.h) into one set, or NULL (rule off) with a warning for each list
+ * that cannot be read. */
+static pwcheck_words_t *wp_load_names(const char *const paths[2], uint32_t max_words)
+{
+    pwcheck_words_t *w = pwcheck_words_new(max_words);
+    if (!w) {
+        log_warn("weakpass: out of memory for the names lists; the name rule is off");
+        return NULL;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!paths[i][0])
+            continue;
+        char err[512] = "";
+        size_t lines = 0, before = pwcheck_words_count(w);
+        /* mecab-ipadic's names are 2.4 MB, read whole; 16 MiB is far beyond any such list. */
+        int rc = pwnames_load(w, paths[i], 16u << 20, &lines, err, sizeof err);
+        if (rc)
+            log_warn("weakpass: %s%s", err, rc == MM_ELIMIT ? "" : "; not read for the name rule");
+        log_debug("weakpass: %zu names (%zu lines) from %s", pwcheck_words_count(w) - before, lines,
+                  paths[i]);
+    }
+    if (pwcheck_words_count(w) == 0) {
+        log_warn("weakpass: no names read; the name rule is off");
+        pwcheck_words_free(w);
+        return NULL;
+    }
+    return w;
+}
+
 /* Read the word lists, once, before the first password is judged. Dictionary words shorter
  * than 4 letters are not a "single word" password worth a rule of their own (short and
  * few_classes catch them). */
 static void wp_read_lists(struct wp_state *st)
 {
     st->lists_read = true;
-    st->dict =
-        wp_load_list("word list", st->dict_path, 4, true, false, st->max_words, "dictionary_word");
-    st->common = wp_load_list("common-password list", st->common_path, 1, false, false,
-                              st->max_words, "common_password");
-    st->names = wp_load_list("names list", st->names_path, 0, false, true, st->max_words, "name");
+    st->dict = wp_load_list("word list", st->dict_path, 4, true, st->max_words, "dictionary_word");
+    st->common = wp_load_list("common-password list", st->common_path, 1, false, st->max_words,
+                              "common_password");
+    if (st->names_path[0] || st->names_extra_path[0]) {
+        const char *const paths[2] = {st->names_path, st->names_extra_path};
+        st->names = wp_load_names(paths, st->max_words);
+    }
 }
 
 static void wp_fini(void *stv)
@@ -259,9 +297,15 @@ static void *wp_init(struct dtr *d, const void *cfgv, char *err, size_t errlen)
     if (st->report_mask & PWCHECK_BIT(PWCHECK_COMMON_PASSWORD))
         wp_list_path(d, "common-password list", cfg->common_passwords, true, "common_password",
                      st->common_path, sizeof st->common_path);
-    if (st->report_mask & PWCHECK_BIT(PWCHECK_NAME))
-        wp_list_path(d, "names list", cfg->names, false, "name", st->names_path,
-                     sizeof st->names_path);
+    if (st->report_mask & PWCHECK_BIT(PWCHECK_NAME)) {
+        bool main = wp_list_path(d, "names list", cfg->names, false, "name", st->names_path,
+                                 sizeof st->names_path);
+        bool extra = wp_list_path(d, "extra names list", cfg->names_extra, true, "name",
+                                  st->names_extra_path, sizeof st->names_extra_path);
+        bool asked = (cfg->names && cfg->names[0]) || (cfg->names_extra && cfg->names_extra[0]);
+        if (!main && !extra && asked)
+            log_warn("weakpass: no names list can be read; the name rule is off");
+    }
     return st;
 fail:
     wp_fini(st);

@@ -597,17 +597,21 @@ static bool names_in(const pwcheck_words_t *nm, const uint8_t *s, size_t len, un
     return false;
 }
 
-/* A name of the list (or two), whole or between a few digits/symbols, as dictionary words. */
+/* A name of the list (or two), whole or between a few digits/symbols, as dictionary words;
+ * but substitutions are undone only between letters: read as letters, a trailing "1" or "!"
+ * would turn a word into two short names (Machine! = machi + nei, root01 = roo + toi). */
 static bool is_name(const pwcheck_words_t *nm, const uint8_t *pw, size_t n)
 {
     size_t span[2][2];
     size_t nc = word_spans(pw, n, span);
     for (size_t c = 0; c < nc; c++) {
+        const uint8_t *s = pw + span[c][0];
         size_t len = span[c][1] - span[c][0];
         if (len < PW_NAME_MIN || len > PWCHECK_WORD_MAX)
             continue;
-        for (unsigned m = 0; m < MAP_COUNT; m++)
-            if (names_in(nm, pw + span[c][0], len, m))
+        unsigned maps = is_letter(s[0]) && is_letter(s[len - 1]) ? MAP_COUNT : 1;
+        for (unsigned m = 0; m < maps; m++)
+            if (names_in(nm, s, len, m))
                 return true;
     }
     return false;

@@ -30,6 +30,13 @@ enum kana_kind {
 #define KANA_DOT 0x30FBu   /* ・ */
 #define KANA_FU 0x30D5u    /* フ */
 #define KANA_U 0x30A6u     /* ウ */
+#define KANA_I 0x30A4u     /* イ */
+#define KANA_TSU 0x30C4u   /* ツ */
+#define KANA_TE 0x30C6u    /* テ */
+#define KANA_DE 0x30C7u    /* デ */
+#define KANA_TO 0x30C8u    /* ト */
+#define KANA_DO 0x30C9u    /* ド */
+#define KANA_VU 0x30F4u    /* ヴ */
 
 /* Hepburn spelling of the katakana KANA_FIRST .. KANA_LAST in code order (small kana as they
  * sound alone); hiragana are read as the katakana 0x60 above them. */
@@ -125,6 +132,16 @@ static void syllable(const uint32_t *kana, size_t n, size_t i, unsigned flags, c
     enum kana_kind nk = i + 1 < n ? kana_kind(kana[i + 1]) : 0;
     if (kana_kind(kana[i]) != K_PLAIN)
         return;
+    uint32_t kc = to_katakana(kana[i]);
+    if (nk == K_SMALL_Y && (kc == KANA_TE || kc == KANA_DE || kc == KANA_FU)) {
+        /* テュ tyu, デュ dyu, フュ fyu */
+        syl[0] = kc == KANA_FU ? 'f' : kc == KANA_TE ? 't' : 'd';
+        syl[1] = 'y';
+        syl[2] = kana_spell(kana[i + 1], 0)[1];
+        syl[3] = '\0';
+        *used = 2;
+        return;
+    }
     if (nk == K_SMALL_Y && L >= 2 && base[L - 1] == 'i') {
         /* ki+ya = kya; Hepburn shi/chi/ji+ya = sha/cha/ja (with ROMAJI_JY: jya) */
         size_t s = L - 1;
@@ -141,7 +158,6 @@ static void syllable(const uint32_t *kana, size_t n, size_t i, unsigned flags, c
     if (nk != K_SMALL_V)
         return;
     char v = kana_spell(kana[i + 1], 0)[0];
-    uint32_t kc = to_katakana(kana[i]);
     *used = 2;
     if (kc == KANA_U) { /* ウィ wi, ウェ we, ウォ wo */
         syl[0] = 'w';
@@ -151,10 +167,22 @@ static void syllable(const uint32_t *kana, size_t n, size_t i, unsigned flags, c
         syl[0] = 'f';
         syl[1] = v;
         syl[2] = '\0';
-    } else if (base[L - 1] == 'u' && L >= 2 && (!strcmp(base, "vu") || base[0] == 't')) {
-        syl[L - 1] = v; /* ヴァ va, ツァ tsa */
-    } else if ((!strcmp(base, "te") || !strcmp(base, "de")) && (v == 'i' || v == 'u')) {
-        syl[1] = v; /* ティ ti, ドゥ du */
+    } else if (kc == KANA_I && v == 'e') { /* イェ ye */
+        syl[0] = 'y';
+        syl[1] = 'e';
+        syl[2] = '\0';
+    } else if (kc == KANA_TSU) { /* ツァ tsa in either system (Kunrei tu would make it ta) */
+        memcpy(syl, "ts", 2);
+        syl[2] = v;
+        syl[3] = '\0';
+    } else if (kc == KANA_VU) { /* ヴァ va */
+        syl[0] = 'v';
+        syl[1] = v;
+        syl[2] = '\0';
+    } else if ((kc == KANA_TE || kc == KANA_DE) && v == 'i') {
+        syl[1] = 'i'; /* ティ ti, ディ di */
+    } else if ((kc == KANA_TO || kc == KANA_DO) && v == 'u') {
+        syl[1] = 'u'; /* トゥ tu, ドゥ du */
     } else if (base[L - 1] == 'i' && v == 'e' && L >= 2) {
         /* シェ she, チェ che, ジェ je; Kunrei sye, tye, zye */
         bool hep_palatal =
@@ -186,9 +214,11 @@ size_t pwnames_romaji(const uint32_t *kana, size_t n, unsigned flags, char *out,
         if (c == KANA_LONG) {
             if (!last_vowel)
                 return 0; /* a long mark after nothing long: not a reading */
+            /* Hepburn shortens long o and u only: ニーミ is niimi, not nimi. */
+            bool ou = last_vowel == 'o' || last_vowel == 'u';
             if ((flags & ROMAJI_LONG_H) && last_vowel == 'o')
                 rb_put(&b, "h", 1);
-            else if (!(flags & ROMAJI_LONG_DROP))
+            else if (!(flags & ROMAJI_LONG_DROP) || !ou)
                 rb_put(&b, &last_vowel, 1);
             last_vowel = 0; /* so a second ー in a row is no reading */
             i++;
@@ -387,11 +417,15 @@ int pwnames_load_buffer(pwcheck_words_t *w, const char *buf, size_t len, size_t 
         long m = line_decode(u8, ej, &first, line, n, cp);
         while (m > 0 && cp[m - 1] == '\r')
             m--;
+        uint32_t *c = cp;
+        if (m > 0 && c[0] == 0xFEFF) { /* a byte-order mark, as some editors write */
+            c++;
+            m--;
+        }
         if (m <= 0)
             continue;
         bool csv = memchr(line, ',', n) != NULL, taken;
-        rc =
-            csv ? add_csv_name(w, cp, (size_t)m, &taken) : add_plain_name(w, cp, (size_t)m, &taken);
+        rc = csv ? add_csv_name(w, c, (size_t)m, &taken) : add_plain_name(w, c, (size_t)m, &taken);
         if (taken && rc == 0)
             (*lines)++;
     }

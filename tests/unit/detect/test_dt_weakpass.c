@@ -169,6 +169,7 @@ static const struct pw_row pw_rows[] = {
     {"long o dropped", "u1", "Sato*8531x", 0}, /* letters at both ends: no decoration */
     {"long o dropped, decorated", "u1", "Sato*8531", B(NAME)},
     {"substitutions", "u1", "Hir0shi#88", B(NAME)},
+    {"substitutions only between letters", "u1", "Yamadatar0", 0}, /* not yamada + taro */
     {"Kunrei", "u1", "Sinzi#4821", B(NAME)},
     {"n as m", "u1", "Homma*5931", B(NAME)},
     {"jy as typed", "u1", "jyunko-7302", B(NAME)},
@@ -597,15 +598,33 @@ static void test_weakpass_names(void **state)
     assert_null(strstr(c.a[0].json, "Hiroshi"));
     dtr_free(h);
 
-    static const struct dtr_setting off[][1] = {
-        {{"weakpass", "names", "", 0}},
-        {{"weakpass", "names", "/nonexistent/names.csv", 0}},
-        {{"weakpass", "ignore-rules", "name", 0}},
+    /* The shipped extra list (data/names-extra.txt) is read besides: himari is there. */
+    h = new_host(&c, NULL, 0, err, sizeof err);
+    assert_non_null(h);
+    login(h, &f, APP_PROTO_POP3, "u2", "Himari#5831", APP_LOGIN_SUCCESS, S_NS);
+    assert_int_equal(c.n, 1);
+    dtr_free(h);
+    static const struct dtr_setting extra_only[] = {{"weakpass", "names", "", 0}};
+    h = new_host(&c, extra_only, 1, err, sizeof err);
+    assert_non_null(h);
+    login(h, &f, APP_PROTO_POP3, "u1", "Hiroshi#5831", APP_LOGIN_SUCCESS, S_NS);
+    login(h, &f, APP_PROTO_POP3, "u2", "Himari#5831", APP_LOGIN_SUCCESS, S_NS);
+    assert_int_equal(c.n, 1);
+    assert_non_null(strstr(c.a[0].json, "\"username\":\"u2\""));
+    dtr_free(h);
+
+    /* Off: both lists empty or missing, or the rule ignored. */
+    static const struct dtr_setting off[][2] = {
+        {{"weakpass", "names", "", 0}, {"weakpass", "names-extra", "", 0}},
+        {{"weakpass", "names", "/nonexistent/names.csv", 0},
+         {"weakpass", "names-extra", "/nonexistent/extra.txt", 0}},
+        {{"weakpass", "ignore-rules", "name", 0}, {"weakpass", "min-run", "4", 0}},
     };
     for (size_t i = 0; i < MM_ARRAY_LEN(off); i++) {
-        h = new_host(&c, off[i], 1, err, sizeof err);
+        h = new_host(&c, off[i], 2, err, sizeof err);
         assert_non_null(h);
         login(h, &f, APP_PROTO_POP3, "u1", "Hiroshi#5831", APP_LOGIN_SUCCESS, S_NS);
+        login(h, &f, APP_PROTO_POP3, "u2", "Himari#5831", APP_LOGIN_SUCCESS, S_NS);
         assert_int_equal(c.n, 0);
         dtr_free(h);
     }

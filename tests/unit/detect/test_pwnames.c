@@ -58,8 +58,11 @@ static const struct romaji_row romaji_rows[] = {
     {U"オーノ", OH, "ohno"},
     {U"ユーコ", OH, "yuko"}, /* "h" only after o */
     {U"ユーコ", H, "yuuko"},
-    {U"ーア", H, ""},   /* a long mark after nothing */
-    {U"アーー", H, ""}, /* two long marks: not a reading */
+    {U"ユーコ", DROP, "yuko"},
+    {U"ニーミ", DROP, "niimi"},      /* long i is kept */
+    {U"キチベー", DROP, "kichibee"}, /* long e too */
+    {U"ーア", H, ""},                /* a long mark after nothing */
+    {U"アーー", H, ""},              /* two long marks: not a reading */
     /* small ya/yu/yo */
     {U"キョウコ", H, "kyouko"},
     {U"ショウタ", H, "shouta"},
@@ -88,9 +91,17 @@ static const struct romaji_row romaji_rows[] = {
     {U"ティナ", H, "tina"},
     {U"ウィル", H, "wiru"},
     {U"ヴァン", H, "van"},
-    {U"シェリー", DROP, "sheri"},
-    {U"シェリー", KUN | DROP, "syeri"},
-    {U"ジェーン", DROP, "jen"},
+    {U"シェリー", DROP, "sherii"}, /* only long o and u are dropped */
+    {U"シェリー", KUN | DROP, "syerii"},
+    {U"ジェーン", DROP, "jeen"},
+    {U"エドゥ", H, "edu"},
+    {U"アルトゥロ", H, "aruturo"},
+    {U"デュマ", H, "dyuma"},
+    {U"テューダー", DROP, "tyudaa"},
+    {U"フュ", H, "fyu"},
+    {U"イェン", H, "yen"},
+    {U"モーツァルト", KUN | DROP, "motsaruto"}, /* not "motaruto" */
+    {U"ヴィオラ", H, "viora"},
     {U"ァ", H, "a"}, /* alone: its own sound */
     {U"ャ", H, "ya"},
     /* old kana, the middle dot */
@@ -225,19 +236,41 @@ static void test_load_utf8_and_eucjp(void **state)
     check_small_list(w);
     pwcheck_words_free(w);
 
-    /* Lines that are neither UTF-8 nor EUC-JP, or too long, are skipped; the rest is read. */
-    size_t n = elen + 3000;
-    char *mixed = malloc(n);
-    memcpy(mixed, "\xff\xfe\xfd,\x80\n", 6);
-    memset(mixed + 6, 'a', 2000); /* a line of 2,000 letters: no name */
-    mixed[2006] = '\n';
-    memcpy(mixed + 2007, euc, elen);
-    memcpy(mixed + 2007 + elen, "\nyoshida", 8); /* last line without a newline */
+    /* Lines that are neither UTF-8 nor EUC-JP, or longer than 1,024 bytes, are skipped; the
+     * rest is read, and a byte-order mark does not hide the name after it. */
+    static const char head[] = "吉田,1290,1290,7000,名詞,固有名詞,人名,姓,*,*,吉田,ヨシダ,ヨシダ,";
+    static const char head2[] =
+        "大川,1290,1290,7000,名詞,固有名詞,人名,姓,*,*,大川,オオカワ,オーカワ,";
+    char fit[1025], over[1026];
+    memcpy(fit, head, sizeof head - 1); /* 1,024 bytes before its newline: read */
+    memset(fit + sizeof head - 1, 'x', 1024 - (sizeof head - 1));
+    fit[1024] = '\n';
+    memcpy(over, head2, sizeof head2 - 1); /* 1,025: skipped */
+    memset(over + sizeof head2 - 1, 'x', 1025 - (sizeof head2 - 1));
+    over[1025] = '\n';
+    static const char bad[] = "\xff\xfe\xfd,\x80\n";
+    static const char bom[] = "\xef\xbb\xbfwatashi\r\n";
+    size_t n = sizeof bad - 1 + sizeof fit + sizeof over + sizeof bom - 1 + elen + 7;
+    char *mixed = malloc(n), *p = mixed;
+    memcpy(p, bad, sizeof bad - 1);
+    p += sizeof bad - 1;
+    memcpy(p, fit, sizeof fit);
+    p += sizeof fit;
+    memcpy(p, over, sizeof over);
+    p += sizeof over;
+    memcpy(p, bom, sizeof bom - 1);
+    p += sizeof bom - 1;
+    memcpy(p, euc, elen);
+    p += elen;
+    memcpy(p, "\nyoshii", 7); /* the last line without a newline */
+    p += 7;
     w = pwcheck_words_new(0);
-    load_buf(w, mixed, 2007 + elen + 8, 7);
+    load_buf(w, mixed, (size_t)(p - mixed), 9);
     assert_true(has(w, "yoshida"));
-    assert_false(has(w, "aaaaaaaaaa"));
-    assert_int_equal(pwcheck_words_count(w), 13); /* the twelve above and yoshida */
+    assert_false(has(w, "ookawa") || has(w, "okawa"));
+    assert_true(has(w, "watashi"));
+    assert_true(has(w, "yoshii"));
+    assert_int_equal(pwcheck_words_count(w), 16); /* the twelve, yoshida, yosida, watashi, yoshii */
     pwcheck_words_free(w);
     free(mixed);
     free(euc);

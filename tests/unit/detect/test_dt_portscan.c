@@ -137,6 +137,13 @@ static struct harness *hn_new(void)
     return hn_new_cfg(600 * SEC, NULL, 0);
 }
 
+/* The defaults, or with off the monitor rule switched off (monitor-share 0): the monitor tests
+ * run their traffic both ways. */
+static struct harness *hn_new_monitor(bool off)
+{
+    return off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+}
+
 /* Reports at the moment a threshold is crossed (report-delay 0): for tests of the edges. */
 static struct harness *hn_new_now(void)
 {
@@ -782,8 +789,7 @@ static void test_monitor_hosts_down(void **state)
 {
     (void)state;
     for (int off = 0; off < 2; off++) {
-        struct harness *H =
-            off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+        struct harness *H = hn_new_monitor(off);
         uint64_t t = T0;
         char dst[32];
         for (int round = 0; round < 25; round++) {
@@ -981,8 +987,7 @@ static void test_monitor_long_rounds(void **state)
 {
     (void)state;
     for (int off = 0; off < 2; off++) {
-        struct harness *H =
-            off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+        struct harness *H = hn_new_monitor(off);
         uint64_t t = T0;
         char dst[32];
         for (int step = 0; step < 300; step++, t += 20 * SEC) {
@@ -1061,8 +1066,7 @@ static void test_monitor_padding(void **state)
     (void)state;
     size_t first[2] = {0, 0};
     for (int off = 0; off < 2; off++) {
-        struct harness *H =
-            off ? hn_new_cfg(600 * SEC, (const char *const[]){"monitor-share=0"}, 1) : hn_new();
+        struct harness *H = hn_new_monitor(off);
         uint64_t t = T0;
         char dst[32];
         int probed = 40;
